@@ -1,0 +1,66 @@
+"""Developer sessions: tests, coverage gate, lint, types, docs, benchmarks, demo.
+
+Every session runs on the interpreter that runs nox, in its own virtualenv, so a fresh machine
+needs nothing but ``python3 -m pip install nox``.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "types", "coverage"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+TEST_EXTRAS = ".[test]"
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (pass pytest arguments after --)."""
+    session.install("-e", TEST_EXTRAS)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def coverage(session: nox.Session) -> None:
+    """Run the test suite under coverage and enforce the gate from pyproject.toml."""
+    session.install("-e", TEST_EXTRAS)
+    session.run("coverage", "erase")
+    session.run(
+        "pytest",
+        "--cov=camunda_worker",
+        "--cov-branch",
+        "--cov-report=term",
+        "--cov-fail-under=85",
+        *session.posargs,
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and common bugs with ruff (lint and format)."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def types(session: nox.Session) -> None:
+    """Type-check the package with mypy --strict."""
+    session.install("-e", ".[engine,metrics]", "mypy>=1.11", "pytest>=8")
+    session.run("mypy", "--strict")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks (not part of the test suite) and write docs/benchmarks.md."""
+    session.install("-e", ".[engine,bench]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Run the demo against the built-in engine."""
+    session.install("-e", ".[engine]")
+    session.run("camunda-worker", "demo", *session.posargs)
