@@ -1,5 +1,6 @@
 """camunda-worker: fast, sturdy, testable job workers for Camunda 8 (REST API v2)."""
 
+from camunda_worker._client import CamundaAsyncClient, CamundaClient
 from camunda_worker._errors import (
     AuthenticationError,
     BackpressureError,
@@ -16,22 +17,58 @@ from camunda_worker._errors import (
     TransportError,
     UnauthorizedError,
 )
+from camunda_worker._models import (
+    ActivatedJob,
+    BrokerInfo,
+    CreatedProcessInstance,
+    DeployedProcess,
+    DeploymentResult,
+    JobSearchItem,
+    JobSearchResult,
+    Partition,
+    ProcessInstance,
+    ProcessInstanceSearchResult,
+    PublishedMessage,
+    SearchPage,
+    Topology,
+)
+from camunda_worker._retry import Backoff, is_retryable, retry_async, retry_sync, set_testing
 from camunda_worker._version import __version__
 
 __all__ = [
+    "ActivatedJob",
     "AuthenticationError",
+    "Backoff",
     "BackpressureError",
     "BadRequestError",
+    "BrokerInfo",
+    "CamundaAsyncClient",
+    "CamundaClient",
     "CamundaError",
     "ConfigurationError",
     "ConflictError",
     "ConnectError",
+    "CreatedProcessInstance",
+    "DeployedProcess",
+    "DeploymentResult",
     "ForbiddenError",
+    "JobSearchItem",
+    "JobSearchResult",
     "NotFoundError",
+    "Partition",
     "ProblemError",
+    "ProcessInstance",
+    "ProcessInstanceSearchResult",
+    "PublishedMessage",
     "RequestTimeoutError",
+    "SearchPage",
     "ServerError",
+    "Topology",
     "TransportError",
     "UnauthorizedError",
     "__version__",
+    "is_retryable",
+    "retry_async",
+    "retry_sync",
+    "set_testing",
 ]

@@ -1,0 +1,193 @@
+"""The httpx seam shared by both clients: timeouts, request building, answers and errors.
+
+The sync and async clients differ only in how they send (``client.send`` or
+``await client.send``); everything around the send lives here, once.
+
+Timeouts are finite by default (:data:`DEFAULT_TIMEOUT`). A call that the server may hold (a
+long-poll activation, a creation that awaits completion) gets a read timeout longer than the
+server's ``requestTimeout``, so the client never cuts a long poll short.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import httpx
+
+from camunda_worker._endpoints import Call
+from camunda_worker._errors import (
+    ConfigurationError,
+    ConnectError,
+    RequestTimeoutError,
+    TransportError,
+    problem_from_response,
+)
+from camunda_worker._version import __version__
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "LONG_POLL_MARGIN",
+    "SERVER_DEFAULT_REQUEST_TIMEOUT",
+    "build_request",
+    "check_base_url",
+    "client_options",
+    "read_answer",
+    "resolve_timeout",
+    "translate_transport_errors",
+    "wait_timeout",
+]
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "http://localhost:8080/v2"
+"""The REST address of a local Camunda 8 (C8 Run, docker compose)."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+"""Connect within 10 s, and no single read, write or pool wait longer than 30 s."""
+
+LONG_POLL_MARGIN = 5.0
+"""Seconds a long poll's read timeout adds to the server's ``requestTimeout``."""
+
+SERVER_DEFAULT_REQUEST_TIMEOUT = 10.0
+"""Seconds the server holds a long poll whose ``requestTimeout`` is 0 or absent."""
+
+
+# The userinfo of a URL (``user:password@``), with or without a scheme before it.
+_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)?[^/@]*@")
+
+
+def check_base_url(base_url: str) -> httpx.URL:
+    """Parse and check the API base URL (``http(s)://host:port/v2``).
+
+    Raises:
+        ConfigurationError: the URL is not an absolute http or https URL.
+    """
+    shown = _USERINFO.sub(r"\1***@", base_url)
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL as error:
+        msg = f"invalid Camunda REST address {shown!r}: {error}"
+        raise ConfigurationError(msg, variable="base_url") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        msg = f"the Camunda REST address must be http(s)://host[:port]/v2, got {shown!r}"
+        raise ConfigurationError(msg, variable="base_url")
+    return url
+
+
+def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    """Turn the ``timeout`` argument of a client into an :class:`httpx.Timeout`.
+
+    ``None`` means the finite default; a number applies to connect, read, write and pool.
+    """
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+
+
+def client_options(
+    base_url: str,
+    auth: httpx.Auth | None,
+    timeout: float | httpx.Timeout | None,
+    verify: ssl.SSLContext | bool,
+    headers: Mapping[str, str] | None,
+    limits: httpx.Limits | None,
+) -> tuple[str, httpx.Timeout, dict[str, Any]]:
+    """Check a client's arguments and turn them into httpx client options.
+
+    Returns:
+        The base URL to show (no credentials, no trailing slash), the resolved timeout, and the
+        keyword arguments for ``httpx.Client``/``httpx.AsyncClient`` (all but ``transport``).
+
+    Raises:
+        ConfigurationError: the base URL is not an absolute http(s) URL.
+    """
+    url = check_base_url(base_url)
+    resolved = resolve_timeout(timeout)
+    options: dict[str, Any] = {
+        "base_url": url,
+        "auth": auth,
+        "timeout": resolved,
+        "verify": verify,
+        "headers": {"User-Agent": f"camunda-worker/{__version__}", **(headers or {})},
+    }
+    if limits is not None:
+        options["limits"] = limits
+    shown = str(url.copy_with(username=None, password=None)).rstrip("/")
+    return shown, resolved, options
+
+
+def wait_timeout(base: httpx.Timeout, wait_ms: int) -> httpx.Timeout:
+    """The timeout for a request the server may hold for ``wait_ms`` milliseconds.
+
+    Args:
+        base: the client's timeout.
+        wait_ms: the request's ``requestTimeout``: 0 means the server default (10 s), a
+            negative value means the server answers at once.
+
+    Returns:
+        ``base`` with a read timeout of at least the wait plus :data:`LONG_POLL_MARGIN`.
+    """
+    if wait_ms < 0 or base.read is None:
+        return base
+    wait = wait_ms / 1000 if wait_ms > 0 else SERVER_DEFAULT_REQUEST_TIMEOUT
+    read = max(base.read, wait + LONG_POLL_MARGIN)
+    return httpx.Timeout(connect=base.connect, read=read, write=base.write, pool=base.pool)
+
+
+def build_request(
+    http: httpx.Client | httpx.AsyncClient, call: Call[T], base: httpx.Timeout
+) -> httpx.Request:
+    """Build the httpx request for ``call`` on ``http`` (base URL, headers, auth stay the client's)."""
+    timeout = wait_timeout(base, call.wait_ms) if call.wait_ms is not None else base
+    return http.build_request(
+        call.method,
+        call.path,
+        json=call.json,
+        files=call.files,
+        data=call.data,
+        timeout=timeout,
+    )
+
+
+def read_answer(call: Call[T], response: httpx.Response) -> T:
+    """Read a complete answer: the parsed result, or the matching problem error.
+
+    Raises:
+        ProblemError: the answer was an error status (400, 404, 409, 503...), as its subclass.
+    """
+    if response.status_code >= 400 and response.status_code not in call.ok_statuses:
+        raise problem_from_response(response.status_code, response.content)
+    return call.parse(response)
+
+
+def _where(request: httpx.Request) -> str:
+    # Never the userinfo part: it may hold credentials.
+    url = request.url
+    port = f":{url.port}" if url.port else ""
+    return f"{request.method} {url.scheme}://{url.host}{port}{url.path}"
+
+
+@contextmanager
+def translate_transport_errors(request: httpx.Request) -> Iterator[None]:
+    """Turn httpx transport errors raised inside the block into camunda-worker errors.
+
+    ``ConnectError``/``ConnectTimeout`` become :class:`ConnectError`; read, write and pool
+    timeouts become :class:`RequestTimeoutError`; any other transport error (reset, protocol
+    error) becomes :class:`TransportError`. The httpx error is kept as ``__cause__``.
+    """
+    try:
+        yield
+    except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+        msg = f"cannot connect for {_where(request)}: {error or type(error).__name__}"
+        raise ConnectError(msg) from error
+    except httpx.TimeoutException as error:
+        msg = f"no answer in time to {_where(request)} ({type(error).__name__})"
+        raise RequestTimeoutError(msg) from error
+    except httpx.TransportError as error:
+        msg = f"transport failed for {_where(request)}: {error or type(error).__name__}"
+        raise TransportError(msg) from error

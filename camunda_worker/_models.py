@@ -1,0 +1,305 @@
+"""Wire models: what the Orchestration Cluster REST API v2 answers, as frozen pydantic models.
+
+One set of models reads what Camunda 8.8, 8.9 and 8.10 send:
+
+- keys (``jobKey``, ``processInstanceKey``, ...) are strings; a key that arrives as a JSON number
+  is turned into its string;
+- unknown fields are ignored, so a newer server never breaks an older client;
+- fields that only newer servers send (8.9: ``tags``, ``userTask``, ``rootProcessInstanceKey``;
+  8.10: ``priority``, ``businessId``, ``leaseToken``, ``physicalTenantId``) have defaults.
+
+Attribute names are snake_case; the wire names are camelCase aliases, and models can be built
+from either (``ActivatedJob(job_key="1", ...)`` or ``ActivatedJob.model_validate({"jobKey": ...})``).
+Request bodies are not modelled: the endpoint functions build them as plain dicts (hot path).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "ActivatedJob",
+    "BrokerInfo",
+    "CreatedProcessInstance",
+    "DeployedProcess",
+    "DeploymentResult",
+    "JobSearchItem",
+    "JobSearchResult",
+    "Partition",
+    "ProcessInstance",
+    "ProcessInstanceSearchResult",
+    "PublishedMessage",
+    "SearchPage",
+    "Topology",
+    "parse_activated_jobs",
+]
+
+
+class WireModel(BaseModel):
+    """Base of every wire model: camelCase aliases, unknown fields ignored, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        frozen=True,
+        coerce_numbers_to_str=True,
+    )
+
+
+class ActivatedJob(WireModel):
+    """A job handed to this worker by an activation (``POST /jobs/activation``).
+
+    Attributes:
+        job_key: the job's unique key; use it to complete, fail or throw a BPMN error.
+        job_type: the job type (wire name ``type``), as in the BPMN task definition.
+        process_instance_key: key of the process instance the job belongs to.
+        process_definition_id: BPMN process id of that process.
+        process_definition_version: version of the deployed process definition.
+        process_definition_key: key of the deployed process definition.
+        element_id: id of the BPMN element (service task, listener...) that created the job.
+        element_instance_key: key of that element's instance.
+        custom_headers: the task's custom headers.
+        worker: the worker name given at activation.
+        retries: retries left; the job raises an incident when a failure leaves 0.
+        deadline: epoch milliseconds after which the job may be activated again.
+        variables: the variables fetched at activation.
+        tenant_id: the job's tenant.
+        kind: ``BPMN_ELEMENT``, ``EXECUTION_LISTENER``, ``TASK_LISTENER`` or ``AD_HOC_SUB_PROCESS``.
+        listener_event_type: for listener jobs, the event (``START``, ``END``...).
+        user_task: user task properties when the job is a task listener (8.8+), else ``None``.
+        tags: the process instance's tags (8.8+).
+        root_process_instance_key: key of the top-level process instance (8.9+).
+        priority: the job's priority (8.10+).
+        business_id: the process instance's business id (8.10+).
+        lease_token: the token of this activation's lease (8.10+); kept out of ``repr``.
+        physical_tenant_id: the physical tenant the activation was routed to (8.10+).
+    """
+
+    job_key: str
+    job_type: str = Field(alias="type")
+    process_instance_key: str
+    process_definition_id: str
+    process_definition_version: int
+    process_definition_key: str
+    element_id: str
+    element_instance_key: str
+    custom_headers: dict[str, str]
+    worker: str
+    retries: int
+    deadline: int
+    variables: dict[str, Any]
+    tenant_id: str
+    kind: str = "BPMN_ELEMENT"
+    listener_event_type: str = "UNSPECIFIED"
+    user_task: dict[str, Any] | None = None
+    tags: tuple[str, ...] = ()
+    root_process_instance_key: str | None = None
+    priority: int | None = None
+    business_id: str | None = None
+    lease_token: str | None = Field(default=None, repr=False)
+    physical_tenant_id: str | None = None
+
+
+class _ActivationResult(WireModel):
+    jobs: list[ActivatedJob]
+
+
+# Built once: the activation path parses the whole answer in one pass of pydantic-core.
+_ACTIVATION_RESULT: TypeAdapter[_ActivationResult] = TypeAdapter(_ActivationResult)
+
+
+def parse_activated_jobs(content: bytes | str) -> list[ActivatedJob]:
+    """Parse the JSON body of an activation answer into its jobs.
+
+    Args:
+        content: the raw JSON body (``{"jobs": [...]}``).
+
+    Returns:
+        The activated jobs, in the order the server sent them.
+    """
+    return _ACTIVATION_RESULT.validate_json(content).jobs
+
+
+class Partition(WireModel):
+    """One partition on a broker, as the topology reports it."""
+
+    partition_id: int
+    role: str
+    health: str
+
+
+class BrokerInfo(WireModel):
+    """One broker of the cluster, as the topology reports it."""
+
+    node_id: int
+    host: str
+    port: int
+    partitions: list[Partition] = []
+    version: str = ""
+
+
+class Topology(WireModel):
+    """The cluster topology (``GET /topology``)."""
+
+    brokers: list[BrokerInfo] = []
+    cluster_size: int
+    partitions_count: int
+    replication_factor: int
+    gateway_version: str
+    last_completed_change_id: str | None = None
+    cluster_id: str | None = None
+
+
+class DeployedProcess(WireModel):
+    """A process definition created by a deployment."""
+
+    process_definition_id: str
+    process_definition_version: int
+    process_definition_key: str
+    resource_name: str
+    tenant_id: str
+
+
+class DeploymentResult(WireModel):
+    """The answer to a deployment (``POST /deployments``).
+
+    Attributes:
+        deployment_key: key of the deployment.
+        tenant_id: the tenant the resources were deployed to.
+        processes: the process definitions the deployment created, one per BPMN process.
+        deployments: every deployed item as the server described it (processes, decisions,
+            forms, other resources), for what ``processes`` does not cover.
+    """
+
+    deployment_key: str
+    tenant_id: str
+    processes: list[DeployedProcess] = []
+    deployments: list[dict[str, Any]] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_processes(cls, data: Any) -> Any:
+        # The wire nests each process under deployments[].processDefinition; lift them out.
+        if isinstance(data, dict) and "processes" not in data:
+            items = data.get("deployments") or []
+            processes = [
+                item["processDefinition"]
+                for item in items
+                if isinstance(item, dict) and item.get("processDefinition")
+            ]
+            data = {**data, "processes": processes}
+        return data
+
+
+class CreatedProcessInstance(WireModel):
+    """The answer to creating a process instance (``POST /process-instances``).
+
+    ``variables`` holds the instance's variables when the creation awaited completion.
+    """
+
+    process_instance_key: str
+    process_definition_key: str
+    process_definition_id: str
+    process_definition_version: int
+    tenant_id: str
+    variables: dict[str, Any] = {}
+    tags: tuple[str, ...] = ()
+    business_id: str | None = None
+
+
+class ProcessInstance(WireModel):
+    """A process instance as search and get answer it (eventually consistent data).
+
+    Attributes:
+        state: ``ACTIVE``, ``COMPLETED``, ``TERMINATED`` (8.10 adds ``SUSPENDED``).
+        has_incident: whether an incident is open on the instance.
+    """
+
+    process_instance_key: str
+    process_definition_id: str
+    process_definition_key: str
+    process_definition_version: int
+    state: str
+    tenant_id: str
+    has_incident: bool = False
+    process_definition_name: str | None = None
+    process_definition_version_tag: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    parent_process_instance_key: str | None = None
+    parent_element_instance_key: str | None = None
+    root_process_instance_key: str | None = None
+    tags: tuple[str, ...] = ()
+    business_id: str | None = None
+
+
+class SearchPage(WireModel):
+    """Paging information of a search answer.
+
+    Attributes:
+        total_items: how many items match (a lower bound when ``has_more_total_items``).
+        has_more_total_items: whether ``total_items`` was capped by the server.
+        start_cursor: pass as ``before`` to fetch the previous page.
+        end_cursor: pass as ``after`` to fetch the next page.
+    """
+
+    total_items: int = 0
+    has_more_total_items: bool = False
+    start_cursor: str | None = None
+    end_cursor: str | None = None
+
+
+class JobSearchItem(WireModel):
+    """A job as ``POST /jobs/search`` describes it (eventually consistent data)."""
+
+    job_key: str
+    job_type: str = Field(alias="type")
+    state: str
+    retries: int
+    worker: str = ""
+    process_instance_key: str
+    process_definition_id: str
+    process_definition_key: str
+    element_id: str | None = None
+    element_instance_key: str
+    tenant_id: str
+    kind: str = "BPMN_ELEMENT"
+    listener_event_type: str = "UNSPECIFIED"
+    custom_headers: dict[str, str] = {}
+    has_failed_with_retries_left: bool = False
+    error_code: str | None = None
+    error_message: str | None = None
+    deadline: str | None = None
+    denied_reason: str | None = None
+    is_denied: bool | None = None
+    creation_time: str | None = None
+    last_update_time: str | None = None
+    end_time: str | None = None
+    root_process_instance_key: str | None = None
+    priority: int | None = None
+    business_id: str | None = None
+
+
+class JobSearchResult(WireModel):
+    """The answer to ``POST /jobs/search``: one page of jobs."""
+
+    items: list[JobSearchItem]
+    page: SearchPage = SearchPage()
+
+
+class ProcessInstanceSearchResult(WireModel):
+    """The answer to ``POST /process-instances/search``: one page of process instances."""
+
+    items: list[ProcessInstance]
+    page: SearchPage = SearchPage()
+
+
+class PublishedMessage(WireModel):
+    """The answer to publishing a message (``POST /messages/publication``)."""
+
+    message_key: str
+    tenant_id: str
