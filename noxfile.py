@@ -13,6 +13,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 TEST_EXTRAS = ".[test]"
+PYTHON_PATHS = ("camunda_worker", "tests", "benchmarks", "noxfile.py")
 
 
 @nox.session
@@ -41,8 +42,8 @@ def coverage(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Check style and common bugs with ruff (lint and format)."""
     session.install("ruff>=0.6")
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
+    session.run("ruff", "check", *PYTHON_PATHS)
+    session.run("ruff", "format", "--check", *PYTHON_PATHS)
 
 
 @nox.session
