@@ -1,5 +1,6 @@
 """camunda-worker: fast, sturdy, testable job workers for Camunda 8 (REST API v2)."""
 
+from camunda_worker._auth import BasicAuth
 from camunda_worker._client import CamundaAsyncClient, CamundaClient
 from camunda_worker._errors import (
     AuthenticationError,
@@ -17,6 +18,7 @@ from camunda_worker._errors import (
     TransportError,
     UnauthorizedError,
 )
+from camunda_worker._logging import JobLogger, log_filter
 from camunda_worker._models import (
     ActivatedJob,
     BrokerInfo,
@@ -32,8 +34,11 @@ from camunda_worker._models import (
     SearchPage,
     Topology,
 )
+from camunda_worker._oauth import OAuthClientCredentials
 from camunda_worker._retry import Backoff, is_retryable, retry_async, retry_sync, set_testing
+from camunda_worker._settings import CamundaSettings, ResolvedSettings, Source, resolve_settings
 from camunda_worker._version import __version__
+from camunda_worker._worker_config import WorkerConfig, resolve_worker_config
 
 __all__ = [
     "ActivatedJob",
@@ -41,10 +46,12 @@ __all__ = [
     "Backoff",
     "BackpressureError",
     "BadRequestError",
+    "BasicAuth",
     "BrokerInfo",
     "CamundaAsyncClient",
     "CamundaClient",
     "CamundaError",
+    "CamundaSettings",
     "ConfigurationError",
     "ConflictError",
     "ConnectError",
@@ -52,22 +59,30 @@ __all__ = [
     "DeployedProcess",
     "DeploymentResult",
     "ForbiddenError",
+    "JobLogger",
     "JobSearchItem",
     "JobSearchResult",
     "NotFoundError",
+    "OAuthClientCredentials",
     "Partition",
     "ProblemError",
     "ProcessInstance",
     "ProcessInstanceSearchResult",
     "PublishedMessage",
     "RequestTimeoutError",
+    "ResolvedSettings",
     "SearchPage",
     "ServerError",
+    "Source",
     "Topology",
     "TransportError",
     "UnauthorizedError",
+    "WorkerConfig",
     "__version__",
     "is_retryable",
+    "log_filter",
+    "resolve_settings",
+    "resolve_worker_config",
     "retry_async",
     "retry_sync",
     "set_testing",
