@@ -14,6 +14,11 @@ from camunda_worker._version import __version__
 
 # sub-command -> (module, function taking argv and returning an exit code, one-line help)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
+    "config": (
+        "camunda_worker.cli.config",
+        "main",
+        "print the effective configuration and where each value came from",
+    ),
     "engine": (
         "camunda_worker.engine._server",
         "main",

@@ -1,0 +1,1 @@
+"""The ``camunda-worker`` sub-commands (each module is imported only when its command runs)."""
