@@ -35,6 +35,7 @@ from camunda_worker._models import (
     Topology,
 )
 from camunda_worker._oauth import OAuthClientCredentials
+from camunda_worker._registry import TaskDefinition, TaskRegistry, default_registry, task
 from camunda_worker._retry import Backoff, is_retryable, retry_async, retry_sync, set_testing
 from camunda_worker._settings import CamundaSettings, ResolvedSettings, Source, resolve_settings
 from camunda_worker._version import __version__
@@ -74,11 +75,14 @@ __all__ = [
     "SearchPage",
     "ServerError",
     "Source",
+    "TaskDefinition",
+    "TaskRegistry",
     "Topology",
     "TransportError",
     "UnauthorizedError",
     "WorkerConfig",
     "__version__",
+    "default_registry",
     "is_retryable",
     "log_filter",
     "resolve_settings",
@@ -86,4 +90,5 @@ __all__ = [
     "retry_async",
     "retry_sync",
     "set_testing",
+    "task",
 ]
