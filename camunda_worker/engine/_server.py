@@ -1,0 +1,342 @@
+"""Serving the engine over TCP with uvicorn: :func:`serve`, :class:`EngineServer` and the CLI.
+
+``camunda-worker engine [--host 127.0.0.1] [--port 8080]`` serves ``http://HOST:PORT/v2``, prints
+``camunda engine listening on http://HOST:PORT/v2`` and stops cleanly (exit code 0) on SIGINT or
+SIGTERM; ``--port 0`` picks a free port. uvicorn and httptools come with the ``engine`` extra
+(``pip install camunda-worker[engine]``) and are imported only here.
+
+When the server stops, waiting long polls are answered at once (``{"jobs": []}``) instead of
+being cut off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, get_args
+
+from camunda_worker.engine._asgi import EngineApp
+from camunda_worker.engine._asgi_io import ABORT_EXTENSION
+from camunda_worker.engine._faults import ENDPOINTS, FaultKind, FaultPlan, parse_fault_spec
+
+if TYPE_CHECKING:
+    from types import FrameType, TracebackType
+
+    from camunda_worker.engine._core import Engine
+
+__all__ = ["EngineServer", "ServerDependencyError", "main", "serve"]
+
+_INSTALL_HINT = "serving the engine over TCP needs uvicorn: pip install 'camunda-worker[engine]'"
+_STARTUP_TIMEOUT = 10.0
+
+
+class ServerDependencyError(RuntimeError):
+    """uvicorn or httptools is missing: install the ``engine`` extra."""
+
+
+def _uvicorn() -> Any:
+    try:
+        import uvicorn  # noqa: PLC0415 - optional dependency, imported when serving
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # noqa: PLC0415
+    except ImportError as error:
+        raise ServerDependencyError(_INSTALL_HINT) from error
+    return uvicorn, HttpToolsProtocol
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/v2"
+
+
+def _build_server(app: EngineApp, *, graceful_timeout: float) -> Any:
+    uvicorn, http_tools_protocol = _uvicorn()
+
+    class _Protocol(http_tools_protocol):  # type: ignore[misc, valid-type]
+        """httptools protocol that lets the app drop a connection unanswered (fault "drop")."""
+
+        def on_headers_complete(self) -> None:
+            super().on_headers_complete()
+            transport = getattr(self, "transport", None)
+            scope = getattr(self, "scope", None)
+            if transport is not None and isinstance(scope, dict):
+                scope.setdefault("extensions", {})[ABORT_EXTENSION] = {"abort": transport.abort}
+
+    class _Server(uvicorn.Server):  # type: ignore[misc, name-defined]
+        async def shutdown(self, sockets: Any = None) -> None:
+            app.end_long_polls()
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(
+        app,
+        http=_Protocol,
+        loop="asyncio",
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=60,
+        timeout_graceful_shutdown=graceful_timeout,
+    )
+    return _Server(config)
+
+
+def _as_app(target: Engine | EngineApp | None) -> EngineApp:
+    if isinstance(target, EngineApp):
+        return target
+    return EngineApp(target)
+
+
+class EngineServer:
+    """The engine served over TCP from a background thread (for tests and embedding).
+
+    ``with EngineServer(engine) as server:`` serves until the block ends; ``server.url`` is
+    the ``/v2`` base URL.
+
+    Args:
+        target: an engine, an :class:`~camunda_worker.engine.EngineApp`, or ``None`` for a new
+            engine.
+        host: the interface to listen on.
+        port: the port; 0 picks a free one (read it from :attr:`port`).
+
+    Attributes:
+        app: the app served.
+        host: the interface listened on.
+        port: the port listened on (known once :meth:`start` returned).
+    """
+
+    def __init__(
+        self, target: Engine | EngineApp | None = None, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.app = _as_app(target)
+        self.host = host
+        self.port = port
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        """The REST API base URL, e.g. ``http://127.0.0.1:8080/v2``."""
+        return _url(self.host, self.port)
+
+    @property
+    def address(self) -> str:
+        """The address without ``/v2``, as ``CAMUNDA_REST_ADDRESS`` takes it."""
+        return self.url[: -len("/v2")]
+
+    def start(self) -> EngineServer:
+        """Bind, start serving in a background thread and wait until the server is up.
+
+        Returns:
+            The server itself.
+        """
+        if self._thread is not None:
+            raise RuntimeError("the server is already started")
+        self._server = server = _build_server(self.app, graceful_timeout=5.0)
+        sock = _bind(self.host, self.port)
+        self.port = sock.getsockname()[1]
+
+        def run() -> None:
+            try:
+                server.run(sockets=[sock])
+            except BaseException as error:  # noqa: BLE001 - reported by start()
+                self._failure = error
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(target=run, name="camunda-engine-server", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + _STARTUP_TIMEOUT
+        while not server.started and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if not server.started:
+            self.stop()
+            raise RuntimeError(f"the engine server did not start: {self._failure!r}")
+        return self
+
+    def stop(self) -> None:
+        """Answer waiting long polls, stop serving and join the thread. Idempotent."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> EngineServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve(
+    target: Engine | EngineApp | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the engine over TCP in this thread until SIGINT or SIGTERM.
+
+    Args:
+        target: an engine, an :class:`~camunda_worker.engine.EngineApp`, or ``None`` for a new
+            engine.
+        host: the interface to listen on.
+        port: the port; 0 picks a free one.
+        on_ready: called with the ``/v2`` base URL once the socket is bound.
+    """
+    app = _as_app(target)
+    server = _build_server(app, graceful_timeout=5.0)
+    sock = _bind(host, port)
+    url = _url(host, sock.getsockname()[1])
+    stopping: list[int] = []
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        # uvicorn installs its own handlers while serving and replays the signal to this one
+        # after a graceful shutdown: record it instead of dying with KeyboardInterrupt.
+        stopping.append(signum)
+        server.should_exit = True
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = {}
+    if main_thread:
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if on_ready is not None:
+            on_ready(url)
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="camunda-worker engine",
+        description="Serve the in-memory Camunda 8 engine's REST API (/v2) over HTTP.",
+        epilog=(
+            f"fault endpoints: * {' '.join(ENDPOINTS)}; "
+            f"fault kinds: {' '.join(get_args(FaultKind))}"
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
+    parser.add_argument(
+        "--server-line",
+        choices=("8.8", "8.9", "8.10"),
+        default="8.10",
+        help="answer in the shape of this Camunda version (default: 8.10)",
+    )
+    parser.add_argument(
+        "--request-timeout-ms",
+        type=_positive,
+        default=10_000,
+        help="long-poll timeout when a request gives none (default: 10000)",
+    )
+    parser.add_argument("--latency-ms", type=float, default=0, help="latency added to answers")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="ENDPOINT:KIND:RATE",
+        help="inject faults, e.g. activate:503:0.1 or complete:drop:0.05 (repeatable)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fault generator")
+    parser.add_argument(
+        "--oauth-client",
+        action="append",
+        default=[],
+        metavar="ID:SECRET",
+        help="require OAuth2 tokens and serve /oauth/token for this client (repeatable)",
+    )
+    parser.add_argument("--basic-auth", metavar="USER:PASSWORD", help="require basic auth")
+    parser.add_argument("--record", action="store_true", help="record exchanges (memory)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``engine`` sub-command.
+
+    Args:
+        argv: the arguments after ``engine`` (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit code: 0 after a signal, 2 for bad arguments.
+    """
+    parser = _parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    plan = FaultPlan(seed=args.seed, latency_ms=max(args.latency_ms, 0))
+    try:
+        for spec in args.fault:
+            plan.error_rate(*parse_fault_spec(spec))
+        clients = dict(_pair(text, "--oauth-client") for text in args.oauth_client)
+        basic = _pair(args.basic_auth, "--basic-auth") if args.basic_auth else None
+    except ValueError as error:
+        parser.error(str(error))
+    from camunda_worker.engine._core import Engine  # noqa: PLC0415 - keeps --help fast
+
+    engine = Engine(
+        server_line=args.server_line, default_request_timeout_ms=args.request_timeout_ms
+    )
+    app = EngineApp(
+        engine,
+        faults=plan,
+        basic_auth=basic,
+        oauth_clients=clients or None,
+        record=args.record,
+    )
+
+    def announce(url: str) -> None:
+        print(f"camunda engine listening on {url}", flush=True)  # noqa: T201 - the CLI's output
+
+    try:
+        serve(app, host=args.host, port=args.port, on_ready=announce)
+    except ServerDependencyError as error:
+        print(f"camunda-worker engine: {error}", file=sys.stderr)  # noqa: T201 - CLI output
+        return 1
+    except OSError as error:
+        message = f"camunda-worker engine: cannot listen on {args.host}:{args.port}: {error}"
+        print(message, file=sys.stderr)  # noqa: T201 - the CLI's output
+        return 1
+    finally:
+        app.close()
+        engine.close()
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _pair(text: str, option: str) -> tuple[str, str]:
+    first, sep, second = text.partition(":")
+    if not sep or not first:
+        raise ValueError(f"{option} expects NAME:SECRET")
+    return first, second
