@@ -1,0 +1,31 @@
+"""The job worker: poll loop, execution strategies, outcomes, acknowledgements, life cycle.
+
+Public names are re-exported from :mod:`camunda_worker`; the modules here are private.
+"""
+
+from camunda_worker.worker._context import (
+    AsyncJobContext,
+    ConnectedJobContext,
+    JobContext,
+    SyncJobContext,
+)
+from camunda_worker.worker._group import run_workers, serve_workers
+from camunda_worker.worker._outcomes import JobError, JobFailure
+from camunda_worker.worker._state import WorkerState, WorkerStats
+from camunda_worker.worker._strategy import ExecutionStrategy
+from camunda_worker.worker._worker import JobWorker
+
+__all__ = [
+    "AsyncJobContext",
+    "ConnectedJobContext",
+    "ExecutionStrategy",
+    "JobContext",
+    "JobError",
+    "JobFailure",
+    "JobWorker",
+    "SyncJobContext",
+    "WorkerState",
+    "WorkerStats",
+    "run_workers",
+    "serve_workers",
+]

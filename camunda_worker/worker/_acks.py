@@ -1,0 +1,190 @@
+"""Sending acknowledgements (completion, failure, BPMN error), retried until the job's deadline.
+
+Acknowledgements go through a queue to a small fixed number of sender tasks, each sending one
+request at a time: one ``httpx.AsyncClient`` answers sequential requests about twice as fast as
+many concurrent ones, and a sender stuck retrying (503, dropped connection) leaves another free.
+
+Rules:
+
+- transport errors, backpressure (503/429) and other 5xx are retried with back-off until the
+  job's deadline (after it the job is no longer reserved for this worker);
+- 404 and 409 mean the job is no longer ours (it timed out and went to another worker, was
+  cancelled, or its process instance ended): logged, never turned into anything else;
+- a failed acknowledgement never turns a success into a failure; the job is simply activated
+  again after its deadline.
+
+The job's capacity slot is given back once its acknowledgement was sent or given up.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from camunda_worker._errors import ConflictError, NotFoundError
+from camunda_worker._retry import Backoff, is_retryable, retry_async
+from camunda_worker.worker._outcomes import BpmnError, Completion, Failure
+
+if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+
+    from camunda_worker._client import CamundaAsyncClient
+    from camunda_worker._logging import JobLogger
+    from camunda_worker.worker._capacity import Slot
+    from camunda_worker.worker._deadline import JobDeadline
+    from camunda_worker.worker._outcomes import Outcome
+    from camunda_worker.worker._state import Counters
+
+__all__ = ["AckSender"]
+
+_Item = tuple["Slot", "Completion | Failure | BpmnError", "JobDeadline"]
+
+
+class AckSender:
+    """Sends every job's acknowledgement and then gives its slot back.
+
+    Args:
+        client: the worker's client.
+        counters: the worker's counters.
+        log: the worker's logger.
+        senders: how many requests may be in flight at once.
+        backoff: makes the back-off for one acknowledgement's retries.
+    """
+
+    def __init__(
+        self,
+        client: CamundaAsyncClient,
+        counters: Counters,
+        log: JobLogger,
+        *,
+        senders: int = 2,
+        backoff: Callable[[], Backoff] = lambda: Backoff(initial=0.05, maximum=2.0),
+    ) -> None:
+        self._client = client
+        self._counters = counters
+        self._log = log
+        self._senders = senders
+        self._backoff = backoff
+        self._send: MemoryObjectSendStream[_Item] | None = None
+
+    def start(self, task_group: TaskGroup) -> None:
+        """Start the sender tasks in ``task_group``."""
+        send, receive = anyio.create_memory_object_stream[_Item](math.inf)
+        self._send = send
+        for _ in range(self._senders):
+            task_group.start_soon(self._run, receive.clone())
+        receive.close()
+
+    def submit(self, slot: Slot, outcome: Outcome, deadline: JobDeadline) -> None:
+        """Queue the acknowledgement of ``slot.job`` (never blocks)."""
+        assert self._send is not None, "start() first"
+        assert isinstance(outcome, Completion | Failure | BpmnError)
+        slot.stage = "acknowledging"
+        self._send.send_nowait((slot, outcome, deadline))
+
+    def close(self) -> None:
+        """No more submissions: the senders end once the queue is empty."""
+        if self._send is not None:
+            self._send.close()
+
+    async def _run(self, receive: MemoryObjectReceiveStream[_Item]) -> None:
+        async with receive:
+            async for slot, outcome, deadline in receive:
+                try:
+                    await self._acknowledge(slot, outcome, deadline)
+                finally:
+                    slot.release()
+
+    def _call(
+        self, job_key: str, outcome: Completion | Failure | BpmnError
+    ) -> Callable[[], Awaitable[None]]:
+        client = self._client
+        if isinstance(outcome, Completion):
+            return lambda: client.complete_job(job_key, outcome.variables)
+        if isinstance(outcome, Failure):
+            return lambda: client.fail_job(
+                job_key,
+                retries=outcome.retries,
+                error_message=outcome.error_message,
+                retry_back_off=outcome.retry_back_off,
+                variables=outcome.variables,
+            )
+        return lambda: client.throw_job_error(
+            job_key,
+            error_code=outcome.error_code,
+            error_message=outcome.error_message,
+            variables=outcome.variables,
+        )
+
+    async def _acknowledge(
+        self, slot: Slot, outcome: Completion | Failure | BpmnError, deadline: JobDeadline
+    ) -> None:
+        job_key = slot.job.job_key
+        call = self._call(job_key, outcome)
+        try:
+            await call()
+        except Exception as error:  # noqa: BLE001 - every failure is sorted out below
+            if not await self._retry(job_key, outcome, call, error, deadline):
+                return
+        counters = self._counters
+        if isinstance(outcome, Completion):
+            counters.completed += 1
+        elif isinstance(outcome, Failure):
+            counters.failed += 1
+        else:
+            counters.errors_thrown += 1
+
+    async def _retry(
+        self,
+        job_key: str,
+        outcome: Completion | Failure | BpmnError,
+        call: Callable[[], Awaitable[None]],
+        error: Exception,
+        deadline: JobDeadline,
+    ) -> bool:
+        what = _describe(outcome)
+        backoff = self._backoff()
+
+        def on_retry(retry_error: BaseException, delay: float) -> None:
+            self._log.warning(
+                f"sending the {what} of job {job_key} failed ({retry_error}); "
+                f"retrying in {delay:.2f} s"
+            )
+
+        try:
+            if not is_retryable(error):
+                raise error
+            delay = backoff.next_delay()
+            if time.monotonic() + delay > deadline.monotonic:
+                raise error
+            on_retry(error, delay)
+            await anyio.sleep(delay)
+            await retry_async(call, backoff=backoff, deadline=deadline.monotonic, on_retry=on_retry)
+        except (NotFoundError, ConflictError) as rejected:
+            self._counters.rejected += 1
+            self._log.warning(
+                f"the {what} of job {job_key} was refused: the job is no longer this worker's "
+                f"({rejected})"
+            )
+            return False
+        except Exception as final:  # noqa: BLE001 - given up: logged, the job times out
+            self._counters.acknowledgement_failures += 1
+            self._log.error(
+                f"gave up sending the {what} of job {job_key} ({type(final).__name__}: {final}); "
+                "the job will be activated again after its deadline"
+            )
+            return False
+        return True
+
+
+def _describe(outcome: Completion | Failure | BpmnError) -> str:
+    if isinstance(outcome, Completion):
+        return "completion"
+    if isinstance(outcome, Failure):
+        return "failure"
+    return "BPMN error"

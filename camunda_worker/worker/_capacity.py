@@ -1,0 +1,101 @@
+"""Capacity: how many jobs a worker may hold at once, and which ones it holds.
+
+A slot is taken when a job arrives from an activation and given back only when the job is truly
+finished: its handler has ended (a thread that outlived a cancel keeps its slot until it really
+ends) AND its acknowledgement was sent or given up. Activations ask for exactly the free slots.
+
+Everything here runs on the worker's event loop; another thread gives a slot back through
+:meth:`Slot.release_threadsafe`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+import anyio
+
+if TYPE_CHECKING:
+    from camunda_worker._models import ActivatedJob
+
+__all__ = ["Capacity", "Slot"]
+
+
+class Slot:
+    """One job's hold on the worker's capacity; :meth:`release` is idempotent."""
+
+    __slots__ = ("_capacity", "held_by_thread", "job", "stage", "started")
+
+    def __init__(self, capacity: Capacity, job: ActivatedJob) -> None:
+        self._capacity = capacity
+        self.job = job
+        self.started = time.monotonic()
+        self.stage = "queued"
+        self.held_by_thread = False
+
+    def release(self) -> None:
+        """Give the slot back (a no-op the second time)."""
+        capacity = self._capacity
+        if capacity._slots.pop(self, False):
+            capacity._wake()
+
+    def release_threadsafe(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Give the slot back from another thread (a no-op once ``loop`` is closed)."""
+        # A closed loop means the worker is gone: nobody counts slots any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self.release)
+
+
+class Capacity:
+    """The slots of one worker: ``maximum`` jobs at once."""
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+        # Keyed by the slot itself: the same job may come back (activated again after its
+        # deadline) while its first handler still runs, and each run holds its own slot.
+        self._slots: dict[Slot, bool] = {}
+        self._changed: anyio.Event | None = None
+
+    @property
+    def in_flight(self) -> int:
+        """Jobs held now."""
+        return len(self._slots)
+
+    @property
+    def free(self) -> int:
+        """Slots free now (what the next activation asks for)."""
+        return self.maximum - len(self._slots)
+
+    def take(self, job: ActivatedJob) -> Slot:
+        """Take a slot for ``job`` (even past the maximum: a job received is never dropped)."""
+        slot = Slot(self, job)
+        self._slots[slot] = True
+        return slot
+
+    def slots(self) -> list[Slot]:
+        """The slots held now, oldest first."""
+        return list(self._slots)
+
+    async def wait_free(self) -> None:
+        """Return as soon as at least one slot is free."""
+        while len(self._slots) >= self.maximum:
+            await self._wait_change()
+
+    async def wait_empty(self) -> None:
+        """Return once every slot has been given back."""
+        while self._slots:
+            await self._wait_change()
+
+    async def _wait_change(self) -> None:
+        event = self._changed
+        if event is None:
+            event = self._changed = anyio.Event()
+        await event.wait()
+
+    def _wake(self) -> None:
+        event = self._changed
+        if event is not None:
+            self._changed = None
+            event.set()

@@ -1,0 +1,216 @@
+"""Code that runs in the child processes of the ``process`` strategy.
+
+:func:`initialize` runs once per child (it is the pool's initializer): it keeps the handler and
+the settings, sends every log record of the child (loguru, and stdlib ``logging`` when the child
+has no handler of its own) to the worker through a pipe, then calls the user's initializer.
+:func:`run_job` runs one job: it checks the job's deadline, tells the worker which process runs
+the job (so a crash fails only that job), builds a :class:`SyncJobContext` whose client is built
+from the settings on first use, calls the handler and returns the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from multiprocessing import util
+from typing import TYPE_CHECKING, Any, cast
+
+from loguru import logger
+
+from camunda_worker._logging import bind_job_logger
+from camunda_worker.worker._context import SyncJobContext
+from camunda_worker.worker._invoke import PendingAwaitable, invoke_async, invoke_sync
+from camunda_worker.worker._runners import EXPIRED, Expired
+from camunda_worker.worker._tracking import SyncTrackingClient
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.synchronize import Lock
+
+    from camunda_worker._client import CamundaClient
+    from camunda_worker._models import ActivatedJob
+    from camunda_worker._settings import CamundaSettings
+    from camunda_worker.worker._outcomes import Outcome
+
+__all__ = ["ChildSetup", "initialize", "run_job"]
+
+_SIMPLE = (str, int, float, bool, type(None))
+
+
+class ChildSetup:
+    """What every child needs; pickled once per child as the pool initializer's argument."""
+
+    def __init__(
+        self,
+        *,
+        callback: Callable[[Any], Any],
+        settings: CamundaSettings,
+        job_type: str,
+        worker_name: str,
+        retry_back_off: int,
+        events: Connection,
+        events_lock: Lock,
+        initializer: Callable[..., object] | None,
+        initargs: tuple[Any, ...],
+    ) -> None:
+        self.callback = callback
+        self.settings = settings
+        self.job_type = job_type
+        self.worker_name = worker_name
+        self.retry_back_off = retry_back_off
+        self.events = events
+        self.events_lock = events_lock
+        self.initializer = initializer
+        self.initargs = initargs
+
+
+class _Child:
+    """The state of this child process."""
+
+    def __init__(self, setup: ChildSetup) -> None:
+        self.setup = setup
+        self._client: CamundaClient | None = None
+        self._client_lock = threading.Lock()
+
+    def send(self, event: tuple[Any, ...]) -> None:
+        with self.setup.events_lock:
+            self.setup.events.send(event)
+
+    def client(self) -> CamundaClient:
+        with self._client_lock:
+            if self._client is None:
+                from camunda_worker._connection import sync_client_from_settings  # noqa: PLC0415
+
+                client = sync_client_from_settings(self.setup.settings)
+                util.Finalize(None, client.close, exitpriority=10)  # closed when the child exits
+                self._client = client
+            return self._client
+
+
+_child: _Child | None = None
+
+
+def initialize(setup: ChildSetup) -> None:
+    """The pool initializer: remember the setup, forward logs, call the user's initializer."""
+    global _child  # noqa: PLW0603 - one state per child process
+    _child = _Child(setup)
+    _forward_loguru(_child)
+    _forward_stdlib(_child)
+    if setup.initializer is not None:
+        try:
+            setup.initializer(*setup.initargs)
+        except BaseException:
+            logger.exception("the process initializer failed; this child process exits")
+            raise
+
+
+def run_job(job: ActivatedJob, deadline_wall: float | None) -> Outcome | Expired:
+    """Run the handler for ``job`` in this child and return how the job ended.
+
+    Args:
+        job: the activated job.
+        deadline_wall: the local deadline (``time.time()`` seconds); ``None`` when the worker
+            extends the job's timeout while it runs.
+    """
+    child = _child
+    assert child is not None, "initialize() runs first"
+    if deadline_wall is not None and time.time() >= deadline_wall:
+        return EXPIRED
+    setup = child.setup
+    child.send(("started", job.job_key, os.getpid()))
+    tracker = SyncTrackingClient(child.client, job.job_key)
+    context = SyncJobContext(
+        job=job,
+        log=bind_job_logger(
+            cast("Any", logger),
+            job_type=setup.job_type,
+            job_key=job.job_key,
+            process_instance_key=job.process_instance_key,
+            worker=setup.worker_name,
+        ),
+        client=cast("CamundaClient", tracker),
+    )
+    outcome = invoke_sync(
+        setup.callback, context, tracker, retries=job.retries, retry_back_off=setup.retry_back_off
+    )
+    if isinstance(outcome, PendingAwaitable):
+        # An async handler in a child: its coroutine runs on a loop of this child's own.
+        awaitable = outcome.awaitable
+        return asyncio.run(
+            invoke_async(
+                lambda _context: awaitable,
+                None,
+                tracker,
+                retries=job.retries,
+                retry_back_off=setup.retry_back_off,
+            )
+        )
+    return outcome
+
+
+def _simple(value: object) -> object:
+    return value if isinstance(value, _SIMPLE) else repr(value)
+
+
+def _forward_loguru(child: _Child) -> None:
+    def sink(message: Any) -> None:
+        record = message.record
+        error = record["exception"]
+        child.send(
+            (
+                "loguru",
+                {
+                    "level": record["level"].name,
+                    "levelno": record["level"].no,
+                    "message": record["message"],
+                    "extra": {key: _simple(value) for key, value in record["extra"].items()},
+                    "name": record["name"],
+                    "function": record["function"],
+                    "line": record["line"],
+                    "path": record["file"].path,
+                    "time": record["time"],
+                    "exception": "".join(traceback.format_exception(*error)) if error else None,
+                    "pid": os.getpid(),
+                },
+            )
+        )
+
+    # The child's records go to the worker's sinks only (with fork, the inherited sinks would
+    # write a second copy from the child).
+    logger.remove()
+    logger.add(sink, level="DEBUG", format="{message}", enqueue=False, catch=True)
+
+
+class _StdlibForwarder(logging.Handler):
+    def __init__(self, child: _Child) -> None:
+        super().__init__()
+        self._child = child
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            exc_text = None
+            if record.exc_info:
+                exc_text = "".join(traceback.format_exception(*record.exc_info))
+            state = {
+                key: _simple(value)
+                for key, value in vars(record).items()
+                if key not in ("args", "exc_info", "msg", "message")
+            }
+            state.update(
+                msg=message, args=None, exc_info=None, exc_text=exc_text, child_pid=os.getpid()
+            )
+            self._child.send(("logging", state))
+        except Exception:  # noqa: BLE001 - logging must never break the handler
+            self.handleError(record)
+
+
+def _forward_stdlib(child: _Child) -> None:
+    root = logging.getLogger()
+    if not root.handlers:  # forked children keep the parent's handlers; they already write
+        root.addHandler(_StdlibForwarder(child))

@@ -1,0 +1,224 @@
+"""Everything a worker needs, resolved and checked once, when the worker is built.
+
+Precedence for each option: the argument given to :class:`~camunda_worker.JobWorker` > its
+``CAMUNDA_WORKER_*`` setting (environment, ``.env``, ``settings`` overrides) > the default. Every
+mistake that can be found before activating a job is found here (no job is burned by it): an
+unknown strategy, a handler that cannot be pickled for the process strategy, a start method this
+platform lacks, ``max_tasks_per_child`` on Python 3.10 or with ``fork``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from camunda_worker._errors import ConfigurationError
+from camunda_worker._logging import adapt_logger
+from camunda_worker._settings import CamundaSettings, resolve_settings
+from camunda_worker._worker_config import WorkerConfig, resolve_worker_config
+from camunda_worker.worker._strategy import ResolvedStrategy, check_picklable, resolve_strategy
+
+if TYPE_CHECKING:
+    from camunda_worker._logging import JobLogger
+
+__all__ = ["DEFAULT_DRAIN_TIMEOUT", "ProcessOptions", "WorkerOptions", "resolve_options"]
+
+# A variable, not an inline check: mypy must not treat the 3.11 branch as unreachable on 3.10.
+_HAS_MAX_TASKS_PER_CHILD: bool = sys.version_info >= (3, 11)
+
+DEFAULT_DRAIN_TIMEOUT = 30.0
+"""Seconds in-flight jobs get to finish when a worker stops (``CAMUNDA_WORKER_DRAIN_TIMEOUT``)."""
+
+
+@attrs.frozen
+class ProcessOptions:
+    """How the ``process`` strategy's pool is built.
+
+    Attributes:
+        start_method: ``spawn`` (default), ``forkserver`` or ``fork``.
+        pool_size: how many child processes at most.
+        initializer: called once in each child before its first job.
+        initargs: the initializer's arguments.
+        max_tasks_per_child: a child is replaced after this many jobs (Python 3.11+).
+    """
+
+    start_method: str
+    pool_size: int
+    initializer: Callable[..., object] | None = None
+    initargs: tuple[Any, ...] = ()
+    max_tasks_per_child: int | None = None
+
+
+@attrs.frozen
+class WorkerOptions:
+    """A worker's resolved options; see :class:`~camunda_worker.JobWorker` for each one."""
+
+    callback: Callable[[Any], Any]
+    config: WorkerConfig
+    settings: CamundaSettings
+    strategy: ResolvedStrategy
+    logger: JobLogger
+    startup_jitter: float
+    drain_timeout: float
+    retry_back_off: int
+    auto_extend_timeout: bool
+    process: ProcessOptions | None
+
+    @property
+    def max_concurrent_jobs(self) -> int:
+        """The worker's capacity."""
+        assert self.config.max_concurrent_jobs is not None
+        return self.config.max_concurrent_jobs
+
+    @property
+    def job_timeout(self) -> int:
+        """The job timeout (ms) the worker activates with."""
+        assert self.config.job_timeout_milliseconds is not None
+        return self.config.job_timeout_milliseconds
+
+    @property
+    def worker_name(self) -> str:
+        """The worker's name."""
+        assert self.config.worker_name is not None
+        return self.config.worker_name
+
+
+def _pick(*values: Any) -> Any:
+    return next((value for value in values if value is not None), None)
+
+
+def resolve_settings_argument(
+    settings: CamundaSettings | Mapping[str, object] | None,
+) -> CamundaSettings:
+    """Settings given as a model are used as is; a mapping is a set of overrides of the env."""
+    if isinstance(settings, CamundaSettings):
+        return settings
+    return resolve_settings(settings).settings
+
+
+def resolve_options(
+    *,
+    callback: Callable[[Any], Any],
+    config: WorkerConfig,
+    settings: CamundaSettings,
+    logger: object | None,
+    execution_strategy: str | None,
+    startup_jitter_max_seconds: float | None,
+    drain_timeout: float | None,
+    retry_back_off: int | None,
+    auto_extend_timeout: bool | None,
+    process_start_method: str | None,
+    process_pool_size: int | None,
+    process_initializer: Callable[..., object] | None,
+    process_initargs: tuple[Any, ...],
+    max_tasks_per_child: int | None,
+) -> WorkerOptions:
+    """Resolve and check a worker's options (see the module docstring for precedence).
+
+    Raises:
+        ConfigurationError: an option is invalid; the message names it.
+    """
+    if not isinstance(config, WorkerConfig):
+        raise ConfigurationError(
+            f"config must be a WorkerConfig, got {type(config).__name__}", variable="config"
+        )
+    resolved = resolve_worker_config(config, settings)
+    requested = _pick(execution_strategy, settings.worker_execution_strategy, "auto")
+    strategy = resolve_strategy(callback, requested)
+    jitter = _pick(startup_jitter_max_seconds, settings.worker_startup_jitter_max_seconds, 0.0)
+    drain = _pick(drain_timeout, settings.worker_drain_timeout, DEFAULT_DRAIN_TIMEOUT)
+    back_off = _pick(retry_back_off, settings.worker_retry_backoff, 0)
+    _check_non_negative("startup_jitter_max_seconds", jitter)
+    _check_non_negative("drain_timeout", drain)
+    _check_non_negative("retry_back_off", back_off)
+    process = None
+    if strategy == "process":
+        assert resolved.max_concurrent_jobs is not None
+        process = _process_options(
+            callback,
+            settings,
+            start_method=process_start_method,
+            pool_size=process_pool_size,
+            max_concurrent_jobs=resolved.max_concurrent_jobs,
+            initializer=process_initializer,
+            initargs=process_initargs,
+            max_tasks_per_child=max_tasks_per_child,
+        )
+    return WorkerOptions(
+        callback=callback,
+        config=resolved,
+        settings=settings,
+        strategy=strategy,
+        logger=adapt_logger(logger),
+        startup_jitter=float(jitter),
+        drain_timeout=float(drain),
+        retry_back_off=int(back_off),
+        auto_extend_timeout=bool(
+            _pick(auto_extend_timeout, settings.worker_auto_extend_timeout, False)
+        ),
+        process=process,
+    )
+
+
+def _check_non_negative(name: str, value: float) -> None:
+    if value < 0:
+        raise ConfigurationError(f"{name} must be >= 0, got {value!r}", variable=name)
+
+
+def _process_options(
+    callback: Callable[[Any], Any],
+    settings: CamundaSettings,
+    *,
+    start_method: str | None,
+    pool_size: int | None,
+    max_concurrent_jobs: int,
+    initializer: Callable[..., object] | None,
+    initargs: tuple[Any, ...],
+    max_tasks_per_child: int | None,
+) -> ProcessOptions:
+    method = _pick(start_method, settings.worker_process_start_method, "spawn")
+    if method not in multiprocessing.get_all_start_methods():
+        raise ConfigurationError(
+            f"process start method {method!r} is not available here; choose one of "
+            + ", ".join(multiprocessing.get_all_start_methods()),
+            variable="CAMUNDA_WORKER_PROCESS_START_METHOD",
+        )
+    tasks = _pick(max_tasks_per_child, settings.worker_max_tasks_per_child)
+    if tasks is not None:
+        if not _HAS_MAX_TASKS_PER_CHILD:
+            raise ConfigurationError(
+                "max_tasks_per_child needs Python 3.11 or newer (concurrent.futures added it "
+                "then); remove it or upgrade Python",
+                variable="CAMUNDA_WORKER_MAX_TASKS_PER_CHILD",
+            )
+        if method == "fork":
+            raise ConfigurationError(
+                "max_tasks_per_child cannot be used with the 'fork' start method; use 'spawn' "
+                "or 'forkserver'",
+                variable="CAMUNDA_WORKER_MAX_TASKS_PER_CHILD",
+            )
+        if tasks < 1:
+            raise ConfigurationError(
+                f"max_tasks_per_child must be >= 1, got {tasks}",
+                variable="CAMUNDA_WORKER_MAX_TASKS_PER_CHILD",
+            )
+    size = pool_size if pool_size is not None else min(max_concurrent_jobs, os.cpu_count() or 1)
+    if size < 1:
+        raise ConfigurationError(
+            f"process_pool_size must be >= 1, got {size}", variable="process_pool_size"
+        )
+    check_picklable(callback)
+    if initializer is not None:
+        check_picklable(initializer, "the process initializer")
+    return ProcessOptions(
+        start_method=method,
+        pool_size=size,
+        initializer=initializer,
+        initargs=tuple(initargs),
+        max_tasks_per_child=tasks,
+    )

@@ -1,0 +1,164 @@
+"""The poll loop: long-poll activations for exactly the free capacity, with no fixed sleep.
+
+- Each activation asks for ``max_concurrent_jobs`` minus the jobs in flight; when nothing is free
+  the loop waits for the first slot to come back and polls at once.
+- Transport errors, backpressure and 5xx back off exponentially with jitter (capped, reset after
+  a successful activation). So does any unexpected error: it is logged with its traceback and the
+  loop goes on; the loop never dies silently.
+- Errors that retrying cannot fix stop the worker (state ``FAILED``, ``JobWorker.error``): a 401
+  after the token was refreshed, a rejected client secret, a bad configuration, any other 4xx
+  (a 400 for a bad job type or tenant, a 403, a 404 for a wrong address).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+import anyio
+
+from camunda_worker._errors import AuthenticationError, ConfigurationError, ProblemError
+from camunda_worker._retry import Backoff
+from camunda_worker.worker._deadline import JobDeadline
+from camunda_worker.worker._state import WorkerState
+
+if TYPE_CHECKING:
+    from camunda_worker._client import CamundaAsyncClient
+    from camunda_worker._logging import JobLogger
+    from camunda_worker._models import ActivatedJob
+    from camunda_worker._worker_config import WorkerConfig
+    from camunda_worker.worker._capacity import Capacity
+
+__all__ = ["PollStatus", "Poller", "is_fatal"]
+
+
+def is_fatal(error: BaseException) -> bool:
+    """Whether an activation error stops the worker instead of being retried.
+
+    Args:
+        error: what the activation raised.
+
+    Returns:
+        ``True`` for configuration and authentication errors and 4xx answers other than
+        backpressure (429) and request timeout (408).
+    """
+    if isinstance(error, ConfigurationError | AuthenticationError):
+        return True
+    return (
+        isinstance(error, ProblemError)
+        and not error.retryable
+        and 400 <= error.status < 500
+        and error.status != 408
+    )
+
+
+class PollStatus:
+    """What the poll loop reports: the worker's state, last successful poll and fatal error."""
+
+    def __init__(self) -> None:
+        self.state = WorkerState.CREATED
+        self.last_successful_poll: datetime | None = None
+        self.error: BaseException | None = None
+
+
+class Poller:
+    """Activates jobs for one worker and hands each one to ``dispatch``.
+
+    Args:
+        client: the worker's client.
+        config: the resolved worker configuration (every field set).
+        capacity: the worker's slots.
+        dispatch: called on the loop with each activated job and its local deadline.
+        status: where the loop reports its state.
+        log: the worker's logger.
+        backoff: the back-off between failed activations.
+        startup_jitter: at most this many seconds of random delay before the first activation.
+    """
+
+    def __init__(
+        self,
+        client: CamundaAsyncClient,
+        config: WorkerConfig,
+        capacity: Capacity,
+        dispatch: Callable[[ActivatedJob, JobDeadline], None],
+        status: PollStatus,
+        log: JobLogger,
+        *,
+        backoff: Backoff,
+        startup_jitter: float,
+    ) -> None:
+        self._client = client
+        self._config = config
+        self._capacity = capacity
+        self._dispatch = dispatch
+        self._status = status
+        self._log = log
+        self._backoff = backoff
+        self._startup_jitter = startup_jitter
+
+    async def run(self) -> None:
+        """Poll until cancelled, or until a fatal error (recorded in the status) stops it."""
+        if self._startup_jitter > 0:
+            await anyio.sleep(random.uniform(0, self._startup_jitter))  # noqa: S311 - not crypto
+        config = self._config
+        timeout = config.job_timeout_milliseconds
+        assert timeout is not None
+        status = self._status
+        status.state = WorkerState.POLLING
+        while True:
+            await self._capacity.wait_free()
+            sent_monotonic, sent_wall = time.monotonic(), time.time()
+            try:
+                jobs = await self._client.activate_jobs(
+                    job_type=config.job_type,
+                    max_jobs_to_activate=self._capacity.free,
+                    timeout=timeout,
+                    worker=config.worker_name or "camunda-worker",
+                    request_timeout=config.request_timeout_milliseconds,
+                    fetch_variable=config.fetch_variables,
+                    tenant_ids=config.tenant_ids,
+                )
+            except Exception as error:  # noqa: BLE001 - sorted out below; the loop must go on
+                if is_fatal(error):
+                    self._fail(error)
+                    return
+                await self._back_off(error)
+                continue
+            self._backoff.reset()
+            status.last_successful_poll = datetime.now(timezone.utc)
+            status.state = WorkerState.POLLING
+            if jobs:
+                deadline = JobDeadline(sent_monotonic, sent_wall, timeout)
+                for job in jobs:
+                    self._dispatch(job, deadline)
+
+    def _fail(self, error: BaseException) -> None:
+        self._status.error = error
+        self._status.state = WorkerState.FAILED
+        self._log.error(
+            f"the worker stops: activating jobs failed with an error that retrying cannot fix "
+            f"({type(error).__name__}: {error})"
+        )
+
+    async def _back_off(self, error: Exception) -> None:
+        delay = self._backoff.next_delay()
+        self._status.state = WorkerState.BACKING_OFF
+        if is_expected(error):
+            self._log.warning(
+                f"activating jobs failed ({type(error).__name__}: {error}); "
+                f"retrying in {delay:.2f} s"
+            )
+        else:
+            self._log.exception(
+                f"unexpected error while activating jobs ({type(error).__name__}: {error}); "
+                f"retrying in {delay:.2f} s"
+            )
+        await anyio.sleep(delay)
+
+
+def is_expected(error: BaseException) -> bool:
+    """Whether an activation error is an ordinary one (transport, backpressure, 5xx)."""
+    return isinstance(error, ProblemError) or getattr(error, "retryable", False) is True

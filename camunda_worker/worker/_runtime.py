@@ -1,0 +1,304 @@
+"""The async core of one worker: poll, run, acknowledge, drain, release. One event loop.
+
+:meth:`WorkerRuntime.serve` runs until its stop event is set (or a fatal error stops the poll
+loop), then drains: no more activations, in-flight jobs get ``drain_timeout`` seconds to finish
+and send their results, jobs still running then are reported and abandoned, and the pools and
+the clients the worker built are released. Whichever way the worker runs (``async with``, a
+background thread, ``run()``), this is the code that runs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import anyio
+
+from camunda_worker._connection import async_client_from_settings, sync_client_from_settings
+from camunda_worker._retry import Backoff
+from camunda_worker.worker._acks import AckSender
+from camunda_worker.worker._blocking import current_worker
+from camunda_worker.worker._capacity import Capacity
+from camunda_worker.worker._deadline import extend_while_running
+from camunda_worker.worker._outcomes import Acknowledged, BpmnError, Failure
+from camunda_worker.worker._poller import Poller, PollStatus
+from camunda_worker.worker._runners import Abandoned, AsyncRunner, Expired, Runner, RunnerOptions
+from camunda_worker.worker._state import Counters, WorkerState
+from camunda_worker.worker._thread_runner import ThreadRunner
+
+if TYPE_CHECKING:
+    from camunda_worker._client import CamundaAsyncClient, CamundaClient
+    from camunda_worker._logging import JobLogger
+    from camunda_worker._models import ActivatedJob
+    from camunda_worker._settings import CamundaSettings
+    from camunda_worker.worker._capacity import Slot
+    from camunda_worker.worker._deadline import JobDeadline
+    from camunda_worker.worker._options import WorkerOptions
+    from camunda_worker.worker._outcomes import Outcome
+
+__all__ = ["WorkerRuntime"]
+
+ACKNOWLEDGEMENT_SENDERS = 2
+
+
+class WorkerRuntime:
+    """One run of a worker on the current event loop.
+
+    Args:
+        options: the worker's resolved options.
+        owner: the :class:`~camunda_worker.JobWorker` (to recognise its pool threads).
+        status: where the state, the last successful poll and a fatal error are reported.
+        counters: the worker's counters.
+        log: the worker's logger, bound with its job type and name.
+        client: the client to use; ``None`` builds one from the settings (and closes it).
+        sync_client: the sync client for thread handlers; ``None`` builds one on first use.
+        poll_backoff: the back-off between failed activations.
+    """
+
+    def __init__(
+        self,
+        options: WorkerOptions,
+        *,
+        owner: object,
+        status: PollStatus,
+        counters: Counters,
+        log: JobLogger,
+        client: CamundaAsyncClient | None,
+        sync_client: CamundaClient | None,
+        poll_backoff: Backoff,
+    ) -> None:
+        self._options = options
+        self._owner = owner
+        self._status = status
+        self._counters = counters
+        self._log = log
+        self._client = client
+        self._sync_client = sync_client
+        self._owned_sync_client: CamundaClient | None = None
+        self._sync_lock = threading.Lock()
+        self._poll_backoff = poll_backoff
+        # What thread and child-process clients are built from: set when serving starts.
+        self._settings_for_children: CamundaSettings | None = None
+        self._stop: anyio.Event | None = None
+        self.capacity = Capacity(options.max_concurrent_jobs)
+
+    # -- clients -------------------------------------------------------------------------------
+
+    def _child_settings(self, client: CamundaAsyncClient) -> CamundaSettings:
+        settings = self._options.settings
+        if self._client is not None and client.base_url != settings.rest_address:
+            # An injected client decides the address; auth and TLS come from the settings.
+            return settings.model_copy(update={"rest_address": client.base_url})
+        return settings
+
+    def sync_client(self) -> CamundaClient:
+        """The sync client of thread handlers: the injected one, or one built on first use."""
+        if self._sync_client is not None:
+            return self._sync_client
+        with self._sync_lock:
+            if self._owned_sync_client is None:
+                assert self._settings_for_children is not None
+                self._owned_sync_client = sync_client_from_settings(self._settings_for_children)
+            return self._owned_sync_client
+
+    def _make_runner(self, client: CamundaAsyncClient) -> Runner:
+        options = self._options
+        runner_options = RunnerOptions(
+            callback=options.callback,
+            job_type=options.config.job_type,
+            worker_name=options.worker_name,
+            logger=options.logger,
+            retry_back_off=options.retry_back_off,
+        )
+        if options.strategy == "async":
+            return AsyncRunner(runner_options, client)
+        if options.strategy == "thread":
+            return ThreadRunner(
+                runner_options,
+                max_workers=options.max_concurrent_jobs,
+                client_factory=self.sync_client,
+                owner=self._owner,
+            )
+        from camunda_worker.worker._process_runner import ProcessRunner  # noqa: PLC0415
+
+        assert options.process is not None
+        assert self._settings_for_children is not None
+        return ProcessRunner(
+            runner_options,
+            options.process,
+            settings=self._settings_for_children,
+            log=self._log,
+            extends_timeout=options.auto_extend_timeout,
+            on_fatal=self._fatal,
+        )
+
+    # -- serving -------------------------------------------------------------------------------
+
+    async def serve(self, stop: anyio.Event) -> None:
+        """Poll and run jobs until ``stop`` is set or a fatal error, then drain and release."""
+        options = self._options
+        self._stop = stop
+        client = self._client
+        owned_client = client is None
+        if client is None:
+            client = async_client_from_settings(options.settings)
+        self._settings_for_children = self._child_settings(client)
+        runner = self._make_runner(client)
+        acks = AckSender(client, self._counters, self._log, senders=ACKNOWLEDGEMENT_SENDERS)
+        abandoned = False
+        try:
+            async with anyio.create_task_group() as jobs:
+                acks.start(jobs)
+
+                def dispatch(job: ActivatedJob, deadline: JobDeadline) -> None:
+                    self._counters.activated += 1
+                    slot = self.capacity.take(job)
+                    jobs.start_soon(self._handle, runner, acks, client, slot, deadline)
+
+                poller = Poller(
+                    client,
+                    options.config,
+                    self.capacity,
+                    dispatch,
+                    self._status,
+                    self._log,
+                    backoff=self._poll_backoff,
+                    startup_jitter=options.startup_jitter,
+                )
+                async with anyio.create_task_group() as polling:
+                    polling.start_soon(self._poll, poller, stop)
+                    await stop.wait()
+                    polling.cancel_scope.cancel()
+                abandoned = await self._drain()
+                acks.close()
+                if abandoned:
+                    jobs.cancel_scope.cancel()
+        except BaseException:
+            abandoned = True  # cancelled from outside: do not wait for handlers either
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._release(runner, client if owned_client else None, abandoned=abandoned)
+
+    def _fatal(self, error: BaseException) -> None:
+        status = self._status
+        if status.error is None:
+            status.error = error
+            status.state = WorkerState.FAILED
+        if self._stop is not None:
+            self._stop.set()
+
+    async def _poll(self, poller: Poller, stop: anyio.Event) -> None:
+        try:
+            await poller.run()
+        finally:
+            stop.set()  # a fatal error ended the loop: drain and stop
+
+    async def _drain(self) -> bool:
+        status = self._status
+        if status.state is not WorkerState.FAILED:
+            status.state = WorkerState.DRAINING
+        capacity = self.capacity
+        if capacity.in_flight:
+            self._log.info(
+                f"draining: waiting up to {self._options.drain_timeout:g} s for "
+                f"{capacity.in_flight} job(s) in flight"
+            )
+        with anyio.move_on_after(self._options.drain_timeout):
+            await capacity.wait_empty()
+        if not capacity.in_flight:
+            return False
+        now = time.monotonic()
+        still = ", ".join(
+            f"{slot.job.job_key} ({slot.stage}, {now - slot.started:.1f} s)"
+            for slot in capacity.slots()
+        )
+        self._log.warning(
+            f"drain timeout ({self._options.drain_timeout:g} s) hit with {capacity.in_flight} "
+            f"job(s) still in flight: {still}; they are abandoned and will be activated again "
+            "after their deadline"
+        )
+        return True
+
+    async def _release(
+        self, runner: Runner, owned_client: CamundaAsyncClient | None, *, abandoned: bool
+    ) -> None:
+        try:
+            await runner.aclose(abandon=abandoned)
+        except Exception:  # noqa: BLE001 - closing must go on
+            self._log.exception("error while shutting the handler pool down")
+        sync_client, self._owned_sync_client = self._owned_sync_client, None
+        if sync_client is not None:
+            sync_client.close()
+        if owned_client is not None:
+            await owned_client.aclose()
+
+    # -- one job -------------------------------------------------------------------------------
+
+    async def _handle(
+        self,
+        runner: Runner,
+        acks: AckSender,
+        client: CamundaAsyncClient,
+        slot: Slot,
+        deadline: JobDeadline,
+    ) -> None:
+        handed_over = False
+        current_worker.set(self._owner)  # this task's own context: lets aclose() see it
+        try:
+            if self._options.auto_extend_timeout:
+                deadline = deadline.copy()  # this job's own: extensions move it
+                outcome = await self._run_extending(runner, client, slot, deadline)
+            else:
+                outcome = await runner.run(slot, deadline)
+            if isinstance(outcome, Expired):
+                self._counters.expired += 1
+                self._log.warning(
+                    f"job {slot.job.job_key} was not run: its deadline passed before its handler "
+                    "could start (it will be activated again)"
+                )
+            elif isinstance(outcome, Acknowledged):
+                self._counters.acknowledged_by_handler += 1
+            elif isinstance(outcome, Abandoned):
+                pass  # the worker is stopping because of it; the job times out
+            else:
+                self._note(slot, outcome)
+                acks.submit(slot, outcome, deadline)
+                handed_over = True
+        except Exception:  # noqa: BLE001 - a bug here must not stop the other jobs
+            self._log.exception(f"internal error while handling job {slot.job.job_key}")
+        finally:
+            if not handed_over and not slot.held_by_thread:
+                slot.release()
+
+    async def _run_extending(
+        self, runner: Runner, client: CamundaAsyncClient, slot: Slot, deadline: JobDeadline
+    ) -> Outcome | Expired | Abandoned:
+        async with anyio.create_task_group() as extending:
+            extending.start_soon(
+                lambda: extend_while_running(
+                    client,
+                    slot.job.job_key,
+                    timeout_ms=self._options.job_timeout,
+                    deadline=deadline,
+                    log=self._log,
+                )
+            )
+            try:
+                return await runner.run(slot, deadline)
+            finally:
+                extending.cancel_scope.cancel()
+        raise AssertionError("unreachable: the task group re-raises")
+
+    def _note(self, slot: Slot, outcome: Outcome) -> None:
+        if isinstance(outcome, Failure):
+            headline = outcome.error_message.split("\n", 1)[0]
+            self._log.warning(
+                f"job {slot.job.job_key} failed ({outcome.retries} retries left): {headline}"
+            )
+        elif isinstance(outcome, BpmnError):
+            self._log.info(
+                f"job {slot.job.job_key} throws BPMN error {outcome.error_code!r}"
+                + (f": {outcome.error_message}" if outcome.error_message else "")
+            )

@@ -1,0 +1,82 @@
+"""What a worker is doing, and what it has done: its state and its counters.
+
+Both are written on the worker's event loop and may be read from any thread: every field is a
+plain attribute whose assignment is atomic under the GIL, and :meth:`Counters.snapshot` copies
+them into an immutable :class:`WorkerStats`.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+__all__ = ["Counters", "WorkerState", "WorkerStats"]
+
+
+class WorkerState(enum.Enum):
+    """The life cycle of a :class:`~camunda_worker.JobWorker`.
+
+    ``CREATED`` -> ``STARTING`` -> ``POLLING`` <-> ``BACKING_OFF`` -> ``DRAINING`` ->
+    ``STOPPED`` (or ``FAILED`` when a fatal error stopped it: see ``JobWorker.error``).
+    """
+
+    CREATED = "created"
+    """Built, not started yet."""
+    STARTING = "starting"
+    """Started; waiting for its startup jitter or its first activation."""
+    POLLING = "polling"
+    """Activating jobs (or waiting for free capacity) and running them."""
+    BACKING_OFF = "backing_off"
+    """The last activation failed (transport error, backpressure): waiting before the next one."""
+    DRAINING = "draining"
+    """Stopping: no more activations; in-flight jobs finish and send their results."""
+    STOPPED = "stopped"
+    """Stopped and closed; a stopped worker cannot be started again."""
+    FAILED = "failed"
+    """Stopped by an error that retrying cannot fix (401 after token refresh, bad configuration)."""
+
+
+@attrs.frozen
+class WorkerStats:
+    """A snapshot of a worker's counters (since it was created).
+
+    Attributes:
+        activated: jobs received from activations.
+        completed: jobs completed by the worker.
+        failed: jobs failed by the worker (handler raised, or its result could not be sent).
+        errors_thrown: BPMN errors thrown by the worker (handler raised ``JobError``).
+        acknowledged_by_handler: jobs the handler completed, failed or threw an error for itself.
+        expired: jobs not run because their deadline passed before their handler could start.
+        rejected: acknowledgements answered 404 or 409: the job was no longer this worker's.
+        acknowledgement_failures: acknowledgements given up after retries until the deadline.
+        in_flight: jobs activated and not yet finished (handler running or result being sent).
+    """
+
+    activated: int = 0
+    completed: int = 0
+    failed: int = 0
+    errors_thrown: int = 0
+    acknowledged_by_handler: int = 0
+    expired: int = 0
+    rejected: int = 0
+    acknowledgement_failures: int = 0
+    in_flight: int = 0
+
+
+@attrs.define
+class Counters:
+    """The mutable counters behind :class:`WorkerStats` (written on the worker's loop only)."""
+
+    activated: int = 0
+    completed: int = 0
+    failed: int = 0
+    errors_thrown: int = 0
+    acknowledged_by_handler: int = 0
+    expired: int = 0
+    rejected: int = 0
+    acknowledgement_failures: int = 0
+
+    def snapshot(self, in_flight: int) -> WorkerStats:
+        """An immutable copy, with the current number of jobs in flight."""
+        return WorkerStats(**attrs.asdict(self), in_flight=in_flight)

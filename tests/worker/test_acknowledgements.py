@@ -1,0 +1,168 @@
+"""Acknowledgements: retried until the deadline, 404/409 logged, success never turned into failure."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from conftest import FakeAsyncClient, make_job, wait_until
+
+from camunda_worker import (
+    BackpressureError,
+    BadRequestError,
+    ConflictError,
+    ConnectError,
+    NotFoundError,
+    ServerError,
+)
+from camunda_worker._settings import CamundaSettings
+from camunda_worker._worker_config import WorkerConfig
+from camunda_worker.worker import JobError, JobFailure, JobWorker
+
+
+def run_one(
+    fake: FakeAsyncClient, handler: Any, *, timeout_ms: int = 30_000, **kwargs: Any
+) -> JobWorker:
+    worker = JobWorker(
+        handler,
+        WorkerConfig(job_type="work", job_timeout_milliseconds=timeout_ms),
+        client=fake,  # type: ignore[arg-type]
+        settings=CamundaSettings(),
+        **kwargs,
+    )
+    fake.add(make_job(1))
+    with worker:
+        wait_until(lambda: worker.stats.activated == 1 and worker.stats.in_flight == 0)
+    return worker
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        BackpressureError(503, "RESOURCE_EXHAUSTED"),
+        BackpressureError(429),
+        ServerError(500, "INTERNAL"),
+        ServerError(502),
+        ConnectError("connection refused"),
+    ],
+)
+def test_a_completion_is_retried_on_transport_errors_503_429_and_5xx(
+    fake: FakeAsyncClient, error: Exception
+) -> None:
+    fake.ack_errors["complete"].extend([error, error])
+    worker = run_one(fake, lambda job: {"v": 1})
+    assert fake.completed == {"1": {"v": 1}}
+    assert [kind for kind, _ in fake.ack_attempts] == ["complete"] * 3
+    assert worker.stats.completed == 1
+    assert fake.failed == {}
+
+
+@pytest.mark.parametrize("outcome", ["fail", "error"])
+def test_failures_and_bpmn_errors_are_retried_too(fake: FakeAsyncClient, outcome: str) -> None:
+    fake.ack_errors[outcome].append(BackpressureError(503))
+
+    def handler(job: Any) -> None:
+        if outcome == "fail":
+            raise JobFailure("no")
+        raise JobError("CODE")
+
+    worker = run_one(fake, handler)
+    assert len(fake.ack_attempts) == 2
+    assert (worker.stats.failed, worker.stats.errors_thrown) == (
+        (1, 0) if outcome == "fail" else (0, 1)
+    )
+
+
+@pytest.mark.parametrize(
+    "error", [NotFoundError(404, "NOT_FOUND"), ConflictError(409, "INVALID_STATE")]
+)
+def test_404_and_409_mean_the_job_is_no_longer_ours_and_are_never_turned_into_a_failure(
+    fake: FakeAsyncClient, error: Exception
+) -> None:
+    fake.ack_errors["complete"].append(error)
+    worker = run_one(fake, lambda job: {"v": 1})
+    assert fake.ack_attempts == [("complete", "1")]  # not retried, no failure sent
+    assert worker.stats.rejected == 1
+    assert worker.stats.completed == 0
+    assert worker.stats.failed == 0
+
+
+def test_a_completion_that_keeps_failing_is_given_up_at_the_deadline_not_turned_into_a_failure(
+    fake: FakeAsyncClient,
+) -> None:
+    fake.ack_errors["complete"].extend([BackpressureError(503)] * 10_000)
+    from camunda_worker._retry import set_testing
+
+    set_testing(False)  # real back-off delays, so the deadline (1 s) is what stops it
+    started = time.monotonic()
+    worker = run_one(fake, lambda job: {"v": 1}, timeout_ms=1000)
+    assert time.monotonic() - started < 30  # it stopped (the deadline), it did not retry forever
+    assert worker.stats.acknowledgement_failures == 1
+    assert fake.failed == {}
+    assert {kind for kind, _ in fake.ack_attempts} == {"complete"}
+
+
+def test_a_4xx_other_than_404_409_is_not_retried(fake: FakeAsyncClient) -> None:
+    fake.ack_errors["complete"].append(BadRequestError(400, "INVALID_ARGUMENT"))
+    worker = run_one(fake, lambda job: {"v": 1})
+    assert len(fake.ack_attempts) == 1
+    assert worker.stats.acknowledgement_failures == 1
+    assert fake.failed == {}
+
+
+def test_nothing_is_sent_when_the_handler_acknowledged_its_own_job(fake: FakeAsyncClient) -> None:
+    async def handler(job: Any) -> dict[str, Any]:
+        await job.client.complete_job(job.job_key, {"by": "handler"})
+        return {"by": "worker"}
+
+    worker = run_one(fake, handler)
+    assert fake.completed == {"1": {"by": "handler"}}
+    assert len(fake.ack_attempts) == 1
+    assert worker.stats.acknowledged_by_handler == 1
+
+
+def test_a_handler_that_acknowledged_and_then_raised_gets_nothing_more(
+    fake: FakeAsyncClient,
+) -> None:
+    async def handler(job: Any) -> None:
+        await job.client.fail_job(job.job_key, retries=0, error_message="mine")
+        raise RuntimeError("after the fact")
+
+    run_one(fake, handler)
+    assert fake.ack_attempts == [("fail", "1")]
+
+
+def test_a_job_whose_deadline_passed_before_its_handler_starts_is_not_run(
+    fake: FakeAsyncClient,
+) -> None:
+    ran = threading.Event()
+    fake.latency = 0.05  # the answer arrives after the 1 ms timeout has passed
+    worker = run_one(fake, lambda job: ran.set(), timeout_ms=1)
+    assert not ran.is_set()
+    assert worker.stats.expired == 1
+    assert fake.ack_attempts == []
+
+
+def test_the_timeout_is_extended_again_and_again_while_a_long_handler_runs(
+    fake: FakeAsyncClient,
+) -> None:
+    def handler(job: Any) -> dict[str, Any]:
+        time.sleep(1.2)
+        return {"done": True}
+
+    run_one(fake, handler, timeout_ms=500, auto_extend_timeout=True)
+    assert len(fake.updates) >= 2
+    assert all(update == ("1", {"timeout": 500}) for update in fake.updates)
+    assert fake.completed == {"1": {"done": True}}
+
+
+def test_extension_stops_when_the_job_is_no_longer_ours(fake: FakeAsyncClient) -> None:
+    fake.ack_errors["update"].append(NotFoundError(404))
+
+    def handler(job: Any) -> None:
+        time.sleep(0.6)
+
+    run_one(fake, handler, timeout_ms=300, auto_extend_timeout=True)
+    assert [kind for kind, _ in fake.ack_attempts].count("update") == 1

@@ -1,0 +1,195 @@
+"""The process strategy: picklability checked up front, start methods, logs, crashes, pools."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import handlers
+import pytest
+from conftest import FakeAsyncClient, wait_until
+from loguru import logger
+
+from camunda_worker import ConfigurationError
+from camunda_worker._settings import CamundaSettings
+from camunda_worker._worker_config import WorkerConfig
+from camunda_worker.worker import JobWorker, WorkerState
+
+
+def build(handler: Any, client: Any, **kwargs: Any) -> JobWorker:
+    kwargs.setdefault("process_pool_size", 1)
+    return JobWorker(
+        handler,
+        WorkerConfig(job_type="work", job_timeout_milliseconds=30_000, max_concurrent_jobs=4),
+        client=client,
+        settings=CamundaSettings(),
+        execution_strategy="process",
+        **kwargs,
+    )
+
+
+def test_an_unpicklable_handler_is_refused_when_the_worker_is_built(fake: FakeAsyncClient) -> None:
+    with pytest.raises(ConfigurationError, match="cannot be pickled"):
+        build(lambda job: None, fake)
+    assert fake.activations == []  # no job was activated, none burned
+
+
+def test_an_unpicklable_initializer_is_refused_too(fake: FakeAsyncClient) -> None:
+    with pytest.raises(ConfigurationError, match="process initializer"):
+        build(handlers.pid, fake, process_initializer=lambda: None)
+
+
+def test_an_unknown_start_method_is_refused(fake: FakeAsyncClient) -> None:
+    with pytest.raises(ConfigurationError, match="'teleport' is not available") as info:
+        build(handlers.pid, fake, process_start_method="teleport")
+    assert info.value.variable == "CAMUNDA_WORKER_PROCESS_START_METHOD"
+
+
+needs_311 = pytest.mark.skipif(
+    sys.version_info < (3, 11), reason="max_tasks_per_child needs Python 3.11 (3.10: see below)"
+)
+
+
+@needs_311
+def test_max_tasks_per_child_cannot_be_used_with_fork(fake: FakeAsyncClient) -> None:
+    with pytest.raises(ConfigurationError, match="fork"):
+        build(handlers.pid, fake, process_start_method="fork", max_tasks_per_child=2)
+
+
+def test_max_tasks_per_child_on_python_3_10_is_a_clear_error(
+    fake: FakeAsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("camunda_worker.worker._options._HAS_MAX_TASKS_PER_CHILD", False)
+    with pytest.raises(ConfigurationError, match=r"Python 3\.11"):
+        build(handlers.pid, fake, max_tasks_per_child=2)
+
+
+def test_process_settings_come_from_the_environment_when_not_given(fake: FakeAsyncClient) -> None:
+    settings = CamundaSettings(
+        worker_process_start_method="fork", worker_execution_strategy="process"
+    )
+    worker = JobWorker(
+        handlers.pid,
+        WorkerConfig(job_type="work", job_timeout_milliseconds=1000),
+        client=fake,  # type: ignore[arg-type]
+        settings=settings,
+    )
+    assert worker.strategy == "process"
+    assert worker._options.process is not None
+    assert worker._options.process.start_method == "fork"
+
+
+def test_spawned_children_log_to_the_workers_sinks_and_run_the_initializer(
+    engine: Any, client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """spawn (the default): a fresh interpreter per child; its records still reach our sinks."""
+    records: list[Any] = []
+    sink = logger.add(lambda message: records.append(message.record), level="DEBUG")
+    marker = tmp_path / "initialized"
+    engine.create_job("work")
+    worker = build(
+        handlers.log_both_ways,
+        client,
+        process_initializer=handlers.initializer,
+        process_initargs=(str(marker),),
+    )
+    assert worker._options.process is not None
+    assert worker._options.process.start_method == "spawn"
+    try:
+        with caplog.at_level(logging.WARNING, logger="tests.child"), worker:
+            wait_until(lambda: worker.stats.completed == 1, timeout=60)
+            wait_until(lambda: any("stdlib record" in r.getMessage() for r in caplog.records))
+    finally:
+        logger.remove(sink)
+    (job,) = engine.jobs(job_type="work")
+    child_pid = job.result_variables["pid"]
+    assert child_pid != os.getpid()
+    assert marker.read_text().split() == [str(child_pid)]
+    (record,) = [r for r in records if r["message"] == "loguru record from the child"]
+    assert record["extra"]["job_key"] == job.key
+    assert record["extra"]["job_type"] == "work"
+    assert record["extra"]["child_pid"] == child_pid
+    assert record["name"] == "handlers"
+    assert record["function"] == "log_both_ways"
+    (stdlib,) = [r for r in caplog.records if r.getMessage() == "stdlib record from the child"]
+    assert stdlib.name == "tests.child"
+
+
+@pytest.mark.parametrize("death", ["die", "segfault"], ids=["os._exit", "segfault"])
+def test_a_child_that_dies_fails_only_its_own_job_and_the_pool_is_replaced(
+    engine: Any, client: Any, death: str
+) -> None:
+    victim = engine.create_job("work", variables={death: True}, retries=1)
+    others = [engine.create_job("work", variables={"sleep": 0.3}) for _ in range(3)]
+    worker = build(handlers.die, client, process_start_method="fork", process_pool_size=2)
+    with worker:
+        wait_until(lambda: worker.stats.completed == 3 and worker.stats.failed == 1, timeout=60)
+    jobs = {job.key: job for job in engine.jobs(job_type="work")}
+    assert jobs[victim].state == "FAILED"
+    assert "child process running the handler died" in jobs[victim].error_message
+    assert all(jobs[key].state == "COMPLETED" for key in others)
+    assert worker.state is WorkerState.STOPPED
+    assert multiprocessing.active_children() == []
+
+
+def test_a_segfault_names_the_signal(engine: Any, client: Any) -> None:
+    engine.create_job("work", retries=1)
+    worker = build(handlers.segfault, client, process_start_method="fork")
+    with worker:
+        wait_until(lambda: worker.stats.failed == 1, timeout=60)
+    (job,) = engine.jobs(job_type="work")
+    assert "SIGSEGV" in job.error_message
+
+
+def test_an_async_handler_runs_in_the_child_on_its_own_loop(engine: Any, client: Any) -> None:
+    engine.create_job("work")
+    worker = build(handlers.complete_async, client, process_start_method="fork")
+    assert worker.strategy == "process"
+    with worker:
+        wait_until(lambda: worker.stats.completed == 1, timeout=60)
+    (job,) = engine.jobs(job_type="work")
+    assert job.result_variables["pid"] != os.getpid()
+
+
+@needs_311
+def test_children_are_replaced_after_max_tasks_per_child(engine: Any, client: Any) -> None:
+    for _ in range(3):
+        engine.create_job("work")
+    worker = build(handlers.pid, client, process_start_method="forkserver", max_tasks_per_child=1)
+    with worker:
+        wait_until(lambda: worker.stats.completed == 3, timeout=90)
+    pids = {job.result_variables["pid"] for job in engine.jobs(job_type="work")}
+    assert len(pids) == 3
+
+
+def test_children_that_cannot_start_stop_the_worker_without_burning_retries(
+    engine: Any, client: Any
+) -> None:
+    engine.create_job("work", retries=3)
+    worker = build(
+        handlers.pid,
+        client,
+        process_start_method="fork",
+        process_initializer=handlers.failing_initializer,
+    )
+    with worker:
+        wait_until(lambda: worker.state is WorkerState.FAILED, timeout=60)
+    assert isinstance(worker.error, RuntimeError)
+    assert "die before running any job" in str(worker.error)
+    (job,) = engine.jobs(job_type="work")
+    assert job.retries == 3  # not failed: it times out and goes to a healthy worker
+    assert multiprocessing.active_children() == []
+
+
+def test_the_drain_timeout_terminates_children_still_running(engine: Any, client: Any) -> None:
+    engine.create_job("work", variables={"sleep": 30})
+    worker = build(handlers.sleep, client, process_start_method="fork", drain_timeout=0.2)
+    with worker:
+        wait_until(lambda: worker.stats.in_flight == 1)
+        wait_until(lambda: multiprocessing.active_children() != [])
+    assert multiprocessing.active_children() == []
+    assert worker.state is WorkerState.STOPPED
