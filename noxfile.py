@@ -54,6 +54,15 @@ def types(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into site/ in strict mode (a broken link or anchor fails)."""
+    session.install("-e", ".[docs]")
+    session.run(
+        "mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"}
+    )
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Run the benchmarks (not part of the test suite) and write docs/benchmarks.md."""
     session.install("-e", ".[engine,bench]")
