@@ -186,3 +186,32 @@ def test_the_command_refuses_bad_options(capsys: pytest.CaptureFixture[str]) -> 
 
     assert exit_.value.code == 2
     assert "unknown fault kind" in capsys.readouterr().err
+
+
+def test_accepted_connections_disable_nagle() -> None:
+    """Without TCP_NODELAY every answer with a body waited ~40 ms for a delayed ACK."""
+    import asyncio
+    import socket
+
+    from camunda_worker.engine._server import _bind
+
+    async def accept_one() -> int:
+        listener = _bind("127.0.0.1", 0)
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def on_connect(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connect, sock=listener)
+        port = listener.getsockname()[1]
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            return await asyncio.wait_for(accepted, 10)
+        finally:
+            writer.close()
+            server.close()
+            await server.wait_closed()
+
+    assert asyncio.run(accept_one()) != 0
