@@ -74,7 +74,8 @@ def main() -> None:
     import uvicorn
 
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    sock = socket.socket()
+    # IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted sockets (else ~40 ms per answer).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     sock.listen(2048)
