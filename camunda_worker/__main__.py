@@ -19,10 +19,20 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "main",
         "print the effective configuration and where each value came from",
     ),
+    "demo": (
+        "camunda_worker.cli.demo",
+        "main",
+        "run the demo: an order process on the built-in engine, with a summary",
+    ),
     "engine": (
         "camunda_worker.engine._server",
         "main",
         "serve the in-memory Camunda 8 engine over HTTP",
+    ),
+    "run": (
+        "camunda_worker.cli.run",
+        "main",
+        "run the job handlers a module registers, configured by CAMUNDA_* settings",
     ),
 }
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import httpx
 
 from camunda_worker import _endpoints as ep
+from camunda_worker._asyncio_net import async_transport
 from camunda_worker._http import (
     DEFAULT_BASE_URL,
     build_request,
@@ -65,6 +66,8 @@ class CamundaAsyncClient:
         self._base_url, self._timeout, options = client_options(
             base_url, auth, timeout, verify, headers, limits
         )
+        if transport is None:
+            transport = async_transport(verify=verify, limits=limits)
         self._http = httpx.AsyncClient(transport=transport, **options)
 
     @property

@@ -32,6 +32,7 @@ __all__ = ["CamundaSettings", "ResolvedSettings", "Source", "resolve_settings"]
 _PositiveInt = Annotated[int, Field(ge=1)]
 _NonNegativeInt = Annotated[int, Field(ge=0)]
 _NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+_Port = Annotated[int, Field(ge=0, le=65535)]
 
 
 class CamundaSettings(BaseModel):
@@ -82,6 +83,10 @@ class CamundaSettings(BaseModel):
     worker_auto_extend_timeout: bool | None = None
     worker_process_start_method: Literal["spawn", "forkserver", "fork"] | None = None
     worker_max_tasks_per_child: _PositiveInt | None = None
+    worker_health_port: _Port | None = None
+    worker_health_host: str | None = None
+    worker_metrics_port: _Port | None = None
+    worker_metrics_host: str | None = None
 
     @model_validator(mode="before")
     @classmethod

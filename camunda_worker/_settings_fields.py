@@ -183,6 +183,11 @@ SPECS: tuple[SettingSpec, ...] = (
     _spec("worker_auto_extend_timeout", "bool", "Extend the job timeout of long-running jobs automatically.", unset_means="false"),
     _spec("worker_process_start_method", "choice", "multiprocessing start method of the process strategy.", choices=("spawn", "forkserver", "fork"), unset_means=DEFAULT_PROCESS_START_METHOD),
     _spec("worker_max_tasks_per_child", "int", "Process strategy: replace a child process after this many jobs.", minimum=1, unset_means="never"),
+    # Served by `camunda-worker run` (the library ignores these).
+    _spec("worker_health_port", "int", "camunda-worker run: serve /livez and /readyz on this port (0 picks a free one).", minimum=0, unset_means="no health endpoint"),
+    _spec("worker_health_host", "str", "camunda-worker run: interface of the health endpoints (0.0.0.0 for probes from outside).", unset_means="127.0.0.1"),
+    _spec("worker_metrics_port", "int", "camunda-worker run: serve Prometheus metrics on this port (needs the metrics extra; 0 picks a free one).", minimum=0, unset_means="no metrics endpoint"),
+    _spec("worker_metrics_host", "str", "camunda-worker run: interface of the metrics endpoint (0.0.0.0 to be scraped from outside).", unset_means="127.0.0.1"),
 )  # fmt: skip
 
 SPECS_BY_FIELD: Mapping[str, SettingSpec] = {spec.field: spec for spec in SPECS}

@@ -10,6 +10,7 @@ from camunda_worker.worker._context import (
     SyncJobContext,
 )
 from camunda_worker.worker._group import run_workers, serve_workers
+from camunda_worker.worker._observer import WorkerObserver
 from camunda_worker.worker._outcomes import JobError, JobFailure
 from camunda_worker.worker._state import WorkerState, WorkerStats
 from camunda_worker.worker._strategy import ExecutionStrategy
@@ -24,6 +25,7 @@ __all__ = [
     "JobFailure",
     "JobWorker",
     "SyncJobContext",
+    "WorkerObserver",
     "WorkerState",
     "WorkerStats",
     "run_workers",

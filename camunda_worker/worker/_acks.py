@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from camunda_worker._logging import JobLogger
     from camunda_worker.worker._capacity import Slot
     from camunda_worker.worker._deadline import JobDeadline
+    from camunda_worker.worker._observer import ObserverGroup
     from camunda_worker.worker._outcomes import Outcome
     from camunda_worker.worker._state import Counters
 
@@ -54,6 +55,7 @@ class AckSender:
         log: the worker's logger.
         senders: how many requests may be in flight at once.
         backoff: makes the back-off for one acknowledgement's retries.
+        observers: told of each acknowledgement settled or retried (``None``: nobody watches).
     """
 
     def __init__(
@@ -64,12 +66,14 @@ class AckSender:
         *,
         senders: int = 2,
         backoff: Callable[[], Backoff] = lambda: Backoff(initial=0.05, maximum=2.0),
+        observers: ObserverGroup | None = None,
     ) -> None:
         self._client = client
         self._counters = counters
         self._log = log
         self._senders = senders
         self._backoff = backoff
+        self._observers = observers
         self._send: MemoryObjectSendStream[_Item] | None = None
 
     def start(self, task_group: TaskGroup) -> None:
@@ -129,7 +133,9 @@ class AckSender:
         try:
             await call()
         except Exception as error:  # noqa: BLE001 - every failure is sorted out below
-            if not await self._retry(job_key, outcome, call, error, deadline):
+            if not await self._retry(
+                job_key, outcome, call, error, deadline, job_type=slot.job.job_type
+            ):
                 return
         counters = self._counters
         if isinstance(outcome, Completion):
@@ -138,6 +144,10 @@ class AckSender:
             counters.failed += 1
         else:
             counters.errors_thrown += 1
+        if self._observers is not None:
+            self._observers.job_acknowledged(
+                slot.job.job_type, outcome=_kind(outcome), result="sent"
+            )
 
     async def _retry(
         self,
@@ -146,15 +156,22 @@ class AckSender:
         call: Callable[[], Awaitable[None]],
         error: Exception,
         deadline: JobDeadline,
+        *,
+        job_type: str,
     ) -> bool:
         what = _describe(outcome)
         backoff = self._backoff()
+        observers = self._observers
 
         def on_retry(retry_error: BaseException, delay: float) -> None:
             self._log.warning(
                 f"sending the {what} of job {job_key} failed ({retry_error}); "
                 f"retrying in {delay:.2f} s"
             )
+            if observers is not None:
+                observers.acknowledgement_retried(
+                    job_type, outcome=_kind(outcome), error=retry_error
+                )
 
         try:
             if not is_retryable(error):
@@ -167,6 +184,8 @@ class AckSender:
             await retry_async(call, backoff=backoff, deadline=deadline.monotonic, on_retry=on_retry)
         except (NotFoundError, ConflictError) as rejected:
             self._counters.rejected += 1
+            if observers is not None:
+                observers.job_acknowledged(job_type, outcome=_kind(outcome), result="rejected")
             self._log.warning(
                 f"the {what} of job {job_key} was refused: the job is no longer this worker's "
                 f"({rejected})"
@@ -174,12 +193,24 @@ class AckSender:
             return False
         except Exception as final:  # noqa: BLE001 - given up: logged, the job times out
             self._counters.acknowledgement_failures += 1
+            if observers is not None:
+                observers.job_acknowledged(job_type, outcome=_kind(outcome), result="gave_up")
             self._log.error(
                 f"gave up sending the {what} of job {job_key} ({type(final).__name__}: {final}); "
                 "the job will be activated again after its deadline"
             )
             return False
         return True
+
+
+def _kind(
+    outcome: Completion | Failure | BpmnError,
+) -> Literal["completed", "failed", "bpmn_error"]:
+    if isinstance(outcome, Completion):
+        return "completed"
+    if isinstance(outcome, Failure):
+        return "failed"
+    return "bpmn_error"
 
 
 def _describe(outcome: Completion | Failure | BpmnError) -> str:

@@ -78,10 +78,20 @@ class Capacity:
         """The slots held now, oldest first."""
         return list(self._slots)
 
-    async def wait_free(self) -> None:
-        """Return as soon as at least one slot is free."""
-        while len(self._slots) >= self.maximum:
+    async def wait_free(self, batch: int = 1, linger: float = 0.0) -> None:
+        """Return once a slot is free and, while jobs are in flight, ``batch`` slots are.
+
+        Waiting for ``batch`` free slots lasts at most ``linger`` seconds (counted from the
+        first free slot): an activation asks for a batch instead of one job per request, and a
+        free slot never stays idle longer than ``linger``.
+        """
+        while self.free <= 0:
             await self._wait_change()
+        if self.free >= batch or not self._slots or linger <= 0:
+            return
+        with anyio.move_on_after(linger):
+            while self._slots and self.free < batch:
+                await self._wait_change()
 
     async def wait_empty(self) -> None:
         """Return once every slot has been given back."""

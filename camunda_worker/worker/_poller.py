@@ -1,7 +1,8 @@
 """The poll loop: long-poll activations for exactly the free capacity, with no fixed sleep.
 
-- Each activation asks for ``max_concurrent_jobs`` minus the jobs in flight; when nothing is free
-  the loop waits for the first slot to come back and polls at once.
+- Each activation asks for ``max_concurrent_jobs`` minus the jobs in flight. While jobs are in
+  flight, the loop waits until a quarter of the slots are free, or at most 10 ms after the first
+  one is: under load, one activation per freed slot would double the requests per job.
 - Transport errors, backpressure and 5xx back off exponentially with jitter (capped, reset after
   a successful activation). So does any unexpected error: it is logged with its traceback and the
   loop goes on; the loop never dies silently.
@@ -31,8 +32,15 @@ if TYPE_CHECKING:
     from camunda_worker._models import ActivatedJob
     from camunda_worker._worker_config import WorkerConfig
     from camunda_worker.worker._capacity import Capacity
+    from camunda_worker.worker._observer import ObserverGroup
 
-__all__ = ["PollStatus", "Poller", "is_fatal"]
+__all__ = ["ACTIVATION_BATCH_DIVISOR", "ACTIVATION_LINGER", "PollStatus", "Poller", "is_fatal"]
+
+ACTIVATION_BATCH_DIVISOR = 4
+"""While jobs are in flight, activate once ``max_concurrent_jobs // 4`` slots are free..."""
+
+ACTIVATION_LINGER = 0.01
+"""...or once a free slot has waited this many seconds for the others."""
 
 
 def is_fatal(error: BaseException) -> bool:
@@ -76,6 +84,7 @@ class Poller:
         log: the worker's logger.
         backoff: the back-off between failed activations.
         startup_jitter: at most this many seconds of random delay before the first activation.
+        observers: told of each activation and back-off (``None``: nobody watches).
     """
 
     def __init__(
@@ -89,6 +98,7 @@ class Poller:
         *,
         backoff: Backoff,
         startup_jitter: float,
+        observers: ObserverGroup | None = None,
     ) -> None:
         self._client = client
         self._config = config
@@ -98,6 +108,10 @@ class Poller:
         self._log = log
         self._backoff = backoff
         self._startup_jitter = startup_jitter
+        self._observers = observers
+        # Ask for a quarter of the capacity at least (when jobs are in flight): one activation
+        # per freed slot would double the requests per job under load.
+        self._batch = max(1, capacity.maximum // ACTIVATION_BATCH_DIVISOR)
 
     async def run(self) -> None:
         """Poll until cancelled, or until a fatal error (recorded in the status) stops it."""
@@ -109,7 +123,7 @@ class Poller:
         status = self._status
         status.state = WorkerState.POLLING
         while True:
-            await self._capacity.wait_free()
+            await self._capacity.wait_free(self._batch, ACTIVATION_LINGER)
             sent_monotonic, sent_wall = time.monotonic(), time.time()
             try:
                 jobs = await self._client.activate_jobs(
@@ -122,11 +136,25 @@ class Poller:
                     tenant_ids=config.tenant_ids,
                 )
             except Exception as error:  # noqa: BLE001 - sorted out below; the loop must go on
+                if self._observers is not None:
+                    self._observers.activation_finished(
+                        config.job_type,
+                        duration=time.monotonic() - sent_monotonic,
+                        jobs=0,
+                        error=error,
+                    )
                 if is_fatal(error):
                     self._fail(error)
                     return
                 await self._back_off(error)
                 continue
+            if self._observers is not None:
+                self._observers.activation_finished(
+                    config.job_type,
+                    duration=time.monotonic() - sent_monotonic,
+                    jobs=len(jobs),
+                    error=None,
+                )
             self._backoff.reset()
             status.last_successful_poll = datetime.now(timezone.utc)
             status.state = WorkerState.POLLING
@@ -146,6 +174,8 @@ class Poller:
     async def _back_off(self, error: Exception) -> None:
         delay = self._backoff.next_delay()
         self._status.state = WorkerState.BACKING_OFF
+        if self._observers is not None:
+            self._observers.backing_off(self._config.job_type, delay=delay, error=error)
         if is_expected(error):
             self._log.warning(
                 f"activating jobs failed ({type(error).__name__}: {error}); "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ import anyio
 
 from camunda_worker._retry import Backoff
 from camunda_worker.worker._blocking import handler_owner, run_blocking
+from camunda_worker.worker._observer import ObserverGroup
 from camunda_worker.worker._options import resolve_options, resolve_settings_argument
 from camunda_worker.worker._poller import PollStatus
 from camunda_worker.worker._runtime import WorkerRuntime
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from camunda_worker._client import CamundaAsyncClient, CamundaClient
     from camunda_worker._settings import CamundaSettings
     from camunda_worker._worker_config import WorkerConfig
+    from camunda_worker.worker._observer import WorkerObserver
     from camunda_worker.worker._strategy import ExecutionStrategy, ResolvedStrategy
 
 __all__ = ["JobWorker"]
@@ -82,6 +84,9 @@ class JobWorker:
         process_initargs: its arguments.
         max_tasks_per_child: replace a child after this many jobs (Python 3.11+, not with
             ``fork``); default ``CAMUNDA_WORKER_MAX_TASKS_PER_CHILD``.
+        observers: :class:`WorkerObserver` objects told of the worker's activations,
+            back-offs, job outcomes and acknowledgements (metrics:
+            :class:`camunda_worker.metrics.PrometheusObserver`).
 
     Raises:
         ConfigurationError: a setting is invalid or missing (e.g. no job timeout), or the
@@ -107,6 +112,7 @@ class JobWorker:
         process_initializer: Callable[..., object] | None = None,
         process_initargs: tuple[Any, ...] = (),
         max_tasks_per_child: int | None = None,
+        observers: Iterable[WorkerObserver] = (),
     ) -> None:
         self._options = resolve_options(
             callback=callback,
@@ -129,6 +135,7 @@ class JobWorker:
         self._log = self._options.logger.bind(
             job_type=self._options.config.job_type, worker=self._options.worker_name
         )
+        self._observers = ObserverGroup.of(observers, self._log)
         self._status = PollStatus()
         self._counters = Counters()
         self._lock = threading.Lock()
@@ -225,7 +232,10 @@ class JobWorker:
             client=self._client,
             sync_client=self._sync_client,
             poll_backoff=self._poll_backoff,
+            observers=self._observers,
         )
+        if self._observers is not None:
+            self._observers.worker_started(self)
         try:
             await runtime.serve(stop)
         except Exception as error:  # noqa: BLE001 - recorded and logged: never silent
@@ -236,6 +246,8 @@ class JobWorker:
                 self._loop = self._stop_event = None
             failed = self._status.error is not None
             self._status.state = WorkerState.FAILED if failed else WorkerState.STOPPED
+            if self._observers is not None:
+                self._observers.worker_stopped(self)
             self._mark_finished()
 
     def _mark_finished(self) -> None:

@@ -1,0 +1,70 @@
+"""The command line's log sink: loguru on stderr, honouring ``CAMUNDA_SDK_LOG_LEVEL``.
+
+The library itself never adds a sink (see :mod:`camunda_worker._logging`); a command that runs
+workers does: it replaces loguru's default sink with one on stderr whose filter applies the level
+to the library's records (:func:`~camunda_worker.log_filter`), and shows the context a record is
+bound with (job type, job key, process instance) in front of its message.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from camunda_worker._logging import apply_sdk_log_level, log_filter, logger
+
+if TYPE_CHECKING:
+    from loguru import Record
+
+__all__ = ["LOG_LEVELS", "cli_filter", "format_record", "setup_cli_logging"]
+
+LOG_LEVELS = ("silent", "error", "warn", "info", "debug", "trace")
+"""What ``--log-level`` accepts (``CAMUNDA_SDK_LOG_LEVEL``'s names)."""
+
+_CONTEXT_KEYS = ("job_type", "job_key", "process_instance_key")
+# The level of the application's own records (handlers' ``job.log``): never quieter than INFO,
+# more verbose when the library is asked to be.
+_APPLICATION_LEVEL = {"debug": "DEBUG", "trace": "TRACE", "silly": "TRACE"}
+
+
+def format_record(record: Record) -> str:
+    """The text sink's format: the record's job context in front of its message."""
+    extra = record["extra"]
+    context = " ".join(f"{key}={extra[key]}" for key in _CONTEXT_KEYS if key in extra)
+    extra["cli_context"] = f"[{context}] " if context else ""
+    return (
+        "{time:YYYY-MM-DD HH:mm:ss.SSS} {level: <7} {name}: {extra[cli_context]}{message}\n"
+        "{exception}"
+    )
+
+
+def cli_filter(level: str) -> dict[str | None, Any]:
+    """The sink's filter: the library's records at ``level``, the application's at INFO or more.
+
+    Raises:
+        ValueError: the level is unknown.
+    """
+    sink_filter: dict[str | None, Any] = {"": _APPLICATION_LEVEL.get(level, "INFO")}
+    sink_filter.update(log_filter(level))  # raises ValueError for an unknown level
+    return sink_filter
+
+
+def setup_cli_logging(level: str, *, json: bool = False) -> None:
+    """Send log records to stderr: the library's at ``level``, the application's at INFO or more.
+
+    Args:
+        level: ``silent``, ``error``, ``warn``, ``info``, ``debug`` or ``trace`` (``silly`` and
+            ``warning`` are accepted too).
+        json: one JSON document per record (loguru's ``serialize``) instead of text lines.
+
+    Raises:
+        ValueError: the level is unknown.
+    """
+    level = {"warning": "warn"}.get(level, level)
+    sink_filter = cli_filter(level)
+    logger.remove()
+    if json:
+        logger.add(sys.stderr, level=0, filter=sink_filter, serialize=True)
+    else:
+        logger.add(sys.stderr, level=0, filter=sink_filter, format=format_record, colorize=False)
+    apply_sdk_log_level(level)

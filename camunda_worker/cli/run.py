@@ -1,0 +1,229 @@
+"""``camunda-worker run MODULE_OR_FILE``: run the handlers a module registers, configured by env.
+
+Everything but the handlers comes from ``CAMUNDA_*`` / ``CAMUNDA_WORKER_*`` settings (environment,
+``--env-file``, ``--set KEY=VALUE``); a ``@task(...)`` option wins over them for its job type.
+One worker per job type, all on one event loop sharing one client; SIGINT/SIGTERM drain them.
+
+Exit codes: 0 after a clean drain; 2 for a configuration error, found before any job is
+activated (bad setting, module not found or registering no handler, a handler that cannot run
+in its strategy, a port that cannot be bound); 3 when a worker failed (credentials refused,
+403, a job type the cluster rejects): the message names the job type and the error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from camunda_worker._connection import async_client_from_settings
+from camunda_worker._errors import AuthenticationError, ConfigurationError, UnauthorizedError
+from camunda_worker._registry import load_tasks
+from camunda_worker.cli._endpoints import Endpoint, metrics_observer, start_endpoints
+from camunda_worker.cli._logging import LOG_LEVELS, setup_cli_logging
+from camunda_worker.cli._settings_args import (
+    add_settings_arguments,
+    report_configuration_error,
+    resolve_from_arguments,
+)
+from camunda_worker.cli._workers import build_workers, serve_until
+
+if TYPE_CHECKING:
+    from camunda_worker._registry import TaskDefinition
+    from camunda_worker._settings import CamundaSettings
+    from camunda_worker.worker import JobWorker
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_CONFIGURATION = 2
+EXIT_WORKER_FAILED = 3
+EXIT_INTERRUPTED = 130
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="camunda-worker run",
+        description="Run the job handlers that MODULE_OR_FILE registers (with @camunda_worker.task "
+        "or a TaskRegistry): one worker per job type, configured by CAMUNDA_* and "
+        "CAMUNDA_WORKER_* settings. SIGINT/SIGTERM drain the workers.",
+        epilog="exit codes: 0 clean drain, 2 configuration error (nothing was activated), "
+        "3 a worker failed (e.g. authentication refused)",
+    )
+    parser.add_argument("target", metavar="MODULE_OR_FILE", help="e.g. shop.handlers or tasks.py")
+    parser.add_argument(
+        "--job-type",
+        dest="job_types",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="run only this job type of the module (repeatable; default: every one)",
+    )
+    parser.add_argument(
+        "--limit", type=_positive_int, metavar="N", help="stop once N jobs have finished"
+    )
+    parser.add_argument(
+        "--run-timeout", type=_positive_float, metavar="SECONDS", help="stop after SECONDS"
+    )
+    parser.add_argument(
+        "--health-port",
+        type=int,
+        metavar="PORT",
+        help="serve /livez and /readyz on PORT, 0 picks one (CAMUNDA_WORKER_HEALTH_PORT)",
+    )
+    parser.add_argument(
+        "--health-host", metavar="HOST", help="interface of the health endpoints (127.0.0.1)"
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus metrics on PORT, 0 picks one (CAMUNDA_WORKER_METRICS_PORT)",
+    )
+    parser.add_argument(
+        "--metrics-host", metavar="HOST", help="interface of the metrics endpoint (127.0.0.1)"
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        help="the library's log level (CAMUNDA_SDK_LOG_LEVEL; default info)",
+    )
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="stderr log format"
+    )
+    add_settings_arguments(parser)
+    return parser
+
+
+def _flag_settings(arguments: argparse.Namespace) -> dict[str, object]:
+    flags = {
+        "CAMUNDA_WORKER_HEALTH_PORT": arguments.health_port,
+        "CAMUNDA_WORKER_HEALTH_HOST": arguments.health_host,
+        "CAMUNDA_WORKER_METRICS_PORT": arguments.metrics_port,
+        "CAMUNDA_WORKER_METRICS_HOST": arguments.metrics_host,
+        "CAMUNDA_SDK_LOG_LEVEL": arguments.log_level,
+    }
+    return {name: value for name, value in flags.items() if value is not None}
+
+
+def _error(message: str, code: int) -> int:
+    print(f"camunda-worker: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run ``camunda-worker run``; return the exit code (0, 2 or 3: see the module docstring)."""
+    arguments = _parser().parse_args(argv)
+    try:
+        resolved = resolve_from_arguments(arguments, _flag_settings(arguments))
+        settings = resolved.settings
+        setup_cli_logging(settings.sdk_log_level or "info", json=arguments.log_format == "json")
+        for name, suggestion in resolved.unknown_keys:
+            hint = f" (did you mean {suggestion}?)" if suggestion else ""
+            print(f"camunda-worker: warning: unknown setting {name}{hint}", file=sys.stderr)
+        definitions = _select(_load(arguments.target), arguments.job_types, arguments.target)
+        return asyncio.run(_run(arguments, settings, definitions))
+    except ConfigurationError as error:
+        return report_configuration_error(error)
+    except ImportError as error:  # the metrics extra is missing
+        return _error(str(error), EXIT_CONFIGURATION)
+    except OSError as error:
+        return _error(f"cannot listen: {error}", EXIT_CONFIGURATION)
+    except KeyboardInterrupt:  # before the workers' own signal handling was in place
+        return EXIT_INTERRUPTED
+
+
+def _load(target: str) -> list[TaskDefinition]:
+    try:
+        return load_tasks(target)
+    except ConfigurationError:
+        raise
+    except Exception as error:  # the user's module failed to import: show where and why
+        details = traceback.format_exc(limit=-8).rstrip()
+        raise ConfigurationError(f"importing {target} failed:\n{details}") from error
+
+
+def _select(
+    definitions: list[TaskDefinition], job_types: list[str], target: str
+) -> list[TaskDefinition]:
+    if not job_types:
+        return definitions
+    registered = {definition.job_type for definition in definitions}
+    unknown = [job_type for job_type in job_types if job_type not in registered]
+    if unknown:
+        raise ConfigurationError(
+            f"--job-type {', '.join(unknown)}: {target} registers no such job type "
+            f"(it registers {', '.join(sorted(registered))})"
+        )
+    return [definition for definition in definitions if definition.job_type in job_types]
+
+
+async def _run(
+    arguments: argparse.Namespace, settings: CamundaSettings, definitions: list[TaskDefinition]
+) -> int:
+    metrics = metrics_observer(settings)
+    client = async_client_from_settings(settings)
+    endpoints: list[Endpoint] = []
+    try:
+        workers = build_workers(
+            definitions, settings=settings, client=client, observers=[metrics] if metrics else []
+        )
+        endpoints = start_endpoints(settings, workers, metrics)
+        kinds = ", ".join(f"{worker.job_type} ({worker.strategy})" for worker in workers)
+        print(f"camunda-worker: polling {settings.rest_address} for {kinds}", flush=True)
+        try:
+            await serve_until(workers, limit=arguments.limit, run_timeout=arguments.run_timeout)
+        except Exception as error:  # noqa: BLE001 - reported per worker below
+            return _report_failures(workers, error)
+        _report_totals(workers)
+        return EXIT_OK
+    finally:
+        for endpoint in reversed(endpoints):
+            endpoint.stop()
+        await client.aclose()
+
+
+def _report_failures(workers: list[JobWorker], raised: Exception) -> int:
+    failed = [worker for worker in workers if worker.error is not None]
+    if not failed:
+        return _error(f"the workers stopped: {type(raised).__name__}: {raised}", 1)
+    for worker in failed:
+        error = worker.error
+        if isinstance(error, AuthenticationError | UnauthorizedError):
+            what = "authentication failed"
+        else:
+            what = "the worker failed"
+        print(
+            f"camunda-worker: {what} for job type {worker.job_type!r}: "
+            f"{type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
+    return EXIT_WORKER_FAILED
+
+
+def _report_totals(workers: list[JobWorker]) -> None:
+    for worker in workers:
+        stats = worker.stats
+        print(
+            f"camunda-worker: {worker.job_type}: {stats.completed} completed, {stats.failed} "
+            f"failed, {stats.errors_thrown} BPMN errors, {stats.acknowledged_by_handler} "
+            f"acknowledged by the handler",
+            flush=True,
+        )

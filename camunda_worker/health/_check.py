@@ -1,0 +1,222 @@
+"""Liveness and readiness of job workers, computed from what each worker exposes.
+
+A probe reads only :attr:`JobWorker.state`, :attr:`JobWorker.last_successful_poll`,
+:attr:`JobWorker.error`, :attr:`JobWorker.stats` and :attr:`JobWorker.config`, all safe to read
+from any thread, so a check costs the worker nothing.
+
+**Live** (restart me if not): the poll loop made progress within a bound. A worker is live while
+it is created, draining, or backing off (the loop is retrying: restarting would not reach the
+cluster any sooner), while every slot holds a job (waiting for capacity is not a stall), and
+otherwise while its last successful activation (or, before the first, the probe's start) is no
+older than the bound: by default 3 long polls plus the longest poll back-off. A stopped or failed
+worker is not live.
+
+**Ready** (I am doing my work): the worker is polling and its last activation did not fail.
+A worker is ``POLLING`` from its first activation request until one fails (then it is
+``BACKING_OFF`` until one succeeds again); so it is ready while its first long poll waits for
+jobs, and not while starting, backing off, draining, stopped or failed (e.g. its credentials
+were refused).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from camunda_worker._errors import AuthenticationError, UnauthorizedError
+from camunda_worker.worker._state import WorkerState
+
+if TYPE_CHECKING:
+    from camunda_worker.worker import JobWorker
+
+__all__ = ["MAX_POLL_BACKOFF_SECONDS", "HealthReport", "WorkerHealth", "check", "liveness_bound"]
+
+MAX_POLL_BACKOFF_SECONDS = 10.0
+"""The longest wait of a worker's poll loop between failed activations."""
+
+_POLLS_PER_BOUND = 3
+_ALWAYS_LIVE = frozenset({WorkerState.CREATED, WorkerState.BACKING_OFF, WorkerState.DRAINING})
+
+
+@attrs.frozen
+class WorkerHealth:
+    """The health of one worker.
+
+    Attributes:
+        job_type: the worker's job type.
+        state: its state when checked.
+        live: whether its poll loop is making progress.
+        ready: whether it is polling and its last activation did not fail.
+        reason: why it is not live or not ready (``None`` when it is both).
+        last_successful_poll: when (UTC) an activation last succeeded.
+        in_flight: jobs it holds.
+        max_concurrent_jobs: its capacity.
+    """
+
+    job_type: str
+    state: WorkerState
+    live: bool
+    ready: bool
+    reason: str | None
+    last_successful_poll: datetime | None
+    in_flight: int
+    max_concurrent_jobs: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (what the health endpoints answer with)."""
+        poll = self.last_successful_poll
+        return {
+            "job_type": self.job_type,
+            "state": self.state.value,
+            "live": self.live,
+            "ready": self.ready,
+            "reason": self.reason,
+            "last_successful_poll": poll.isoformat() if poll else None,
+            "in_flight": self.in_flight,
+            "max_concurrent_jobs": self.max_concurrent_jobs,
+        }
+
+
+@attrs.frozen
+class HealthReport:
+    """The health of a set of workers: live when all are live, ready when all are ready.
+
+    Attributes:
+        workers: one entry per worker, in the order given.
+    """
+
+    workers: tuple[WorkerHealth, ...]
+
+    @property
+    def live(self) -> bool:
+        """Whether every worker is live (an empty set is live)."""
+        return all(worker.live for worker in self.workers)
+
+    @property
+    def ready(self) -> bool:
+        """Whether there is at least one worker and every worker is ready."""
+        return bool(self.workers) and all(worker.ready for worker in self.workers)
+
+    def reasons(self) -> list[str]:
+        """Why a worker is not live or not ready, one line each (``job type: reason``)."""
+        return [f"{w.job_type}: {w.reason}" for w in self.workers if w.reason is not None]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``live``, ``ready``, ``reasons`` and each worker's entry."""
+        reasons = self.reasons()
+        if not self.workers:
+            reasons.append("no workers")
+        return {
+            "live": self.live,
+            "ready": self.ready,
+            "reasons": reasons,
+            "workers": [worker.to_dict() for worker in self.workers],
+        }
+
+
+def liveness_bound(worker: JobWorker) -> float:
+    """The default bound (seconds) on a worker's time without a successful activation.
+
+    Three long polls (``request_timeout_milliseconds``) plus the longest poll back-off.
+    """
+    request_timeout = worker.config.request_timeout_milliseconds or 10_000
+    return _POLLS_PER_BOUND * request_timeout / 1000 + MAX_POLL_BACKOFF_SECONDS
+
+
+def _failure(error: BaseException | None) -> str:
+    if isinstance(error, AuthenticationError | UnauthorizedError):
+        return f"failed: authentication was refused ({type(error).__name__}: {error})"
+    if error is None:
+        return "failed"
+    return f"failed: {type(error).__name__}: {error}"
+
+
+def _liveness(
+    worker: JobWorker,
+    state: WorkerState,
+    *,
+    in_flight: int,
+    bound: float,
+    started_at: datetime | None,
+    now: datetime,
+) -> str | None:
+    """``None`` when the worker is live, else why not."""
+    if state is WorkerState.FAILED:
+        return _failure(worker.error)
+    if state is WorkerState.STOPPED:
+        return "stopped"
+    if state in _ALWAYS_LIVE or in_flight >= (worker.config.max_concurrent_jobs or 1):
+        return None
+    reference = worker.last_successful_poll or started_at
+    if reference is None:
+        return None
+    idle = (now - reference).total_seconds()
+    if idle <= bound:
+        return None
+    what = "no successful activation" if worker.last_successful_poll else "no activation yet"
+    return f"{what} for {idle:.0f} s (bound {bound:g} s): the poll loop is not making progress"
+
+
+def _readiness(worker: JobWorker, state: WorkerState) -> str | None:
+    """``None`` when the worker is ready, else why not."""
+    if state is WorkerState.POLLING:
+        return None
+    return {
+        WorkerState.CREATED: "not started",
+        WorkerState.STARTING: "starting: no activation sent yet",
+        WorkerState.BACKING_OFF: "the last activation failed; retrying after a back-off",
+        WorkerState.DRAINING: "draining: stopping",
+        WorkerState.STOPPED: "stopped",
+    }.get(state) or _failure(worker.error)
+
+
+def check(
+    workers: Sequence[JobWorker],
+    *,
+    started_at: datetime | None = None,
+    liveness_bound_seconds: float | None = None,
+    now: datetime | None = None,
+) -> HealthReport:
+    """Check the liveness and readiness of ``workers`` (see the module docstring for the rules).
+
+    Args:
+        workers: the workers to check.
+        started_at: when (UTC) the workers were started: a worker that has not activated
+            successfully since longer than the bound is not live. ``None``: such a worker is
+            live until its first successful activation.
+        liveness_bound_seconds: the longest time without a successful activation that is still
+            live; ``None`` uses :func:`liveness_bound` of each worker. Raise it above the
+            startup jitter if you use one.
+        now: the time to check at (UTC); ``None`` means now.
+
+    Returns:
+        The report; ``report.live`` and ``report.ready`` are the probes' answers.
+    """
+    now = now or datetime.now(timezone.utc)
+    entries = []
+    for worker in workers:
+        state = worker.state
+        in_flight = worker.stats.in_flight
+        bound = liveness_bound_seconds
+        if bound is None:
+            bound = liveness_bound(worker)
+        not_live = _liveness(
+            worker, state, in_flight=in_flight, bound=bound, started_at=started_at, now=now
+        )
+        not_ready = not_live or _readiness(worker, state)
+        entries.append(
+            WorkerHealth(
+                job_type=worker.job_type,
+                state=state,
+                live=not_live is None,
+                ready=not_ready is None,
+                reason=not_ready,
+                last_successful_poll=worker.last_successful_poll,
+                in_flight=in_flight,
+                max_concurrent_jobs=worker.config.max_concurrent_jobs or 0,
+            )
+        )
+    return HealthReport(tuple(entries))
