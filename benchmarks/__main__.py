@@ -1,0 +1,54 @@
+"""Benchmarks of ``JobWorker`` against its ceiling and the official worker (not part of the tests).
+
+Run: ``python -m benchmarks`` (or ``nox -s bench``), about 6 minutes on 2 cores. The engine
+serves over TCP on loopback in its own process, each load runs in its own process, and the
+results go to ``benchmarks/results/benchmarks.json`` and into ``docs/benchmarks.md`` (tables,
+goals, and the chart ``docs/benchmarks/throughput.png``).
+
+Options: ``--quick`` for a short smoke run (seconds instead of minutes; writes only the JSON, to
+``benchmarks/results/quick.json`` unless ``--json`` says where), ``--only GROUP...`` to measure
+some groups (``noop io cpu latency memory``; the docs are written only for a full run), and
+``--no-write`` to only print. ``python -m benchmarks.engine_throughput`` measures the engine
+alone against a Starlette app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from benchmarks import _report, _suite
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument(
+        "--only", nargs="+", choices=_suite.GROUPS, default=list(_suite.GROUPS), metavar="GROUP"
+    )
+    parser.add_argument("--no-write", action="store_true", help="only print the results")
+    parser.add_argument("--json", type=Path, help="where to write the JSON results")
+    args = parser.parse_args(argv)
+    settings = _suite.QUICK if args.quick else _suite.FULL
+    groups = tuple(group for group in _suite.GROUPS if group in args.only)
+    results = _suite.run(settings, groups, lambda line: print(line, flush=True))
+    for goal in _report.goals(results):
+        print(
+            f"goal: {goal['goal']}: {_report._value(goal)} (target {goal['target']}) "
+            f"{'met' if goal['met'] else 'MISSED'}"
+        )
+    if args.no_write:
+        return 0
+    default = _report.RESULTS.with_name("quick.json") if args.quick else _report.RESULTS
+    _report.write_json(results, args.json or default)
+    if not args.quick and groups == _suite.GROUPS:
+        _report.write_docs(results)
+        print(f"wrote {_report.DOCS.relative_to(_report.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
