@@ -96,17 +96,20 @@ def _value(goal: dict[str, Any]) -> str:
 def _noop_table(results: dict[str, Any]) -> list[str]:
     top = ceiling(results)
     lines = [
-        "| load | jobs/s (mean) | each round | x ceiling | engine cores | load cores |",
-        "|---|---|---|---|---|---|",
+        "| load | jobs/s (mean) | each round | x ceiling | engine cores | load cores "
+        "| machine busy cores |",
+        "|---|---|---|---|---|---|---|",
     ]
     for variant, entry in results["noop"].items():
         runs = entry["runs"]
         rounds = " / ".join(f"{run['jobs_per_s']:,.0f}" for run in runs)
-        engine = statistics.fmean(run.get("engine_cores", 0) for run in runs)
-        load = statistics.fmean(run.get("load_cores", 0) for run in runs)
+        engine, load, busy = (
+            statistics.fmean(run.get(key) or 0 for run in runs)
+            for key in ("engine_cores", "load_cores", "machine_busy_cores")
+        )
         lines.append(
             f"| {LABELS[variant]} | {entry['jobs_per_s']:,.0f} | {rounds} "
-            f"| {entry['jobs_per_s'] / top:.2f} | {engine:.2f} | {load:.2f} |"
+            f"| {entry['jobs_per_s'] / top:.2f} | {engine:.2f} | {load:.2f} | {busy:.2f} |"
         )
     return lines
 

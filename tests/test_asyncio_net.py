@@ -256,3 +256,22 @@ async def test_https_with_a_trusted_certificate(
     async with client(url) as http:  # the system's CAs do not trust a self-signed certificate
         with pytest.raises(httpx.ConnectError):
             await http.get("/")
+
+
+def test_under_trio_the_client_uses_httpcore_s_own_backend() -> None:
+    pytest.importorskip("trio", reason="trio runs the client outside asyncio")
+    import anyio
+
+    engine = Engine()
+    engine.create_job("charge")
+
+    async def complete(url: str) -> None:
+        async with CamundaAsyncClient(url) as camunda:
+            jobs = await camunda.activate_jobs(
+                job_type="charge", max_jobs_to_activate=1, timeout=10_000, worker="w"
+            )
+            await camunda.complete_job(jobs[0].job_key)
+
+    with EngineServer(engine) as server:
+        anyio.run(complete, server.url, backend="trio")
+    assert engine.jobs(job_type="charge")[0].state == "COMPLETED"
