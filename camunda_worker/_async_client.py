@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -17,6 +18,7 @@ from camunda_worker._http import (
     client_options,
     read_answer,
     translate_transport_errors,
+    wait_timeout,
 )
 from camunda_worker._models import (
     ActivatedJob,
@@ -28,10 +30,19 @@ from camunda_worker._models import (
     PublishedMessage,
     Topology,
 )
+from camunda_worker._wire_lane import WireLane, proxied, wire_lane
 
 __all__ = ["CamundaAsyncClient"]
 
 T = TypeVar("T")
+
+
+def _on_asyncio() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # trio, or no loop: httpx handles it
+        return False
+    return True
 
 
 class CamundaAsyncClient:
@@ -66,8 +77,18 @@ class CamundaAsyncClient:
         self._base_url, self._timeout, options = client_options(
             base_url, auth, timeout, verify, headers, limits
         )
-        if transport is None:
+        self._wire: WireLane | None = None
+        if transport is None and not proxied(options["base_url"]):
+            # With a proxy in the environment, httpx builds its transports itself (trust_env).
             transport = async_transport(verify=verify, limits=limits)
+            self._wire = wire_lane(
+                options["base_url"],
+                auth=auth,
+                headers=options["headers"],
+                verify=verify,
+                limits=limits,
+                transport=transport,
+            )
         self._http = httpx.AsyncClient(transport=transport, **options)
 
     @property
@@ -79,10 +100,17 @@ class CamundaAsyncClient:
         return f"{type(self).__name__}(base_url={self._base_url!r})"
 
     async def _send(self, call: ep.Call[T]) -> T:
+        wire = self._wire
+        if wire is not None and call.files is None and call.data is None and _on_asyncio():
+            timeout = self._timeout
+            if call.wait_ms is not None:
+                timeout = wait_timeout(timeout, call.wait_ms)
+            with translate_transport_errors(call.method, wire.shown + call.path):
+                return await wire.send(call, timeout)
         request = build_request(self._http, call, self._timeout)
-        with translate_transport_errors(request):
+        with translate_transport_errors(request.method, request.url):
             response = await self._http.send(request)
-        return read_answer(call, response)
+        return read_answer(call, response.status_code, response.content)
 
     async def activate_jobs(
         self,
@@ -275,6 +303,8 @@ class CamundaAsyncClient:
 
     async def aclose(self) -> None:
         """Close the connection pool; the client cannot be used afterwards."""
+        if self._wire is not None:
+            await self._wire.aclose()
         await self._http.aclose()
 
     async def __aenter__(self) -> CamundaAsyncClient:

@@ -25,7 +25,7 @@ import anyio
 import httpcore
 import httpx
 
-__all__ = ["AsyncioBackend", "AsyncioStream", "async_transport"]
+__all__ = ["AsyncioBackend", "AsyncioStream", "async_transport", "expire", "wake"]
 
 # What httpx.AsyncClient uses when given no limits.
 _HTTPX_DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
@@ -61,25 +61,25 @@ class _Protocol(asyncio.Protocol):
         if self.buffered > _HIGH_WATER and self.transport is not None:
             self.transport.pause_reading()
             self.reading_paused = True
-        _wake(self.waiter)
+        wake(self.waiter)
 
     def eof_received(self) -> bool:
         self.eof = True
-        _wake(self.waiter)
+        wake(self.waiter)
         return False  # close the transport: HTTP/1.1 has no half-closed connections
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.eof = True
         self.error = exc
-        _wake(self.waiter)
-        _wake(self.drain)
+        wake(self.waiter)
+        wake(self.drain)
 
     def pause_writing(self) -> None:
         self.paused = True
 
     def resume_writing(self) -> None:
         self.paused = False
-        _wake(self.drain)
+        wake(self.drain)
 
     def take(self, max_bytes: int) -> bytes:
         """Up to ``max_bytes`` of what is buffered (at least one byte is)."""
@@ -98,12 +98,14 @@ class _Protocol(asyncio.Protocol):
         return data
 
 
-def _wake(future: asyncio.Future[None] | None) -> None:
+def wake(future: asyncio.Future[None] | None) -> None:
+    """Resolve ``future`` unless it is gone or done (a waiter woken by a protocol callback)."""
     if future is not None and not future.done():
         future.set_result(None)
 
 
-def _expire(future: asyncio.Future[None], error: type[Exception]) -> None:
+def expire(future: asyncio.Future[None], error: type[Exception]) -> None:
+    """Fail ``future`` with ``error("timed out")`` unless it is done (a timer's callback)."""
     if not future.done():
         future.set_exception(error("timed out"))
 
@@ -114,7 +116,7 @@ async def _wait(
     timeout: float | None,
     error: type[Exception],
 ) -> None:
-    timer = loop.call_later(timeout, _expire, future, error) if timeout is not None else None
+    timer = loop.call_later(timeout, expire, future, error) if timeout is not None else None
     try:
         await future
     finally:

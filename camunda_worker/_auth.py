@@ -41,9 +41,13 @@ class BasicAuth(httpx.Auth):
 
     __str__ = __repr__
 
+    def authorization(self) -> str:
+        """The ``Authorization`` header's value (a secret: never log it)."""
+        return self._authorization.get_secret_value()
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Add the ``Authorization`` header."""
-        request.headers["Authorization"] = self._authorization.get_secret_value()
+        request.headers["Authorization"] = self.authorization()
         yield request
 
 

@@ -18,7 +18,6 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import attrs
-import httpx
 
 from camunda_worker._models import (
     ActivatedJob,
@@ -65,7 +64,8 @@ class Call(Generic[T]):
     Attributes:
         method: the HTTP method.
         path: the path below the base URL, starting with ``/``.
-        parse: turns a successful answer into the endpoint's result.
+        parse: turns a successful answer (its status code and body) into the endpoint's
+            result.
         json: the JSON body, if any.
         files: multipart file parts, if any.
         data: multipart form fields, if any.
@@ -76,7 +76,7 @@ class Call(Generic[T]):
 
     method: str
     path: str
-    parse: Callable[[httpx.Response], T]
+    parse: Callable[[int, bytes], T]
     json: Any = None
     files: _Files | None = None
     data: dict[str, str] | None = None
@@ -84,7 +84,7 @@ class Call(Generic[T]):
     ok_statuses: frozenset[int] = frozenset()
 
 
-def _no_content(response: httpx.Response) -> None:
+def _no_content(status: int, content: bytes) -> None:
     return None
 
 
@@ -93,8 +93,8 @@ def _key(key: str | int) -> str:
     return quote(str(key), safe="")
 
 
-def _jobs(response: httpx.Response) -> list[ActivatedJob]:
-    return parse_activated_jobs(response.content)
+def _jobs(status: int, content: bytes) -> list[ActivatedJob]:
+    return parse_activated_jobs(content)
 
 
 def activate_jobs(
@@ -214,7 +214,7 @@ def search_jobs(
     return Call(
         "POST",
         "/jobs/search",
-        lambda r: JobSearchResult.model_validate_json(r.content),
+        lambda _, content: JobSearchResult.model_validate_json(content),
         json=_search_body(filter, limit, sort, after),
     )
 
@@ -248,7 +248,7 @@ def deploy_resources(
     return Call(
         "POST",
         "/deployments",
-        lambda r: DeploymentResult.model_validate_json(r.content),
+        lambda _, content: DeploymentResult.model_validate_json(content),
         files=files,
         data=data,
     )
@@ -295,7 +295,7 @@ def create_process_instance(
     return Call(
         "POST",
         "/process-instances",
-        lambda r: CreatedProcessInstance.model_validate_json(r.content),
+        lambda _, content: CreatedProcessInstance.model_validate_json(content),
         json=body,
         wait_ms=wait,
     )
@@ -306,7 +306,7 @@ def get_process_instance(process_instance_key: str) -> Call[ProcessInstance]:
     return Call(
         "GET",
         f"/process-instances/{_key(process_instance_key)}",
-        lambda r: ProcessInstance.model_validate_json(r.content),
+        lambda _, content: ProcessInstance.model_validate_json(content),
     )
 
 
@@ -321,7 +321,7 @@ def search_process_instances(
     return Call(
         "POST",
         "/process-instances/search",
-        lambda r: ProcessInstanceSearchResult.model_validate_json(r.content),
+        lambda _, content: ProcessInstanceSearchResult.model_validate_json(content),
         json=_search_body(filter, limit, sort, after),
     )
 
@@ -348,16 +348,16 @@ def publish_message(
     return Call(
         "POST",
         "/messages/publication",
-        lambda r: PublishedMessage.model_validate_json(r.content),
+        lambda _, content: PublishedMessage.model_validate_json(content),
         json=body,
     )
 
 
 def topology() -> Call[Topology]:
     """``GET /topology``: the brokers, partitions and gateway version of the cluster."""
-    return Call("GET", "/topology", lambda r: Topology.model_validate_json(r.content))
+    return Call("GET", "/topology", lambda _, content: Topology.model_validate_json(content))
 
 
 def status() -> Call[bool]:
     """``GET /status``: ``True`` when the cluster is ready (204), ``False`` when not (503)."""
-    return Call("GET", "/status", lambda r: r.status_code < 300, ok_statuses=frozenset({503}))
+    return Call("GET", "/status", lambda status, _: status < 300, ok_statuses=frozenset({503}))

@@ -40,6 +40,7 @@ __all__ = [
     "resolve_timeout",
     "translate_transport_errors",
     "wait_timeout",
+    "where",
 ]
 
 T = TypeVar("T")
@@ -154,40 +155,52 @@ def build_request(
     )
 
 
-def read_answer(call: Call[T], response: httpx.Response) -> T:
+def read_answer(call: Call[T], status: int, content: bytes) -> T:
     """Read a complete answer: the parsed result, or the matching problem error.
 
     Raises:
         ProblemError: the answer was an error status (400, 404, 409, 503...), as its subclass.
     """
-    if response.status_code >= 400 and response.status_code not in call.ok_statuses:
-        raise problem_from_response(response.status_code, response.content)
-    return call.parse(response)
+    if status >= 400 and status not in call.ok_statuses:
+        raise problem_from_response(status, content)
+    return call.parse(status, content)
 
 
-def _where(request: httpx.Request) -> str:
-    # Never the userinfo part: it may hold credentials.
-    url = request.url
+def where(method: str, url: httpx.URL | str) -> str:
+    """``METHOD scheme://host:port/path`` for error messages: never the userinfo or the query.
+
+    A string ``url`` is taken as already safe to show.
+    """
+    if isinstance(url, str):
+        return f"{method} {url}"
     port = f":{url.port}" if url.port else ""
-    return f"{request.method} {url.scheme}://{url.host}{port}{url.path}"
+    return f"{method} {url.scheme}://{url.host}{port}{url.path}"
 
 
 @contextmanager
-def translate_transport_errors(request: httpx.Request) -> Iterator[None]:
+def translate_transport_errors(method: str, url: httpx.URL | str) -> Iterator[None]:
     """Turn httpx transport errors raised inside the block into camunda-worker errors.
 
     ``ConnectError``/``ConnectTimeout`` become :class:`ConnectError`; read, write and pool
     timeouts become :class:`RequestTimeoutError`; any other transport error (reset, protocol
-    error) becomes :class:`TransportError`. The httpx error is kept as ``__cause__``.
+    error) becomes :class:`TransportError`. The httpx error is kept as ``__cause__``. The
+    message names ``method`` and ``url`` (see :func:`where`).
     """
     try:
         yield
     except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-        msg = f"cannot connect for {_where(request)}: {error or type(error).__name__}"
+        msg = f"cannot connect for {where(method, url)}: {error or type(error).__name__}"
         raise ConnectError(msg) from error
     except httpx.TimeoutException as error:
-        msg = f"no answer in time to {_where(request)} ({type(error).__name__})"
+        msg = f"no answer in time to {where(method, url)} ({type(error).__name__})"
         raise RequestTimeoutError(msg) from error
+    except httpx.LocalProtocolError:
+        # h11 quotes the refused header in its message, and it may be a token: drop both.
+        msg = (
+            f"transport failed for {where(method, url)}: the request could not be written "
+            "(a header name or value is invalid, e.g. contains a line break)"
+        )
+        raise TransportError(msg) from None
     except httpx.TransportError as error:
-        msg = f"transport failed for {_where(request)}: {error or type(error).__name__}"
+        msg = f"transport failed for {where(method, url)}: {error or type(error).__name__}"
         raise TransportError(msg) from error

@@ -105,7 +105,7 @@ class OAuthClientCredentials(httpx.Auth):
         request.headers["Authorization"] = token.authorization
         response = yield request
         if response.status_code == 401:
-            self._invalidate(token)
+            self.reject(token)
             request.headers["Authorization"] = self.token().authorization
             yield request
 
@@ -117,7 +117,7 @@ class OAuthClientCredentials(httpx.Auth):
         request.headers["Authorization"] = token.authorization
         response = yield request
         if response.status_code == 401:
-            self._invalidate(token)
+            self.reject(token)
             request.headers["Authorization"] = (await self.atoken()).authorization
             yield request
 
@@ -210,7 +210,8 @@ class OAuthClientCredentials(httpx.Auth):
             self._disk.save(token)
         return token
 
-    def _invalidate(self, token: CachedToken) -> None:
+    def reject(self, token: CachedToken) -> None:
+        """Forget ``token`` (the API answered 401 to it): the next call fetches a new one."""
         logger.debug("The API answered 401; fetching a new OAuth token and retrying once")
         with self._lock:
             if self._token == token:

@@ -67,9 +67,9 @@ class CamundaClient:
 
     def _send(self, call: ep.Call[T]) -> T:
         request = build_request(self._http, call, self._timeout)
-        with translate_transport_errors(request):
+        with translate_transport_errors(request.method, request.url):
             response = self._http.send(request)
-        return read_answer(call, response)
+        return read_answer(call, response.status_code, response.content)
 
     def activate_jobs(
         self,

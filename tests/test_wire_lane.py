@@ -1,0 +1,292 @@
+"""``CamundaAsyncClient`` on the fast lane against the engine over TCP, and when httpx sends.
+
+What the server reads (headers, authentication, body) and the errors a user sees are in
+``test_wire_lane_requests.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Generator, Iterator
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from wire_servers import (
+    Peer,
+    WireServer,
+    answer,
+    answering,
+    clear_proxies,
+    closed_port,
+    echo,
+    tls_contexts,
+)
+
+from camunda_worker import CamundaAsyncClient, ConnectError, NotFoundError
+from camunda_worker._wire_lane import wire_lane
+from camunda_worker.engine import EngineServer
+
+ORDER = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="Definitions_wire"
+    targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="wire-order" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="charge" />
+    <bpmn:serviceTask id="charge">
+      <bpmn:extensionElements><zeebe:taskDefinition type="wire-charge" retries="3" />
+      </bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:boundaryEvent id="declined" attachedToRef="charge">
+      <bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:errorEventDefinition id="declined_def" errorRef="error_declined" />
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="charge" targetRef="done" />
+    <bpmn:sequenceFlow id="f3" sourceRef="declined" targetRef="rejected" />
+    <bpmn:endEvent id="done"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="rejected"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+  <bpmn:error id="error_declined" name="Declined" errorCode="DECLINED" />
+</bpmn:definitions>
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lane is off when a proxy applies: these tests set the proxy variables themselves."""
+    clear_proxies(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def engine_server() -> Iterator[EngineServer]:
+    """The project's engine served on loopback, with the ``wire-order`` process deployed."""
+    with EngineServer() as server:
+        server.app.engine.deploy([("wire-order.bpmn", ORDER.encode())])
+        yield server
+
+
+def no_httpx(client: CamundaAsyncClient) -> list[httpx.Request]:
+    """Record what still goes through httpx (multipart deployments only, on the lane)."""
+    sent: list[httpx.Request] = []
+    send = client._http.send
+
+    async def recording(request: httpx.Request, **options: Any) -> httpx.Response:
+        sent.append(request)
+        return await send(request, **options)
+
+    client._http.send = recording  # type: ignore[method-assign]
+    return sent
+
+
+# -- the lane against the engine -----------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_the_job_lifecycle_over_the_lane(engine_server: EngineServer) -> None:
+    async with CamundaAsyncClient(engine_server.url) as client:
+        assert client._wire is not None
+        through_httpx = no_httpx(client)
+
+        assert await client.status() is True
+        assert (await client.topology()).cluster_size >= 1
+        created = [
+            await client.create_process_instance(
+                process_definition_id="wire-order", variables={"order": n, "customer": "Zoë"}
+            )
+            for n in range(3)
+        ]
+        jobs = await client.activate_jobs(
+            job_type="wire-charge", max_jobs_to_activate=10, timeout=30_000, worker="lane"
+        )
+        by_order = {job.variables["order"]: job for job in jobs}
+        assert sorted(by_order) == [0, 1, 2]
+        assert by_order[0].variables["customer"] == "Zoë"
+
+        await client.complete_job(by_order[0].job_key, {"charged": True})
+        await client.fail_job(by_order[1].job_key, retries=0, error_message="card expired")
+        await client.throw_job_error(by_order[2].job_key, error_code="DECLINED")
+        with pytest.raises(NotFoundError) as missing:
+            await client.complete_job(by_order[0].job_key)
+
+        keys = [instance.process_instance_key for instance in created]
+        states = [(await client.get_process_instance(key)).state for key in keys]
+        failed = await client.search_jobs(filter={"type": "wire-charge", "state": "FAILED"})
+        instances = await client.search_process_instances(
+            filter={"processDefinitionId": "wire-order"}
+        )
+
+    assert states == ["COMPLETED", "ACTIVE", "COMPLETED"]
+    assert [item.job_key for item in failed.items] == [by_order[1].job_key]
+    assert set(keys) <= {item.process_instance_key for item in instances.items}
+    assert missing.value.status == 404
+    assert missing.value.title == "NOT_FOUND"
+    assert by_order[0].job_key in (missing.value.detail or "")
+    assert through_httpx == []
+
+
+@pytest.mark.asyncio
+async def test_multipart_deployments_still_go_through_httpx(engine_server: EngineServer) -> None:
+    async with CamundaAsyncClient(engine_server.url) as client:
+        through_httpx = no_httpx(client)
+        deployed = await client.deploy_resources([("again.bpmn", ORDER.encode())])
+        await client.topology()
+
+    assert [process.process_definition_id for process in deployed.processes] == ["wire-order"]
+    assert [request.url.path for request in through_httpx] == ["/v2/deployments"]
+
+
+@pytest.mark.asyncio
+async def test_the_lane_keeps_the_client_limits() -> None:
+    async def slow(peer: Peer) -> None:
+        while await peer.read_request() is not None:
+            await asyncio.sleep(0.001)
+            await peer.write(answer(204))
+
+    limits = httpx.Limits(max_connections=2)
+    async with WireServer(slow) as server:
+        url = f"http://127.0.0.1:{server.port}/v2"
+        async with CamundaAsyncClient(url, limits=limits) as client:
+            await asyncio.gather(*(client.complete_job(str(n)) for n in range(10)))
+
+    assert len(server.requests) == 10
+    assert server.most_open == 2
+
+
+# -- when httpx sends instead --------------------------------------------------------------
+
+
+class HeaderAuth(httpx.Auth):
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["X-Signed"] = "yes"
+        yield request
+
+
+@pytest.mark.parametrize(
+    ("options", "base"),
+    [
+        ({"transport": httpx.AsyncHTTPTransport()}, ""),
+        ({"auth": HeaderAuth()}, ""),
+        ({"auth": httpx.BasicAuth("demo", "pa55word")}, ""),
+        ({}, "?tenant=a"),
+        ({"headers": {"X-Bad": "a\r\nInjected: 1"}}, ""),
+        ({"headers": {"X-Bad": "nul\0"}}, ""),
+        ({"headers": {"Bad Name": "x"}}, ""),
+        ({"headers": {"Content-Length": "5"}}, ""),
+        ({"headers": {"Transfer-Encoding": "chunked"}}, ""),
+    ],
+    ids=[
+        "transport",
+        "custom-auth",
+        "httpx-basic-auth",
+        "query",
+        "crlf-header",
+        "nul-header",
+        "bad-header-name",
+        "content-length-header",
+        "transfer-encoding-header",
+    ],
+)
+def test_httpx_sends_when_the_lane_cannot_send_exactly_alike(
+    options: dict[str, Any], base: str
+) -> None:
+    assert CamundaAsyncClient(f"http://127.0.0.1:8080/v2{base}", **options)._wire is None
+
+
+@pytest.mark.parametrize(
+    ("environment", "lane"),
+    [
+        ({"HTTP_PROXY": "http://proxy.test:3128"}, False),
+        ({"http_proxy": "http://proxy.test:3128"}, False),
+        ({"ALL_PROXY": "http://proxy.test:3128"}, False),
+        ({"HTTPS_PROXY": "http://proxy.test:3128"}, True),  # another scheme's proxy
+        ({"HTTP_PROXY": "http://proxy.test:3128", "NO_PROXY": "127.0.0.1"}, True),
+        ({"ALL_PROXY": "http://proxy.test:3128", "NO_PROXY": "localhost,127.0.0.1"}, True),
+        ({"HTTP_PROXY": "http://proxy.test:3128", "NO_PROXY": "example.com"}, False),
+    ],
+)
+def test_a_proxy_in_the_environment_turns_the_lane_off(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], lane: bool
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert (CamundaAsyncClient("http://127.0.0.1:8080/v2")._wire is not None) is lane
+
+
+@pytest.mark.asyncio
+async def test_with_a_proxy_in_the_environment_requests_go_through_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with WireServer(answering(answer(204))) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        url = f"http://127.0.0.1:{closed_port()}/v2"  # reachable only through the proxy
+        async with CamundaAsyncClient(url) as client:
+            await client.complete_job("1")
+
+    assert proxy.requests[0].target == f"{url}/jobs/1/completion"  # absolute form: proxied
+
+
+@pytest.mark.asyncio
+async def test_the_injected_transport_client_reaches_the_engine(
+    engine_server: EngineServer,
+) -> None:
+    transport = httpx.AsyncHTTPTransport()
+    async with CamundaAsyncClient(engine_server.url, transport=transport) as client:
+        assert await client.status() is True
+
+
+def test_a_lane_client_works_under_trio(engine_server: EngineServer) -> None:
+    async def main() -> tuple[bool, str]:
+        async with CamundaAsyncClient(engine_server.url) as client:
+            assert client._wire is not None
+            ready = await client.status()
+            try:
+                await client.complete_job("2251799813685249")
+            except NotFoundError as error:
+                return ready, error.title or ""
+        raise AssertionError("completing an unknown job succeeded")
+
+    assert anyio.run(main, backend="trio") == (True, "NOT_FOUND")
+
+
+# -- https ---------------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_https_on_the_lane_with_the_client_tls_context() -> None:
+    server_context, client_context = tls_contexts()
+    async with WireServer(answering(echo), ssl=server_context) as server:
+        url = f"https://127.0.0.1:{server.port}/v2"
+        async with CamundaAsyncClient(url, verify=client_context) as client:
+            assert client._wire is not None
+            ready = [await client.status() for _ in range(3)]
+
+    assert ready == [True] * 3  # 200 with a body: ready
+    assert server.opened == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("verify", [False, True])
+async def test_https_with_the_verification_of_the_client_transport(verify: bool) -> None:
+    server_context, _ = tls_contexts()
+    async with WireServer(answering(echo), ssl=server_context) as server:
+        url = f"https://127.0.0.1:{server.port}/v2"
+        async with CamundaAsyncClient(url, verify=verify) as client:
+            assert client._wire is not None
+            if verify:  # the system's CAs do not know the test CA
+                with pytest.raises(ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                    await client.status()
+            else:
+                assert await client.status() is True
+
+
+def test_https_without_a_known_transport_context_verifies() -> None:
+    options: dict[str, Any] = {"auth": None, "headers": {}, "limits": None}
+    url = httpx.URL("https://camunda.test/v2")
+    lane = wire_lane(url, verify=True, transport=httpx.AsyncBaseTransport(), **options)
+    assert lane is not None
+    assert lane._pool._ssl is not None
+    assert lane._pool._ssl.verify_mode == ssl.CERT_REQUIRED
