@@ -218,12 +218,11 @@ class _CapacityCollector:
         in_flight, free, last_poll = self._families()
         totals: dict[str, list[float]] = {}
         for worker in self._observer.workers():
-            held = worker.stats.in_flight
-            capacity = worker.config.max_concurrent_jobs or 0
+            stats = worker.stats
             poll = worker.last_successful_poll
             entry = totals.setdefault(worker.job_type, [0.0, 0.0, 0.0])
-            entry[0] += held
-            entry[1] += max(capacity - held, 0)
+            entry[0] += stats.in_flight
+            entry[1] += max(stats.free_capacity, 0)
             entry[2] = max(entry[2], poll.timestamp() if poll else 0)
         for job_type, (jobs, slots, polled) in totals.items():
             in_flight.add_metric([job_type], jobs)

@@ -13,7 +13,9 @@ Rules:
 - a failed acknowledgement never turns a success into a failure; the job is simply activated
   again after its deadline.
 
-The job's capacity slot is given back once its acknowledgement was sent or given up.
+The job's capacity slot is given back once its acknowledgement was sent or given up; while it
+waits, the job no longer counts against ``max_concurrent_jobs`` (within the bound
+:mod:`camunda_worker.worker._capacity` sets).
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ class AckSender:
         """Queue the acknowledgement of ``slot.job`` (never blocks)."""
         assert self._send is not None, "start() first"
         assert isinstance(outcome, Completion | Failure | BpmnError)
-        slot.stage = "acknowledging"
+        slot.acknowledging()
         self._send.send_nowait((slot, outcome, deadline))
 
     def close(self) -> None:

@@ -4,6 +4,13 @@ A slot is taken when a job arrives from an activation and given back only when t
 finished: its handler has ended (a thread that outlived a cancel keeps its slot until it really
 ends) AND its acknowledgement was sent or given up. Activations ask for exactly the free slots.
 
+A job whose handler has ended and whose acknowledgement waits for its answer no longer takes
+part in ``max_concurrent_jobs`` (as in Camunda's Java worker, where a handler's completion is
+sent asynchronously): the next activation overlaps that round trip instead of waiting for it.
+So that a slow or failing engine never lets these pile up, at most ``maximum`` of them are
+exempt; beyond that they count again. A worker therefore holds at most ``2 x maximum`` jobs, and
+runs at most ``maximum`` handlers, at once.
+
 Everything here runs on the worker's event loop; another thread gives a slot back through
 :meth:`Slot.release_threadsafe`.
 """
@@ -35,10 +42,19 @@ class Slot:
         self.stage = "queued"
         self.held_by_thread = False
 
+    def acknowledging(self) -> None:
+        """The handler has ended and the acknowledgement is queued (see the module's rule)."""
+        if self.stage != "acknowledging" and self in self._capacity._slots:
+            self.stage = "acknowledging"
+            self._capacity._acknowledging += 1
+            self._capacity._wake()
+
     def release(self) -> None:
         """Give the slot back (a no-op the second time)."""
         capacity = self._capacity
         if capacity._slots.pop(self, False):
+            if self.stage == "acknowledging":
+                capacity._acknowledging -= 1
             capacity._wake()
 
     def release_threadsafe(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -56,17 +72,28 @@ class Capacity:
         # Keyed by the slot itself: the same job may come back (activated again after its
         # deadline) while its first handler still runs, and each run holds its own slot.
         self._slots: dict[Slot, bool] = {}
+        self._acknowledging = 0  # slots whose handler ended and whose acknowledgement is pending
         self._changed: anyio.Event | None = None
 
     @property
     def in_flight(self) -> int:
-        """Jobs held now."""
+        """Jobs held now: handlers running, and acknowledgements waiting for their answer."""
         return len(self._slots)
+
+    @property
+    def acknowledging(self) -> int:
+        """Jobs held now whose handler has ended and whose acknowledgement is pending."""
+        return self._acknowledging
+
+    @property
+    def busy(self) -> int:
+        """Jobs that count against ``maximum``: all but up to ``maximum`` acknowledging ones."""
+        return len(self._slots) - min(self._acknowledging, self.maximum)
 
     @property
     def free(self) -> int:
         """Slots free now (what the next activation asks for)."""
-        return self.maximum - len(self._slots)
+        return self.maximum - self.busy
 
     def take(self, job: ActivatedJob) -> Slot:
         """Take a slot for ``job`` (even past the maximum: a job received is never dropped)."""
@@ -87,10 +114,10 @@ class Capacity:
         """
         while self.free <= 0:
             await self._wait_change()
-        if self.free >= batch or not self._slots or linger <= 0:
+        if self.free >= batch or not self.busy or linger <= 0:
             return
         with anyio.move_on_after(linger):
-            while self._slots and self.free < batch:
+            while self.busy and self.free < batch:
                 await self._wait_change()
 
     async def wait_empty(self) -> None:

@@ -51,6 +51,9 @@ class WorkerStats:
         rejected: acknowledgements answered 404 or 409: the job was no longer this worker's.
         acknowledgement_failures: acknowledgements given up after retries until the deadline.
         in_flight: jobs activated and not yet finished (handler running or result being sent).
+        free_capacity: what the next activation asks for: ``max_concurrent_jobs`` minus the
+            jobs whose handler runs (a job whose result is being sent no longer counts, up to
+            ``max_concurrent_jobs`` of them: see "Capacity" in the worker docs).
     """
 
     activated: int = 0
@@ -62,6 +65,7 @@ class WorkerStats:
     rejected: int = 0
     acknowledgement_failures: int = 0
     in_flight: int = 0
+    free_capacity: int = 0
 
 
 @attrs.define
@@ -77,6 +81,6 @@ class Counters:
     rejected: int = 0
     acknowledgement_failures: int = 0
 
-    def snapshot(self, in_flight: int) -> WorkerStats:
-        """An immutable copy, with the current number of jobs in flight."""
-        return WorkerStats(**attrs.asdict(self), in_flight=in_flight)
+    def snapshot(self, in_flight: int, free_capacity: int) -> WorkerStats:
+        """An immutable copy, with the jobs in flight and the free capacity now."""
+        return WorkerStats(**attrs.asdict(self), in_flight=in_flight, free_capacity=free_capacity)

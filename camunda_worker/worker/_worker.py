@@ -188,7 +188,9 @@ class JobWorker:
     def stats(self) -> WorkerStats:
         """A snapshot of the worker's counters."""
         runtime = self._runtime
-        return self._counters.snapshot(runtime.capacity.in_flight if runtime else 0)
+        if runtime is None:
+            return self._counters.snapshot(0, self.config.max_concurrent_jobs or 0)
+        return self._counters.snapshot(runtime.capacity.in_flight, runtime.capacity.free)
 
     def __repr__(self) -> str:
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import anyio
 import pytest
 from conftest import FakeAsyncClient, await_until, make_job, wait_until
 
@@ -51,7 +52,8 @@ async def test_each_activation_asks_for_exactly_the_free_capacity(fake: FakeAsyn
     original = fake.activate_jobs
 
     async def recording(**kwargs: Any) -> Any:
-        asked.append((kwargs["max_jobs_to_activate"], worker.stats.in_flight))
+        stats = worker.stats
+        asked.append((kwargs["max_jobs_to_activate"], stats.free_capacity))
         return await original(**kwargs)
 
     fake.activate_jobs = recording  # type: ignore[method-assign]
@@ -63,11 +65,70 @@ async def test_each_activation_asks_for_exactly_the_free_capacity(fake: FakeAsyn
         polls_at_full_capacity = len(asked)
         release.set()
         await await_until(lambda: fake.acknowledged() == 4)
-    assert asked[0] == (3, 0)
-    assert all(count == 3 - in_flight for count, in_flight in asked)
+    assert asked[0] == (3, 3)
+    assert all(count == free for count, free in asked)
     # While every slot was taken, the loop waited for a free slot instead of polling.
     assert asked[polls_at_full_capacity - 1][0] >= 1
     assert worker.stats.activated == 4
+
+
+@pytest.mark.asyncio
+async def test_a_job_whose_result_is_being_sent_frees_its_slot_for_the_next_activation(
+    fake: FakeAsyncClient,
+) -> None:
+    answered = anyio.Event()
+    original = fake.complete_job
+
+    async def slow_completion(job_key: str, variables: Any = None) -> None:
+        await answered.wait()  # the engine has not answered this completion yet
+        await original(job_key, variables)
+
+    fake.complete_job = slow_completion  # type: ignore[method-assign]
+    ran: list[str] = []
+
+    async def handler(job: Any) -> None:
+        ran.append(job.job_key)
+
+    worker = worker_for(fake, handler, config=config(max_concurrent_jobs=1))
+    fake.add(make_job(1), make_job(2))
+    async with worker:
+        # max_concurrent_jobs is 1, yet the second job runs while the first one's
+        # completion still waits for its answer: the round trip overlaps the next activation.
+        await await_until(lambda: len(ran) == 2)
+        assert fake.acknowledged() == 0
+        assert worker.stats.in_flight == 2
+        answered.set()
+        await await_until(lambda: fake.acknowledged() == 2)
+    assert sorted(fake.completed) == [make_job(1).job_key, make_job(2).job_key]
+
+
+@pytest.mark.asyncio
+async def test_results_waiting_for_their_answer_are_bounded_by_max_concurrent_jobs(
+    fake: FakeAsyncClient,
+) -> None:
+    answered = anyio.Event()
+    original = fake.complete_job
+
+    async def stuck_completion(job_key: str, variables: Any = None) -> None:
+        await answered.wait()  # an engine that does not answer completions
+        await original(job_key, variables)
+
+    fake.complete_job = stuck_completion  # type: ignore[method-assign]
+    worker = worker_for(fake, lambda job: None, config=config(max_concurrent_jobs=2))
+    fake.add(*(make_job(index) for index in range(10)))
+    async with worker:
+        # 2 results waiting are exempt, 2 more count against the 2 slots: the worker stops
+        # activating with 4 jobs held, instead of piling up unsent results.
+        await await_until(lambda: worker.stats.in_flight == 4)
+        await await_until(lambda: worker.stats.free_capacity == 0)
+        activations = len(fake.activations)
+        for _ in range(20):  # many loop turns: a worker that kept activating would show it
+            await await_until(lambda: True)
+        assert len(fake.activations) == activations
+        assert worker.stats.in_flight == 4
+        answered.set()
+        await await_until(lambda: fake.acknowledged() == 10)
+    assert worker.stats.activated == 10
 
 
 @pytest.mark.asyncio
