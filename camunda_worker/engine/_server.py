@@ -12,6 +12,7 @@ being cut off.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import signal
 import socket
 import sys
@@ -69,11 +70,55 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/v2"
 
 
+class _Coalescing:
+    """A transport that sends the writes of one event-loop turn as one ``send``.
+
+    uvicorn writes an answer's head and its body separately; on loopback each write is a
+    system call and a packet. Writes made in the same turn (head and body of a small answer)
+    go out together at the end of it. Everything else is the wrapped transport's.
+    """
+
+    def __init__(self, transport: Any) -> None:
+        self._transport = transport
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(data)
+
+    def writelines(self, chunks: Any) -> None:
+        for chunk in chunks:
+            self.write(chunk)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if pending and not self._transport.is_closing():
+            self._transport.write(b"".join(pending))
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._pending.clear()
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 def _build_server(app: EngineApp, *, graceful_timeout: float) -> Any:
     uvicorn, http_tools_protocol = _uvicorn()
 
     class _Protocol(http_tools_protocol):  # type: ignore[misc, valid-type]
-        """httptools protocol that lets the app drop a connection unanswered (fault "drop")."""
+        """httptools protocol that lets the app drop a connection unanswered (fault "drop").
+
+        Its transport sends an answer's head and body in one write (see :class:`_Coalescing`).
+        """
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(_Coalescing(transport))
 
         def on_headers_complete(self) -> None:
             super().on_headers_complete()
