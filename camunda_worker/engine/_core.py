@@ -71,6 +71,66 @@ class Engine(EngineInspection):
     def __repr__(self) -> str:
         return f"Engine(server_line={self.server_line!r}, clock={self.clock!r})"
 
+    def activate_ready_jobs(
+        self,
+        *,
+        job_type: str,
+        max_jobs_to_activate: int,
+        timeout_ms: int,
+        worker: str,
+        request_timeout_ms: int | None = None,
+        fetch_variable: Sequence[str] | None = None,
+        tenant_ids: Sequence[str] | None = None,
+        with_lease: bool = False,
+    ) -> list[dict[str, Any]] | None:
+        """:meth:`activate_jobs` without the wait: its answer when it needs none, else ``None``.
+
+        Returns the activated jobs when some are activatable now, ``[]`` when the request would
+        answer at once anyway (negative ``request_timeout_ms``, or a closed engine), and
+        ``None`` when :meth:`activate_jobs` would long-poll. The HTTP route answers from it
+        directly, and sets up the long poll (and its disconnect watch) only on ``None``.
+
+        Raises:
+            EngineError: 400 when the type is blank, or the timeout or maximum is below 1.
+        """
+        _check_activation(job_type, max_jobs_to_activate, timeout_ms)
+        fetch = tuple(fetch_variable) if fetch_variable else None
+        tenants = frozenset(tenant_ids) if tenant_ids else None
+        with self._lock:
+            return self._ready(
+                job_type,
+                max_jobs_to_activate,
+                timeout_ms,
+                worker,
+                fetch,
+                tenants,
+                with_lease,
+                request_timeout_ms,
+            )
+
+    def _ready(
+        self,
+        job_type: str,
+        max_jobs_to_activate: int,
+        timeout_ms: int,
+        worker: str,
+        fetch: tuple[str, ...] | None,
+        tenants: frozenset[str] | None,
+        with_lease: bool,
+        request_timeout_ms: int | None,
+    ) -> list[dict[str, Any]] | None:
+        # Under self._lock: the documents of jobs activated now, [] to answer empty, None to wait.
+        self._tick()
+        activations = self._machine.activate(
+            job_type, max_jobs_to_activate, timeout_ms, worker, fetch, tenants, with_lease
+        )
+        if activations:
+            return [activation.document for activation in activations]
+        wait_ms = request_timeout_ms or self.default_request_timeout_ms
+        if wait_ms < 0 or self._closed:
+            return []
+        return None
+
     async def activate_jobs(
         self,
         *,
@@ -106,32 +166,24 @@ class Engine(EngineInspection):
         Raises:
             EngineError: 400 when the type is blank, or the timeout or maximum is below 1.
         """
-        problems = []
-        if not job_type or not job_type.strip():
-            problems.append("No type provided")
-        if timeout_ms < 1:
-            problems.append(f"The value for timeout is '{timeout_ms}' but must be greater than 0")
-        if max_jobs_to_activate < 1:
-            problems.append(
-                f"The value for maxJobsToActivate is '{max_jobs_to_activate}' but must be "
-                "greater than 0"
-            )
-        if error := violations(problems):
-            raise error
+        _check_activation(job_type, max_jobs_to_activate, timeout_ms)
         loop = asyncio.get_running_loop()
         fetch = tuple(fetch_variable) if fetch_variable else None
         tenants = frozenset(tenant_ids) if tenant_ids else None
-        machine = self._machine
         with self._lock:
-            self._tick()
-            activations = machine.activate(
-                job_type, max_jobs_to_activate, timeout_ms, worker, fetch, tenants, with_lease
+            ready = self._ready(
+                job_type,
+                max_jobs_to_activate,
+                timeout_ms,
+                worker,
+                fetch,
+                tenants,
+                with_lease,
+                request_timeout_ms,
             )
-            if activations:
-                return [activation.document for activation in activations]
+            if ready is not None:
+                return ready
             wait_ms = request_timeout_ms or self.default_request_timeout_ms
-            if wait_ms < 0 or self._closed:
-                return []
             waiter = Waiter(
                 loop,
                 loop.create_future(),
@@ -286,3 +338,18 @@ def _weak_listener(engine: Engine) -> Callable[[], None]:
             target._on_clock_changed()
 
     return listener
+
+
+def _check_activation(job_type: str, max_jobs_to_activate: int, timeout_ms: int) -> None:
+    problems = []
+    if not job_type or not job_type.strip():
+        problems.append("No type provided")
+    if timeout_ms < 1:
+        problems.append(f"The value for timeout is '{timeout_ms}' but must be greater than 0")
+    if max_jobs_to_activate < 1:
+        problems.append(
+            f"The value for maxJobsToActivate is '{max_jobs_to_activate}' but must be "
+            "greater than 0"
+        )
+    if error := violations(problems):
+        raise error

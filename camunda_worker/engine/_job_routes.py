@@ -43,20 +43,22 @@ async def activate(app: EngineApp, call: Call) -> Reply:
     assert body.type is not None
     assert body.max_jobs_to_activate is not None
     assert body.timeout is not None
-    jobs = await app.guard_long_poll(
-        app.engine.activate_jobs(
-            job_type=body.type,
-            max_jobs_to_activate=body.max_jobs_to_activate,
-            timeout_ms=body.timeout,
-            worker=body.worker or "",
-            request_timeout_ms=body.request_timeout,
-            fetch_variable=body.fetch_variable,
-            tenant_ids=body.tenant_ids,
-            with_lease=bool(body.with_lease),
-        ),
-        closed=list,
-        receive=call.receive,
-    )
+    arguments: dict[str, Any] = {
+        "job_type": body.type,
+        "max_jobs_to_activate": body.max_jobs_to_activate,
+        "timeout_ms": body.timeout,
+        "worker": body.worker or "",
+        "request_timeout_ms": body.request_timeout,
+        "fetch_variable": body.fetch_variable,
+        "tenant_ids": body.tenant_ids,
+        "with_lease": bool(body.with_lease),
+    }
+    # Jobs ready now: answer without setting up a long poll and its disconnect watch.
+    jobs = app.engine.activate_ready_jobs(**arguments)
+    if jobs is None:
+        jobs = await app.guard_long_poll(
+            app.engine.activate_jobs(**arguments), closed=list, receive=call.receive
+        )
     return Reply(200, {"jobs": jobs})
 
 

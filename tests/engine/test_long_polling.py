@@ -12,6 +12,7 @@ import pytest
 
 from camunda_worker.engine._clock import ManualClock, SystemClock
 from camunda_worker.engine._core import Engine
+from camunda_worker.engine._errors import EngineError
 from camunda_worker.engine._waiters import Waiter
 
 pytestmark = pytest.mark.asyncio
@@ -268,3 +269,37 @@ async def test_deadlines_of_finished_jobs_do_not_wake_waiting_polls() -> None:
     assert engine._seconds_to_next_timer() > 50  # the live deadline, a minute away
     engine.complete_job(key)
     assert engine._seconds_to_next_timer() == float("inf")
+
+
+def ready(engine: Engine, **options: Any) -> list[dict[str, Any]] | None:
+    arguments: dict[str, Any] = {
+        "job_type": "work",
+        "max_jobs_to_activate": 10,
+        "timeout_ms": 30_000,
+        "worker": "poller",
+        "request_timeout_ms": LONG,
+    }
+    arguments.update(options)
+    return engine.activate_ready_jobs(**arguments)
+
+
+async def test_activate_ready_jobs_answers_what_needs_no_wait_and_never_waits() -> None:
+    engine = Engine(clock=ManualClock())
+    assert ready(engine) is None  # activate_jobs would long-poll: nothing registered
+    assert engine.stats().waiting_polls == 0
+    assert ready(engine, request_timeout_ms=-1) == []
+    engine.create_job("work")
+    engine.create_job("work")
+    jobs = ready(engine, max_jobs_to_activate=1)
+    assert jobs is not None
+    assert len(jobs) == 1
+    assert ready(engine) is not None  # the second job
+    assert ready(engine) is None  # both are activated now
+
+
+async def test_activate_ready_jobs_checks_the_request_like_activate_jobs() -> None:
+    engine = Engine(clock=ManualClock())
+    with pytest.raises(EngineError) as error:
+        ready(engine, job_type=" ", timeout_ms=0)
+    assert error.value.status == 400
+    assert "No type provided" in str(error.value.detail)
