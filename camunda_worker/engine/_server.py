@@ -71,37 +71,43 @@ def _url(host: str, port: int) -> str:
 
 
 class _Coalescing:
-    """A transport that sends the writes of one event-loop turn as one ``send``.
+    """A transport that sends an answer's head and body in one ``send``.
 
-    uvicorn writes an answer's head and its body separately; on loopback each write is a
-    system call and a packet. Writes made in the same turn (head and body of a small answer)
-    go out together at the end of it. Everything else is the wrapped transport's.
+    uvicorn writes an answer's head and its body separately (the body write always follows
+    the head's, in the same step, even when empty); on loopback each write is a system call
+    and a packet. The first write is held and goes out with the next one, at once; a write
+    that nothing follows goes out at the end of the event loop's turn. Everything else is the
+    wrapped transport's.
     """
 
     def __init__(self, transport: Any) -> None:
         self._transport = transport
-        self._pending: list[bytes] = []
+        self._held: bytes | None = None
 
     def write(self, data: bytes) -> None:
-        if not self._pending:
+        held = self._held
+        if held is None:
+            self._held = bytes(data)
             asyncio.get_running_loop().call_soon(self._flush)
-        self._pending.append(data)
+            return
+        self._held = None
+        self._transport.write(held + data)
 
     def writelines(self, chunks: Any) -> None:
         for chunk in chunks:
             self.write(chunk)
 
     def _flush(self) -> None:
-        pending, self._pending = self._pending, []
-        if pending and not self._transport.is_closing():
-            self._transport.write(b"".join(pending))
+        held, self._held = self._held, None
+        if held is not None and not self._transport.is_closing():
+            self._transport.write(held)
 
     def close(self) -> None:
         self._flush()
         self._transport.close()
 
     def abort(self) -> None:
-        self._pending.clear()
+        self._held = None
         self._transport.abort()
 
     def __getattr__(self, name: str) -> Any:
