@@ -11,6 +11,7 @@ activation was made with a lease (8.10 ``withLease``): then only the lease token
 
 from __future__ import annotations
 
+import abc
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -43,16 +44,16 @@ _LEASE_MISMATCH = (
 )
 
 
-class JobCommands(EngineState):
-    """The job half of the engine's state machine."""
+class JobCommands(EngineState, abc.ABC):
+    """The job half of the engine's state machine (``ProcessCommands`` adds the other half)."""
 
+    @abc.abstractmethod
     def task_completed(self, job: JobRecord) -> None:
         """Move the job's process instance on after its task completed (see ProcessCommands)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def error_thrown(self, job: JobRecord) -> bool:
         """Route the job's BPMN error to a boundary event; ``False`` when nothing catches it."""
-        raise NotImplementedError
 
     def create_job(
         self,

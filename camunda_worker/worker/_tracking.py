@@ -8,6 +8,7 @@ handler's own job. They also refuse to close the worker's client: it is shared b
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncTrackingClient", "SyncTrackingClient"]
 
 
-class _Tracker:
+class _Tracker(abc.ABC):
     __slots__ = ("_client", "acknowledged", "job_key")
 
     def __init__(self, job_key: str) -> None:
@@ -27,8 +28,9 @@ class _Tracker:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._target(), name)
 
-    def _target(self) -> Any:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _target(self) -> Any:
+        """The client this one stands in front of."""
 
     def _note(self, job_key: object) -> None:
         if str(job_key) == self.job_key:
