@@ -35,6 +35,7 @@ __all__ = [
     "SERVER_DEFAULT_REQUEST_TIMEOUT",
     "build_request",
     "check_base_url",
+    "check_headers",
     "client_options",
     "read_answer",
     "resolve_timeout",
@@ -58,6 +59,10 @@ SERVER_DEFAULT_REQUEST_TIMEOUT = 10.0
 """Seconds the server holds a long poll whose ``requestTimeout`` is 0 or absent."""
 
 
+# A header name (RFC 9110 token), and what a header value must never contain.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BREAKS = ("\r", "\n", "\0")
+
 # The userinfo of a URL (``user:password@``), with or without a scheme before it.
 _USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)?[^/@]*@")
 
@@ -78,6 +83,26 @@ def check_base_url(base_url: str) -> httpx.URL:
         msg = f"the Camunda REST address must be http(s)://host[:port]/v2, got {shown!r}"
         raise ConfigurationError(msg, variable="base_url")
     return url
+
+
+def check_headers(headers: Mapping[str, str]) -> None:
+    """Refuse extra headers that no HTTP request could carry, before anything is sent.
+
+    Raises:
+        ConfigurationError: a name is not an HTTP token, or a value holds a line break or NUL
+            (a token read from a file with its trailing newline, say). The value is never
+            shown: it may be a secret.
+    """
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            msg = f"invalid HTTP header name {name!r}: use letters, digits and !#$%&'*+-.^_`|~"
+            raise ConfigurationError(msg, variable="headers")
+        if not isinstance(value, str) or any(char in value for char in _BREAKS):
+            msg = (
+                f"the value of the {name!r} header is not a single line of text (a line break "
+                "or NUL; strip it); the value is not shown, it may be a secret"
+            )
+            raise ConfigurationError(msg, variable="headers")
 
 
 def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
@@ -108,6 +133,7 @@ def client_options(
         ConfigurationError: the base URL is not an absolute http(s) URL.
     """
     url = check_base_url(base_url)
+    check_headers(headers or {})
     resolved = resolve_timeout(timeout)
     options: dict[str, Any] = {
         "base_url": url,
