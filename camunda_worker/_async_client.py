@@ -80,12 +80,12 @@ class CamundaAsyncClient:
         self._wire: WireLane | None = None
         if transport is None and not proxied(options["base_url"]):
             # With a proxy in the environment, httpx builds its transports itself (trust_env).
-            transport = async_transport(verify=verify, limits=limits)
+            transport = async_transport(verify=options["verify"], limits=limits)
             self._wire = wire_lane(
                 options["base_url"],
                 auth=auth,
                 headers=options["headers"],
-                verify=verify,
+                verify=options["verify"],
                 limits=limits,
                 transport=transport,
             )

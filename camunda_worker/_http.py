@@ -26,6 +26,7 @@ from camunda_worker._errors import (
     TransportError,
     problem_from_response,
 )
+from camunda_worker._tls import shared_ssl_context
 from camunda_worker._version import __version__
 
 __all__ = [
@@ -135,6 +136,8 @@ def client_options(
     url = check_base_url(base_url)
     check_headers(headers or {})
     resolved = resolve_timeout(timeout)
+    if isinstance(verify, bool):
+        verify = shared_ssl_context(verify)
     options: dict[str, Any] = {
         "base_url": url,
         "auth": auth,

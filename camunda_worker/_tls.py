@@ -13,16 +13,37 @@ import os
 import shutil
 import ssl
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 from pydantic import SecretStr
 
 from camunda_worker._errors import ConfigurationError
 from camunda_worker._redact import secret_value
 from camunda_worker._settings import CamundaSettings
 
-__all__ = ["build_ssl_context"]
+__all__ = ["build_ssl_context", "shared_ssl_context"]
+
+_SHARED: dict[tuple[bool, str | None, str | None], ssl.SSLContext] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_ssl_context(verify: bool) -> ssl.SSLContext:
+    """The TLS context httpx would build for ``verify``, built once per process and shared.
+
+    httpx builds a new context for every client (loading the CA bundle: about 50 ms); a worker
+    builds two clients, and a test suite many. A client context only creates connections, so
+    one can serve them all. The cache follows ``SSL_CERT_FILE`` and ``SSL_CERT_DIR``, which
+    httpx reads when it builds one.
+    """
+    key = (verify, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    with _SHARED_LOCK:
+        context = _SHARED.get(key)
+        if context is None:
+            context = _SHARED[key] = httpx.create_ssl_context(verify=verify)
+    return context
 
 
 def build_ssl_context(settings: CamundaSettings) -> ssl.SSLContext | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -25,7 +26,7 @@ from wire_servers import (
     tls_contexts,
 )
 
-from camunda_worker import CamundaAsyncClient, ConnectError, NotFoundError
+from camunda_worker import CamundaAsyncClient, CamundaClient, ConnectError, NotFoundError
 from camunda_worker._wire_lane import wire_lane
 from camunda_worker.engine import EngineServer
 
@@ -275,6 +276,32 @@ async def test_https_with_the_verification_of_the_client_transport(verify: bool)
                     await client.status()
             else:
                 assert await client.status() is True
+
+
+@pytest.mark.asyncio
+async def test_the_default_verification_follows_ssl_cert_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Clients share one TLS context per verification setting; SSL_CERT_FILE (which httpx
+    # reads) must still reach every client built after it changed.
+    test_tls = pytest.importorskip("test_tls", reason="test_tls's PKI makes the certificates")
+    pki = test_tls.Pki()
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert, key, bundle = tmp_path / "s.pem", tmp_path / "s.key", tmp_path / "ca.pem"
+    cert.write_text(pki.pem(pki.server_cert))
+    key.write_text(pki.key_pem(pki.server_key))
+    bundle.write_text(pki.pem(pki.ca_cert))
+    server_context.load_cert_chain(cert, key)
+    async with WireServer(answering(echo), ssl=server_context) as server:
+        url = f"https://127.0.0.1:{server.port}/v2"
+        async with CamundaAsyncClient(url) as client:
+            with pytest.raises(ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                await client.status()
+        monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+        async with CamundaAsyncClient(url) as client:
+            assert await client.status() is True
+        with CamundaClient(url) as sync_client:  # the sync client, from a thread: same rule
+            assert await asyncio.to_thread(sync_client.status) is True
 
 
 def test_https_without_a_known_transport_context_verifies() -> None:
