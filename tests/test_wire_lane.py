@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from testing.bpmn import ORDER_BPMN
 from wire_servers import (
     Peer,
     WireServer,
@@ -30,30 +31,10 @@ from camunda_worker import CamundaAsyncClient, CamundaClient, ConnectError, NotF
 from camunda_worker._wire_lane import wire_lane
 from camunda_worker.engine import EngineServer
 
-ORDER = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="Definitions_wire"
-    targetNamespace="http://bpmn.io/schema/bpmn">
-  <bpmn:process id="wire-order" isExecutable="true">
-    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="charge" />
-    <bpmn:serviceTask id="charge">
-      <bpmn:extensionElements><zeebe:taskDefinition type="wire-charge" retries="3" />
-      </bpmn:extensionElements>
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-    </bpmn:serviceTask>
-    <bpmn:boundaryEvent id="declined" attachedToRef="charge">
-      <bpmn:outgoing>f3</bpmn:outgoing>
-      <bpmn:errorEventDefinition id="declined_def" errorRef="error_declined" />
-    </bpmn:boundaryEvent>
-    <bpmn:sequenceFlow id="f2" sourceRef="charge" targetRef="done" />
-    <bpmn:sequenceFlow id="f3" sourceRef="declined" targetRef="rejected" />
-    <bpmn:endEvent id="done"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:endEvent id="rejected"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
-  </bpmn:process>
-  <bpmn:error id="error_declined" name="Declined" errorCode="DECLINED" />
-</bpmn:definitions>
-"""
+# The testing suite's order model, under a process id and job type of its own.
+ORDER = ORDER_BPMN.replace('id="order"', 'id="wire-order"').replace(
+    'type="charge"', 'type="wire-charge"'
+)
 
 
 @pytest.fixture(autouse=True)
