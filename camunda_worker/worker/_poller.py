@@ -23,7 +23,7 @@ import anyio
 
 from camunda_worker._errors import AuthenticationError, ConfigurationError, ProblemError
 from camunda_worker._retry import Backoff
-from camunda_worker.worker._deadline import JobDeadline
+from camunda_worker.worker._deadline import JobDeadline, activation_deadlines
 from camunda_worker.worker._state import WorkerState
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class Poller:
         status.state = WorkerState.POLLING
         while True:
             await self._capacity.wait_free(self._batch, ACTIVATION_LINGER)
-            sent_monotonic, sent_wall = time.monotonic(), time.time()
+            sent_monotonic = time.monotonic()
             try:
                 jobs = await self._client.activate_jobs(
                     job_type=config.job_type,
@@ -148,10 +148,11 @@ class Poller:
                     return
                 await self._back_off(error)
                 continue
+            received_monotonic = time.monotonic()
             if self._observers is not None:
                 self._observers.activation_finished(
                     config.job_type,
-                    duration=time.monotonic() - sent_monotonic,
+                    duration=received_monotonic - sent_monotonic,
                     jobs=len(jobs),
                     error=None,
                 )
@@ -159,8 +160,14 @@ class Poller:
             status.last_successful_poll = datetime.now(timezone.utc)
             status.state = WorkerState.POLLING
             if jobs:
-                deadline = JobDeadline(sent_monotonic, sent_wall, timeout)
-                for job in jobs:
+                # The server's deadlines on the local clock, never earlier than the engine's.
+                deadlines = activation_deadlines(
+                    [job.deadline for job in jobs],
+                    timeout_ms=timeout,
+                    sent_monotonic=sent_monotonic,
+                    received_monotonic=received_monotonic,
+                )
+                for job, deadline in zip(jobs, deadlines, strict=True):
                     self._dispatch(job, deadline)
 
     def _fail(self, error: BaseException) -> None:
