@@ -3,14 +3,26 @@
 Shared by every strategy: on the event loop (:func:`invoke_async`), in a pool thread and in a
 child process (:func:`invoke_sync`). The conversion (JSON check of the result, traceback
 formatting) happens where the handler ran, so a thread or a child does that work, not the loop.
+
+Whatever a handler raises is its job's failure, ``BaseException`` included: ``SystemExit``
+(``sys.exit()`` in a handler), ``KeyboardInterrupt`` and ``GeneratorExit`` raised by the handler
+fail its job (one retry fewer, the message names the exception) and the worker goes on with
+other jobs, whichever the strategy. Stopping is the runner's business: a real Ctrl-C or SIGTERM
+reaches ``run()``, ``run_workers`` and the CLI as a signal, which drains the worker. The one
+exception that passes through is the cancellation of the handler by the worker (the drain
+timeout, a cancelled worker task); a ``CancelledError`` the handler raises while nobody cancels
+it (e.g. it awaited a future someone else cancelled) is a failure like any other.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+import anyio
 import attrs
 
 from camunda_worker.worker._outcomes import (
@@ -86,7 +98,8 @@ async def invoke_async(
 ) -> Outcome:
     """Call a handler on the event loop (awaiting what it returns), and say how its job ends.
 
-    Cancellation is not caught: a cancelled handler has no outcome.
+    Every exception is caught, ``BaseException`` included (see the module docstring), except
+    the cancellation of this task: a handler the worker cancels has no outcome.
 
     Args:
         callback: the handler.
@@ -102,13 +115,28 @@ async def invoke_async(
         result = callback(context)
         if inspect.isawaitable(result):
             result = await result
-    except Exception as error:  # noqa: BLE001 - every handler error becomes a failure
+    except BaseException as error:
+        if isinstance(error, asyncio.CancelledError) and _being_cancelled():
+            raise
         if tracker.acknowledged:
             return _ACKNOWLEDGED
         return outcome_from_exception(error, retries=retries, retry_back_off=retry_back_off)
     if tracker.acknowledged:
         return _ACKNOWLEDGED
     return outcome_from_result(result, retries=retries)
+
+
+def _being_cancelled() -> bool:
+    """Whether the current task is being cancelled (rather than its handler raising the error).
+
+    True when ``task.cancel()`` was called on it (Python 3.11+ counts those) or when a cancel
+    scope around it was cancelled (anyio's worker task groups, every Python version).
+    """
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+    if cancelling is not None and cancelling() > 0:
+        return True
+    return anyio.current_effective_deadline() == -math.inf
 
 
 async def settle(

@@ -48,7 +48,9 @@ class JobWorker:
     The handler gets a context (:class:`JobContext` and subclasses) and ends the job by what it
     does: returning a dict, a pydantic model or ``None`` completes it with those variables;
     raising :class:`JobError` throws a BPMN error; raising :class:`JobFailure` fails it with the
-    retries and back-off given; any other exception fails it with one retry fewer.
+    retries and back-off given; any other exception fails it with one retry fewer, ``SystemExit``,
+    ``KeyboardInterrupt`` and ``GeneratorExit`` included: raised by a handler they fail its job,
+    they do not stop the worker (signals do, through :meth:`run`).
 
     Args:
         callback: the handler: ``def handler(job) -> dict | BaseModel | None`` or ``async def``.
