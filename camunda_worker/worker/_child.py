@@ -1,8 +1,11 @@
 """Code that runs in the child processes of the ``process`` strategy.
 
-:func:`initialize` runs once per child (it is the pool's initializer): it keeps the handler and
-the settings, sends every log record of the child (loguru, and stdlib ``logging`` when the child
-has no handler of its own) to the worker through a pipe, then calls the user's initializer.
+:func:`initialize` runs once per child (it is the pool's initializer): it makes the child ignore
+SIGINT, keeps the handler and the settings, sends every log record of the child (loguru, and
+stdlib ``logging`` when the child has no handler of its own) to the worker through a pipe, then
+calls the user's initializer. A Ctrl-C in a terminal reaches the whole process group: the worker
+drains on it, and the children's jobs must not fail with a ``KeyboardInterrupt`` their handlers
+never raised (the worker terminates children itself, after the drain timeout).
 :func:`run_job` runs one job: it checks the job's deadline, tells the worker which process runs
 the job (so a crash fails only that job), builds a :class:`SyncJobContext` whose client is built
 from the settings on first use, calls the handler and returns the outcome.
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import threading
 import time
 import traceback
@@ -98,6 +102,7 @@ _child: _Child | None = None
 def initialize(setup: ChildSetup) -> None:
     """The pool initializer: remember the setup, forward logs, call the user's initializer."""
     global _child  # noqa: PLW0603 - one state per child process
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # see the module docstring
     _child = _Child(setup)
     _forward_loguru(_child)
     _forward_stdlib(_child)

@@ -6,6 +6,8 @@ Module level so that the ``process`` strategy can send them to its child process
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from typing import Any
 
 #: The exceptions a handler may raise that are not :class:`Exception` (or, for
@@ -50,3 +52,10 @@ async def raise_named_async(job: Any) -> dict[str, Any]:
         raise _exception(name)
     return {"done": True}
 
+
+def sleep_and_tell(job: Any) -> dict[str, Any]:
+    """Write this process's pid to the job's ``pid_file``, then sleep for ``sleep`` seconds."""
+    with open(job.variables["pid_file"], "w", encoding="utf-8") as file:
+        file.write(str(os.getpid()))
+    time.sleep(float(job.variables["sleep"]))
+    return {"pid": os.getpid()}

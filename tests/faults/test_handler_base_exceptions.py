@@ -9,7 +9,10 @@ is not a stop either.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +20,7 @@ import pytest
 from camunda_worker.testing import EngineHarness
 from camunda_worker.worker import JobWorker, WorkerState
 
-from .deadline_handlers import BASE_EXCEPTIONS, raise_named, raise_named_async
+from .deadline_handlers import BASE_EXCEPTIONS, raise_named, raise_named_async, sleep_and_tell
 
 CASES = [
     pytest.param("async", raise_named_async, id="async"),
@@ -95,3 +98,34 @@ def test_a_handler_raising_a_base_exception_fails_its_job_and_the_worker_goes_on
         assert worker.error is None
         assert worker.stats.in_flight == 0
 
+
+def test_a_ctrl_c_that_reaches_a_child_process_does_not_fail_its_job(tmp_path: Path) -> None:
+    # Ctrl-C in a terminal sends SIGINT to the whole foreground process group: the worker's
+    # child processes get it too. Stopping is the worker's decision (its runner drains on the
+    # signal); the job a child runs must not fail with a KeyboardInterrupt it did not raise.
+    pid_file = tmp_path / "pid"
+    with EngineHarness() as harness:
+        key = harness.create_job(
+            "interrupted", {"pid_file": str(pid_file), "sleep": 1.0}, retries=RETRIES
+        )
+        worker = harness.start_worker(
+            sleep_and_tell,
+            "interrupted",
+            execution_strategy="process",
+            process_start_method="fork",
+            process_pool_size=1,
+            retry_back_off=RETRY_BACK_OFF_MS,
+        )
+        wait_for(lambda: pid_file.exists() and pid_file.read_text() != "", worker, "it runs")
+        child = int(pid_file.read_text())
+        assert child != os.getpid()
+        os.kill(child, signal.SIGINT)  # that child only, never this process's group
+
+        def job() -> Any:
+            return next(job for job in harness.jobs(job_type="interrupted") if job.key == key)
+
+        wait_for(lambda: job().state in ("COMPLETED", "FAILED"), worker, "the job ended")
+        assert job().state == "COMPLETED", job().error_message
+        assert job().result_variables == {"pid": child}
+        assert worker.state is WorkerState.POLLING
+        assert worker.error is None
