@@ -1,0 +1,1 @@
+"""The fault suite: the worker under faults a hostile operator would try."""
