@@ -43,6 +43,7 @@ from camunda_worker._worker_config import WorkerConfig, resolve_worker_config
 from camunda_worker.worker import (
     AsyncJobContext,
     ConnectedJobContext,
+    EventLoopBlock,
     ExecutionStrategy,
     JobContext,
     JobError,
@@ -76,6 +77,7 @@ __all__ = [
     "CreatedProcessInstance",
     "DeployedProcess",
     "DeploymentResult",
+    "EventLoopBlock",
     "ExecutionStrategy",
     "ForbiddenError",
     "JobContext",

@@ -83,6 +83,7 @@ class CamundaSettings(BaseModel):
     worker_auto_extend_timeout: bool | None = None
     worker_process_start_method: Literal["spawn", "forkserver", "fork"] | None = None
     worker_max_tasks_per_child: _PositiveInt | None = None
+    worker_loop_block_threshold: _NonNegativeInt | None = None
     worker_health_port: _Port | None = None
     worker_health_host: str | None = None
     worker_metrics_port: _Port | None = None

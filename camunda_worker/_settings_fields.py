@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_AUTO_EXTEND_TIMEOUT",
     "DEFAULT_DRAIN_TIMEOUT_SECONDS",
     "DEFAULT_EXECUTION_STRATEGY",
+    "DEFAULT_LOOP_BLOCK_THRESHOLD_MILLISECONDS",
     "DEFAULT_MAX_CONCURRENT_JOBS",
     "DEFAULT_PROCESS_START_METHOD",
     "DEFAULT_REQUEST_TIMEOUT_MILLISECONDS",
@@ -50,6 +51,7 @@ DEFAULT_DRAIN_TIMEOUT_SECONDS = 30.0
 DEFAULT_RETRY_BACKOFF_MILLISECONDS = 0
 DEFAULT_AUTO_EXTEND_TIMEOUT = False
 DEFAULT_PROCESS_START_METHOD = "spawn"
+DEFAULT_LOOP_BLOCK_THRESHOLD_MILLISECONDS = 1000
 DEFAULT_TOKEN_CACHE_DIR = "~/.camunda"  # noqa: S105 - a directory, not a secret
 
 Kind = Literal["str", "secret", "int", "float", "bool", "csv", "choice", "url", "envfile"]
@@ -183,6 +185,7 @@ SPECS: tuple[SettingSpec, ...] = (
     _spec("worker_auto_extend_timeout", "bool", "Extend the job timeout of long-running jobs automatically.", unset_means="false"),
     _spec("worker_process_start_method", "choice", "multiprocessing start method of the process strategy.", choices=("spawn", "forkserver", "fork"), unset_means=DEFAULT_PROCESS_START_METHOD),
     _spec("worker_max_tasks_per_child", "int", "Process strategy: replace a child process after this many jobs.", minimum=1, unset_means="never"),
+    _spec("worker_loop_block_threshold", "int", "Warn, and report not ready, when the worker's event loop has not run for this long (0 turns the watch off).", minimum=0, unset_means=str(DEFAULT_LOOP_BLOCK_THRESHOLD_MILLISECONDS), **_MS),
     # Served by `camunda-worker run` (the library ignores these).
     _spec("worker_health_port", "int", "camunda-worker run: serve /livez and /readyz on this port (0 picks a free one).", minimum=0, unset_means="no health endpoint"),
     _spec("worker_health_host", "str", "camunda-worker run: interface of the health endpoints (0.0.0.0 for probes from outside).", unset_means="127.0.0.1"),

@@ -17,9 +17,11 @@ you give it (the default registry otherwise)::
     camunda_worker_backoffs_total                    poll loop back-offs after a failed activation
     camunda_worker_handler_duration_seconds          histogram, also by outcome
     camunda_worker_activation_duration_seconds       histogram of activation (long-poll) requests
+    camunda_worker_event_loop_block_duration_seconds  histogram of the event loop's blocks
     camunda_worker_jobs_in_flight                    gauge: jobs held now
     camunda_worker_free_capacity                     gauge: free slots (what the next poll asks)
     camunda_worker_last_successful_poll_timestamp_seconds  gauge: Unix time of the last success
+    camunda_worker_event_loop_blocked_seconds        gauge: how long the event loop is blocked now
 
 The gauges are read from the workers when the registry is scraped: they cost nothing between
 scrapes. ``prometheus_client`` is imported only when an observer or a server is created.
@@ -44,6 +46,7 @@ _INSTALL_HINT = (
 )
 HANDLER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 ACTIVATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+LOOP_BLOCK_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
 
 def _prometheus_client() -> Any:
@@ -71,6 +74,7 @@ class PrometheusObserver(WorkerObserver):
         namespace: the prefix of every metric name (``""`` for none).
         handler_buckets: histogram buckets (seconds) of the handler duration.
         activation_buckets: histogram buckets (seconds) of the activation duration.
+        loop_block_buckets: histogram buckets (seconds) of the event loop's blocks.
 
     Raises:
         ImportError: ``prometheus-client`` is not installed (the message says how to install it).
@@ -83,6 +87,7 @@ class PrometheusObserver(WorkerObserver):
         *,
         handler_buckets: Sequence[float] = HANDLER_BUCKETS,
         activation_buckets: Sequence[float] = ACTIVATION_BUCKETS,
+        loop_block_buckets: Sequence[float] = LOOP_BLOCK_BUCKETS,
     ) -> None:
         prometheus = _prometheus_client()
         self.registry: Any = prometheus.REGISTRY if registry is None else registry
@@ -129,6 +134,13 @@ class PrometheusObserver(WorkerObserver):
             "How long activation (long-poll) requests took.",
             ("job_type",),
             buckets=tuple(activation_buckets),
+            registry=self.registry,
+        )
+        self._loop_blocks = prometheus.Histogram(
+            _name(namespace, "event_loop_block_duration_seconds"),
+            "How long the worker's event loop was blocked, per block beyond its threshold.",
+            ("job_type",),
+            buckets=tuple(loop_block_buckets),
             registry=self.registry,
         )
         self.registry.register(_CapacityCollector(self, namespace))
@@ -203,6 +215,10 @@ class PrometheusObserver(WorkerObserver):
         """Count an acknowledgement retry."""
         self._ack_retries.labels(job_type).inc()
 
+    def event_loop_blocked(self, job_type: str, *, duration: float) -> None:
+        """Record a block of the worker's event loop."""
+        self._loop_blocks.labels(job_type).observe(duration)
+
 
 class _CapacityCollector:
     """The gauges, read from the watched workers at scrape time."""
@@ -215,23 +231,26 @@ class _CapacityCollector:
         return list(self._families())
 
     def collect(self) -> Iterator[Any]:
-        in_flight, free, last_poll = self._families()
+        in_flight, free, last_poll, blocked = self._families()
         totals: dict[str, list[float]] = {}
         for worker in self._observer.workers():
             stats = worker.stats
             poll = worker.last_successful_poll
-            entry = totals.setdefault(worker.job_type, [0.0, 0.0, 0.0])
+            block = worker.event_loop_block
+            entry = totals.setdefault(worker.job_type, [0.0, 0.0, 0.0, 0.0])
             entry[0] += stats.in_flight
             entry[1] += max(stats.free_capacity, 0)
             entry[2] = max(entry[2], poll.timestamp() if poll else 0)
-        for job_type, (jobs, slots, polled) in totals.items():
+            entry[3] = max(entry[3], block.seconds if block is not None else 0.0)
+        for job_type, (jobs, slots, polled, stalled) in totals.items():
             in_flight.add_metric([job_type], jobs)
             free.add_metric([job_type], slots)
             if polled:
                 last_poll.add_metric([job_type], polled)
-        yield from (in_flight, free, last_poll)
+            blocked.add_metric([job_type], stalled)
+        yield from (in_flight, free, last_poll, blocked)
 
-    def _families(self) -> tuple[Any, Any, Any]:
+    def _families(self) -> tuple[Any, Any, Any, Any]:
         from prometheus_client.core import GaugeMetricFamily  # noqa: PLC0415 - optional
 
         def gauge(name: str, documentation: str) -> Any:
@@ -245,6 +264,10 @@ class _CapacityCollector:
             gauge(
                 "last_successful_poll_timestamp_seconds",
                 "Unix time of the last successful activation.",
+            ),
+            gauge(
+                "event_loop_blocked_seconds",
+                "How long the worker's event loop has been blocked now (0: responsive).",
             ),
         )
 

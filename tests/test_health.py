@@ -171,6 +171,7 @@ class FailedWorker:
     last_successful_poll = None
     stats = WorkerStats()
     config = WorkerConfig("work", max_concurrent_jobs=10, request_timeout_milliseconds=10_000)
+    event_loop_block = None
 
     def __init__(self, error: BaseException | None) -> None:
         self.error = error

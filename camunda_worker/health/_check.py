@@ -1,8 +1,9 @@
 """Liveness and readiness of job workers, computed from what each worker exposes.
 
 A probe reads only :attr:`JobWorker.state`, :attr:`JobWorker.last_successful_poll`,
-:attr:`JobWorker.error`, :attr:`JobWorker.stats` and :attr:`JobWorker.config`, all safe to read
-from any thread, so a check costs the worker nothing.
+:attr:`JobWorker.error`, :attr:`JobWorker.stats`, :attr:`JobWorker.config` and
+:attr:`JobWorker.event_loop_block`, all safe to read from any thread, so a check costs the worker
+nothing and works while the worker's event loop is blocked.
 
 **Live** (restart me if not): the poll loop made progress within a bound. A worker is live while
 it is created, draining, or backing off (the loop is retrying: restarting would not reach the
@@ -16,6 +17,12 @@ A worker is ``POLLING`` from its first activation request until one fails (then 
 ``BACKING_OFF`` until one succeeds again); so it is ready while its first long poll waits for
 jobs, and not while starting, backing off, draining, stopped or failed (e.g. its credentials
 were refused).
+
+**A blocked event loop** (a synchronous call in an ``async`` handler; see
+:attr:`JobWorker.event_loop_block`): a worker whose loop has not run for longer than its
+threshold (``CAMUNDA_WORKER_LOOP_BLOCK_THRESHOLD``, 1 s by default) is not ready until the loop
+runs again, and not live either once the block lasts longer than the liveness bound: nothing on
+the loop makes progress, whether its slots are full or not.
 """
 
 from __future__ import annotations
@@ -54,6 +61,8 @@ class WorkerHealth:
         last_successful_poll: when (UTC) an activation last succeeded.
         in_flight: jobs it holds.
         max_concurrent_jobs: its capacity.
+        event_loop_blocked_seconds: how long its event loop has been blocked, once that is
+            longer than its threshold; 0 while the loop is responsive.
     """
 
     job_type: str
@@ -64,6 +73,7 @@ class WorkerHealth:
     last_successful_poll: datetime | None
     in_flight: int
     max_concurrent_jobs: int
+    event_loop_blocked_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (what the health endpoints answer with)."""
@@ -77,6 +87,7 @@ class WorkerHealth:
             "last_successful_poll": poll.isoformat() if poll else None,
             "in_flight": self.in_flight,
             "max_concurrent_jobs": self.max_concurrent_jobs,
+            "event_loop_blocked_seconds": round(self.event_loop_blocked_seconds, 3),
         }
 
 
@@ -173,6 +184,15 @@ def _readiness(worker: JobWorker, state: WorkerState) -> str | None:
     }.get(state) or _failure(worker.error)
 
 
+def _loop_block(worker: JobWorker, *, bound: float) -> tuple[float, str | None, str | None]:
+    """How long the worker's loop is blocked, and why that makes it not live / not ready."""
+    block = worker.event_loop_block
+    if block is None:
+        return 0.0, None, None
+    reason = block.describe()
+    return block.seconds, (reason if block.seconds > bound else None), reason
+
+
 def check(
     workers: Sequence[JobWorker],
     *,
@@ -206,7 +226,9 @@ def check(
         not_live = _liveness(
             worker, state, in_flight=in_flight, bound=bound, started_at=started_at, now=now
         )
-        not_ready = not_live or _readiness(worker, state)
+        blocked, block_not_live, block_not_ready = _loop_block(worker, bound=bound)
+        not_live = not_live or block_not_live
+        not_ready = not_live or block_not_ready or _readiness(worker, state)
         entries.append(
             WorkerHealth(
                 job_type=worker.job_type,
@@ -217,6 +239,7 @@ def check(
                 last_successful_poll=worker.last_successful_poll,
                 in_flight=in_flight,
                 max_concurrent_jobs=worker.config.max_concurrent_jobs or 0,
+                event_loop_blocked_seconds=blocked,
             )
         )
     return HealthReport(tuple(entries))

@@ -10,6 +10,7 @@ from camunda_worker.worker._context import (
     SyncJobContext,
 )
 from camunda_worker.worker._group import run_workers, serve_workers
+from camunda_worker.worker._loop_watch import EventLoopBlock
 from camunda_worker.worker._observer import WorkerObserver
 from camunda_worker.worker._outcomes import JobError, JobFailure
 from camunda_worker.worker._state import WorkerState, WorkerStats
@@ -19,6 +20,7 @@ from camunda_worker.worker._worker import JobWorker
 __all__ = [
     "AsyncJobContext",
     "ConnectedJobContext",
+    "EventLoopBlock",
     "ExecutionStrategy",
     "JobContext",
     "JobError",

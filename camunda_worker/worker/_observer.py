@@ -2,8 +2,8 @@
 
 ``JobWorker(..., observers=[...])`` takes :class:`WorkerObserver` objects; the worker calls them
 from the few places where it already counts (``WorkerStats``): activations, poll back-offs,
-handler outcomes, acknowledgements and their retries. A worker without observers pays one
-``is None`` check at each of those places, nothing more.
+handler outcomes, acknowledgements and their retries; and when its event loop runs again after
+a block. A worker without observers pays one ``is None`` check at each of those places.
 
 Observers are called on the worker's event loop and must return quickly without blocking (update
 a counter, append to a list). An exception raised by an observer is logged once per observer and
@@ -81,6 +81,14 @@ class WorkerObserver:
         error: BaseException,
     ) -> None:
         """Sending an acknowledgement failed with a retryable ``error``; it is sent again."""
+
+    def event_loop_blocked(self, job_type: str, *, duration: float) -> None:
+        """The worker's event loop did not run for ``duration`` seconds (beyond its threshold).
+
+        Called once per episode, when the loop runs again, for every worker on that loop (all
+        of them were stalled); the warning logged during the episode names the job that
+        blocked it.
+        """
 
 
 class ObserverGroup:
@@ -162,3 +170,7 @@ class ObserverGroup:
     ) -> None:
         """See :meth:`WorkerObserver.acknowledgement_retried`."""
         self._call("acknowledgement_retried", job_type, outcome=outcome, error=error)
+
+    def event_loop_blocked(self, job_type: str, *, duration: float) -> None:
+        """See :meth:`WorkerObserver.event_loop_blocked`."""
+        self._call("event_loop_blocked", job_type, duration=duration)

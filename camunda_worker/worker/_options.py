@@ -20,6 +20,7 @@ import attrs
 from camunda_worker._errors import ConfigurationError
 from camunda_worker._logging import adapt_logger
 from camunda_worker._settings import CamundaSettings, resolve_settings
+from camunda_worker._settings_fields import DEFAULT_LOOP_BLOCK_THRESHOLD_MILLISECONDS
 from camunda_worker._worker_config import WorkerConfig, resolve_worker_config
 from camunda_worker.worker._strategy import ResolvedStrategy, check_picklable, resolve_strategy
 
@@ -68,6 +69,7 @@ class WorkerOptions:
     retry_back_off: int
     auto_extend_timeout: bool
     process: ProcessOptions | None
+    loop_block_threshold: int = DEFAULT_LOOP_BLOCK_THRESHOLD_MILLISECONDS
 
     @property
     def max_concurrent_jobs(self) -> int:
@@ -117,6 +119,7 @@ def resolve_options(
     process_initializer: Callable[..., object] | None,
     process_initargs: tuple[Any, ...],
     max_tasks_per_child: int | None,
+    loop_block_threshold: int | None = None,
 ) -> WorkerOptions:
     """Resolve and check a worker's options (see the module docstring for precedence).
 
@@ -136,6 +139,12 @@ def resolve_options(
     _check_non_negative("startup_jitter_max_seconds", jitter)
     _check_non_negative("drain_timeout", drain)
     _check_non_negative("retry_back_off", back_off)
+    block_threshold = _pick(
+        loop_block_threshold,
+        settings.worker_loop_block_threshold,
+        DEFAULT_LOOP_BLOCK_THRESHOLD_MILLISECONDS,
+    )
+    _check_non_negative("loop_block_threshold", block_threshold)
     process = None
     if strategy == "process":
         assert resolved.max_concurrent_jobs is not None
@@ -162,6 +171,7 @@ def resolve_options(
             _pick(auto_extend_timeout, settings.worker_auto_extend_timeout, False)
         ),
         process=process,
+        loop_block_threshold=int(block_threshold),
     )
 
 

@@ -21,6 +21,7 @@ from camunda_worker.worker._acks import AckSender
 from camunda_worker.worker._blocking import current_worker
 from camunda_worker.worker._capacity import Capacity
 from camunda_worker.worker._deadline import extend_while_running
+from camunda_worker.worker._loop_watch import LoopWatch
 from camunda_worker.worker._outcomes import Acknowledged, BpmnError, Failure
 from camunda_worker.worker._poller import Poller, PollStatus
 from camunda_worker.worker._runners import Abandoned, AsyncRunner, Expired, Runner, RunnerOptions
@@ -88,6 +89,8 @@ class WorkerRuntime:
         self._settings_for_children: CamundaSettings | None = None
         self._stop: anyio.Event | None = None
         self.capacity = Capacity(options.max_concurrent_jobs)
+        # Watches the event loop for handlers that block it, while serving (None: off).
+        self.loop_watch: LoopWatch | None = None
 
     # -- clients -------------------------------------------------------------------------------
 
@@ -158,6 +161,13 @@ class WorkerRuntime:
             senders=ACKNOWLEDGEMENT_SENDERS,
             observers=self._observers,
         )
+        self.loop_watch = LoopWatch.attach(
+            job_type=options.config.job_type,
+            threshold_ms=options.loop_block_threshold,
+            on_loop=options.strategy == "async",
+            log=self._log,
+            observers=self._observers,
+        )
         abandoned = False
         try:
             async with anyio.create_task_group() as jobs:
@@ -191,6 +201,8 @@ class WorkerRuntime:
             abandoned = True  # cancelled from outside: do not wait for handlers either
             raise
         finally:
+            if self.loop_watch is not None:
+                self.loop_watch.close()
             with anyio.CancelScope(shield=True):
                 await self._release(runner, client if owned_client else None, abandoned=abandoned)
 
@@ -261,6 +273,8 @@ class WorkerRuntime:
         current_worker.set(self._owner)  # this task's own context: lets aclose() see it
         observers = self._observers
         started = time.monotonic() if observers is not None else 0.0
+        watch = self.loop_watch
+        watched = watch.job_started(slot.job.job_key) if watch is not None else None
         try:
             if self._options.auto_extend_timeout:
                 deadline = deadline.copy()  # this job's own: extensions move it
@@ -290,6 +304,8 @@ class WorkerRuntime:
         except Exception:  # noqa: BLE001 - a bug here must not stop the other jobs
             self._log.exception(f"internal error while handling job {slot.job.job_key}")
         finally:
+            if watch is not None:
+                watch.job_ended(watched)
             if not handed_over and not slot.held_by_thread:
                 slot.release()
 

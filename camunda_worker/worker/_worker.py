@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from camunda_worker._client import CamundaAsyncClient, CamundaClient
     from camunda_worker._settings import CamundaSettings
     from camunda_worker._worker_config import WorkerConfig
+    from camunda_worker.worker._loop_watch import EventLoopBlock
     from camunda_worker.worker._observer import WorkerObserver
     from camunda_worker.worker._strategy import ExecutionStrategy, ResolvedStrategy
 
@@ -87,8 +88,12 @@ class JobWorker:
         max_tasks_per_child: replace a child after this many jobs (Python 3.11+, not with
             ``fork``); default ``CAMUNDA_WORKER_MAX_TASKS_PER_CHILD``.
         observers: :class:`WorkerObserver` objects told of the worker's activations,
-            back-offs, job outcomes and acknowledgements (metrics:
+            back-offs, job outcomes, acknowledgements and event-loop blocks (metrics:
             :class:`camunda_worker.metrics.PrometheusObserver`).
+        loop_block_threshold: milliseconds without the worker's event loop running after
+            which it counts as blocked (a synchronous call in an ``async`` handler): a warning
+            names the job, :attr:`event_loop_block` and the health probes report it; default
+            ``CAMUNDA_WORKER_LOOP_BLOCK_THRESHOLD``, then 1000; 0 turns the watch off.
 
     Raises:
         ConfigurationError: a setting is invalid or missing (e.g. no job timeout), or the
@@ -115,6 +120,7 @@ class JobWorker:
         process_initargs: tuple[Any, ...] = (),
         max_tasks_per_child: int | None = None,
         observers: Iterable[WorkerObserver] = (),
+        loop_block_threshold: int | None = None,
     ) -> None:
         self._options = resolve_options(
             callback=callback,
@@ -131,6 +137,7 @@ class JobWorker:
             process_initializer=process_initializer,
             process_initargs=process_initargs,
             max_tasks_per_child=max_tasks_per_child,
+            loop_block_threshold=loop_block_threshold,
         )
         self._client = client
         self._sync_client = sync_client
@@ -185,6 +192,18 @@ class JobWorker:
     def error(self) -> BaseException | None:
         """The error that stopped the worker (state ``FAILED``), else ``None``."""
         return self._status.error
+
+    @property
+    def event_loop_block(self) -> EventLoopBlock | None:
+        """The block of the worker's event loop now, if longer than its threshold; else ``None``.
+
+        Safe from any thread, and meant for other threads: while the loop is blocked nothing
+        on it runs. ``None`` while the loop is responsive, when the worker is not serving, and
+        when the watch is off (``loop_block_threshold=0``).
+        """
+        runtime = self._runtime
+        watch = runtime.loop_watch if runtime is not None else None
+        return watch.block() if watch is not None else None
 
     @property
     def stats(self) -> WorkerStats:

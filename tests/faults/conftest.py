@@ -1,1 +1,1 @@
-"""Fixtures of the fault suite live in modules of their own (imported by the tests using them)."""
+"""Shared set-up of the fault suite (fixtures of one topic live in that topic's own module)."""
