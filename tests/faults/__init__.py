@@ -1,0 +1,1 @@
+"""The fault suite: the worker under real faults (processes, signals, networks, odd payloads)."""

@@ -1,0 +1,1 @@
+"""Fixtures shared by the fault suite (each helper module of the suite keeps its own)."""
