@@ -1,9 +1,10 @@
 """Code that runs in the child processes of the ``process`` strategy.
 
 :func:`initialize` runs once per child (it is the pool's initializer): it ties the child's life to
-the worker's (see below), keeps the handler and the settings, sends every log record of the
-child (loguru, and stdlib ``logging`` when the child has no handler of its own) to the worker
-through a pipe, then calls the user's initializer.
+the worker's (see below), resets the signal handling a ``fork`` child inherits (SIGTERM ends a
+child, SIGINT is ignored: the worker decides), keeps the handler and the settings, sends every
+log record of the child (loguru, and stdlib ``logging`` when the child has no handler of its
+own) to the worker through a pipe, then calls the user's initializer.
 :func:`run_job` runs one job: it checks the job's deadline, tells the worker which process runs
 the job (so a crash fails only that job), builds a :class:`SyncJobContext` whose client is built
 from the settings on first use, calls the handler and returns the outcome.
@@ -29,6 +30,7 @@ long as a process holds their pipes, exit too.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -123,6 +125,7 @@ def initialize(setup: ChildSetup) -> None:
     """The pool initializer: remember the setup, forward logs, call the user's initializer."""
     global _child  # noqa: PLW0603 - one state per child process
     _exit_with_the_worker()
+    _reset_signals()
     _child = _Child(setup)
     _forward_loguru(_child)
     _forward_stdlib(_child)
@@ -208,6 +211,23 @@ def _kill_me_with_my_parent() -> None:
     prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
     prctl.restype = ctypes.c_int
     prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _reset_signals() -> None:
+    """Undo the signal handling a ``fork`` child inherits from the worker's event loop.
+
+    asyncio forwards SIGINT and SIGTERM to the loop through a wakeup fd that a forked child
+    shares with the worker: the child would ignore ``terminate()`` (at the drain timeout) and
+    the worker would take the child's signal for one of its own. SIGTERM ends a child; SIGINT
+    (Ctrl-C reaches the whole process group) is ignored, so that the worker alone decides:
+    it drains, and terminates the children still running at the drain timeout.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    with contextlib.suppress(ValueError, OSError):
+        signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _simple(value: object) -> object:
