@@ -160,6 +160,14 @@ def running(processes: dict[int, int]) -> dict[int, str]:
     return alive
 
 
+def still_running_after(processes: dict[int, int], timeout: float) -> dict[int, str]:
+    """Wait up to ``timeout`` seconds for ``processes`` to end; those still running then."""
+    deadline = time.monotonic() + timeout
+    while (alive := running(processes)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive
+
+
 def kill_all(processes: dict[int, int]) -> None:
     """SIGKILL whatever of ``processes`` still runs (a failed test must not leave them)."""
     for pid in running(processes):

@@ -9,7 +9,6 @@ after their timeout, are completed by a second worker.
 from __future__ import annotations
 
 import contextlib
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,8 @@ from .processes import (
     job,
     kill_all,
     needs_proc,
-    running,
     served_engine,
+    still_running_after,
     wait_until,
     write_module,
 )
@@ -55,13 +54,6 @@ def finish(job: Any) -> dict[str, str]:
     return {"by": "second"}
 
 
-def still_running_after(processes: dict[int, int], timeout: float) -> dict[int, str]:
-    deadline = time.monotonic() + timeout
-    while (alive := running(processes)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return alive
-
-
 @needs_proc
 def test_sigkill_of_a_process_strategy_worker_leaves_no_child_running(
     served_engine: ServedEngine, tmp_path: Path
@@ -79,6 +71,7 @@ def test_sigkill_of_a_process_strategy_worker_leaves_no_child_running(
             CAMUNDA_WORKER_PROCESS_START_METHOD=method,
             CAMUNDA_WORKER_TIMEOUT="4000",
             CAMUNDA_WORKER_NAME="first",
+            CAMUNDA_WORKER_MAX_CONCURRENT_JOBS="1",  # the job, once timed out, goes elsewhere
         )
         for method in START_METHODS
     }
