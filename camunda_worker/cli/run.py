@@ -7,7 +7,9 @@ One worker per job type, all on one event loop sharing one client; SIGINT/SIGTER
 Exit codes: 0 after a clean drain; 2 for a configuration error, found before any job is
 activated (bad setting, module not found or registering no handler, a handler that cannot run
 in its strategy, a port that cannot be bound); 3 when a worker failed (credentials refused,
-403, a job type the cluster rejects): the message names the job type and the error.
+403, a job type the cluster rejects): the message names the job type and the error; 4 when the
+workers stopped but abandoned jobs still in flight (the drain timeout passed, or a second
+signal): those jobs are activated again after their job timeout.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_CONFIGURATION = 2
 EXIT_WORKER_FAILED = 3
+EXIT_ABANDONED = 4
 EXIT_INTERRUPTED = 130
 
 
@@ -65,7 +68,8 @@ def _parser() -> argparse.ArgumentParser:
         "or a TaskRegistry): one worker per job type, configured by CAMUNDA_* and "
         "CAMUNDA_WORKER_* settings. SIGINT/SIGTERM drain the workers.",
         epilog="exit codes: 0 clean drain, 2 configuration error (nothing was activated), "
-        "3 a worker failed (e.g. authentication refused)",
+        "3 a worker failed (e.g. authentication refused), 4 stopped with jobs abandoned (drain "
+        "timeout or a second signal)",
     )
     parser.add_argument("target", metavar="MODULE_OR_FILE", help="e.g. shop.handlers or tasks.py")
     parser.add_argument(
@@ -129,7 +133,7 @@ def _error(message: str, code: int) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
-    """Run ``camunda-worker run``; return the exit code (0, 2 or 3: see the module docstring)."""
+    """Run ``camunda-worker run``; return the exit code (0, 2, 3 or 4: see the module docstring)."""
     arguments = _parser().parse_args(argv)
     try:
         resolved = resolve_from_arguments(arguments, _flag_settings(arguments))
@@ -193,7 +197,7 @@ async def _run(
         except Exception as error:  # noqa: BLE001 - reported per worker below
             return _report_failures(workers, error)
         _report_totals(workers)
-        return EXIT_OK
+        return _report_abandoned(workers)
     finally:
         for endpoint in reversed(endpoints):
             endpoint.stop()
@@ -216,6 +220,17 @@ def _report_failures(workers: list[JobWorker], raised: Exception) -> int:
             file=sys.stderr,
         )
     return EXIT_WORKER_FAILED
+
+
+def _report_abandoned(workers: list[JobWorker]) -> int:
+    abandoned = [worker for worker in workers if worker.stats.abandoned]
+    for worker in abandoned:
+        print(
+            f"camunda-worker: {worker.job_type}: {worker.stats.abandoned} job(s) abandoned at "
+            "shutdown; they will be activated again after their job timeout",
+            file=sys.stderr,
+        )
+    return EXIT_ABANDONED if abandoned else EXIT_OK
 
 
 def _report_totals(workers: list[JobWorker]) -> None:

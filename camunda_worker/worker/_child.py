@@ -1,22 +1,42 @@
 """Code that runs in the child processes of the ``process`` strategy.
 
-:func:`initialize` runs once per child (it is the pool's initializer): it makes the child ignore
-SIGINT, keeps the handler and the settings, sends every log record of the child (loguru, and
-stdlib ``logging`` when the child has no handler of its own) to the worker through a pipe, then
-calls the user's initializer. A Ctrl-C in a terminal reaches the whole process group: the worker
-drains on it, and the children's jobs must not fail with a ``KeyboardInterrupt`` their handlers
-never raised (the worker terminates children itself, after the drain timeout).
+:func:`initialize` runs once per child (it is the pool's initializer): it ties the child's life to
+the worker's (see below), resets the signal handling a ``fork`` child inherits (SIGTERM ends a
+child, SIGINT is ignored: the worker decides), keeps the handler and the settings, sends every
+log record of the child (loguru, and stdlib ``logging`` when the child has no handler of its
+own) to the worker through a pipe, then calls the user's initializer.
 :func:`run_job` runs one job: it checks the job's deadline, tells the worker which process runs
 the job (so a crash fails only that job), builds a :class:`SyncJobContext` whose client is built
 from the settings on first use, calls the handler and returns the outcome.
+
+**A child never outlives its worker.** When the worker process dies without shutting its pool
+down (SIGKILL, the OOM killer, a crash), nothing would stop a child in the middle of a handler:
+it would run on, with its side effects, for a job that will be activated again elsewhere. So
+each child exits as soon as the worker is gone:
+
+- on Linux, for ``spawn`` and ``fork`` children (whose parent is the worker), the kernel kills
+  the child when its parent goes (``prctl(PR_SET_PDEATHSIG, SIGKILL)``), at once, even while the
+  handler holds the GIL. (The "parent" is the thread that created the child: the worker's event
+  loop thread, or the pool's manager thread for a replacement child; both outlive the pool.)
+- everywhere, and for ``forkserver`` children (whose parent is the fork server), a daemon thread
+  waits on :func:`multiprocessing.parent_process`'s sentinel, which becomes ready when the
+  worker process ends (for ``fork``, once the siblings forked after this child, which inherited
+  the pipe, are gone too), and ends the child with :func:`os._exit`.
+
+Once the children are gone, multiprocessing's resource tracker and fork server, which live as
+long as a process holds their pipes, exit too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -44,6 +64,8 @@ if TYPE_CHECKING:
 __all__ = ["ChildSetup", "initialize", "run_job"]
 
 _SIMPLE = (str, int, float, bool, type(None))
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_ORPHANED_EXIT_CODE = 1
 
 
 class ChildSetup:
@@ -102,7 +124,8 @@ _child: _Child | None = None
 def initialize(setup: ChildSetup) -> None:
     """The pool initializer: remember the setup, forward logs, call the user's initializer."""
     global _child  # noqa: PLW0603 - one state per child process
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # see the module docstring
+    _exit_with_the_worker()
+    _reset_signals()
     _child = _Child(setup)
     _forward_loguru(_child)
     _forward_stdlib(_child)
@@ -156,6 +179,55 @@ def run_job(job: ActivatedJob, deadline_wall: float | None) -> Outcome | Expired
             )
         )
     return outcome
+
+
+def _exit_with_the_worker() -> None:
+    """End this child as soon as the worker process is gone (see the module docstring)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not started by multiprocessing: nothing to watch
+        return
+    if os.getppid() == parent.pid:  # spawn and fork (a forkserver child's parent is the server)
+        _kill_me_with_my_parent()
+        if os.getppid() != parent.pid:  # the worker died before the kernel was told
+            os._exit(_ORPHANED_EXIT_CODE)
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        multiprocessing.connection.wait([sentinel])  # ready once the worker process has ended
+        os._exit(_ORPHANED_EXIT_CODE)
+
+    threading.Thread(target=watch, name="camunda-worker worker watch", daemon=True).start()
+
+
+def _kill_me_with_my_parent() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes  # noqa: PLC0415 - Linux only, and only in children
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError):  # no libc prctl: the watch thread remains
+        return
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _reset_signals() -> None:
+    """Undo the signal handling a ``fork`` child inherits from the worker's event loop.
+
+    asyncio forwards SIGINT and SIGTERM to the loop through a wakeup fd that a forked child
+    shares with the worker: the child would ignore ``terminate()`` (at the drain timeout) and
+    the worker would take the child's signal for one of its own. SIGTERM ends a child; SIGINT
+    (Ctrl-C reaches the whole process group) is ignored, so that the worker alone decides:
+    it drains, and terminates the children still running at the drain timeout.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    with contextlib.suppress(ValueError, OSError):
+        signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _simple(value: object) -> object:

@@ -4,6 +4,10 @@
 on the same loop (so they may share one client), SIGINT and SIGTERM make all of them drain, a
 second signal abandons the drain, and the first error that stopped a worker is raised once all
 have stopped, so the process exits non-zero.
+
+Abandoning the drain does not wait for any handler: the jobs still in flight are reported,
+counted (``stats.abandoned``) and left to time out, and the call returns (see
+:meth:`~._runtime.WorkerRuntime.abandon`).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ async def serve_workers(*workers: JobWorker, handle_signals: bool = False) -> No
     Args:
         *workers: workers that were not started yet.
         handle_signals: drain on SIGINT/SIGTERM (only possible in the main thread); a second
-            signal abandons the drain.
+            signal abandons the drain: jobs still in flight are abandoned at once.
 
     Raises:
         RuntimeError: a worker was already started or is closed.
@@ -64,7 +68,8 @@ async def serve_workers(*workers: JobWorker, handle_signals: bool = False) -> No
                     for worker in workers:
                         worker.stop()
                 else:  # a second signal: stop waiting for in-flight jobs
-                    group.cancel_scope.cancel()
+                    for worker in workers:
+                        worker._abandon("a second signal")
 
             if handle_signals:
                 installed = _install(loop, on_signal)

@@ -21,6 +21,7 @@ import multiprocessing
 import multiprocessing.connection
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -45,6 +46,8 @@ __all__ = ["ProcessRunner"]
 _MAX_BREAKS = 3
 _MAX_BARREN_BREAKS = 3
 _EXIT_CODE_WAIT = 1.0
+TERMINATE_GRACE = 1.0
+"""Seconds a child gets to end after SIGTERM (at the drain timeout) before it is killed."""
 
 
 def _how_it_died(exitcode: int | None) -> str:
@@ -144,11 +147,23 @@ class _Pool:
         return dead
 
     def terminate_children(self) -> None:
-        """Kill the children (the drain timeout passed while they still ran handlers)."""
-        processes = getattr(self.executor, "_processes", None) or {}
-        for process in list(processes.values()):
+        """End the children (the worker gave up on their handlers): SIGTERM, then SIGKILL.
+
+        A child still there :data:`TERMINATE_GRACE` seconds after SIGTERM (its handler
+        installed a handler of its own for it, or ignores it) is killed. Blocking.
+        """
+        processes = list((getattr(self.executor, "_processes", None) or {}).values())
+        for process in processes:
             with contextlib.suppress(Exception):
                 process.terminate()
+        sentinels = {process.sentinel: process for process in processes}
+        deadline = time.monotonic() + TERMINATE_GRACE
+        while sentinels and (left := deadline - time.monotonic()) > 0:
+            for ended in multiprocessing.connection.wait(list(sentinels), timeout=left):
+                sentinels.pop(ended)
+        for process in sentinels.values():
+            with contextlib.suppress(Exception):
+                process.kill()
 
     def close(self) -> None:
         """Shut the executor down, stop the reader, close the pipes (blocking)."""
@@ -314,12 +329,16 @@ class ProcessRunner:
             self._on_fatal(error)
 
     async def aclose(self, *, abandon: bool) -> None:
-        """Shut the pool down; kill children still running handlers when ``abandon``."""
+        """Shut the pool down; end children still running handlers when ``abandon``."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            if abandon:
-                pool.terminate_children()
-            await run_blocking(pool.close, name=f"{self._name} shutdown")
+
+            def close() -> None:
+                if abandon:
+                    pool.terminate_children()
+                pool.close()
+
+            await run_blocking(close, name=f"{self._name} shutdown")
         retired, self._retired = self._retired, []
         for thread in retired:
             if thread.is_alive():

@@ -2,9 +2,12 @@
 
 :meth:`WorkerRuntime.serve` runs until its stop event is set (or a fatal error stops the poll
 loop), then drains: no more activations, in-flight jobs get ``drain_timeout`` seconds to finish
-and send their results, jobs still running then are reported and abandoned, and the pools and
-the clients the worker built are released. Whichever way the worker runs (``async with``, a
-background thread, ``run()``), this is the code that runs.
+and send their results (or less: :meth:`WorkerRuntime.abandon`, e.g. on a second signal, ends
+the drain at once), jobs still in flight then are reported, counted and abandoned, and the pools
+and the clients the worker built are released. Abandoning waits for no handler: async handlers
+are cancelled, handler threads are left to run out (they keep nothing from exiting), child
+processes are terminated (killed if still there a second later). Whichever way the worker runs
+(``async with``, a background thread, ``run()``), this is the code that runs.
 """
 
 from __future__ import annotations
@@ -88,6 +91,8 @@ class WorkerRuntime:
         # What thread and child-process clients are built from: set when serving starts.
         self._settings_for_children: CamundaSettings | None = None
         self._stop: anyio.Event | None = None
+        self._abandon = anyio.Event()
+        self._abandon_reason = ""
         self.capacity = Capacity(options.max_concurrent_jobs)
         # Watches the event loop for handlers that block it, while serving (None: off).
         self.loop_watch: LoopWatch | None = None
@@ -206,6 +211,18 @@ class WorkerRuntime:
             with anyio.CancelScope(shield=True):
                 await self._release(runner, client if owned_client else None, abandoned=abandoned)
 
+    def abandon(self, reason: str) -> None:
+        """Stop at once: end the drain now; jobs still in flight are abandoned (loop thread).
+
+        Args:
+            reason: why, for the log (e.g. ``a second signal``).
+        """
+        if not self._abandon.is_set():
+            self._abandon_reason = reason
+        self._abandon.set()
+        if self._stop is not None:
+            self._stop.set()
+
     def _fatal(self, error: BaseException) -> None:
         status = self._status
         if status.error is None:
@@ -225,13 +242,21 @@ class WorkerRuntime:
         if status.state is not WorkerState.FAILED:
             status.state = WorkerState.DRAINING
         capacity = self.capacity
-        if capacity.in_flight:
+        timeout = self._options.drain_timeout
+        if capacity.in_flight and not self._abandon.is_set():
             self._log.info(
-                f"draining: waiting up to {self._options.drain_timeout:g} s for "
-                f"{capacity.in_flight} job(s) in flight"
+                f"draining: waiting up to {timeout:g} s for {capacity.in_flight} job(s) in flight"
             )
-        with anyio.move_on_after(self._options.drain_timeout):
-            await capacity.wait_empty()
+        with anyio.move_on_after(timeout):
+            async with anyio.create_task_group() as waiting:
+
+                async def abandoned() -> None:
+                    await self._abandon.wait()
+                    waiting.cancel_scope.cancel()
+
+                waiting.start_soon(abandoned)
+                await capacity.wait_empty()
+                waiting.cancel_scope.cancel()
         if not capacity.in_flight:
             return False
         now = time.monotonic()
@@ -239,10 +264,15 @@ class WorkerRuntime:
             f"{slot.job.job_key} ({slot.stage}, {now - slot.started:.1f} s)"
             for slot in capacity.slots()
         )
+        why = (
+            f"the drain was abandoned ({self._abandon_reason})"
+            if self._abandon.is_set()
+            else f"drain timeout ({timeout:g} s) hit"
+        )
+        self._counters.abandoned += capacity.in_flight
         self._log.warning(
-            f"drain timeout ({self._options.drain_timeout:g} s) hit with {capacity.in_flight} "
-            f"job(s) still in flight: {still}; they are abandoned and will be activated again "
-            "after their deadline"
+            f"{why} with {capacity.in_flight} job(s) still in flight: {still}; they are "
+            "abandoned and will be activated again after their deadline (the job timeout)"
         )
         return True
 

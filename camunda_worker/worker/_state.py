@@ -54,6 +54,9 @@ class WorkerStats:
         free_capacity: what the next activation asks for: ``max_concurrent_jobs`` minus the
             jobs whose handler runs (a job whose result is being sent no longer counts, up to
             ``max_concurrent_jobs`` of them: see "Capacity" in the worker docs).
+        abandoned: jobs still in flight when the worker stopped waiting for them at shutdown
+            (drain timeout, or a second signal): nothing was sent for them, they are activated
+            again after their deadline.
     """
 
     activated: int = 0
@@ -66,6 +69,7 @@ class WorkerStats:
     acknowledgement_failures: int = 0
     in_flight: int = 0
     free_capacity: int = 0
+    abandoned: int = 0
 
 
 @attrs.define
@@ -80,6 +84,7 @@ class Counters:
     expired: int = 0
     rejected: int = 0
     acknowledgement_failures: int = 0
+    abandoned: int = 0
 
     def snapshot(self, in_flight: int, free_capacity: int) -> WorkerStats:
         """An immutable copy, with the jobs in flight and the free capacity now."""

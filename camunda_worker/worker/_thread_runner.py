@@ -1,17 +1,24 @@
 """The ``thread`` strategy: sync handlers run in a thread pool sized to ``max_concurrent_jobs``.
 
-The pool is created on the first job (a worker that never gets one starts no thread) and shut
-down when the worker closes. The poll loop and the acknowledgements stay on the worker's one
+The pool's threads are started as jobs need them (a worker that never gets one starts no thread)
+and joined when the worker closes. The poll loop and the acknowledgements stay on the worker's one
 event loop; threads only run handlers. A handler cannot be interrupted: when the worker gives up
-on it (drain timeout), its thread keeps its capacity slot until the handler really returns.
+on it (drain timeout, second signal), its thread keeps its capacity slot until the handler
+really returns, and the worker stops waiting for it.
+
+The pool is not a :class:`~concurrent.futures.ThreadPoolExecutor`: the interpreter joins every
+thread of those at exit, so a process whose worker gave up on a 40 s handler at a 3 s drain
+timeout would still exit 40 s later (a second SIGTERM could not change that either). Our
+threads are daemon threads: once the worker has given up on them, nothing waits for them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, cast
 
 from camunda_worker.worker._blocking import mark_handler_thread, run_blocking
@@ -26,7 +33,87 @@ if TYPE_CHECKING:
     from camunda_worker.worker._deadline import JobDeadline
     from camunda_worker.worker._outcomes import Outcome
 
-__all__ = ["ThreadRunner"]
+__all__ = ["HandlerThreads", "ThreadRunner"]
+
+_Work = tuple["Future[Any]", Callable[..., Any], tuple[Any, ...]]
+
+
+class HandlerThreads:
+    """Up to ``size`` daemon threads that run the calls submitted, started as calls need them.
+
+    Args:
+        size: the most threads at once.
+        name: the threads are named ``{name}_0``, ``{name}_1``...
+    """
+
+    def __init__(self, size: int, name: str) -> None:
+        self._size = size
+        self._name = name
+        self._work: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
+        self._idle = threading.Semaphore(0)  # released by a thread each time it waits for work
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run ``fn(*args)`` in one of the threads; its future has the result.
+
+        Raises:
+            RuntimeError: the pool is shut down.
+        """
+        future: Future[Any] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the handler threads are shut down")
+            self._work.put((future, fn, args))
+            if not self._idle.acquire(blocking=False) and len(self._threads) < self._size:
+                thread = threading.Thread(
+                    target=self._serve, name=f"{self._name}_{len(self._threads)}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
+        return future
+
+    def _serve(self) -> None:
+        while True:
+            work = self._work.get()
+            if work is None:
+                return
+            future, fn, args = work
+            del work
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = fn(*args)
+                except BaseException as error:  # noqa: BLE001 - handed to the future's owner
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
+            del future, fn, args
+            self._idle.release()
+
+    def shutdown(self, *, wait: bool) -> None:
+        """Cancel the calls not started yet and let the threads end.
+
+        Args:
+            wait: join the threads (they end once their current call returns); without it,
+                threads still running a handler are left to it: as daemon threads, they do
+                not keep the process from exiting.
+        """
+        with self._lock:
+            self._closed = True
+            threads = list(self._threads)
+        while True:
+            try:
+                work = self._work.get_nowait()
+            except queue.Empty:
+                break
+            if work is not None:
+                work[0].cancel()
+        for _ in threads:
+            self._work.put(None)
+        if wait:
+            for thread in threads:
+                thread.join()
 
 
 def _run_in_thread(
@@ -53,7 +140,7 @@ def _run_in_thread(
 
 
 class ThreadRunner:
-    """Runs sync handlers in a lazily created :class:`ThreadPoolExecutor`.
+    """Runs sync handlers in :class:`HandlerThreads` created on the first job.
 
     Args:
         options: the worker's runner options.
@@ -74,18 +161,17 @@ class ThreadRunner:
         self._max_workers = max_workers
         self._client_factory = client_factory
         self._owner = owner
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: HandlerThreads | None = None
         self._lock = threading.Lock()
 
-    def _pool(self) -> ThreadPoolExecutor:
+    def _pool(self) -> HandlerThreads:
         executor = self._executor
         if executor is None:
             with self._lock:
                 executor = self._executor
                 if executor is None:
-                    executor = self._executor = ThreadPoolExecutor(
-                        self._max_workers,
-                        thread_name_prefix=f"camunda-worker[{self._options.job_type}]",
+                    executor = self._executor = HandlerThreads(
+                        self._max_workers, f"camunda-worker[{self._options.job_type}]"
                     )
         return executor
 
@@ -128,15 +214,19 @@ class ThreadRunner:
         )
 
     async def aclose(self, *, abandon: bool) -> None:
-        """Shut the pool down; wait for its threads unless ``abandon``."""
+        """Shut the pool down; wait for its threads unless ``abandon``.
+
+        When ``abandon``, the threads still running handlers are left to them: nothing waits
+        for them, not even the interpreter's exit.
+        """
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is None:
             return
         if abandon:
-            executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown(wait=False)
             return
         await run_blocking(
-            lambda: executor.shutdown(wait=True, cancel_futures=True),
+            lambda: executor.shutdown(wait=True),
             name=f"camunda-worker[{self._options.job_type}] shutdown",
         )

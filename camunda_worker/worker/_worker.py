@@ -151,6 +151,7 @@ class JobWorker:
         self._started = False
         self._closed = False
         self._stop_requested = False
+        self._abandon_requested = ""  # why the worker was told to stop at once, if it was
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._stop_event: anyio.Event | None = None
@@ -246,7 +247,7 @@ class JobWorker:
             self._loop, self._loop_thread, self._stop_event = loop, threading.get_ident(), stop
             if self._stop_requested:
                 stop.set()
-        runtime = self._runtime = WorkerRuntime(
+        runtime = WorkerRuntime(
             self._options,
             owner=self,
             status=self._status,
@@ -257,6 +258,10 @@ class JobWorker:
             poll_backoff=self._poll_backoff,
             observers=self._observers,
         )
+        with self._lock:
+            self._runtime = runtime
+            if self._abandon_requested:
+                runtime.abandon(self._abandon_requested)
         if self._observers is not None:
             self._observers.worker_started(self)
         try:
@@ -312,6 +317,16 @@ class JobWorker:
         # The loop may just have closed: the worker has stopped anyway.
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(event.set)
+
+    def _abandon(self, reason: str) -> None:
+        """Stop at once (a second signal): jobs in flight are abandoned; on the worker's loop."""
+        with self._lock:
+            if not self._abandon_requested:
+                self._abandon_requested = reason
+            runtime = self._runtime
+        self.stop()
+        if runtime is not None:
+            runtime.abandon(reason)
 
     def _begin_close(self) -> bool:
         with self._lock:

@@ -1,1 +1,1 @@
-"""The fault suite: the worker under faults a hostile operator would try."""
+"""The fault suite: the worker under real faults (processes, signals, networks, odd payloads)."""

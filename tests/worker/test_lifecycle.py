@@ -111,6 +111,7 @@ def test_the_drain_timeout_abandons_and_reports_jobs_still_running(fake: FakeAsy
     warnings = [message for level, message in log.lines if level == "warning"]
     assert any("drain timeout" in m and "1 (running" in m and "2 (running" in m for m in warnings)
     assert worker.state is WorkerState.STOPPED
+    assert worker.stats.abandoned == 2
     # The threads cannot be stopped: they still hold their slots until they really end.
     assert worker.stats.in_flight == 2
     release.set()
@@ -133,6 +134,7 @@ async def test_the_drain_timeout_cancels_async_handlers(fake: FakeAsyncClient) -
         await await_until(lambda: worker.stats.in_flight == 1)
     assert cancelled.is_set()
     assert worker.stats.in_flight == 0
+    assert worker.stats.abandoned == 1
     assert fake.ack_attempts == []
 
 
@@ -279,13 +281,17 @@ def test_a_second_signal_abandons_the_drain(fake: FakeAsyncClient) -> None:
         os.kill(os.getpid(), signal.SIGINT)
 
     fake.add(make_job(1))
-    worker = build(fake, handler, drain_timeout=60)
+    log = Records()
+    worker = build(fake, handler, drain_timeout=60, logger=log)
     killer = threading.Thread(target=send_signals)
     killer.start()
     worker.run()  # would wait 60 s for the handler without the second signal
     killer.join()
     release.set()
     assert fake.completed == {}
+    assert worker.stats.abandoned == 1
+    warnings = [message for level, message in log.lines if level == "warning"]
+    assert any("drain was abandoned" in m and "1 (running" in m for m in warnings), warnings
 
 
 def test_several_workers_share_one_client_and_run_together(fake: FakeAsyncClient) -> None:

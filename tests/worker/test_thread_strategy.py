@@ -11,6 +11,7 @@ from conftest import FakeAsyncClient, make_job, wait_until
 from camunda_worker._settings import CamundaSettings
 from camunda_worker._worker_config import WorkerConfig
 from camunda_worker.worker import JobWorker
+from camunda_worker.worker._thread_runner import HandlerThreads
 
 
 def build(fake: FakeAsyncClient, handler: Any, **kwargs: Any) -> JobWorker:
@@ -89,3 +90,19 @@ def test_the_sync_client_shares_the_workers_address_is_built_lazily_and_closed_w
     assert fake.completed["1"] == {"address": fake.base_url}
     assert seen[0] is seen[1]  # one sync client per worker, shared by its threads
     assert seen[0]._http.is_closed  # closed with the worker
+
+
+def test_handler_threads_left_to_a_handler_keep_nothing_waiting() -> None:
+    threads = HandlerThreads(1, "camunda-worker[left]")
+    release = threading.Event()
+    running = threads.submit(release.wait, 10)
+    queued = threads.submit(lambda: "never run")
+    wait_until(running.running)
+    threads.shutdown(wait=False)  # returns at once, with the handler still running
+    assert queued.cancelled()
+    (thread,) = [t for t in threading.enumerate() if t.name == "camunda-worker[left]_0"]
+    assert thread.daemon  # the interpreter's exit does not wait for it either
+    release.set()
+    assert running.result(10) is True
+    thread.join(10)
+    assert not thread.is_alive()
