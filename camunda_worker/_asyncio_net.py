@@ -7,6 +7,8 @@ that is about a quarter of the CPU time of a completion request, and a worker se
 reads wait on one future with a ``call_later`` timeout, writes go straight to the transport.
 Everything above the socket stays httpx's and httpcore's (HTTP/1.1, the connection pool, TLS
 settings, proxies, auth). Under another event loop (trio), it hands over to httpcore's backend.
+It runs on any asyncio event loop (the default one, uvloop...): it uses only the documented
+transport methods, whatever the transport's class.
 
 :func:`async_transport` builds the default transport of :class:`CamundaAsyncClient`.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import httpcore
@@ -52,8 +54,9 @@ class _Protocol(asyncio.Protocol):
         self.reading_paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream connection's transport has asyncio.Transport's methods whatever its class:
+        # uvloop's, for one, derives from none of asyncio's classes.
+        self.transport = cast("asyncio.Transport", transport)
 
     def data_received(self, data: bytes) -> None:
         self.chunks.append(data)
@@ -195,7 +198,6 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.ConnectError(str(error) or type(error).__name__) from error
         if transport is None:  # the connection closed during the handshake
             raise httpcore.ConnectError("the connection closed during the TLS handshake")
-        assert isinstance(transport, asyncio.Transport)
         self._protocol.transport = transport
         return AsyncioStream(transport, self._protocol)
 

@@ -15,6 +15,9 @@ answers skipped; ``gzip``/``deflate`` bodies decoded; persistent connections reu
 ``ConnectTimeout``, ``ReadTimeout``, ``WriteTimeout``, ``PoolTimeout``, ``ReadError``,
 ``WriteError``, ``RemoteProtocolError``) so callers translate them exactly as for httpx.
 
+It runs on any asyncio event loop (the default one, uvloop...): it uses only the documented
+transport methods, whatever the transport's class.
+
 :class:`camunda_worker.CamundaAsyncClient` uses it on asyncio for JSON requests when it owns the
 network (no injected transport, no proxy in the environment, one of this package's
 authentications); everything else goes through httpx.
@@ -30,6 +33,7 @@ import socket
 import ssl
 import zlib
 from collections import deque
+from typing import cast
 
 import attrs
 import httpx
@@ -80,8 +84,9 @@ class _Conn(asyncio.Protocol):
     # -- asyncio.Protocol ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream connection's transport has asyncio.Transport's methods whatever its class:
+        # uvloop's, for one, derives from none of asyncio's classes.
+        self.transport = cast("asyncio.Transport", transport)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
