@@ -160,6 +160,7 @@ class WorkerRuntime:
             self._log,
             senders=ACKNOWLEDGEMENT_SENDERS,
             observers=self._observers,
+            on_fatal=self._fatal,
         )
         self.loop_watch = LoopWatch.attach(
             job_type=options.config.job_type,

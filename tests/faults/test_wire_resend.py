@@ -17,6 +17,7 @@ from wire_servers import clear_proxies
 from camunda_worker import CamundaAsyncClient, TransportError, WorkerConfig
 from camunda_worker.engine import Exchange
 from camunda_worker.testing import EngineHarness
+from camunda_worker.testing._recording_logger import RecordingLogger
 from camunda_worker.worker import JobWorker, WorkerState
 
 from .wire import LOOPS, ORDER_BPMN, eventually, run_on
@@ -69,7 +70,7 @@ def _exchanges(harness: EngineHarness, endpoint: str, *, at_least: int) -> list[
 
 
 def _run_worker(
-    harness: EngineHarness, loop: str, instances: int
+    harness: EngineHarness, loop: str, instances: int, log: RecordingLogger
 ) -> tuple[JobWorker, list[str]]:
     harness.deploy(ORDER_BPMN)
     keys = [harness.start_instance("order", {"order": n}) for n in range(instances)]
@@ -86,6 +87,7 @@ def _run_worker(
                 handler,
                 WorkerConfig(job_type="charge", job_timeout_milliseconds=30_000),
                 client=client,
+                logger=log,
                 settings={"rest_address": url},
             )
             async with worker:
@@ -108,8 +110,9 @@ def test_a_completion_whose_answer_was_lost_is_sent_again_and_its_job_ends_compl
     # completion took effect. Its ack sender sends it again; the engine no longer knows the job
     # (404), which tells the worker its first attempt took effect.
     camunda_engine.faults.script("complete", ["drop-after"])
+    log = RecordingLogger()
 
-    worker, [key] = _run_worker(camunda_engine, loop, 1)
+    worker, [key] = _run_worker(camunda_engine, loop, 1, log)
 
     assert camunda_engine.instance(key).state == "COMPLETED"
     assert camunda_engine.variables(key)["charged"] == 0
@@ -125,6 +128,10 @@ def test_a_completion_whose_answer_was_lost_is_sent_again_and_its_job_ends_compl
     assert worker.error is None
     stats = worker.stats
     assert (stats.rejected, stats.acknowledgement_failures) == (1, 0)
+    [refused] = [line for line in log.lines if "refused" in line]
+    assert refused.startswith("WARNING: ")
+    assert f"the completion of job {job.key} was refused when sent again" in refused
+    assert "an earlier attempt, whose answer was lost, most likely took effect" in refused
 
 
 @pytest.mark.parametrize("loop", LOOPS)
@@ -133,7 +140,7 @@ def test_a_completion_dropped_before_the_engine_saw_it_is_sent_again_and_complet
 ) -> None:
     camunda_engine.faults.script("complete", ["drop", "drop"])
 
-    worker, keys = _run_worker(camunda_engine, loop, 3)
+    worker, keys = _run_worker(camunda_engine, loop, 3, RecordingLogger())
 
     assert [camunda_engine.instance(key).state for key in keys] == ["COMPLETED"] * 3
     completions = _exchanges(camunda_engine, "complete", at_least=5)
