@@ -7,6 +7,8 @@ that is about a quarter of the CPU time of a completion request, and a worker se
 reads wait on one future with a ``call_later`` timeout, writes go straight to the transport.
 Everything above the socket stays httpx's and httpcore's (HTTP/1.1, the connection pool, TLS
 settings, proxies, auth). Under another event loop (trio), it hands over to httpcore's backend.
+It runs on any asyncio event loop (the default one, uvloop...): it uses only the documented
+transport methods, whatever the transport's class.
 
 :func:`async_transport` builds the default transport of :class:`CamundaAsyncClient`.
 """
@@ -17,15 +19,25 @@ settings, proxies, auth). Under another event loop (trio), it hands over to http
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import select
 import ssl
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import httpcore
 import httpx
 
-__all__ = ["AsyncioBackend", "AsyncioStream", "async_transport", "expire", "wake"]
+__all__ = [
+    "AsyncioBackend",
+    "AsyncioStream",
+    "async_transport",
+    "expire",
+    "socket_fd",
+    "socket_readable",
+    "wake",
+]
 
 # What httpx.AsyncClient uses when given no limits.
 _HTTPX_DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
@@ -52,8 +64,9 @@ class _Protocol(asyncio.Protocol):
         self.reading_paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream connection's transport has asyncio.Transport's methods whatever its class:
+        # uvloop's, for one, derives from none of asyncio's classes.
+        self.transport = cast("asyncio.Transport", transport)
 
     def data_received(self, data: bytes) -> None:
         self.chunks.append(data)
@@ -98,6 +111,33 @@ class _Protocol(asyncio.Protocol):
         return data
 
 
+def socket_fd(transport: asyncio.BaseTransport) -> int:
+    """The descriptor of ``transport``'s socket; -1 when it has none the loop shows."""
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return -1
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        return int(sock.fileno())
+    return -1
+
+
+def socket_readable(fd: int) -> bool:
+    """Whether something waits to be read in socket ``fd`` right now (data, its end, an error).
+
+    On an idle connection that is the server's close (or unasked bytes), possibly not handled by
+    the event loop yet. A descriptor that cannot be asked counts as readable: not reusable.
+    """
+    try:
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            return bool(poller.poll(0))
+        readable, _, _ = select.select([fd], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
 def wake(future: asyncio.Future[None] | None) -> None:
     """Resolve ``future`` unless it is gone or done (a waiter woken by a protocol callback)."""
     if future is not None and not future.done():
@@ -130,6 +170,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
         self._transport = transport
         self._protocol = protocol
+        self._fd = socket_fd(transport)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Up to ``max_bytes`` bytes; ``b""`` at the end of the stream."""
@@ -195,7 +236,6 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.ConnectError(str(error) or type(error).__name__) from error
         if transport is None:  # the connection closed during the handshake
             raise httpcore.ConnectError("the connection closed during the TLS handshake")
-        assert isinstance(transport, asyncio.Transport)
         self._protocol.transport = transport
         return AsyncioStream(transport, self._protocol)
 
@@ -211,10 +251,15 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         if info == "socket":
             return transport.get_extra_info("socket")
         if info == "is_readable":
-            # An idle connection with something to read was closed by the server. The loop
-            # reads the socket as soon as anything arrives: the protocol already knows.
+            # An idle connection with something to read was closed by the server. The protocol
+            # knows once the loop ran its callbacks; the socket knows before.
             protocol = self._protocol
-            return bool(protocol.chunks) or protocol.eof or transport.is_closing()
+            return (
+                bool(protocol.chunks)
+                or protocol.eof
+                or transport.is_closing()
+                or (self._fd >= 0 and socket_readable(self._fd))
+            )
         return None
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
+from camunda_worker._errors import ConfigurationError
 from camunda_worker._oauth import OAuthClientCredentials
 from camunda_worker._redact import secret_value
 from camunda_worker._settings import CamundaSettings
@@ -73,12 +74,15 @@ def build_auth(
         ``CAMUNDA_MTLS_*`` TLS settings, like the API.
     """
     if settings.auth_strategy == "BASIC":
-        assert settings.basic_auth_username is not None  # checked by CamundaSettings
-        assert settings.basic_auth_password is not None
-        return BasicAuth(settings.basic_auth_username, settings.basic_auth_password)
+        username, password = settings.basic_auth_username, settings.basic_auth_password
+        if username is None or password is None:  # CamundaSettings refuses these, if validated
+            msg = "CAMUNDA_AUTH_STRATEGY=BASIC needs CAMUNDA_BASIC_AUTH_USERNAME and _PASSWORD"
+            raise ConfigurationError(msg, variable="CAMUNDA_BASIC_AUTH_USERNAME")
+        return BasicAuth(username, password)
     if settings.auth_strategy == "OAUTH":
-        assert settings.client_id is not None  # checked by CamundaSettings
-        assert settings.client_secret is not None
+        if settings.client_id is None or settings.client_secret is None:  # as for BASIC
+            msg = "CAMUNDA_AUTH_STRATEGY=OAUTH needs CAMUNDA_CLIENT_ID and CAMUNDA_CLIENT_SECRET"
+            raise ConfigurationError(msg, variable="CAMUNDA_CLIENT_ID")
         cache_dir = (
             None
             if settings.token_disk_cache_disable

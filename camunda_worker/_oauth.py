@@ -126,10 +126,10 @@ class OAuthClientCredentials(httpx.Auth):
     def token(self) -> CachedToken:
         """Return a valid token, fetching one (once for all concurrent callers) when needed."""
         while True:
-            token, flight, leader = self._claim()
-            if token is not None:
-                return token
-            assert flight is not None
+            claimed = self._claim()
+            if isinstance(claimed, CachedToken):
+                return claimed
+            flight, leader = claimed
             if leader:
                 return self._lead(flight, self._fetch_sync)
             # A generous bound: if the leader is stuck on this very thread's event loop, fetch
@@ -143,10 +143,10 @@ class OAuthClientCredentials(httpx.Auth):
     async def atoken(self) -> CachedToken:
         """Async :meth:`token`: waits without blocking the event loop."""
         while True:
-            token, flight, leader = self._claim()
-            if token is not None:
-                return token
-            assert flight is not None
+            claimed = self._claim()
+            if isinstance(claimed, CachedToken):
+                return claimed
+            flight, leader = claimed
             if leader:
                 return await self._alead(flight)
             await flight.wait_async()
@@ -154,19 +154,19 @@ class OAuthClientCredentials(httpx.Auth):
                 return flight.token
             _reraise(flight.error)
 
-    def _claim(self) -> tuple[CachedToken | None, Flight | None, bool]:
-        """Return a usable token, or the flight to join, or a new flight to lead."""
+    def _claim(self) -> CachedToken | tuple[Flight, bool]:
+        """Return a usable token, or the flight to join (``False``), or a new one to lead."""
         now = self._clock()
         with self._lock:
             token = self._token
             if token is not None and now < token.refresh_at:
-                return token, None, False
+                return token
             if self._flight is not None:
                 if token is not None and now < token.expires_at:
-                    return token, None, False  # still valid while the refresh is in flight
-                return None, self._flight, False
+                    return token  # still valid while the refresh is in flight
+                return self._flight, False
             self._flight = Flight()
-            return None, self._flight, True
+            return self._flight, True
 
     def _lead(self, flight: Flight, fetch: Callable[[], CachedToken]) -> CachedToken:
         token: CachedToken | None = None

@@ -15,6 +15,18 @@ answers skipped; ``gzip``/``deflate`` bodies decoded; persistent connections reu
 ``ConnectTimeout``, ``ReadTimeout``, ``WriteTimeout``, ``PoolTimeout``, ``ReadError``,
 ``WriteError``, ``RemoteProtocolError``) so callers translate them exactly as for httpx.
 
+A request is sent again only when that is safe. Before a kept-alive connection is reused, it is
+checked (its protocol's state, and its socket, for an end the event loop has not handled yet);
+one the server closed or wrote to while idle is replaced, so the request goes on a new one. Once
+a request's bytes were written, the connection closing without an answer sends it once more only
+when its method is idempotent (``GET``, ``HEAD``, ``PUT``, ``DELETE``, ``OPTIONS``); any other
+(``POST``, ``PATCH``) raises ``RemoteProtocolError``: the server may have read it and acted on
+it, and sending it again could do it twice (a second process instance). httpx raises for every
+method.
+
+It runs on any asyncio event loop (the default one, uvloop...): it uses only the documented
+transport methods, whatever the transport's class.
+
 :class:`camunda_worker.CamundaAsyncClient` uses it on asyncio for JSON requests when it owns the
 network (no injected transport, no proxy in the environment, one of this package's
 authentications); everything else goes through httpx.
@@ -30,11 +42,14 @@ import socket
 import ssl
 import zlib
 from collections import deque
+from typing import cast
 
 import attrs
 import httpx
 
 from camunda_worker._asyncio_net import expire as _expire
+from camunda_worker._asyncio_net import socket_fd as _socket_fd
+from camunda_worker._asyncio_net import socket_readable as _socket_readable
 from camunda_worker._asyncio_net import wake as _wake
 
 __all__ = ["WirePool", "WireResponse"]
@@ -43,6 +58,8 @@ __all__ = ["WirePool", "WireResponse"]
 _MAX_HEAD = 64 * 1024
 _NO_BODY_STATUSES = frozenset({204, 304})
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
+# RFC 9110, 9.2.2: sending one of these twice has the effect of sending it once.
+_IDEMPOTENT = frozenset({b"GET", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"TRACE"})
 
 
 @attrs.frozen
@@ -60,8 +77,12 @@ class WireResponse:
     content: bytes
 
 
-class _AbandonedError(Exception):
-    """A reused connection closed before answering: the request may be sent again."""
+class _NotSentError(Exception):
+    """The connection was closed before the request was written: nothing of it left."""
+
+
+class _UnansweredError(Exception):
+    """The connection ended after the request was written, before any byte of an answer."""
 
 
 class _Conn(asyncio.Protocol):
@@ -69,6 +90,7 @@ class _Conn(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
+        self.fd = -1  # the socket's descriptor, to look for an end not handled yet
         self.buffer = bytearray()
         self.closed = False
         self.error: BaseException | None = None
@@ -80,8 +102,10 @@ class _Conn(asyncio.Protocol):
     # -- asyncio.Protocol ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream connection's transport has asyncio.Transport's methods whatever its class:
+        # uvloop's, for one, derives from none of asyncio's classes.
+        self.transport = cast("asyncio.Transport", transport)
+        self.fd = _socket_fd(transport)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -116,6 +140,16 @@ class _Conn(asyncio.Protocol):
             and not self.buffer
             and not (transport is None or transport.is_closing())
         )
+
+    def fit_for_reuse(self) -> bool:
+        """:attr:`reusable`, and nothing waiting unread in its socket (an end not handled yet).
+
+        The event loop learns that the server closed an idle connection only when it next runs
+        its callbacks; a request written before that goes into a closed connection. Asking the
+        socket closes that window (as httpcore does): whatever arrived on an idle connection,
+        its end or unasked bytes, rules it out.
+        """
+        return self.reusable and not (self.fd >= 0 and _socket_readable(self.fd))
 
     def close(self) -> None:
         self.closed = True
@@ -170,8 +204,11 @@ class _Conn(asyncio.Protocol):
     async def send(self, data: bytes, timeout: float | None) -> None:
         transport = self.transport
         if transport is None or self.closed or transport.is_closing():
-            raise _AbandonedError
-        transport.write(data)
+            raise _NotSentError
+        try:
+            transport.write(data)
+        except (OSError, RuntimeError) as error:  # refused at once: nothing was written
+            raise _NotSentError from error
         if self.paused:
             drain = self.drain = asyncio.get_running_loop().create_future()
             try:
@@ -214,8 +251,8 @@ class _Conn(asyncio.Protocol):
             if len(buffer) > _MAX_HEAD:
                 raise httpx.RemoteProtocolError("the answer's head is too large")
             searched = len(buffer)
-            if not buffer and self.closed and self.requests:
-                raise _AbandonedError  # a kept-alive connection the server closed: nothing was read
+            if not buffer and self.closed:
+                raise _UnansweredError  # not one byte of an answer
             await self._more(timeout)
         lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
         version, _, rest = lines[0].partition(" ")
@@ -292,6 +329,15 @@ class _Conn(asyncio.Protocol):
         return b"".join(parts)
 
 
+def _unanswered(conn: _Conn) -> httpx.TransportError:
+    error = conn.error
+    if error is not None:  # reset rather than closed
+        return httpx.ReadError(
+            f"the connection failed before any answer: {str(error) or type(error).__name__}"
+        )
+    return httpx.RemoteProtocolError("the server closed the connection without answering")
+
+
 def _length(value: str) -> int:
     # Repeated identical values ("12, 12") are allowed; anything else is a framing error.
     values = {part.strip() for part in value.split(",")}
@@ -353,25 +399,38 @@ class WirePool:
     ) -> WireResponse:
         """Send one request (its head, then its body) and read the whole answer.
 
-        A kept-alive connection that the server closed before answering is replaced once and
-        the request sent again on a new connection: the server did not read it.
+        The request goes out at most twice: once more on a new connection when the first one
+        was found closed before anything was written, or when a kept-alive connection closed
+        without answering an idempotent request (its method, the head's first word, says so).
+        A connection that closes without answering any other request raises: the server may
+        have read it.
+
+        Raises:
+            httpx.TransportError: one of the types listed in the module's documentation, e.g.
+                ``RemoteProtocolError`` when the server closed the connection without answering.
         """
         if self._closed:
             msg = "the client is closed"
             raise RuntimeError(msg)
         self._adopt(asyncio.get_running_loop())
         data = head + body
+        idempotent = head[: head.find(b" ")] in _IDEMPOTENT
         for attempt in (1, 2):
             conn = await self._acquire(timeout)
             try:
                 await conn.send(data, timeout.write)
                 response, keep_alive = await conn.receive(timeout.read, head_only=head_only)
-            except _AbandonedError:
+            except _NotSentError:
                 self._release(conn, reusable=False)
-                if attempt == 2 or conn.requests == 0:
+                if attempt == 2:
                     raise httpx.RemoteProtocolError(
-                        "the server closed the connection without answering"
+                        "the server closed the connection before the request was sent"
                     ) from None
+                continue
+            except _UnansweredError:
+                self._release(conn, reusable=False)
+                if attempt == 2 or not idempotent or conn.requests == 0:
+                    raise _unanswered(conn) from None
                 continue
             except BaseException:
                 conn.abort()  # cancelled or failed mid-request: its framing is lost
@@ -380,7 +439,7 @@ class WirePool:
             conn.requests += 1
             self._release(conn, reusable=keep_alive)
             return response
-        raise AssertionError("unreachable")  # pragma: no cover
+        raise RuntimeError("unreachable: the last attempt returns or raises")  # pragma: no cover
 
     def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
         # Connections belong to the loop that opened them; a new loop starts afresh.
@@ -397,7 +456,7 @@ class WirePool:
         while True:
             while self._idle:
                 conn = self._idle.pop()
-                if conn.reusable:
+                if conn.fit_for_reuse():
                     self._busy += 1
                     return conn
                 conn.close()

@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import gzip
+import select
 import ssl
+import threading
+import time
 import warnings
 import zlib
 from typing import Any
@@ -320,16 +323,95 @@ async def _answer_then_drop_the_next(peer: Peer) -> None:
     peer.close()
 
 
+def _head(method: str, path: str, port: int, body: bytes) -> bytes:
+    return (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode("ascii")
+
+
 @pytest.mark.asyncio
-async def test_a_reused_connection_closed_without_answering_sends_the_request_again() -> None:
+@pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
+async def test_an_idempotent_request_the_server_dropped_unanswered_is_sent_once_more(
+    method: str,
+) -> None:
     async with WireServer(scripts=[_answer_then_drop_the_next, answering(echo)]) as server:
         pool = make_pool(server.url)
         await fetch(server, pool, "/1")
-        second = await fetch(server, pool, "/2")
+        second = await pool.request(
+            _head(method, "/2", server.port, b"{}"), b"{}", FAST, head_only=method == "HEAD"
+        )
         await pool.aclose()
 
-    assert second.content == b"/2"
-    assert [r.target for r in server.requests] == ["/1", "/2", "/2"]  # sent once more
+    assert second.status == 200
+    assert [(r.method, r.target) for r in server.requests] == [
+        ("GET", "/1"),
+        (method, "/2"),
+        (method, "/2"),  # sent once more, on a new connection
+    ]
+    assert server.opened == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+async def test_a_request_the_server_read_and_dropped_unanswered_is_never_sent_again(
+    method: str,
+) -> None:
+    # The classic duplicate: the server read (and may have acted on) the request, then the
+    # kept-alive connection closed before the answer. Sending it again could do it twice.
+    async with WireServer(scripts=[_answer_then_drop_the_next, answering(echo)]) as server:
+        pool = make_pool(server.url)
+        await fetch(server, pool, "/1")
+        with pytest.raises(httpx.RemoteProtocolError, match="without answering"):
+            await pool.request(_head(method, "/2", server.port, b"{}"), b"{}", FAST)
+        third = await fetch(server, pool, "/3")  # the pool goes on with a new connection
+        await pool.aclose()
+
+    assert [(r.method, r.target, r.body) for r in server.requests] == [
+        ("GET", "/1", b""),
+        (method, "/2", b"{}"),  # exactly once
+        ("GET", "/3", b""),
+    ]
+    assert third.content == b"/3"
+    assert server.opened == 2
+
+
+def test_a_post_on_a_kept_alive_connection_the_server_closed_unseen_goes_on_a_new_one() -> None:
+    # The race every keep-alive client meets: the server closed the idle connection, and its
+    # end has arrived, but the event loop has not run since, so nothing has noticed it yet.
+    # The POST must not be written into that connection (it could not be sent again): it goes
+    # on a new one, once.
+    closed = threading.Event()
+
+    async def answer_then_close(peer: Peer) -> None:
+        request = await peer.read_request()
+        assert request is not None
+        await peer.write(echo(request))
+        peer.close()
+        await peer.writer.wait_closed()
+        closed.set()
+
+    with ThreadedServer(scripts=[answer_then_close, answering(echo)]) as server:
+        pool = make_pool(server.url)
+
+        async def two_posts() -> tuple[bytes, bytes]:
+            first = await pool.request(*post("/1", server.port, b"{}"), FAST)
+            # Block this loop (no callback runs, so the end stays unnoticed) until the end of
+            # the connection reached the client's socket.
+            if not closed.wait(5):
+                raise AssertionError("the server never closed the connection")
+            sockets = [conn.transport.get_extra_info("socket") for conn in pool._idle]
+            deadline = time.monotonic() + 5
+            while not select.select(sockets, [], [], 0.01)[0]:
+                if time.monotonic() > deadline:
+                    raise AssertionError("the end of the connection never arrived")
+            second = await pool.request(*post("/2", server.port, b"{}"), FAST)
+            await pool.aclose()
+            return first.content, second.content
+
+        bodies = asyncio.run(two_posts())
+
+    assert bodies == (b"/1", b"/2")
+    assert [(r.method, r.target) for r in server.requests] == [("POST", "/1"), ("POST", "/2")]
     assert server.opened == 2
 
 

@@ -295,6 +295,44 @@ async def test_a_server_hanging_up_is_a_retryable_transport_error() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_creation_the_server_read_before_hanging_up_is_not_sent_again() -> None:
+    created = answer(
+        200,
+        json.dumps(
+            {
+                "processDefinitionId": "order",
+                "processDefinitionVersion": 1,
+                "processDefinitionKey": "1",
+                "processInstanceKey": "2",
+                "tenantId": "<default>",
+            }
+        ).encode(),
+    )
+
+    async def answer_then_hang_up(peer: Peer) -> None:
+        await peer.read_request()
+        await peer.write(created)
+        await peer.read_request()  # read whole: the server may have acted on it
+        peer.close()
+
+    async with WireServer(scripts=[answer_then_hang_up, answering(created)]) as server:
+        client = CamundaAsyncClient(f"http://127.0.0.1:{server.port}/v2")
+        assert client._wire is not None
+        first = await client.create_process_instance(process_definition_id="order")
+        with pytest.raises(TransportError) as error:
+            await client.create_process_instance(process_definition_id="order")
+        await client.aclose()
+
+    assert first.process_instance_key == "2"
+    assert [(r.method, r.target) for r in server.requests] == [
+        ("POST", "/v2/process-instances"),
+        ("POST", "/v2/process-instances"),  # the second call, once: never a third POST
+    ]
+    assert error.value.retryable
+    assert "without answering" in str(error.value)
+
+
+@pytest.mark.asyncio
 async def test_a_long_poll_outlasts_the_client_read_timeout() -> None:
     async def slow_poll(peer: Peer) -> None:
         await peer.read_request()

@@ -244,8 +244,11 @@ async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 class ThreadedServer:
     """A :class:`WireServer` on an event loop of its own, in a thread (``with`` block)."""
 
-    def __init__(self, script: Script) -> None:
+    def __init__(
+        self, script: Script | None = None, *, scripts: list[Script] | None = None
+    ) -> None:
         self._script = script
+        self._scripts = scripts
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.server: WireServer | None = None
@@ -263,7 +266,7 @@ class ThreadedServer:
         self._loop.close()
 
     async def _start(self) -> WireServer:
-        return await WireServer(self._script).__aenter__()
+        return await WireServer(self._script, scripts=self._scripts).__aenter__()
 
     def _call(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(5)

@@ -173,8 +173,10 @@ class EngineApp:
         if fault in ("drop", "drop-after"):
             await drop_connection(scope, send)
             reply = None
+        elif reply is None:  # every branch above that does not drop makes a reply
+            msg = f"no answer was made for {method} {path}"
+            raise RuntimeError(msg)
         else:
-            assert reply is not None
             await send_reply(send, reply)
         if self.recorder.enabled:
             self._record(scope, endpoint, body, content_type, reply, fault)
@@ -274,9 +276,12 @@ def create_app(engine: Engine | None = None, **options: Any) -> EngineApp:
 
 
 async def _token(app: EngineApp, call: Call) -> Reply:
-    assert app.token_issuer is not None
+    issuer = app.token_issuer
+    if issuer is None:  # the route exists only with an issuer
+        msg = "the token endpoint is served without a token issuer"
+        raise RuntimeError(msg)
     try:
-        return Reply(200, app.token_issuer.issue(call.body, call.authorization))
+        return Reply(200, issuer.issue(call.body, call.authorization))
     except TokenRefusedError as refusal:
         return Reply(refusal.status, refusal.document())
 

@@ -40,13 +40,14 @@ __all__ = [
 async def activate(app: EngineApp, call: Call) -> Reply:
     body = parse_body(ActivateJobsBody, call, line=app.engine.server_line)
     check_activation(body)
-    assert body.type is not None
-    assert body.max_jobs_to_activate is not None
-    assert body.timeout is not None
+    job_type, max_jobs, timeout_ms = body.type, body.max_jobs_to_activate, body.timeout
+    if job_type is None or max_jobs is None or timeout_ms is None:
+        msg = "check_activation let an activation without type, maxJobsToActivate or timeout by"
+        raise RuntimeError(msg)
     arguments: dict[str, Any] = {
-        "job_type": body.type,
-        "max_jobs_to_activate": body.max_jobs_to_activate,
-        "timeout_ms": body.timeout,
+        "job_type": job_type,
+        "max_jobs_to_activate": max_jobs,
+        "timeout_ms": timeout_ms,
         "worker": body.worker or "",
         "request_timeout_ms": body.request_timeout,
         "fetch_variable": body.fetch_variable,

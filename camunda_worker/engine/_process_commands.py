@@ -237,15 +237,18 @@ class ProcessCommands(JobCommands):
         self, instance: ProcessInstanceRecord, node: FlowNode, element_key: int
     ) -> int:
         """Create the job of a job-based task."""
-        assert node.task is not None
+        task = node.task
+        if task is None:
+            msg = f"element {node.id!r} has no task definition: it makes no job"
+            raise RuntimeError(msg)
         now = self.now()
         definition = instance.definition
         job = JobRecord(
             key=self.next_key(),
-            job_type=node.task.job_type,
-            retries=node.task.retries,
+            job_type=task.job_type,
+            retries=task.retries,
             tenant_id=instance.tenant_id,
-            custom_headers=dict(node.task.headers),
+            custom_headers=dict(task.headers),
             created_ms=now,
             updated_ms=now,
             process_instance_key=instance.key,

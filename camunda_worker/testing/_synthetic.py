@@ -21,7 +21,7 @@ from camunda_worker.testing._loops import run_coroutine
 from camunda_worker.testing._recording_logger import RecordingLogger
 from camunda_worker.worker._context import ConnectedJobContext, SyncJobContext
 from camunda_worker.worker._invoke import PendingAwaitable, invoke_async, invoke_sync, settle
-from camunda_worker.worker._outcomes import Acknowledged, BpmnError, Completion, Failure
+from camunda_worker.worker._outcomes import BpmnError, Completion, Failure
 from camunda_worker.worker._strategy import ExecutionStrategy, check_picklable, resolve_strategy
 from camunda_worker.worker._tracking import AsyncTrackingClient, SyncTrackingClient
 
@@ -146,8 +146,7 @@ class HandlerOutcome:
                 error_code=outcome.error_code,
                 logs=logs,
             )
-        assert isinstance(outcome, Acknowledged)
-        return cls("acknowledged", logs=logs)
+        return cls("acknowledged", logs=logs)  # the last kind of Outcome: Acknowledged
 
 
 class _NoClient:

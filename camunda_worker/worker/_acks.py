@@ -9,9 +9,15 @@ Rules:
 - transport errors, backpressure (503/429) and other 5xx are retried with back-off until the
   job's deadline (after it the job is no longer reserved for this worker);
 - 404 and 409 mean the job is no longer ours (it timed out and went to another worker, was
-  cancelled, or its process instance ended): logged, never turned into anything else;
+  cancelled, or its process instance ended): logged, never turned into anything else. On a retry
+  after an attempt whose answer was lost (the connection dropped after the request was sent),
+  they most likely mean that attempt took effect: a completion is sent at least once;
 - a failed acknowledgement never turns a success into a failure; the job is simply activated
-  again after its deadline.
+  again after its deadline;
+- an exception that is neither a :class:`CamundaError` nor a transport error is a bug that
+  retrying cannot fix: that acknowledgement is given up (logged with its traceback); after
+  :data:`MAX_UNEXPECTED_ERRORS` such failures in a row, with no acknowledgement answered in
+  between, the worker stops (``FAILED``, ``JobWorker.error``) instead of completing nothing.
 
 The job's capacity slot is given back once its acknowledgement was sent or given up; while it
 waits, the job no longer counts against ``max_concurrent_jobs`` (within the bound
@@ -26,9 +32,18 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Literal
 
 import anyio
+import httpx
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from camunda_worker._errors import ConflictError, NotFoundError
+from camunda_worker._errors import (
+    BackpressureError,
+    CamundaError,
+    ConflictError,
+    ConnectError,
+    NotFoundError,
+    ServerError,
+    TransportError,
+)
 from camunda_worker._retry import Backoff, is_retryable, retry_async
 from camunda_worker.worker._outcomes import BpmnError, Completion, Failure
 
@@ -43,7 +58,10 @@ if TYPE_CHECKING:
     from camunda_worker.worker._outcomes import Outcome
     from camunda_worker.worker._state import Counters
 
-__all__ = ["AckSender"]
+__all__ = ["MAX_UNEXPECTED_ERRORS", "AckSender"]
+
+MAX_UNEXPECTED_ERRORS = 3
+"""Acknowledgements in a row that fail with an unexpected exception before the worker stops."""
 
 _Item = tuple["Slot", "Completion | Failure | BpmnError", "JobDeadline"]
 
@@ -58,6 +76,8 @@ class AckSender:
         senders: how many requests may be in flight at once.
         backoff: makes the back-off for one acknowledgement's retries.
         observers: told of each acknowledgement settled or retried (``None``: nobody watches).
+        on_fatal: called with the error that stops the worker, once acknowledgements keep
+            failing with unexpected exceptions (``None``: they are only logged).
     """
 
     def __init__(
@@ -69,6 +89,7 @@ class AckSender:
         senders: int = 2,
         backoff: Callable[[], Backoff] = lambda: Backoff(initial=0.05, maximum=2.0),
         observers: ObserverGroup | None = None,
+        on_fatal: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._client = client
         self._counters = counters
@@ -76,6 +97,8 @@ class AckSender:
         self._senders = senders
         self._backoff = backoff
         self._observers = observers
+        self._on_fatal = on_fatal
+        self._unexpected = 0  # acknowledgements in a row given up on an unexpected exception
         self._send: MemoryObjectSendStream[_Item] | None = None
 
     def start(self, task_group: TaskGroup) -> None:
@@ -87,9 +110,16 @@ class AckSender:
         receive.close()
 
     def submit(self, slot: Slot, outcome: Outcome, deadline: JobDeadline) -> None:
-        """Queue the acknowledgement of ``slot.job`` (never blocks)."""
-        assert self._send is not None, "start() first"
-        assert isinstance(outcome, Completion | Failure | BpmnError)
+        """Queue the acknowledgement of ``slot.job`` (never blocks).
+
+        Raises:
+            RuntimeError: :meth:`start` was not called first.
+            TypeError: ``outcome`` is not a completion, a failure or a BPMN error.
+        """
+        if self._send is None:
+            raise RuntimeError("AckSender.submit() before start()")
+        if not isinstance(outcome, Completion | Failure | BpmnError):
+            raise TypeError(f"not an acknowledgement: {outcome!r}")
         slot.acknowledging()
         self._send.send_nowait((slot, outcome, deadline))
 
@@ -139,6 +169,7 @@ class AckSender:
                 job_key, outcome, call, error, deadline, job_type=slot.job.job_type
             ):
                 return
+        self._unexpected = 0
         counters = self._counters
         if isinstance(outcome, Completion):
             counters.completed += 1
@@ -164,8 +195,10 @@ class AckSender:
         what = _describe(outcome)
         backoff = self._backoff()
         observers = self._observers
+        lost = [_may_have_taken_effect(error)]  # an earlier attempt may have reached the engine
 
         def on_retry(retry_error: BaseException, delay: float) -> None:
+            lost[0] = lost[0] or _may_have_taken_effect(retry_error)
             self._log.warning(
                 f"sending the {what} of job {job_key} failed ({retry_error}); "
                 f"retrying in {delay:.2f} s"
@@ -185,24 +218,67 @@ class AckSender:
             await anyio.sleep(delay)
             await retry_async(call, backoff=backoff, deadline=deadline.monotonic, on_retry=on_retry)
         except (NotFoundError, ConflictError) as rejected:
+            self._unexpected = 0
             self._counters.rejected += 1
             if observers is not None:
                 observers.job_acknowledged(job_type, outcome=_kind(outcome), result="rejected")
-            self._log.warning(
-                f"the {what} of job {job_key} was refused: the job is no longer this worker's "
-                f"({rejected})"
-            )
+            if lost[0]:
+                self._log.warning(
+                    f"the {what} of job {job_key} was refused when sent again ({rejected}): "
+                    "an earlier attempt, whose answer was lost, most likely took effect (or the "
+                    "job is no longer this worker's)"
+                )
+            else:
+                self._log.warning(
+                    f"the {what} of job {job_key} was refused: the job is no longer this "
+                    f"worker's ({rejected})"
+                )
             return False
         except Exception as final:  # noqa: BLE001 - given up: logged, the job times out
             self._counters.acknowledgement_failures += 1
             if observers is not None:
                 observers.job_acknowledged(job_type, outcome=_kind(outcome), result="gave_up")
-            self._log.error(
+            message = (
                 f"gave up sending the {what} of job {job_key} ({type(final).__name__}: {final}); "
                 "the job will be activated again after its deadline"
             )
+            if _expected(final):
+                self._unexpected = 0
+                self._log.error(message)
+            else:
+                self._log.exception(message)  # a bug: its traceback tells where
+                self._unexpected_error(final)
             return False
         return True
+
+    def _unexpected_error(self, error: Exception) -> None:
+        self._unexpected += 1
+        if self._unexpected < MAX_UNEXPECTED_ERRORS or self._on_fatal is None:
+            return
+        fatal = RuntimeError(
+            f"sending acknowledgements failed with an unexpected error {self._unexpected} times "
+            f"in a row ({type(error).__name__}: {error}); the worker stops: it cannot complete "
+            "jobs (a bug; its traceback is logged above)"
+        )
+        fatal.__cause__ = error
+        self._log.error(f"the worker stops: {fatal}")
+        self._on_fatal(fatal)
+
+
+def _expected(error: BaseException) -> bool:
+    """Whether ``error`` is one an acknowledgement may meet: an answer, or no answer at all."""
+    return isinstance(error, CamundaError | httpx.TransportError)
+
+
+def _may_have_taken_effect(error: BaseException) -> bool:
+    """Whether the attempt that raised ``error`` may have reached the engine and taken effect.
+
+    A connection that could not be made, or a 503/429 refusal, did not; a connection that
+    dropped or timed out after the request was sent, or another 5xx, may have.
+    """
+    if isinstance(error, ConnectError | BackpressureError | httpx.ConnectError):
+        return False
+    return isinstance(error, TransportError | ServerError | httpx.TransportError)
 
 
 def _kind(

@@ -146,7 +146,9 @@ def run_job(job: ActivatedJob, deadline_wall: float | None) -> Outcome | Expired
             extends the job's timeout while it runs.
     """
     child = _child
-    assert child is not None, "initialize() runs first"
+    if child is None:
+        msg = "run_job() in a process whose initialize() did not run"
+        raise RuntimeError(msg)
     if deadline_wall is not None and time.time() >= deadline_wall:
         return EXPIRED
     setup = child.setup

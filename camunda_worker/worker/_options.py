@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -29,11 +29,21 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_DRAIN_TIMEOUT", "ProcessOptions", "WorkerOptions", "resolve_options"]
 
+T = TypeVar("T")
+
 # A variable, not an inline check: mypy must not treat the 3.11 branch as unreachable on 3.10.
 _HAS_MAX_TASKS_PER_CHILD: bool = sys.version_info >= (3, 11)
 
 DEFAULT_DRAIN_TIMEOUT = 30.0
 """Seconds in-flight jobs get to finish when a worker stops (``CAMUNDA_WORKER_DRAIN_TIMEOUT``)."""
+
+
+def _resolved(value: T | None, name: str) -> T:
+    """A field :func:`resolve_worker_config` always fills in (a ``None`` here is a bug)."""
+    if value is None:
+        msg = f"the worker configuration's {name} was not resolved"
+        raise RuntimeError(msg)
+    return value
 
 
 @attrs.frozen
@@ -74,20 +84,17 @@ class WorkerOptions:
     @property
     def max_concurrent_jobs(self) -> int:
         """The worker's capacity."""
-        assert self.config.max_concurrent_jobs is not None
-        return self.config.max_concurrent_jobs
+        return _resolved(self.config.max_concurrent_jobs, "max_concurrent_jobs")
 
     @property
     def job_timeout(self) -> int:
         """The job timeout (ms) the worker activates with."""
-        assert self.config.job_timeout_milliseconds is not None
-        return self.config.job_timeout_milliseconds
+        return _resolved(self.config.job_timeout_milliseconds, "job_timeout_milliseconds")
 
     @property
     def worker_name(self) -> str:
         """The worker's name."""
-        assert self.config.worker_name is not None
-        return self.config.worker_name
+        return _resolved(self.config.worker_name, "worker_name")
 
 
 def _pick(*values: Any) -> Any:
@@ -147,13 +154,12 @@ def resolve_options(
     _check_non_negative("loop_block_threshold", block_threshold)
     process = None
     if strategy == "process":
-        assert resolved.max_concurrent_jobs is not None
         process = _process_options(
             callback,
             settings,
             start_method=process_start_method,
             pool_size=process_pool_size,
-            max_concurrent_jobs=resolved.max_concurrent_jobs,
+            max_concurrent_jobs=_resolved(resolved.max_concurrent_jobs, "max_concurrent_jobs"),
             initializer=process_initializer,
             initargs=process_initargs,
             max_tasks_per_child=max_tasks_per_child,

@@ -119,7 +119,9 @@ class Poller:
             await anyio.sleep(random.uniform(0, self._startup_jitter))  # noqa: S311 - not crypto
         config = self._config
         timeout = config.job_timeout_milliseconds
-        assert timeout is not None
+        if timeout is None:  # resolve_options refuses a worker without one
+            msg = "the worker has no job timeout"
+            raise ConfigurationError(msg, variable="job_timeout_milliseconds")
         status = self._status
         status.state = WorkerState.POLLING
         while True:

@@ -106,14 +106,20 @@ class WorkerRuntime:
             return settings.model_copy(update={"rest_address": client.base_url})
         return settings
 
+    def _children_settings(self) -> CamundaSettings:
+        settings = self._settings_for_children
+        if settings is None:
+            msg = "the settings of thread and child-process clients are set when serving starts"
+            raise RuntimeError(msg)
+        return settings
+
     def sync_client(self) -> CamundaClient:
         """The sync client of thread handlers: the injected one, or one built on first use."""
         if self._sync_client is not None:
             return self._sync_client
         with self._sync_lock:
             if self._owned_sync_client is None:
-                assert self._settings_for_children is not None
-                self._owned_sync_client = sync_client_from_settings(self._settings_for_children)
+                self._owned_sync_client = sync_client_from_settings(self._children_settings())
             return self._owned_sync_client
 
     def _make_runner(self, client: CamundaAsyncClient) -> Runner:
@@ -136,12 +142,13 @@ class WorkerRuntime:
             )
         from camunda_worker.worker._process_runner import ProcessRunner  # noqa: PLC0415
 
-        assert options.process is not None
-        assert self._settings_for_children is not None
+        if options.process is None:
+            msg = "the process strategy without its process options"
+            raise RuntimeError(msg)
         return ProcessRunner(
             runner_options,
             options.process,
-            settings=self._settings_for_children,
+            settings=self._children_settings(),
             log=self._log,
             extends_timeout=options.auto_extend_timeout,
             on_fatal=self._fatal,
@@ -165,6 +172,7 @@ class WorkerRuntime:
             self._log,
             senders=ACKNOWLEDGEMENT_SENDERS,
             observers=self._observers,
+            on_fatal=self._fatal,
         )
         self.loop_watch = LoopWatch.attach(
             job_type=options.config.job_type,

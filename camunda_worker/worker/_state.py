@@ -48,7 +48,8 @@ class WorkerStats:
         errors_thrown: BPMN errors thrown by the worker (handler raised ``JobError``).
         acknowledged_by_handler: jobs the handler completed, failed or threw an error for itself.
         expired: jobs not run because their deadline passed before their handler could start.
-        rejected: acknowledgements answered 404 or 409: the job was no longer this worker's.
+        rejected: acknowledgements answered 404 or 409: the job was no longer this worker's (or,
+            when sent again after an attempt whose answer was lost, that attempt took effect).
         acknowledgement_failures: acknowledgements given up after retries until the deadline.
         in_flight: jobs activated and not yet finished (handler running or result being sent).
         free_capacity: what the next activation asks for: ``max_concurrent_jobs`` minus the
