@@ -1,4 +1,4 @@
-"""The engine's request body limit, over TCP and in-process.
+"""The engine server's limits: request body size, head size, header, body and idle timeouts.
 
 Real sockets on 127.0.0.1. Every wait is bounded generously and every test asserts an end state
 (the answer a client got, whether its connection is closed), never how long something took.
@@ -7,8 +7,11 @@ Real sockets on 127.0.0.1. Every wait is bounded generously and every test asser
 from __future__ import annotations
 
 import json
+import selectors
+import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,8 +20,10 @@ import httpx
 import pytest
 
 from camunda_worker.engine import EngineApp, EngineServer, InProcessTransport
+from camunda_worker.engine import _server as server_module
 
-from .conftest import BASE_URL
+from .conftest import BASE_URL, activation
+from .test_server import start_command
 
 LIMIT = 64 * 1024
 """The body limit of most tests: small, so that going past it is quick."""
@@ -110,6 +115,14 @@ def _assert_too_large(
 def limited(make_app: Callable[..., EngineApp]) -> Iterator[EngineServer]:
     """A server whose app takes bodies of 64 KiB at most."""
     with EngineServer(make_app(max_body_size=LIMIT)) as server:
+        yield server
+
+
+@pytest.fixture
+def impatient(make_app: Callable[..., EngineApp]) -> Iterator[EngineServer]:
+    """A server with 1 s header, body and idle timeouts."""
+    app = make_app()
+    with EngineServer(app, header_timeout=1.0, body_timeout=1.0, idle_timeout=1.0) as server:
         yield server
 
 
@@ -256,3 +269,218 @@ def test_refused_big_bodies_leave_no_memory_behind(make_app: Callable[..., Engin
 
     assert answers == [413] * 5
     assert grown < 40_000_000, f"the process grew by {grown} bytes after 5 refused bodies"
+
+
+# -- the head --------------------------------------------------------------------------------
+
+
+def test_a_head_over_the_head_limit_is_refused(impatient: EngineServer) -> None:
+    line = b"X-Junk: " + b"j" * 1000 + b"\r\n"
+    sent = 0
+    with _connect(impatient.port) as sock:
+        sock.sendall(b"GET /v2/topology HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        try:
+            while sent < BIG:
+                sock.sendall(line * 64)
+                sent += len(line) * 64
+        except OSError:
+            pass  # the server closed the connection: it read no further
+        data, closed = _read_until_closed(sock)
+
+    status, headers, body = _parse(data)
+    assert status == 431
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(body) == {
+        "type": "about:blank",
+        "title": "Request Header Fields Too Large",
+        "status": 431,
+        "detail": "The request line and headers are larger than 65536 bytes",
+        "instance": "/v2/topology",
+    }
+    assert closed
+    assert sent < BIG  # the server stopped reading the head long before its end
+
+
+# -- timeouts --------------------------------------------------------------------------------
+
+
+def _wait_closed(socks: list[socket.socket]) -> int:
+    """Wait (up to WAIT) until the server closed every socket; return how many stayed open."""
+    selector = selectors.DefaultSelector()
+    for sock in socks:
+        sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ)
+    open_ = len(socks)
+    deadline = time.monotonic() + WAIT
+    while open_ and time.monotonic() < deadline:
+        for key, _ in selector.select(timeout=max(deadline - time.monotonic(), 0.01)):
+            sock = key.fileobj
+            assert isinstance(sock, socket.socket)
+            try:
+                data = sock.recv(65536)
+            except BlockingIOError:
+                continue
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                selector.unregister(sock)
+                open_ -= 1
+    selector.close()
+    return open_
+
+
+def test_slowloris_connections_are_closed_after_the_header_timeout(
+    impatient: EngineServer,
+) -> None:
+    partial = [_connect(impatient.port) for _ in range(300)]
+    silent = [_connect(impatient.port) for _ in range(20)]
+    try:
+        for sock in partial:
+            sock.sendall(b"POST /v2/jobs/activation HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-")
+        still_open = _wait_closed(partial + silent)
+    finally:
+        for sock in partial + silent:
+            sock.close()
+
+    assert still_open == 0
+    with httpx.Client(base_url=impatient.url, timeout=WAIT) as client:
+        assert client.get("/topology").status_code == 200
+
+
+def test_a_kept_alive_connection_that_starts_a_request_but_never_ends_its_head_is_closed(
+    impatient: EngineServer,
+) -> None:
+    with _connect(impatient.port) as sock:
+        sock.sendall(_head("GET", "/v2/topology"))
+        status, _, _ = _read_one_answer(sock)
+        # A new request, one header byte at a time: the idle timer alone would never fire.
+        for byte in b"GET /v2/topology HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ":
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                break
+            time.sleep(0.1)
+        closed = _wait_closed([sock]) == 0
+
+    assert status == 200
+    assert closed
+
+
+def test_an_idle_kept_alive_connection_is_closed_after_the_idle_timeout(
+    impatient: EngineServer,
+) -> None:
+    with _connect(impatient.port) as sock:
+        sock.sendall(_head("GET", "/v2/topology"))
+        status, headers, _ = _read_one_answer(sock)
+        data, closed = _read_until_closed(sock)
+
+    assert status == 200
+    assert headers.get("connection") != "close"  # kept alive after the answer
+    assert (data, closed) == (b"", True)
+
+
+def test_a_body_that_never_arrives_whole_is_refused_after_the_body_timeout(
+    impatient: EngineServer,
+) -> None:
+    with _connect(impatient.port) as sock:
+        sock.sendall(
+            _head(
+                "POST",
+                "/v2/jobs/activation",
+                "Content-Type: application/json",
+                "Content-Length: 100",
+            )
+            + b'{"type": '
+        )
+        data, closed = _read_until_closed(sock)
+
+    status, headers, body = _parse(data)
+    assert status == 408
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(body) == {
+        "type": "about:blank",
+        "title": "Request Timeout",
+        "status": 408,
+        "detail": "The request body did not arrive whole within 1 s",
+        "instance": "/v2/jobs/activation",
+    }
+    assert closed
+
+
+def test_a_long_poll_outlives_the_header_body_and_idle_timeouts(
+    impatient: EngineServer,
+) -> None:
+    engine = impatient.app.engine
+    answers: list[httpx.Response] = []
+    with httpx.Client(base_url=impatient.url, timeout=WAIT) as client:
+
+        def poll() -> None:
+            body = activation("late", requestTimeout=5_000)
+            answers.append(client.post("/jobs/activation", json=body))
+
+        thread = threading.Thread(target=poll)
+        thread.start()
+        deadline = time.monotonic() + WAIT
+        while not engine.stats().waiting_polls and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(2.5)  # past every 1 s timeout the server has
+        key = engine.create_job("late")
+        thread.join(WAIT)
+        completed = client.post(f"/jobs/{key}/completion")
+
+    assert [job["jobKey"] for job in answers[0].json()["jobs"]] == [key]
+    assert completed.status_code == 204
+
+
+# -- the command -----------------------------------------------------------------------------
+
+
+def test_the_command_takes_the_limits() -> None:
+    process, url = start_command(
+        "--max-body-size", "1000", "--header-timeout", "1", "--body-timeout", "1"
+    )
+    try:
+        big = httpx.post(
+            f"{url}/jobs/1/completion",
+            content=b"x" * 1001,
+            headers={"content-type": "application/json"},
+            timeout=WAIT,
+        )
+        port = httpx.URL(url).port
+        assert port is not None
+        with _connect(port) as silent:
+            still_open = _wait_closed([silent])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+
+    assert big.status_code == 413
+    assert big.json()["detail"] == "Maximum upload size of 1000 bytes exceeded"
+    assert still_open == 0
+    assert process.returncode == 0, err
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--max-body-size", "0"),
+        ("--header-timeout", "0"),
+        ("--body-timeout", "-1"),
+        ("--idle-timeout", "soon"),
+    ],
+)
+def test_the_command_refuses_limits_that_are_not_positive(
+    option: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        server_module.main(list(option))
+
+    assert exit_.value.code == 2
+    assert option[0] in capsys.readouterr().err
+
+
+def test_the_server_refuses_timeouts_that_are_not_positive() -> None:
+    with pytest.raises(ValueError, match="header_timeout must be positive"):
+        EngineServer(header_timeout=0)
+    with pytest.raises(ValueError, match="max_body_size must be at least 0"):
+        EngineApp(max_body_size=-1)
