@@ -6,8 +6,9 @@ transport (:class:`~camunda_worker.engine.InProcessTransport`). Routing is done 
 lookup for fixed paths and a short list of templates for paths with a key, which keeps the hot
 path (activation, completion) short.
 
-Per request: route -> added latency -> injected fault -> authentication -> handler -> answer ->
-record. Every refusal is an ``application/problem+json`` document.
+Per request: body (size limit) -> route -> added latency -> injected fault ->
+authentication -> handler -> answer -> record. Every refusal is an ``application/problem+json``
+document.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from camunda_worker.engine._asgi_io import (
     Receive,
     Scope,
     Send,
+    declared_length,
     drop_connection,
     lifespan,
     read_body,
@@ -36,6 +38,7 @@ from camunda_worker.engine._http import (
     PROBLEM_JSON,
     HttpError,
     Reply,
+    body_too_large,
     problem_document,
 )
 from camunda_worker.engine._long_polls import LongPolls
@@ -44,7 +47,11 @@ from camunda_worker.engine._recording import Exchange, Recorder
 from camunda_worker.engine._router import Router
 from camunda_worker.engine._routes import ROUTES, Call, Route
 
-__all__ = ["EngineApp", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "EngineApp", "create_app"]
+
+DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
+"""The default request body limit: 4 MB, a cluster's default (Zeebe's ``maxMessageSize`` and the
+REST gateway's ``spring.servlet.multipart.max-request-size``)."""
 
 T = TypeVar("T")
 _FAULT_PROBLEMS: dict[str, tuple[int, str, str]] = {
@@ -78,6 +85,9 @@ class EngineApp:
         token_path: the path of the token endpoint.
         record: whether to record exchanges (see :attr:`requests`).
         record_limit: how many exchanges to keep.
+        max_body_size: the largest request body accepted, in bytes (default 4 MB, as a
+            cluster); a larger one is answered 413 without being read further. ``None``: no
+            limit.
 
     Attributes:
         engine: the engine served.
@@ -85,6 +95,7 @@ class EngineApp:
         recorder: the exchange recorder (``recorder.enabled = False`` to stop recording).
         auth: the credential checker.
         token_issuer: the OAuth2 token endpoint, ``None`` unless ``oauth_clients`` was given.
+        max_body_size: the body limit in bytes (``None``: none).
     """
 
     def __init__(
@@ -99,7 +110,11 @@ class EngineApp:
         token_path: str = "/oauth/token",  # noqa: S107 - a path, not a secret
         record: bool = True,
         record_limit: int = 10_000,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
+        if max_body_size is not None and max_body_size < 0:
+            raise ValueError(f"max_body_size must be at least 0, got {max_body_size}")
+        self.max_body_size = max_body_size
         self._owns_engine = engine is None
         self.engine: Engine = engine if engine is not None else Engine()
         self.faults = faults if faults is not None else FaultPlan()
@@ -135,7 +150,11 @@ class EngineApp:
             await lifespan(receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await read_body(receive)
+        try:
+            body = await self._read_body(scope, receive)
+        except HttpError as refusal:  # too large: answered at once, the connection closed
+            await self._refuse_body(scope, send, refusal)
+            return
         if body is None:
             return  # the client went away before sending its request
         method: str = scope["method"]
@@ -180,6 +199,27 @@ class EngineApp:
             await send_reply(send, reply)
         if self.recorder.enabled:
             self._record(scope, endpoint, body, content_type, reply, fault)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        limit = self.max_body_size
+        if limit is not None:
+            declared = declared_length(scope)
+            if declared is not None and declared > limit:
+                raise body_too_large(limit)  # at once: not a byte of the body is read
+        return await read_body(receive, limit)
+
+    async def _refuse_body(self, scope: Scope, send: Send, refusal: HttpError) -> None:
+        reply = refusal.reply(scope["path"])
+        await send_reply(send, reply)
+        if self.recorder.enabled:
+            try:
+                route, _ = self._router.match(scope["method"], scope["path"])
+            except HttpError:
+                endpoint = None
+            else:
+                endpoint = route.endpoint
+            content_type, _ = read_headers(scope)
+            self._record(scope, endpoint, b"", content_type, reply, None)
 
     async def _fault(self, endpoint: str) -> FaultKind | None:
         faults = self.faults

@@ -12,13 +12,14 @@ from typing import Any
 
 import anyio.lowlevel
 
-from camunda_worker.engine._http import JSON, Reply, encode_json
+from camunda_worker.engine._http import JSON, Reply, body_too_large, encode_json
 
 __all__ = [
     "ABORT_EXTENSION",
     "Receive",
     "Scope",
     "Send",
+    "declared_length",
     "drop_connection",
     "lifespan",
     "read_body",
@@ -83,17 +84,42 @@ def read_headers(scope: Scope) -> tuple[str, str | None]:
     return content_type, authorization
 
 
-async def read_body(receive: Receive) -> bytes | None:
-    """Read the whole request body; ``None`` when the client disconnected first."""
-    body = b""
+def declared_length(scope: Scope) -> int | None:
+    """Return the request's ``Content-Length``, ``None`` when absent (chunked) or unreadable."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
+    """Read the whole request body; ``None`` when the client disconnected first.
+
+    Args:
+        receive: the request's ASGI ``receive``.
+        limit: the largest body accepted, in bytes; ``None`` for no limit.
+
+    Raises:
+        HttpError: 413 as soon as the body read so far is over ``limit``; nothing more is read
+            (what the server buffered is at most one more chunk).
+    """
+    chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             return None
         chunk: bytes = message.get("body", b"")
-        body += chunk
+        if chunk:
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise body_too_large(limit)
+            chunks.append(chunk)
         if not message.get("more_body"):
-            return body
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def lifespan(receive: Receive, send: Send) -> None:

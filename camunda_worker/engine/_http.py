@@ -22,6 +22,7 @@ __all__ = [
     "HttpError",
     "Reply",
     "bad_request",
+    "body_too_large",
     "encode_json",
     "invalid_argument",
     "problem_document",
@@ -145,3 +146,21 @@ def bad_request(detail: str) -> HttpError:
         detail: e.g. ``"Request property [timeout] cannot be parsed"``.
     """
     return HttpError(400, "Bad Request", detail)
+
+
+_CLOSE = {"Connection": "close"}
+
+
+def body_too_large(limit: int) -> HttpError:
+    """Build the 413 answer to a request body over ``limit`` bytes.
+
+    Worded as Spring words it on a cluster whose multipart limit is passed (a cluster's REST
+    gateway refuses deployments over ``spring.servlet.multipart.max-request-size``, 4 MB by
+    default, this way). The answer closes the connection: the rest of the body is never read.
+
+    Args:
+        limit: the largest body accepted, in bytes.
+    """
+    return HttpError(
+        413, "Payload Too Large", f"Maximum upload size of {limit} bytes exceeded", headers=_CLOSE
+    )

@@ -7,6 +7,14 @@ SIGTERM; ``--port 0`` picks a free port. uvicorn and httptools come with the ``e
 
 When the server stops, waiting long polls are answered at once (``{"jobs": []}``) instead of
 being cut off.
+
+Limits (a laptop's engine must survive a runaway or hostile client): a request head must arrive
+whole within ``header_timeout`` (counted from the connection, or from the first byte of a later
+request on a kept-alive connection; later, the connection is closed) and be at most
+:data:`MAX_HEAD_SIZE` bytes (431), its body within ``body_timeout`` of the head (408), and a
+kept-alive connection is closed after ``idle_timeout`` without a new request. The app refuses
+bodies over its ``max_body_size`` (413). A request being answered (a long poll above all) is
+never cut by these timeouts.
 """
 
 from __future__ import annotations
@@ -21,19 +29,37 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 
-from camunda_worker.engine._asgi import EngineApp
+from camunda_worker.engine._asgi import DEFAULT_MAX_BODY_SIZE, EngineApp
 from camunda_worker.engine._asgi_io import ABORT_EXTENSION
 from camunda_worker.engine._faults import ENDPOINTS, FaultKind, FaultPlan, parse_fault_spec
+from camunda_worker.engine._http import PROBLEM_JSON, encode_json, problem_document
 
 if TYPE_CHECKING:
     from types import FrameType, TracebackType
 
     from camunda_worker.engine._core import Engine
 
-__all__ = ["EngineServer", "ServerDependencyError", "main", "serve"]
+__all__ = [
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_HEADER_TIMEOUT",
+    "DEFAULT_IDLE_TIMEOUT",
+    "MAX_HEAD_SIZE",
+    "EngineServer",
+    "ServerDependencyError",
+    "main",
+    "serve",
+]
 
 _INSTALL_HINT = "serving the engine over TCP needs uvicorn: pip install 'camunda-worker[engine]'"
 _STARTUP_TIMEOUT = 10.0
+DEFAULT_HEADER_TIMEOUT = 10.0
+"""Seconds a request head has to arrive whole (from the connection, or the request's first byte)."""
+DEFAULT_BODY_TIMEOUT = 30.0
+"""Seconds a request body has to arrive whole once its head is read."""
+DEFAULT_IDLE_TIMEOUT = 60.0
+"""Seconds a kept-alive connection may wait for its next request (longer than clients keep one)."""
+MAX_HEAD_SIZE = 64 * 1024
+"""The largest request head (request line and headers) read, in bytes; larger: 431."""
 
 
 class ServerDependencyError(RuntimeError):
@@ -114,24 +140,175 @@ class _Coalescing:
         return getattr(self._transport, name)
 
 
-def _build_server(app: EngineApp, *, graceful_timeout: float) -> Any:
+def _refusal(status: int, reason: str, detail: str, target: bytes) -> bytes:
+    """A whole ``Connection: close`` answer with a problem document, for the protocol to write."""
+    instance = target.decode("latin-1").partition("?")[0][:200] or "/"
+    content = encode_json(problem_document(status, reason, detail, instance))
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: {PROBLEM_JSON.decode()}\r\n"
+        f"content-length: {len(content)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("latin-1") + content
+
+
+class _RequestGuard:
+    """The limits on reading one connection's requests: deadlines for the head and the body.
+
+    The head deadline runs from :meth:`begin` (the connection is made, or a later request's
+    first byte arrived) until :meth:`head_read`; past it the connection is closed unanswered.
+    A head over ``max_head`` bytes is answered 431. The body deadline runs from the head until
+    :meth:`body_read`, armed only when the body did not come with the head (the common case
+    arms no timer); past it the request is answered 408. Both answers close the connection.
+
+    From :meth:`body_read` to the next :meth:`begin` nothing is watched: a request being
+    answered, however long (a long poll), is never cut; an idle kept-alive connection is the
+    server's ``timeout_keep_alive``'s.
+    """
+
+    def __init__(
+        self, transport: Any, *, head_timeout: float, body_timeout: float, max_head: int
+    ) -> None:
+        self._transport = transport
+        self._head_timeout = head_timeout
+        self._body_timeout = body_timeout
+        self._max_head = max_head
+        self._timer: asyncio.TimerHandle | None = None
+        self._reading_head = False
+        self._reading_body = False
+        self._head_size = 0
+        self._counting = False
+        self._target = b""
+
+    def begin(self) -> None:
+        """A head may start now: its deadline runs (kept if it already does)."""
+        if self._reading_head:
+            return
+        self._reading_head = True
+        self._head_size = 0
+        self._counting = False
+        self._target = b""
+        self._arm(self._head_timeout, self._head_expired)
+
+    def on_target(self, piece: bytes) -> None:
+        """Keep (the start of) the request target, for the ``instance`` of a refusal."""
+        if len(self._target) < 200:
+            self._target += piece
+
+    def head_read(self) -> None:
+        """The head is complete: the body is awaited (until :meth:`body_read`)."""
+        self._reading_head = False
+        self._reading_body = True
+        self._disarm()
+
+    def body_read(self) -> None:
+        """The request is read whole: nothing is watched until the next :meth:`begin`."""
+        self._reading_body = False
+        self._disarm()
+
+    def received(self, size: int) -> None:
+        """Account for a read of ``size`` bytes, once the parser has taken it.
+
+        While a head is incomplete its bytes are counted, except those of the read it began in
+        (they may end a body), so a head passes ``max_head`` by at most one read (256 KiB)
+        before it is refused. A body still awaited after the read arms the body deadline.
+        """
+        if self._reading_head:
+            if self._counting:
+                self._head_size += size
+            self._counting = True
+            if self._head_size > self._max_head:
+                detail = f"The request line and headers are larger than {self._max_head} bytes"
+                self._refuse(431, "Request Header Fields Too Large", detail)
+        elif self._reading_body and self._timer is None:
+            self._arm(self._body_timeout, self._body_expired)
+
+    def close(self) -> None:
+        """The connection is lost: stop every deadline."""
+        self._reading_head = self._reading_body = False
+        self._disarm()
+
+    def _arm(self, delay: float, callback: Callable[[], None]) -> None:
+        self._disarm()
+        self._timer = asyncio.get_running_loop().call_later(delay, callback)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _head_expired(self) -> None:
+        self._timer = None
+        self._reading_head = False
+        if not self._transport.is_closing():
+            self._transport.close()
+
+    def _body_expired(self) -> None:
+        self._timer = None
+        detail = f"The request body did not arrive whole within {self._body_timeout:g} s"
+        self._refuse(408, "Request Timeout", detail)
+
+    def _refuse(self, status: int, reason: str, detail: str) -> None:
+        self.close()
+        if not self._transport.is_closing():
+            self._transport.write(_refusal(status, reason, detail, self._target))
+            self._transport.close()
+
+
+def _build_server(
+    app: EngineApp,
+    *,
+    graceful_timeout: float,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+) -> Any:
     uvicorn, http_tools_protocol = _uvicorn()
 
     class _Protocol(http_tools_protocol):  # type: ignore[misc, valid-type]
         """httptools protocol that lets the app drop a connection unanswered (fault "drop").
 
         Its transport sends an answer's head and body in one write (see :class:`_Coalescing`).
+        Reading a request is bounded in time and size (see :class:`_RequestGuard`).
         """
 
         def connection_made(self, transport: Any) -> None:
-            super().connection_made(_Coalescing(transport))
+            coalescing = _Coalescing(transport)
+            self._camunda_guard = _RequestGuard(
+                coalescing,
+                head_timeout=header_timeout,
+                body_timeout=body_timeout,
+                max_head=MAX_HEAD_SIZE,
+            )
+            self._camunda_guard.begin()
+            super().connection_made(coalescing)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._camunda_guard.close()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self._camunda_guard.received(len(data))
+
+        def on_message_begin(self) -> None:
+            self._camunda_guard.begin()
+            super().on_message_begin()
+
+        def on_url(self, url: bytes) -> None:
+            self._camunda_guard.on_target(url)
+            super().on_url(url)
 
         def on_headers_complete(self) -> None:
+            self._camunda_guard.head_read()
             super().on_headers_complete()
             transport = getattr(self, "transport", None)
             scope = getattr(self, "scope", None)
             if transport is not None and isinstance(scope, dict):
                 scope.setdefault("extensions", {})[ABORT_EXTENSION] = {"abort": transport.abort}
+
+        def on_message_complete(self) -> None:
+            self._camunda_guard.body_read()
+            super().on_message_complete()
 
     class _Server(uvicorn.Server):  # type: ignore[misc, name-defined]
         async def shutdown(self, sockets: Any = None) -> None:
@@ -145,10 +322,16 @@ def _build_server(app: EngineApp, *, graceful_timeout: float) -> Any:
         lifespan="off",
         log_level="warning",
         access_log=False,
-        timeout_keep_alive=60,
+        timeout_keep_alive=idle_timeout,
         timeout_graceful_shutdown=graceful_timeout,
     )
     return _Server(config)
+
+
+def _check_timeouts(**timeouts: float) -> None:
+    for name, value in timeouts.items():
+        if not value > 0:
+            raise ValueError(f"{name} must be positive, got {value}")
 
 
 def _as_app(target: Engine | EngineApp | None) -> EngineApp:
@@ -168,6 +351,12 @@ class EngineServer:
             engine.
         host: the interface to listen on.
         port: the port; 0 picks a free one (read it from :attr:`port`).
+        header_timeout: seconds a request head has to arrive whole, counted from the
+            connection (or, on a kept-alive one, from the request's first byte); later, the
+            connection is closed.
+        body_timeout: seconds a request body has to arrive whole once its head is read;
+            later, the request is answered 408 and the connection closed.
+        idle_timeout: seconds a kept-alive connection may wait for its next request.
 
     Attributes:
         app: the app served.
@@ -176,8 +365,21 @@ class EngineServer:
     """
 
     def __init__(
-        self, target: Engine | EngineApp | None = None, *, host: str = "127.0.0.1", port: int = 0
+        self,
+        target: Engine | EngineApp | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
+        self._timeouts = {
+            "header_timeout": header_timeout,
+            "body_timeout": body_timeout,
+            "idle_timeout": idle_timeout,
+        }
+        _check_timeouts(**self._timeouts)
         self.app = _as_app(target)
         self.host = host
         self.port = port
@@ -203,7 +405,7 @@ class EngineServer:
         """
         if self._thread is not None:
             raise RuntimeError("the server is already started")
-        self._server = server = _build_server(self.app, graceful_timeout=5.0)
+        self._server = server = _build_server(self.app, graceful_timeout=5.0, **self._timeouts)
         sock = _bind(self.host, self.port)
         self.port = sock.getsockname()[1]
 
@@ -251,6 +453,9 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8080,
     on_ready: Callable[[str], None] | None = None,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
 ) -> None:
     """Serve the engine over TCP in this thread until SIGINT or SIGTERM.
 
@@ -260,9 +465,19 @@ def serve(
         host: the interface to listen on.
         port: the port; 0 picks a free one.
         on_ready: called with the ``/v2`` base URL once the socket is bound.
+        header_timeout: seconds a request head has to arrive whole (see
+            :class:`EngineServer`).
+        body_timeout: seconds a request body has to arrive whole once its head is read.
+        idle_timeout: seconds a kept-alive connection may wait for its next request.
     """
+    timeouts = {
+        "header_timeout": header_timeout,
+        "body_timeout": body_timeout,
+        "idle_timeout": idle_timeout,
+    }
+    _check_timeouts(**timeouts)
     app = _as_app(target)
-    server = _build_server(app, graceful_timeout=5.0)
+    server = _build_server(app, graceful_timeout=5.0, **timeouts)
     sock = _bind(host, port)
     url = _url(host, sock.getsockname()[1])
     stopping: list[int] = []
@@ -328,6 +543,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--basic-auth", metavar="USER:PASSWORD", help="require basic auth")
     parser.add_argument("--record", action="store_true", help="record exchanges (memory)")
+    parser.add_argument(
+        "--max-body-size",
+        type=_positive,
+        default=DEFAULT_MAX_BODY_SIZE,
+        metavar="BYTES",
+        help=f"largest request body; larger: 413 (default: {DEFAULT_MAX_BODY_SIZE}, 4 MB)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=DEFAULT_HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time a request head has to arrive whole (default: {DEFAULT_HEADER_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=_seconds,
+        default=DEFAULT_BODY_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time a request body has to arrive whole; later: 408 (default: "
+        f"{DEFAULT_BODY_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time a kept-alive connection may wait for a request (default: "
+        f"{DEFAULT_IDLE_TIMEOUT:g})",
+    )
     return parser
 
 
@@ -361,13 +606,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         basic_auth=basic,
         oauth_clients=clients or None,
         record=args.record,
+        max_body_size=args.max_body_size,
     )
 
     def announce(url: str) -> None:
         print(f"camunda engine listening on {url}", flush=True)  # noqa: T201 - the CLI's output
 
     try:
-        serve(app, host=args.host, port=args.port, on_ready=announce)
+        serve(
+            app,
+            host=args.host,
+            port=args.port,
+            on_ready=announce,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            idle_timeout=args.idle_timeout,
+        )
     except ServerDependencyError as error:
         print(f"camunda-worker engine: {error}", file=sys.stderr)  # noqa: T201 - CLI output
         return 1
@@ -385,6 +639,16 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
     return value
 
 
