@@ -1,0 +1,1 @@
+"""Fault tests: the worker under real faults (network, processes, payloads, secrets)."""
