@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from camunda_worker._errors import ConfigurationError
 from camunda_worker._oauth import OAuthClientCredentials
-from camunda_worker._redact import secret_value
+from camunda_worker._redact import remember_secrets, secret_value
 from camunda_worker._settings import CamundaSettings
 from camunda_worker._settings_fields import DEFAULT_TOKEN_CACHE_DIR
 from camunda_worker._tls import build_ssl_context
@@ -27,6 +27,10 @@ __all__ = ["BasicAuth", "OAuthClientCredentials", "build_auth"]
 class BasicAuth(httpx.Auth):
     """HTTP Basic authentication; ``repr`` shows the user name only.
 
+    The password, and ``user:password`` (whose base64 the header carries), are masked in every
+    form wherever the library shows text from elsewhere (see
+    :func:`~camunda_worker._redact.scrub`) for as long as this object lives.
+
     Args:
         username: the user name (``CAMUNDA_BASIC_AUTH_USERNAME``).
         password: the password (``CAMUNDA_BASIC_AUTH_PASSWORD``).
@@ -34,8 +38,11 @@ class BasicAuth(httpx.Auth):
 
     def __init__(self, username: str, password: SecretStr | str) -> None:
         self.username = username
-        credentials = f"{username}:{secret_value(password)}".encode()
-        self._authorization = SecretStr("Basic " + base64.b64encode(credentials).decode("ascii"))
+        plain = secret_value(password)
+        credentials = f"{username}:{plain}"
+        encoded = base64.b64encode(credentials.encode()).decode("ascii")
+        self._authorization = SecretStr("Basic " + encoded)
+        remember_secrets(self, (plain, credentials))
 
     def __repr__(self) -> str:
         return f"BasicAuth(username={self.username!r})"

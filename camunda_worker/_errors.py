@@ -27,6 +27,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from camunda_worker._redact import scrub
+
 __all__ = [
     "AuthenticationError",
     "BackpressureError",
@@ -203,7 +205,8 @@ def problem_from_response(
         body: the answer's body: a problem-detail document, any other JSON, text or nothing.
 
     Returns:
-        An instance of the most specific subclass for the status and title.
+        An instance of the most specific subclass for the status and title. Its text is scrubbed
+        of every secret the library holds (a server may echo the ``Authorization`` header).
     """
     document: Any = body
     if isinstance(body, bytes | str):
@@ -212,7 +215,7 @@ def problem_from_response(
         except ValueError:
             document = None
             text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-            detail = text.strip()[:500] or None
+            detail = scrub(text.strip())[:500] or None
             return _problem_class(status, None, detail)(status, None, detail)
     if not isinstance(document, Mapping):
         return _problem_class(status, None, None)(status)
@@ -229,4 +232,4 @@ def problem_from_response(
 
 
 def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return scrub(value) if isinstance(value, str) and value else None

@@ -26,6 +26,7 @@ from camunda_worker._errors import (
     TransportError,
     problem_from_response,
 )
+from camunda_worker._redact import redact_url
 from camunda_worker._tls import shared_ssl_context
 from camunda_worker._version import __version__
 
@@ -64,9 +65,6 @@ SERVER_DEFAULT_REQUEST_TIMEOUT = 10.0
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BREAKS = ("\r", "\n", "\0")
 
-# The userinfo of a URL (``user:password@``), with or without a scheme before it.
-_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)?[^/@]*@")
-
 
 def check_base_url(base_url: str) -> httpx.URL:
     """Parse and check the API base URL (``http(s)://host:port/v2``).
@@ -74,7 +72,7 @@ def check_base_url(base_url: str) -> httpx.URL:
     Raises:
         ConfigurationError: the URL is not an absolute http or https URL.
     """
-    shown = _USERINFO.sub(r"\1***@", base_url)
+    shown = redact_url(base_url)
     try:
         url = httpx.URL(base_url)
     except httpx.InvalidURL as error:
@@ -147,7 +145,7 @@ def client_options(
     }
     if limits is not None:
         options["limits"] = limits
-    shown = str(url.copy_with(username=None, password=None)).rstrip("/")
+    shown = redact_url(str(url.copy_with(username=None, password=None)).rstrip("/"))
     return shown, resolved, options
 
 
@@ -191,7 +189,10 @@ def read_answer(call: Call[T], status: int, content: bytes) -> T:
         ProblemError: the answer was an error status (400, 404, 409, 503...), as its subclass.
     """
     if status >= 400 and status not in call.ok_statuses:
-        raise problem_from_response(status, content)
+        # Built apart from the raise: a traceback rendered with its locals (loguru's diagnose)
+        # shows the names on the raising line, and ``content`` may echo the credentials.
+        problem = problem_from_response(status, content)
+        raise problem
     return call.parse(status, content)
 
 

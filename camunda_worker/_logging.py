@@ -9,6 +9,12 @@ Handlers get a :class:`JobLogger` bound with the job's context (``job_type``, ``
 ``process_instance_key``, ``worker``). It is loguru's logger unless the user injected another
 one: a stdlib :class:`logging.Logger` gets the context as ``extra`` and as a message prefix; any
 other object with ``debug``/``info``/``warning``/``error`` gets it as a prefix.
+
+:data:`logger` is loguru's logger with a patcher that masks, in every form, the secrets that
+live objects hold (the authentications' credentials and tokens, the settings' secrets: see
+:func:`~camunda_worker._redact.scrub`) in each record's message and text ``extra`` values,
+whatever the record was formatted from. Records of the library, and those handlers log
+through their ``job.log``, go through it.
 """
 
 from __future__ import annotations
@@ -16,10 +22,15 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
-from loguru import logger
+from loguru import logger as _loguru_logger
+
+from camunda_worker._redact import known_secrets, scrub
+
+if TYPE_CHECKING:
+    from loguru import Record
 
 __all__ = [
     "JobLogger",
@@ -29,6 +40,21 @@ __all__ = [
     "log_filter",
     "logger",
 ]
+
+
+def _scrub_record(record: Record) -> None:
+    """Mask every form of every known secret in a record's message and text ``extra``."""
+    if not known_secrets():
+        return
+    record["message"] = scrub(record["message"])
+    extra = record["extra"]
+    for key, value in extra.items():
+        if isinstance(value, str):
+            extra[key] = scrub(value)
+
+
+logger = _loguru_logger.patch(_scrub_record)
+"""loguru's logger, whose records are scrubbed of secrets (see the module docstring)."""
 
 logger.disable("camunda_worker")
 

@@ -8,6 +8,7 @@ need a token at once, in any thread or event loop, cause one token request (sing
 
 from __future__ import annotations
 
+import collections
 import copy
 import ssl
 import threading
@@ -22,7 +23,7 @@ from camunda_worker._errors import ConnectError, RequestTimeoutError
 from camunda_worker._logging import logger
 from camunda_worker._oauth_flight import Flight
 from camunda_worker._oauth_response import token_from_response
-from camunda_worker._redact import scrub
+from camunda_worker._redact import redact_url, remember_secrets, scrub
 from camunda_worker._token_cache import CachedToken, TokenDiskCache, cache_key
 
 __all__ = ["OAuthClientCredentials"]
@@ -31,8 +32,10 @@ __all__ = ["OAuthClientCredentials"]
 class OAuthClientCredentials(httpx.Auth):
     """OAuth 2.0 client credentials grant; works with ``httpx.Client`` and ``httpx.AsyncClient``.
 
-    ``repr`` and ``str`` show the token endpoint, client id and audience, never the secret or
-    the token.
+    ``repr`` and ``str`` show the token endpoint (its userinfo and query values masked), client
+    id and audience, never the secret or the token. The secret and the last tokens received
+    are masked, in every form, wherever the library shows text from elsewhere (see
+    :func:`~camunda_worker._redact.scrub`) for as long as this object lives.
 
     Args:
         oauth_url: the token endpoint (``CAMUNDA_OAUTH_URL``).
@@ -78,6 +81,10 @@ class OAuthClientCredentials(httpx.Auth):
         self._lock = threading.Lock()
         self._token: CachedToken | None = None
         self._flight: Flight | None = None
+        # A refused token may still be echoed by an error answer: keep masking the last ones.
+        self._recent_tokens: collections.deque[str] = collections.deque(maxlen=_REMEMBERED_TOKENS)
+        self._shown_url = redact_url(oauth_url)
+        remember_secrets(self, (self._secret,))
         self._disk = (
             None
             if cache_dir is None
@@ -89,7 +96,7 @@ class OAuthClientCredentials(httpx.Auth):
 
     def __repr__(self) -> str:
         return (
-            f"OAuthClientCredentials(oauth_url={self.oauth_url!r}, client_id={self.client_id!r}, "
+            f"OAuthClientCredentials(oauth_url={self._shown_url!r}, client_id={self.client_id!r}, "
             f"audience={self.audience!r})"
         )
 
@@ -206,6 +213,9 @@ class OAuthClientCredentials(httpx.Auth):
     def _store(self, token: CachedToken, *, to_disk: bool = False) -> CachedToken:
         with self._lock:
             self._token = token
+            if token.access_token not in self._recent_tokens:
+                self._recent_tokens.append(token.access_token)
+            remember_secrets(self, (self._secret, *self._recent_tokens))
         if to_disk and self._disk is not None:
             self._disk.save(token)
         return token
@@ -259,14 +269,14 @@ class OAuthClientCredentials(httpx.Auth):
             response.status_code,
             response.content,
             issued_at=issued_at,
-            oauth_url=self.oauth_url,
+            oauth_url=self._shown_url,
             client_id=self.client_id,
-            secrets=(self._secret,),
+            secrets=(self._secret,),  # and the tokens it remembered
         )
         logger.debug(
             "Fetched an OAuth token for client id {} from {} (expires in {:.0f} s)",
             self.client_id,
-            self.oauth_url,
+            self._shown_url,
             token.expires_at - issued_at,
         )
         return token
@@ -275,13 +285,14 @@ class OAuthClientCredentials(httpx.Auth):
         what = scrub(str(error) or type(error).__name__, (self._secret,))
         if isinstance(error, httpx.TimeoutException):
             return RequestTimeoutError(
-                f"The OAuth token endpoint {self.oauth_url} did not answer within "
+                f"The OAuth token endpoint {self._shown_url} did not answer within "
                 f"{self._timeout:g} s ({what})"
             )
-        return ConnectError(f"The OAuth token endpoint {self.oauth_url} is unreachable ({what})")
+        return ConnectError(f"The OAuth token endpoint {self._shown_url} is unreachable ({what})")
 
 
 _HEADERS = {"Accept": "application/json"}
+_REMEMBERED_TOKENS = 4
 
 
 def _reraise(error: BaseException | None) -> None:

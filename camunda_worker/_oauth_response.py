@@ -54,9 +54,10 @@ def token_from_response(
         status: the HTTP status.
         body: the answer's body.
         issued_at: when the request was sent (wall clock); the lifetime counts from there.
-        oauth_url: the endpoint, for messages.
+        oauth_url: the endpoint as messages show it (userinfo and query values masked).
         client_id: the client id, for messages.
-        secrets: values that must not appear in messages (the client secret).
+        secrets: values that must not appear in messages (the client secret), in any form
+            (see :func:`~camunda_worker._redact.scrub`).
 
     Returns:
         The token.
@@ -78,7 +79,8 @@ def token_from_response(
         return CachedToken.issued(
             access_token, issued_at=issued_at, lifetime=_lifetime(document.get("expires_in"))
         )
-    text = scrub(body.decode("utf-8", "replace").strip()[:_SNIPPET], secrets)
+    # Scrubbed whole, then cut: a cut first could leave a secret's start showing.
+    text = _snippet(scrub(body.decode("utf-8", "replace").strip(), secrets))
     if status == 429 or status >= 500:
         cls: type[ProblemError] = BackpressureError if status in (429, 503) else ServerError
         raise cls(status, None, f"OAuth token endpoint {oauth_url}: {text or 'no details'}")
@@ -86,7 +88,7 @@ def token_from_response(
     code = error if isinstance(error, str) and error else None
     reason = f"HTTP {status}" + (f", {code}" if code else "")
     if isinstance(description, str) and description:
-        reason += f": {scrub(description[:_SNIPPET], secrets)}"
+        reason += f": {_snippet(scrub(description, secrets))}"
     elif code is None and text:
         reason += f": {text}"
     check = _CHECK.get(code or "", "CAMUNDA_CLIENT_ID, CAMUNDA_CLIENT_SECRET and CAMUNDA_OAUTH_URL")
@@ -94,6 +96,10 @@ def token_from_response(
         f"The OAuth token endpoint {oauth_url} refused the credentials of client id "
         f"{client_id!r} ({reason}): check {check}."
     )
+
+
+def _snippet(text: str) -> str:
+    return text[:_SNIPPET]
 
 
 def _json(body: bytes) -> Mapping[str, object]:

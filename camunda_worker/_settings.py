@@ -23,8 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 
 from camunda_worker._envfile import read_envfile
 from camunda_worker._errors import ConfigurationError
-from camunda_worker._redact import mask
-from camunda_worker._settings_fields import SPECS, SPECS_BY_FIELD, check_http_url, coerce
+from camunda_worker._redact import mask, redact_url, remember_secrets
+from camunda_worker._settings_fields import SPECS, SPECS_BY_FIELD, coerce, invalid_url
 from camunda_worker._settings_keys import canonical_explicit, layer, warn_unknown_keys
 
 __all__ = ["CamundaSettings", "ResolvedSettings", "Source", "resolve_settings"]
@@ -39,7 +39,9 @@ class CamundaSettings(BaseModel):
     """The effective value of every ``CAMUNDA_*`` setting (env name: ``CAMUNDA_`` + FIELD).
 
     Frozen and picklable (it travels to worker child processes). Secrets are
-    :class:`pydantic.SecretStr`, so ``repr`` and ``str`` never show them. Built by
+    :class:`pydantic.SecretStr`, so ``repr`` and ``str`` never show them, and while the
+    settings live, errors and log lines of the library mask them in every form (raw,
+    percent-encoded, JSON-escaped, base64). Built by
     :func:`resolve_settings`; constructing it directly skips the environment and does not infer
     ``auth_strategy``. The meaning of each field is in ``docs/configuration.md``.
     """
@@ -95,12 +97,9 @@ class CamundaSettings(BaseModel):
         if not isinstance(data, Mapping) or not isinstance(data.get("rest_address"), str):
             return data
         address = data["rest_address"].strip()
-        if not check_http_url(address):
-            raise ConfigurationError(
-                f"CAMUNDA_REST_ADDRESS={address!r} is not valid: expected an http:// or "
-                "https:// URL with a host, e.g. http://localhost:8080/v2.",
-                variable="CAMUNDA_REST_ADDRESS",
-            )
+        error = invalid_url(SPECS_BY_FIELD["rest_address"], address)
+        if error is not None:
+            raise error
         if not data.get("rest_address_exact"):
             address = address.rstrip("/")
             if not address.endswith("/v2"):
@@ -109,12 +108,9 @@ class CamundaSettings(BaseModel):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> CamundaSettings:
-        if not check_http_url(self.oauth_url):
-            raise ConfigurationError(
-                f"CAMUNDA_OAUTH_URL={self.oauth_url!r} is not valid: expected an http:// or "
-                "https:// URL of the OAuth token endpoint.",
-                variable="CAMUNDA_OAUTH_URL",
-            )
+        error = invalid_url(SPECS_BY_FIELD["oauth_url"], self.oauth_url)
+        if error is not None:
+            raise error
         needs = {
             "OAUTH": (("client_id", self.client_id), ("client_secret", self.client_secret)),
             "BASIC": (
@@ -146,6 +142,8 @@ class CamundaSettings(BaseModel):
                 "CAMUNDA_MTLS_KEY or CAMUNDA_MTLS_KEY_PATH as well.",
                 variable="CAMUNDA_MTLS_KEY_PASSPHRASE",
             )
+        # Wherever the library shows text from elsewhere, these are masked in every form.
+        remember_secrets(self, (getattr(self, spec.field) for spec in SPECS if spec.secret))
         return self
 
 
@@ -199,6 +197,8 @@ class ResolvedSettings:
                 shown = ",".join(value)
             elif isinstance(value, str) and "-----BEGIN" in value:
                 shown = f"<PEM, {len(value)} characters>"
+            elif spec.kind == "url":
+                shown = redact_url(str(value))
             else:
                 shown = str(value)
             if spec.field == "auth_strategy" and self.auth_strategy_inferred:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -18,7 +18,7 @@ import attrs
 from pydantic import SecretStr
 
 from camunda_worker._errors import ConfigurationError
-from camunda_worker._redact import mask
+from camunda_worker._redact import mask, redact_url
 
 __all__ = [
     "DEFAULT_AUTO_EXTEND_TIMEOUT",
@@ -36,9 +36,10 @@ __all__ = [
     "SPECS_BY_ENV",
     "SPECS_BY_FIELD",
     "SettingSpec",
-    "check_http_url",
     "coerce",
     "hide_secret",
+    "invalid_url",
+    "url_problem",
 ]
 
 # Defaults applied after resolution (the settings keep ``None`` so "not set" stays visible).
@@ -59,7 +60,6 @@ Kind = Literal["str", "secret", "int", "float", "bool", "csv", "choice", "url", 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _INTEGER = re.compile(r"[+-]?\d+")
-_USERINFO = re.compile(r"://[^/?#]*@")
 _SHOWN_LENGTH = 200
 
 
@@ -77,6 +77,7 @@ class SettingSpec:
         synonyms: other spellings of choices, mapped to the canonical one.
         unit: the unit of a number, for messages (``"milliseconds"``).
         unset_means: what applies when the setting is not set, when that is not its default.
+        example: a valid value, for messages (URLs only).
     """
 
     field: str
@@ -88,6 +89,7 @@ class SettingSpec:
     synonyms: Mapping[str, str] = attrs.field(factory=dict)
     unit: str = ""
     unset_means: str | None = None
+    example: str = ""
 
     @property
     def env(self) -> str:
@@ -100,12 +102,18 @@ class SettingSpec:
         return self.kind == "secret"
 
     def show(self, value: object) -> str:
-        """Render a raw or typed value for a message, masked when the setting is secret."""
+        """Render a raw or typed value for a message, masked when the setting is secret.
+
+        A URL (or any value that holds one) shows with its userinfo, query values and fragment
+        masked: :func:`~camunda_worker._redact.redact_url`.
+        """
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         if self.secret:
             return mask(None if value is None else str(value))
-        text = _USERINFO.sub("://***@", str(value))
+        text = str(value)
+        if self.kind == "url" or "://" in text or "@" in text:
+            text = redact_url(text)
         return text if len(text) <= _SHOWN_LENGTH else text[:_SHOWN_LENGTH] + "..."
 
     def expected(self) -> str:
@@ -116,13 +124,15 @@ class SettingSpec:
             return f"{number}{unit} >= {self.minimum:g}"
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
+        if self.example:
+            return f"{_EXPECTED[self.kind]}, e.g. {self.example}"
         return _EXPECTED[self.kind]
 
 
 _EXPECTED: Mapping[str, str] = {
     "bool": "true or false (also 1/0, yes/no, on/off)",
     "csv": "a comma-separated list of names (or a sequence of strings)",
-    "url": "an http:// or https:// URL with a host, e.g. http://localhost:8080/v2",
+    "url": "an http:// or https:// URL with a host and no credentials, query string or fragment",
     "str": "text",
     "secret": "text",
     "envfile": "true, false or the path of a .env file",
@@ -138,13 +148,13 @@ _S = {"unit": "seconds"}
 
 SPECS: tuple[SettingSpec, ...] = (
     # Where the API is.
-    _spec("rest_address", "url", "Orchestration Cluster REST API base URL; /v2 is appended when missing.", aliases=("ZEEBE_REST_ADDRESS",)),
+    _spec("rest_address", "url", "Orchestration Cluster REST API base URL; /v2 is appended when missing.", aliases=("ZEEBE_REST_ADDRESS",), example="http://localhost:8080/v2"),
     _spec("rest_address_exact", "bool", "Use CAMUNDA_REST_ADDRESS verbatim (no /v2 appended) for proxies with other base paths."),
     # Authentication.
     _spec("auth_strategy", "choice", "NONE, BASIC or OAUTH; inferred from the credentials present when unset.", choices=("NONE", "BASIC", "OAUTH")),
     _spec("client_id", "str", "OAuth client id.", aliases=("CAMUNDA_CLIENT_AUTH_CLIENTID",)),
     _spec("client_secret", "secret", "OAuth client secret.", aliases=("CAMUNDA_CLIENT_AUTH_CLIENTSECRET",)),
-    _spec("oauth_url", "url", "OAuth token endpoint (client credentials grant)."),
+    _spec("oauth_url", "url", "OAuth token endpoint (client credentials grant).", example="https://login.cloud.camunda.io/oauth/token"),
     _spec("token_audience", "str", "Audience requested for the OAuth token."),
     _spec("token_scope", "str", "Scope requested for the OAuth token (sent only when set)."),
     _spec("basic_auth_username", "str", "User name for BASIC authentication."),
@@ -200,7 +210,15 @@ SPECS_BY_ENV: Mapping[str, SettingSpec] = {spec.env: spec for spec in SPECS} | {
 
 
 class _InvalidValueError(Exception):
-    """Raised by the parsers; turned into a ConfigurationError by :func:`coerce`."""
+    """Raised by the parsers; turned into a ConfigurationError by :func:`coerce`.
+
+    Args:
+        reason: what is wrong, when more can be said than "expected ..."; never the value.
+    """
+
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def coerce(spec: SettingSpec, raw: object, origin: str) -> object:
@@ -220,12 +238,13 @@ def coerce(spec: SettingSpec, raw: object, origin: str) -> object:
     """
     try:
         return _PARSERS[spec.kind](spec, raw)
-    except _InvalidValueError:
-        shown = spec.show(raw)
+    except _InvalidValueError as error:
+        shown, reason = spec.show(raw), error.reason
     # Raised outside the handler, naming only masked text: tracebacks that print the locals of
     # each line (loguru's diagnose) must not print the raw value either.
+    because = f"{reason}; " if reason else ""
     raise ConfigurationError(
-        f"{spec.env}={shown!r} (from {origin}) is not valid: expected {spec.expected()}.",
+        f"{spec.env}={shown!r} (from {origin}) is not valid: {because}expected {spec.expected()}.",
         variable=spec.env,
     )
 
@@ -345,25 +364,65 @@ def _parse_csv(_spec: SettingSpec, raw: object) -> object:
 
 def _parse_url(spec: SettingSpec, raw: object) -> object:
     text = _text(raw).strip()
-    if not check_http_url(text):
-        raise _InvalidValueError
+    problem = url_problem(text)
+    if problem is not None:
+        raise _InvalidValueError(problem)
     return text
 
 
-def check_http_url(text: str) -> bool:
-    """Tell whether ``text`` is an http(s) URL with a host and no credentials, query or fragment."""
+# Secrets in a URL end up wherever the URL is shown: they have settings of their own.
+_NOT_IN_URLS = "secrets belong in CAMUNDA_CLIENT_SECRET or CAMUNDA_BASIC_AUTH_PASSWORD, not in URLs"
+
+
+_URL_CHECKS: tuple[tuple[Callable[[str], bool], str], ...] = (
+    (
+        lambda text: not text.lower().startswith(("http://", "https://")),
+        "it does not start with http:// or https://",
+    ),
+    (
+        lambda text: "@" in text,
+        f"it holds an @ (credentials such as user:password@ are not allowed: {_NOT_IN_URLS})",
+    ),
+    (
+        lambda text: "?" in text,
+        f"it has a query string (?...; its values are masked here: {_NOT_IN_URLS})",
+    ),
+    (lambda text: "#" in text, "it has a fragment (#...)"),
+    (lambda text: any(char.isspace() for char in text), "it contains whitespace"),
+)
+
+
+def url_problem(text: str) -> str | None:
+    """Say what makes ``text`` unfit as a URL setting, or ``None`` when it is fit.
+
+    Fit: an ``http://`` or ``https://`` URL with a host, a valid port if any, and no userinfo,
+    query string, fragment or whitespace. The reason never quotes the text.
+
+    Args:
+        text: the URL as given.
+
+    Returns:
+        The first problem found, phrased to follow "is not valid: ", or ``None``.
+    """
+    for failed, problem in _URL_CHECKS:
+        if failed(text):
+            return problem
     try:
         parts = urlsplit(text)
         _ = parts.port  # raises ValueError for a port that is not a number
     except ValueError:
-        return False
-    return (
-        parts.scheme in ("http", "https")
-        and bool(parts.hostname)
-        and parts.username is None  # credentials belong in CAMUNDA_BASIC_AUTH_*, not in URLs
-        and not parts.query
-        and not parts.fragment
-        and " " not in text
+        return "its port is not a number from 0 to 65535"
+    return None if parts.hostname else "it has no host"
+
+
+def invalid_url(spec: SettingSpec, text: str) -> ConfigurationError | None:
+    """The error for a URL setting whose value ``text`` is unfit, or ``None`` when it is fit."""
+    problem = url_problem(text)
+    if problem is None:
+        return None
+    return ConfigurationError(
+        f"{spec.env}={spec.show(text)!r} is not valid: {problem}; expected {spec.expected()}.",
+        variable=spec.env,
     )
 
 

@@ -74,7 +74,9 @@ class WireResponse:
 
     status: int
     headers: dict[str, str]
-    content: bytes
+    # Not in the repr: a traceback rendered with its locals (loguru's diagnose) shows it, and an
+    # error answer may echo the credentials.
+    content: bytes = attrs.field(repr=False)
 
 
 class _NotSentError(Exception):

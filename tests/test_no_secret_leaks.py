@@ -19,6 +19,7 @@ import pydantic
 import pytest
 from loguru import logger
 
+from camunda_worker import CamundaAsyncClient, CamundaClient, OAuthClientCredentials
 from camunda_worker._auth import build_auth
 from camunda_worker._errors import CamundaError
 from camunda_worker._settings import CamundaSettings, resolve_settings
@@ -225,3 +226,32 @@ def test_tls_errors_show_no_key_or_passphrase(logs: list[str]) -> None:
         build_ssl_context(settings)
     assert_clean_error(caught.value)
     log_like_a_user(caught.value)
+
+
+def test_secrets_in_urls_given_to_objects_directly_are_masked(logs: list[str]) -> None:
+    query_url = f"http://idp.test/token?client_secret={CLIENT_SECRET}"
+    auth = OAuthClientCredentials(
+        oauth_url=query_url,
+        client_id="worker-client",
+        client_secret=CLIENT_SECRET,
+        transport=httpx.MockTransport(lambda request: httpx.Response(401, text="no")),
+    )
+    assert "client_secret=***" in repr(auth)
+    with pytest.raises(CamundaError) as caught:
+        auth.token()
+    assert "http://idp.test/token?client_secret=***" in str(caught.value)
+    assert_clean_error(caught.value)
+    log_like_a_user(caught.value)
+    address = f"http://api.test/v2?token={TOKENS[0]}&x={PASSWORD}"
+    with CamundaClient(address) as client:
+        assert client.base_url == "http://api.test/v2?token=***&x=***"
+        assert_clean(repr(client))
+        logger.debug("built {}", client)
+
+    async def build_async() -> str:
+        async with CamundaAsyncClient(address) as client:
+            return repr(client)
+
+    shown = asyncio.run(build_async())
+    assert "token=***&x=***" in shown
+    assert_clean(shown)

@@ -201,6 +201,55 @@ def test_bad_values_name_the_variable_show_the_value_and_say_what_is_expected(
     assert "the environment" in message
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "shown", "reason"),
+    [
+        (
+            "CAMUNDA_OAUTH_URL",
+            "https://idp.example/token?client_secret=S3cr3t/x+y",
+            "https://idp.example/token?client_secret=***",
+            "it has a query string",
+        ),
+        (
+            "CAMUNDA_REST_ADDRESS",
+            "https://api.example/v2?S3cr3t",
+            "https://api.example/v2?***",
+            "it has a query string",
+        ),
+        (
+            "CAMUNDA_OAUTH_URL",
+            "https://worker:S3cr3t@idp.example/token",
+            "https://***@idp.example/token",
+            "it holds an @ (credentials",
+        ),
+        (
+            "CAMUNDA_REST_ADDRESS",
+            "https://api.example/v2#S3cr3t",
+            "https://api.example/v2#***",
+            "it has a fragment",
+        ),
+        ("CAMUNDA_REST_ADDRESS", "http://host:port/v2", "http://host:port/v2", "its port"),
+        ("CAMUNDA_OAUTH_URL", "ftp://idp.example/token", "ftp://idp.example/token", "it does not"),
+    ],
+)
+def test_a_bad_url_says_what_is_wrong_with_it_and_masks_what_may_be_secret(
+    variable: str, value: str, shown: str, reason: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_settings(environ={variable: value})
+    message = str(caught.value)
+    assert message.startswith(f"{variable}={shown!r} (from the environment) is not valid: {reason}")
+    assert "S3cr3t" not in message
+    example = "http://localhost:8080/v2" if "REST" in variable else "https://login.cloud"
+    assert f"e.g. {example}" in message
+
+
+def test_a_url_built_into_settings_directly_is_checked_the_same_way() -> None:
+    with pytest.raises(pydantic.ValidationError, match=r"it has a query string") as caught:
+        CamundaSettings(oauth_url="https://idp.example/token?client_secret=S3cr3t")
+    assert "S3cr3t" not in str(caught.value)
+
+
 def test_bad_explicit_values_say_where_they_came_from() -> None:
     with pytest.raises(ConfigurationError, match="explicit overrides") as caught:
         resolve_settings(worker_timeout=True, environ={})
