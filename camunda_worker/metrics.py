@@ -33,10 +33,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from camunda_worker.worker._observer import JobOutcome, WorkerObserver
+from camunda_worker.worker import JobWorker
+from camunda_worker.worker._observer import JobOutcome, ObservedWorker, WorkerObserver
 
 if TYPE_CHECKING:
-    from camunda_worker.worker import JobWorker
     from camunda_worker.worker._observer import AcknowledgementResult
 
 __all__ = ["MetricsServer", "PrometheusObserver", "serve_metrics"]
@@ -155,12 +155,15 @@ class PrometheusObserver(WorkerObserver):
 
     # -- WorkerObserver ------------------------------------------------------------------------
 
-    def worker_started(self, worker: JobWorker) -> None:
-        """Start reporting the worker's gauges."""
+    def worker_started(self, worker: ObservedWorker) -> None:
+        """Start reporting the worker's gauges (every worker that calls this is a JobWorker)."""
+        if not isinstance(worker, JobWorker):
+            msg = f"WorkerMetrics watches JobWorker objects, not {type(worker).__name__}"
+            raise TypeError(msg)
         with self._lock:
             self._workers[id(worker)] = worker
 
-    def worker_stopped(self, worker: JobWorker) -> None:
+    def worker_stopped(self, worker: ObservedWorker) -> None:
         """Stop reporting the worker's gauges."""
         with self._lock:
             self._workers.pop(id(worker), None)

@@ -31,6 +31,7 @@ from camunda_worker.engine._asgi_io import (
     read_headers,
     send_reply,
 )
+from camunda_worker.engine._call import Handler, RouteHost
 from camunda_worker.engine._core import Engine
 from camunda_worker.engine._errors import EngineError
 from camunda_worker.engine._faults import FaultKind, FaultPlan
@@ -128,7 +129,8 @@ class EngineApp:
         self.token_path = token_path
         routes = ROUTES
         if self.token_issuer is not None:
-            routes = (*routes, Route("POST", token_path, "token", _token, authenticated=False))
+            token = _token_route(self.token_issuer)
+            routes = (*routes, Route("POST", token_path, "token", token, authenticated=False))
         self._router = Router(routes)
         self._long_polls = LongPolls()
         self._closed = False
@@ -315,15 +317,14 @@ def create_app(engine: Engine | None = None, **options: Any) -> EngineApp:
     return EngineApp(engine, **options)
 
 
-async def _token(app: EngineApp, call: Call) -> Reply:
-    issuer = app.token_issuer
-    if issuer is None:  # the route exists only with an issuer
-        msg = "the token endpoint is served without a token issuer"
-        raise RuntimeError(msg)
-    try:
-        return Reply(200, issuer.issue(call.body, call.authorization))
-    except TokenRefusedError as refusal:
-        return Reply(refusal.status, refusal.document())
+def _token_route(issuer: TokenIssuer) -> Handler:
+    async def token(_host: RouteHost, call: Call) -> Reply:
+        try:
+            return Reply(200, issuer.issue(call.body, call.authorization))
+        except TokenRefusedError as refusal:
+            return Reply(refusal.status, refusal.document())
+
+    return token
 
 
 def _fault_reply(fault: FaultKind, endpoint: str, path: str) -> Reply:

@@ -3,16 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
+from camunda_worker.engine._core import Engine
 from camunda_worker.engine._http import Reply
 
-if TYPE_CHECKING:
-    from camunda_worker.engine._asgi import EngineApp
+__all__ = ["Call", "Handler", "Route", "RouteHost"]
 
-__all__ = ["Call", "Handler", "Route"]
+T = TypeVar("T")
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class RouteHost(Protocol):
+    """What a route handler may use of the app serving it: the engine and long-poll guarding.
+
+    The ASGI app implements it; declaring it here keeps handlers free of the app's module.
+    """
+
+    @property
+    def engine(self) -> Engine:
+        """The engine served."""
+        ...
+
+    async def guard_long_poll(
+        self,
+        waiting: Awaitable[T],
+        *,
+        closed: Callable[[], T],
+        receive: Receive | None = None,
+    ) -> T:
+        """Await a long wait that ends early on disconnection or shutdown."""
+        ...
 
 
 @attrs.frozen
@@ -36,7 +59,7 @@ class Call:
     receive: Callable[[], Awaitable[dict[str, Any]]] | None = None
 
 
-Handler = Callable[["EngineApp", Call], Awaitable[Reply]]
+Handler = Callable[[RouteHost, Call], Awaitable[Reply]]
 
 
 @attrs.frozen

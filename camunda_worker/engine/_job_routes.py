@@ -23,8 +23,7 @@ from camunda_worker.engine._wire import (
 )
 
 if TYPE_CHECKING:
-    from camunda_worker.engine._asgi import EngineApp
-    from camunda_worker.engine._call import Call
+    from camunda_worker.engine._call import Call, RouteHost
 
 __all__ = [
     "activate",
@@ -37,7 +36,7 @@ __all__ = [
 ]
 
 
-async def activate(app: EngineApp, call: Call) -> Reply:
+async def activate(app: RouteHost, call: Call) -> Reply:
     body = parse_body(ActivateJobsBody, call, line=app.engine.server_line)
     check_activation(body)
     job_type, max_jobs, timeout_ms = body.type, body.max_jobs_to_activate, body.timeout
@@ -63,14 +62,14 @@ async def activate(app: EngineApp, call: Call) -> Reply:
     return Reply(200, {"jobs": jobs})
 
 
-async def complete(app: EngineApp, call: Call) -> Reply:
+async def complete(app: RouteHost, call: Call) -> Reply:
     job_key = check_key("jobKey", call.params[0])
     body = parse_body(CompleteJobBody, call, line=app.engine.server_line, required=False)
     app.engine.complete_job(job_key, body.variables, lease_token=body.lease_token)
     return NO_CONTENT
 
 
-async def fail(app: EngineApp, call: Call) -> Reply:
+async def fail(app: RouteHost, call: Call) -> Reply:
     job_key = check_key("jobKey", call.params[0])
     body = parse_body(FailJobBody, call, line=app.engine.server_line, required=False)
     app.engine.fail_job(
@@ -84,7 +83,7 @@ async def fail(app: EngineApp, call: Call) -> Reply:
     return NO_CONTENT
 
 
-async def throw_error(app: EngineApp, call: Call) -> Reply:
+async def throw_error(app: RouteHost, call: Call) -> Reply:
     job_key = check_key("jobKey", call.params[0])
     body = parse_body(ThrowErrorBody, call, line=app.engine.server_line)
     if body.error_code is None or not body.error_code.strip():
@@ -99,7 +98,7 @@ async def throw_error(app: EngineApp, call: Call) -> Reply:
     return NO_CONTENT
 
 
-async def update(app: EngineApp, call: Call) -> Reply:
+async def update(app: RouteHost, call: Call) -> Reply:
     job_key = check_key("jobKey", call.params[0])
     body = parse_body(UpdateJobBody, call, line=app.engine.server_line)
     changeset = body.changeset
@@ -109,7 +108,7 @@ async def update(app: EngineApp, call: Call) -> Reply:
     return NO_CONTENT
 
 
-def _search_arguments(app: EngineApp, call: Call) -> tuple[dict[str, Any] | None, int, str | None]:
+def _search_arguments(app: RouteHost, call: Call) -> tuple[dict[str, Any] | None, int, str | None]:
     body = parse_body(SearchBody, call, line=app.engine.server_line, required=False)
     if body.sort:
         raise invalid_argument("Sorting is not supported by the in-memory engine")
@@ -122,11 +121,11 @@ def _search_arguments(app: EngineApp, call: Call) -> tuple[dict[str, Any] | None
     return body.filter, limit, page.after if page is not None else None
 
 
-async def search_jobs(app: EngineApp, call: Call) -> Reply:
+async def search_jobs(app: RouteHost, call: Call) -> Reply:
     filter_, limit, after = _search_arguments(app, call)
     return Reply(200, app.engine.search_jobs(filter_, limit=limit, after=after))
 
 
-async def search_instances(app: EngineApp, call: Call) -> Reply:
+async def search_instances(app: RouteHost, call: Call) -> Reply:
     filter_, limit, after = _search_arguments(app, call)
     return Reply(200, app.engine.search_process_instances(filter_, limit=limit, after=after))

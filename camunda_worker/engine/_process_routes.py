@@ -21,8 +21,7 @@ from camunda_worker.engine._wire import (
 )
 
 if TYPE_CHECKING:
-    from camunda_worker.engine._asgi import EngineApp
-    from camunda_worker.engine._call import Call
+    from camunda_worker.engine._call import Call, RouteHost
 
 __all__ = [
     "cancel_instance",
@@ -39,7 +38,7 @@ __all__ = [
 _DEFAULT_AWAIT_TIMEOUT_MS = 10_000
 
 
-async def deploy(app: EngineApp, call: Call) -> Reply:
+async def deploy(app: RouteHost, call: Call) -> Reply:
     form = parse_deployment_form(call.content_type, call.body)
     if not form.resources:
         raise invalid_argument("No resources provided")
@@ -51,7 +50,7 @@ async def deploy(app: EngineApp, call: Call) -> Reply:
     return Reply(200, result)
 
 
-async def create_instance(app: EngineApp, call: Call) -> Reply:
+async def create_instance(app: RouteHost, call: Call) -> Reply:
     body = parse_body(CreateProcessInstanceBody, call, line=app.engine.server_line)
     by_id, by_key = body.process_definition_id, body.process_definition_key
     if by_id is None and by_key is None:
@@ -92,7 +91,7 @@ async def create_instance(app: EngineApp, call: Call) -> Reply:
     return Reply(200, result)
 
 
-def _await_default(app: EngineApp) -> int:
+def _await_default(app: RouteHost) -> int:
     default = getattr(app.engine, "default_request_timeout_ms", _DEFAULT_AWAIT_TIMEOUT_MS)
     return default if isinstance(default, int) and default > 0 else _DEFAULT_AWAIT_TIMEOUT_MS
 
@@ -101,12 +100,12 @@ def _shutting_down() -> dict[str, Any]:
     raise HttpError(503, "UNAVAILABLE", "The engine is shutting down")
 
 
-async def get_instance(app: EngineApp, call: Call) -> Reply:
+async def get_instance(app: RouteHost, call: Call) -> Reply:
     key = check_key("processInstanceKey", call.params[0])
     return Reply(200, app.engine.get_process_instance(key))
 
 
-async def publish(app: EngineApp, call: Call) -> Reply:
+async def publish(app: RouteHost, call: Call) -> Reply:
     body = parse_body(PublishMessageBody, call, line=app.engine.server_line)
     if body.name is None or not body.name.strip():
         raise invalid_argument("No name provided")
@@ -121,29 +120,29 @@ async def publish(app: EngineApp, call: Call) -> Reply:
     return Reply(200, result)
 
 
-async def topology(app: EngineApp, call: Call) -> Reply:
+async def topology(app: RouteHost, call: Call) -> Reply:
     return Reply(200, app.engine.topology())
 
 
-async def status(app: EngineApp, call: Call) -> Reply:
+async def status(app: RouteHost, call: Call) -> Reply:
     return NO_CONTENT
 
 
-async def cancel_instance(app: EngineApp, call: Call) -> Reply:
+async def cancel_instance(app: RouteHost, call: Call) -> Reply:
     key = check_key("processInstanceKey", call.params[0])
     parse_body(OperationBody, call, line=app.engine.server_line, required=False)
     app.engine.cancel_process_instance(key)
     return NO_CONTENT
 
 
-async def resolve_incident(app: EngineApp, call: Call) -> Reply:
+async def resolve_incident(app: RouteHost, call: Call) -> Reply:
     key = check_key("incidentKey", call.params[0])
     parse_body(OperationBody, call, line=app.engine.server_line, required=False)
     app.engine.resolve_incident(key)
     return NO_CONTENT
 
 
-async def set_variables(app: EngineApp, call: Call) -> Reply:
+async def set_variables(app: RouteHost, call: Call) -> Reply:
     key = check_key("elementInstanceKey", call.params[0])
     body = parse_body(SetVariablesBody, call, line=app.engine.server_line)
     if body.variables is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import anyio
 
@@ -22,7 +22,6 @@ from camunda_worker.testing._report import describe_engine, describe_instance, d
 
 if TYPE_CHECKING:
     from camunda_worker.engine import IncidentView, JobView, ProcessInstanceView
-    from camunda_worker.testing._harness import EngineHarness
     from camunda_worker.worker import JobWorker
 
 __all__ = [
@@ -67,7 +66,21 @@ class ProcessInstanceStateError(CamundaError, AssertionError):
         self.jobs = tuple(jobs)
 
 
-def _split(target: Engine | EngineHarness) -> tuple[Engine, Sequence[JobWorker]]:
+class EngineWithWorkers(Protocol):
+    """An engine and the workers a test started against it (an :class:`EngineHarness`)."""
+
+    @property
+    def engine(self) -> Engine:
+        """The engine."""
+        ...
+
+    @property
+    def workers(self) -> Sequence[JobWorker]:
+        """The workers started against it."""
+        ...
+
+
+def _split(target: Engine | EngineWithWorkers) -> tuple[Engine, Sequence[JobWorker]]:
     if isinstance(target, Engine):
         return target, ()
     return target.engine, target.workers
@@ -208,7 +221,7 @@ def _incident_headline(key: str | None, error_type: str | None, reason: str, tim
 
 
 def wait_for_completion(
-    target: Engine | EngineHarness,
+    target: Engine | EngineWithWorkers,
     process_instance_key: str,
     *,
     timeout: float = DEFAULT_TIMEOUT,
@@ -248,7 +261,7 @@ def wait_for_completion(
 
 
 async def wait_for_completion_async(
-    target: Engine | EngineHarness,
+    target: Engine | EngineWithWorkers,
     process_instance_key: str,
     *,
     timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - reported in the error, see the sync twin
@@ -280,7 +293,7 @@ async def wait_for_completion_async(
 
 
 def wait_for_incident(
-    target: Engine | EngineHarness,
+    target: Engine | EngineWithWorkers,
     process_instance_key: str | None = None,
     *,
     error_type: str | None = None,
@@ -314,7 +327,7 @@ def wait_for_incident(
 
 
 async def wait_for_incident_async(
-    target: Engine | EngineHarness,
+    target: Engine | EngineWithWorkers,
     process_instance_key: str | None = None,
     *,
     error_type: str | None = None,

@@ -10,17 +10,16 @@ polling and acknowledgements stay in-process.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from camunda_worker._client import CamundaAsyncClient
+from camunda_worker._client import CamundaAsyncClient, CamundaClient
 from camunda_worker._registry import TaskDefinition
 from camunda_worker._settings import CamundaSettings
 from camunda_worker._worker_config import WorkerConfig
-from camunda_worker.engine import AsyncInProcessTransport
+from camunda_worker.engine import AsyncInProcessTransport, EngineApp, EngineServer
 from camunda_worker.worker import JobWorker
 
 if TYPE_CHECKING:
-    from camunda_worker.testing._harness import EngineHarness
     from camunda_worker.worker import ExecutionStrategy
 
 __all__ = [
@@ -98,8 +97,28 @@ def _config(
     )
 
 
+class WorkerHost(Protocol):
+    """What a worker needs of a test's engine (an :class:`EngineHarness` has it).
+
+    Its app, a TCP server for child processes, and the shared blocking client.
+    """
+
+    @property
+    def app(self) -> EngineApp:
+        """The engine's ASGI app, for in-process transports."""
+        ...
+
+    def serve(self) -> EngineServer:
+        """The engine served over TCP on 127.0.0.1 (started once)."""
+        ...
+
+    def client(self) -> CamundaClient:
+        """The blocking in-process client."""
+        ...
+
+
 def build_worker(
-    harness: EngineHarness,
+    harness: WorkerHost,
     handler: Callable[[Any], Any] | TaskDefinition,
     job_type: str | None,
     *,

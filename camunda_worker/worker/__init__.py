@@ -9,13 +9,12 @@ from camunda_worker.worker._context import (
     JobContext,
     SyncJobContext,
 )
-from camunda_worker.worker._group import run_workers, serve_workers
 from camunda_worker.worker._loop_watch import EventLoopBlock
 from camunda_worker.worker._observer import WorkerObserver
 from camunda_worker.worker._outcomes import JobError, JobFailure
 from camunda_worker.worker._state import WorkerState, WorkerStats
 from camunda_worker.worker._strategy import ExecutionStrategy
-from camunda_worker.worker._worker import JobWorker
+from camunda_worker.worker._worker import JobWorker, run_workers, serve_workers
 
 __all__ = [
     "AsyncJobContext",

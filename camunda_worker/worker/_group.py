@@ -1,5 +1,9 @@
 """Running several workers together in this thread, one event loop, until a signal.
 
+This is the mechanism behind :func:`~camunda_worker.run_workers` and
+:func:`~camunda_worker.serve_workers` (defined with the worker, which hands each of its life-cycle
+steps to the group as a :class:`GroupMember`, so this module needs nothing of the worker's).
+
 ``run_workers(orders, invoices)`` is what a worker process's ``main`` calls: every worker polls
 on the same loop (so they may share one client), SIGINT and SIGTERM make all of them drain, a
 second signal abandons the drain, and the first error that stopped a worker is raised once all
@@ -15,37 +19,46 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 import anyio
+import attrs
 
-if TYPE_CHECKING:
-    from camunda_worker.worker._worker import JobWorker
-
-__all__ = ["run_workers", "serve_workers"]
+__all__ = ["GroupMember", "run_group", "serve_group"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def run_workers(*workers: JobWorker) -> None:
-    """Run ``workers`` in this thread until SIGINT/SIGTERM or until all stop, then drain.
+@attrs.frozen
+class GroupMember:
+    """What the group does with one worker: its life-cycle steps, as the worker hands them over.
 
-    Args:
-        *workers: workers that were not started yet (each for its own job type).
-
-    Raises:
-        RuntimeError: a worker was already started or is closed.
-        Exception: the error that stopped the first failed worker, after all have stopped.
+    Attributes:
+        claim: marks the worker started (raises if it was started or is closed).
+        serve: serves until the worker stops.
+        stop: asks for a drain.
+        abandon: ends the drain at once, with the reason to report.
+        error: the error that stopped the worker, if any.
     """
-    asyncio.run(serve_workers(*workers, handle_signals=True))
+
+    claim: Callable[[], None]
+    serve: Callable[[], Coroutine[Any, Any, None]]
+    stop: Callable[[], None]
+    abandon: Callable[[str], None]
+    error: Callable[[], BaseException | None]
 
 
-async def serve_workers(*workers: JobWorker, handle_signals: bool = False) -> None:
-    """Run ``workers`` in the current event loop until all have stopped.
+def run_group(members: Sequence[GroupMember]) -> None:
+    """Serve ``members`` in a new event loop in this thread, draining on SIGINT/SIGTERM."""
+    asyncio.run(serve_group(members, handle_signals=True))
+
+
+async def serve_group(members: Sequence[GroupMember], *, handle_signals: bool = False) -> None:
+    """Serve ``members`` in the current event loop until all have stopped.
 
     Args:
-        *workers: workers that were not started yet.
+        members: the workers, not started yet.
         handle_signals: drain on SIGINT/SIGTERM (only possible in the main thread); a second
             signal abandons the drain: jobs still in flight are abandoned at once.
 
@@ -53,8 +66,8 @@ async def serve_workers(*workers: JobWorker, handle_signals: bool = False) -> No
         RuntimeError: a worker was already started or is closed.
         Exception: the error that stopped the first failed worker, after all have stopped.
     """
-    for worker in workers:
-        worker._claim()  # the group is part of the life cycle
+    for member in members:
+        member.claim()  # the group is part of the life cycle
     loop = asyncio.get_running_loop()
     signals = 0
     installed: list[signal.Signals] = []
@@ -65,20 +78,20 @@ async def serve_workers(*workers: JobWorker, handle_signals: bool = False) -> No
                 nonlocal signals
                 signals += 1
                 if signals == 1:
-                    for worker in workers:
-                        worker.stop()
+                    for member in members:
+                        member.stop()
                 else:  # a second signal: stop waiting for in-flight jobs
-                    for worker in workers:
-                        worker._abandon("a second signal")
+                    for member in members:
+                        member.abandon("a second signal")
 
             if handle_signals:
                 installed = _install(loop, on_signal)
-            for worker in workers:
-                group.start_soon(worker._serve)
+            for member in members:
+                group.start_soon(member.serve)
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
-    errors = [worker.error for worker in workers if worker.error is not None]
+    errors = [error for member in members if (error := member.error()) is not None]
     if errors:
         raise errors[0]
 

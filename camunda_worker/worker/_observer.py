@@ -13,13 +13,21 @@ otherwise ignored: watching a worker can never break it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
-    from camunda_worker._logging import JobLogger
-    from camunda_worker.worker._worker import JobWorker
+    from datetime import datetime
 
-__all__ = ["AcknowledgementResult", "JobOutcome", "ObserverGroup", "WorkerObserver"]
+    from camunda_worker._logging import JobLogger
+    from camunda_worker.worker._state import WorkerState, WorkerStats
+
+__all__ = [
+    "AcknowledgementResult",
+    "JobOutcome",
+    "ObservedWorker",
+    "ObserverGroup",
+    "WorkerObserver",
+]
 
 JobOutcome = Literal[
     "completed", "failed", "bpmn_error", "acknowledged_by_handler", "expired", "abandoned"
@@ -33,6 +41,39 @@ AcknowledgementResult = Literal["sent", "rejected", "gave_up"]
 this worker's); ``gave_up`` after retrying until the job's deadline."""
 
 
+class ObservedWorker(Protocol):
+    """What an observer sees of the worker it watches: a :class:`~camunda_worker.JobWorker`.
+
+    The hooks that receive the worker itself are typed with this protocol, so the observer seam
+    does not depend on the worker's module; every ``JobWorker`` satisfies it.
+    """
+
+    @property
+    def job_type(self) -> str:
+        """The job type the worker activates."""
+        ...
+
+    @property
+    def state(self) -> WorkerState:
+        """Where the worker is in its life cycle."""
+        ...
+
+    @property
+    def stats(self) -> WorkerStats:
+        """A snapshot of the worker's counters."""
+        ...
+
+    @property
+    def error(self) -> BaseException | None:
+        """The exception that stopped a ``FAILED`` worker."""
+        ...
+
+    @property
+    def last_successful_poll(self) -> datetime | None:
+        """When (UTC) an activation last succeeded."""
+        ...
+
+
 class WorkerObserver:
     """Receives a worker's events. Subclass it and override what you need: each method does nothing.
 
@@ -40,10 +81,10 @@ class WorkerObserver:
     may watch several workers (each event names the job type).
     """
 
-    def worker_started(self, worker: JobWorker) -> None:
+    def worker_started(self, worker: ObservedWorker) -> None:
         """The worker started serving, before its first activation."""
 
-    def worker_stopped(self, worker: JobWorker) -> None:
+    def worker_stopped(self, worker: ObservedWorker) -> None:
         """The worker stopped serving (drained, or failed: see ``worker.error``)."""
 
     def activation_finished(
@@ -129,11 +170,11 @@ class ObserverGroup:
                         "(further errors of this observer are not logged)"
                     )
 
-    def worker_started(self, worker: JobWorker) -> None:
+    def worker_started(self, worker: ObservedWorker) -> None:
         """See :meth:`WorkerObserver.worker_started`."""
         self._call("worker_started", worker)
 
-    def worker_stopped(self, worker: JobWorker) -> None:
+    def worker_stopped(self, worker: ObservedWorker) -> None:
         """See :meth:`WorkerObserver.worker_stopped`."""
         self._call("worker_stopped", worker)
 

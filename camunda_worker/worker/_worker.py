@@ -22,6 +22,7 @@ import anyio
 
 from camunda_worker._retry import Backoff
 from camunda_worker.worker._blocking import handler_owner, run_blocking
+from camunda_worker.worker._group import GroupMember, run_group, serve_group
 from camunda_worker.worker._observer import ObserverGroup
 from camunda_worker.worker._options import resolve_options, resolve_settings_argument
 from camunda_worker.worker._poller import PollStatus
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from camunda_worker.worker._observer import WorkerObserver
     from camunda_worker.worker._strategy import ExecutionStrategy, ResolvedStrategy
 
-__all__ = ["JobWorker"]
+__all__ = ["JobWorker", "run_workers", "serve_workers"]
 
 _CLOSE_GRACE = 30.0
 
@@ -222,6 +223,15 @@ class JobWorker:
 
     # -- life cycle ----------------------------------------------------------------------------
 
+    def _as_member(self) -> GroupMember:
+        return GroupMember(
+            claim=self._claim,
+            serve=self._serve,
+            stop=self.stop,
+            abandon=self._abandon,
+            error=lambda: self.error,
+        )
+
     def _claim(self) -> None:
         with self._lock:
             if self._closed:
@@ -390,8 +400,6 @@ class JobWorker:
             Exception: the error that stopped the worker (e.g. :class:`UnauthorizedError`), so
                 a process that runs only this worker exits non-zero.
         """
-        from camunda_worker.worker._group import run_workers  # noqa: PLC0415 - import cycle
-
         run_workers(self)
 
     def __enter__(self) -> JobWorker:
@@ -418,3 +426,31 @@ class JobWorker:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def run_workers(*workers: JobWorker) -> None:
+    """Run ``workers`` in this thread until SIGINT/SIGTERM or until all stop, then drain.
+
+    Args:
+        *workers: workers that were not started yet (each for its own job type).
+
+    Raises:
+        RuntimeError: a worker was already started or is closed.
+        Exception: the error that stopped the first failed worker, after all have stopped.
+    """
+    run_group([worker._as_member() for worker in workers])
+
+
+async def serve_workers(*workers: JobWorker, handle_signals: bool = False) -> None:
+    """Run ``workers`` in the current event loop until all have stopped.
+
+    Args:
+        *workers: workers that were not started yet.
+        handle_signals: drain on SIGINT/SIGTERM (only possible in the main thread); a second
+            signal abandons the drain: jobs still in flight are abandoned at once.
+
+    Raises:
+        RuntimeError: a worker was already started or is closed.
+        Exception: the error that stopped the first failed worker, after all have stopped.
+    """
+    await serve_group([worker._as_member() for worker in workers], handle_signals=handle_signals)
