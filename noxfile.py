@@ -37,10 +37,12 @@ def coverage(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check style and common bugs with ruff (lint and format)."""
-    session.install("ruff>=0.6")
+    """Check style and common bugs with ruff (lint and format), and the rooms' import contracts."""
+    session.install("ruff>=0.6", "import-linter>=2.1")
     session.run("ruff", "check", *PYTHON_PATHS)
     session.run("ruff", "format", "--check", *PYTHON_PATHS)
+    # The contracts in pyproject.toml ([tool.importlinter]); the package is read from the tree.
+    session.run("lint-imports", "--no-cache", env={"PYTHONPATH": "."})
 
 
 @nox.session

@@ -1,8 +1,23 @@
 """camunda-worker: fast, sturdy, testable job workers for Camunda 8 (REST API v2)."""
 
-from camunda_worker._auth import BasicAuth
-from camunda_worker._client import CamundaAsyncClient, CamundaClient
-from camunda_worker._errors import (
+from camunda_worker._api.models import (
+    ActivatedJob,
+    BrokerInfo,
+    CreatedProcessInstance,
+    DeployedProcess,
+    DeploymentResult,
+    JobSearchItem,
+    JobSearchResult,
+    Partition,
+    ProcessInstance,
+    ProcessInstanceSearchResult,
+    PublishedMessage,
+    SearchPage,
+    Topology,
+)
+from camunda_worker._auth.oauth import OAuthClientCredentials
+from camunda_worker._auth.schemes import BasicAuth
+from camunda_worker._base.errors import (
     AuthenticationError,
     BackpressureError,
     BadRequestError,
@@ -18,28 +33,17 @@ from camunda_worker._errors import (
     TransportError,
     UnauthorizedError,
 )
-from camunda_worker._logging import JobLogger, log_filter
-from camunda_worker._models import (
-    ActivatedJob,
-    BrokerInfo,
-    CreatedProcessInstance,
-    DeployedProcess,
-    DeploymentResult,
-    JobSearchItem,
-    JobSearchResult,
-    Partition,
-    ProcessInstance,
-    ProcessInstanceSearchResult,
-    PublishedMessage,
-    SearchPage,
-    Topology,
+from camunda_worker._base.logs import JobLogger, log_filter
+from camunda_worker._client import CamundaAsyncClient, CamundaClient
+from camunda_worker._client.retry import Backoff, is_retryable, retry_async, retry_sync, set_testing
+from camunda_worker._config.settings import (
+    CamundaSettings,
+    ResolvedSettings,
+    Source,
+    resolve_settings,
 )
-from camunda_worker._oauth import OAuthClientCredentials
-from camunda_worker._registry import TaskDefinition, TaskRegistry, default_registry, task
-from camunda_worker._retry import Backoff, is_retryable, retry_async, retry_sync, set_testing
-from camunda_worker._settings import CamundaSettings, ResolvedSettings, Source, resolve_settings
+from camunda_worker._config.worker_config import WorkerConfig, resolve_worker_config
 from camunda_worker._version import __version__
-from camunda_worker._worker_config import WorkerConfig, resolve_worker_config
 from camunda_worker.worker import (
     AsyncJobContext,
     ConnectedJobContext,
@@ -56,6 +60,7 @@ from camunda_worker.worker import (
     run_workers,
     serve_workers,
 )
+from camunda_worker.worker._registry import TaskDefinition, TaskRegistry, default_registry, task
 
 __all__ = [
     "ActivatedJob",

@@ -25,7 +25,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "run the demo: an order process on the built-in engine, with a summary",
     ),
     "engine": (
-        "camunda_worker.engine._server",
+        "camunda_worker.engine._http.server",
         "main",
         "serve the in-memory Camunda 8 engine over HTTP",
     ),

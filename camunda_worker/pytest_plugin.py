@@ -137,7 +137,7 @@ def camunda_engine(request: pytest.FixtureRequest) -> Iterator[EngineHarness]:
     relative to the test file). Retry back-off delays of the library are off during the test
     (``set_testing``) unless the marker says ``backoff=True``.
     """
-    from camunda_worker._retry import is_testing, set_testing  # noqa: PLC0415 - lazy, see module
+    from camunda_worker._client.retry import is_testing, set_testing  # noqa: PLC0415 - lazy, see module
     from camunda_worker.testing import EngineHarness  # noqa: PLC0415
 
     options = _marker_options(request.node)

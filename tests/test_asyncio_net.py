@@ -16,8 +16,8 @@ import pytest
 import pytest_asyncio
 
 from camunda_worker import ConnectError, RequestTimeoutError, TransportError
-from camunda_worker._asyncio_net import AsyncioBackend, async_transport
 from camunda_worker._client import CamundaAsyncClient
+from camunda_worker._transport.asyncio_net import AsyncioBackend, async_transport
 from camunda_worker.engine import Engine, EngineServer
 
 Serve = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

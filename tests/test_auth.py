@@ -14,15 +14,15 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from camunda_worker._auth import BasicAuth, OAuthClientCredentials, build_auth
-from camunda_worker._errors import (
+from camunda_worker._auth.schemes import BasicAuth, OAuthClientCredentials, build_auth
+from camunda_worker._base.errors import (
     AuthenticationError,
     BackpressureError,
     ConnectError,
     RequestTimeoutError,
     ServerError,
 )
-from camunda_worker._settings import CamundaSettings, resolve_settings
+from camunda_worker._config.settings import CamundaSettings, resolve_settings
 
 SECRET = "s3cret-client-secret-value"
 OAUTH_URL = "http://idp.test/oauth/token"

@@ -26,8 +26,8 @@ from camunda_worker import (
     TransportError,
     UnauthorizedError,
 )
+from camunda_worker._api.models import ActivatedJob
 from camunda_worker._client import CamundaAsyncClient, CamundaClient
-from camunda_worker._models import ActivatedJob
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

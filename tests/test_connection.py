@@ -5,12 +5,12 @@ import json
 import anyio
 import httpx
 
-from camunda_worker._connection import (
+from camunda_worker._client.connection import (
     Connection,
     async_client_from_settings,
     sync_client_from_settings,
 )
-from camunda_worker._settings import resolve_settings
+from camunda_worker._config.settings import resolve_settings
 
 
 def _api(seen: list[httpx.Request]) -> httpx.MockTransport:

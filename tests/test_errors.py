@@ -14,7 +14,7 @@ from camunda_worker import (
     ServerError,
     UnauthorizedError,
 )
-from camunda_worker._errors import problem_from_response
+from camunda_worker._base.errors import problem_from_response
 
 
 @pytest.mark.parametrize(

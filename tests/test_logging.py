@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from loguru import logger
 
-from camunda_worker._logging import (
+from camunda_worker._base.logs import (
     JobLogger,
     adapt_logger,
     apply_sdk_log_level,
     bind_job_logger,
     log_filter,
 )
-from camunda_worker._settings_keys import _WARNED, warn_unknown_keys
+from camunda_worker._config.keys import _WARNED, warn_unknown_keys
 
 CONTEXT = {
     "job_type": "payment",
@@ -60,8 +60,8 @@ def test_the_library_is_silent_until_enabled(records: list[dict[str, Any]]) -> N
 def test_importing_the_library_adds_no_sink() -> None:
     code = (
         "from loguru import logger; before = len(logger._core.handlers); "
-        "import camunda_worker, camunda_worker._logging, camunda_worker._settings, "
-        "camunda_worker._auth; print(len(logger._core.handlers) - before)"
+        "import camunda_worker, camunda_worker._base.logs, camunda_worker._config.settings, "
+        "camunda_worker._auth.schemes; print(len(logger._core.handlers) - before)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0"

@@ -7,7 +7,7 @@ from typing import Any
 import pydantic
 import pytest
 
-from camunda_worker._models import (
+from camunda_worker._api.models import (
     ActivatedJob,
     CreatedProcessInstance,
     DeploymentResult,

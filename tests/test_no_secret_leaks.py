@@ -20,11 +20,11 @@ import pytest
 from loguru import logger
 
 from camunda_worker import CamundaAsyncClient, CamundaClient, OAuthClientCredentials
-from camunda_worker._auth import build_auth
-from camunda_worker._errors import CamundaError
-from camunda_worker._settings import CamundaSettings, resolve_settings
-from camunda_worker._settings_keys import _WARNED
-from camunda_worker._tls import build_ssl_context
+from camunda_worker._auth.schemes import build_auth
+from camunda_worker._auth.tls import build_ssl_context
+from camunda_worker._base.errors import CamundaError
+from camunda_worker._config.keys import _WARNED
+from camunda_worker._config.settings import CamundaSettings, resolve_settings
 
 CLIENT_SECRET = "client-secret-7f3a9c1e"
 PASSWORD = "basic-password-2b8d4f6a"

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from camunda_worker._redact import (
+from camunda_worker._base.redact import (
     MASK,
     known_secrets,
     redact_url,

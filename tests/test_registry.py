@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from camunda_worker import ConfigurationError, TaskRegistry
-from camunda_worker._registry import load_tasks
+from camunda_worker.worker._registry import load_tasks
 
 
 def test_decorator_records_options_and_returns_the_function() -> None:

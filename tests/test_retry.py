@@ -21,8 +21,8 @@ from camunda_worker import (
     TransportError,
     UnauthorizedError,
 )
-from camunda_worker._errors import problem_from_response
-from camunda_worker._retry import (
+from camunda_worker._base.errors import problem_from_response
+from camunda_worker._client.retry import (
     Backoff,
     is_retryable,
     is_testing,
@@ -40,8 +40,8 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def fake_async_sleep(delay: float) -> None:
         slept.append(delay)
 
-    monkeypatch.setattr("camunda_worker._retry.time.sleep", slept.append)
-    monkeypatch.setattr("camunda_worker._retry.anyio.sleep", fake_async_sleep)
+    monkeypatch.setattr("camunda_worker._client.retry.time.sleep", slept.append)
+    monkeypatch.setattr("camunda_worker._client.retry.anyio.sleep", fake_async_sleep)
     return slept
 
 

@@ -11,10 +11,15 @@ import pytest
 from loguru import logger
 from pydantic import SecretStr
 
-from camunda_worker._errors import ConfigurationError
-from camunda_worker._settings import CamundaSettings, ResolvedSettings, Source, resolve_settings
-from camunda_worker._settings_fields import SPECS, SPECS_BY_ENV
-from camunda_worker._settings_keys import _WARNED
+from camunda_worker._base.errors import ConfigurationError
+from camunda_worker._config.fields import SPECS, SPECS_BY_ENV
+from camunda_worker._config.keys import _WARNED
+from camunda_worker._config.settings import (
+    CamundaSettings,
+    ResolvedSettings,
+    Source,
+    resolve_settings,
+)
 
 
 @pytest.fixture

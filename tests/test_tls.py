@@ -14,9 +14,9 @@ from typing import cast
 
 import pytest
 
-from camunda_worker._errors import ConfigurationError
-from camunda_worker._settings import CamundaSettings, resolve_settings
-from camunda_worker._tls import build_ssl_context
+from camunda_worker._auth.tls import build_ssl_context
+from camunda_worker._base.errors import ConfigurationError
+from camunda_worker._config.settings import CamundaSettings, resolve_settings
 
 pytest.importorskip("cryptography", reason="the cryptography package makes the test certificates")
 from cryptography import x509

@@ -35,7 +35,7 @@ from wire_servers import (
     until,
 )
 
-from camunda_worker._wire import WirePool
+from camunda_worker._transport.wire import WirePool
 
 # -- framing -------------------------------------------------------------------------------
 

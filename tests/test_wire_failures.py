@@ -26,7 +26,7 @@ from wire_servers import (
     until,
 )
 
-from camunda_worker._wire import WireResponse
+from camunda_worker._transport.wire import WireResponse
 
 # -- errors --------------------------------------------------------------------------------
 

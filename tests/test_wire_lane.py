@@ -28,7 +28,7 @@ from wire_servers import (
 )
 
 from camunda_worker import CamundaAsyncClient, CamundaClient, ConnectError, NotFoundError
-from camunda_worker._wire_lane import wire_lane
+from camunda_worker._transport.lane import wire_lane
 from camunda_worker.engine import EngineServer
 
 # The testing suite's order model, under a process id and job type of its own.

@@ -28,8 +28,8 @@ from camunda_worker import (
     TransportError,
     UnauthorizedError,
 )
-from camunda_worker._endpoints import complete_job
-from camunda_worker._http import build_request
+from camunda_worker._api.endpoints import complete_job
+from camunda_worker._transport.http import build_request
 
 PASSWORD = "s3cret-pa55word"
 

@@ -7,9 +7,9 @@ import pickle
 import attrs
 import pytest
 
-from camunda_worker._errors import ConfigurationError
-from camunda_worker._settings import CamundaSettings, resolve_settings
-from camunda_worker._worker_config import WorkerConfig, resolve_worker_config
+from camunda_worker._base.errors import ConfigurationError
+from camunda_worker._config.settings import CamundaSettings, resolve_settings
+from camunda_worker._config.worker_config import WorkerConfig, resolve_worker_config
 
 
 def test_defaults_apply_when_nothing_else_is_set() -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from camunda_worker._wire import WirePool, WireResponse
+from camunda_worker._transport.wire import WirePool, WireResponse
 
 __all__ = [
     "FAST",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from camunda_worker.health import HealthServer, liveness_bound
 
 if TYPE_CHECKING:
-    from camunda_worker._settings import CamundaSettings
+    from camunda_worker._config.settings import CamundaSettings
     from camunda_worker.metrics import PrometheusObserver
     from camunda_worker.worker import JobWorker
 

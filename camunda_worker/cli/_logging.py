@@ -1,6 +1,6 @@
 """The command line's log sink: loguru on stderr, honouring ``CAMUNDA_SDK_LOG_LEVEL``.
 
-The library itself never adds a sink (see :mod:`camunda_worker._logging`); a command that runs
+The library itself never adds a sink (see :mod:`camunda_worker._base.logs`); a command that runs
 workers does: it replaces loguru's default sink with one on stderr whose filter applies the level
 to the library's records (:func:`~camunda_worker.log_filter`), and shows the context a record is
 bound with (job type, job key, process instance) in front of its message.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from camunda_worker._logging import apply_sdk_log_level, log_filter, logger
+from camunda_worker._base.logs import apply_sdk_log_level, log_filter, logger
 
 if TYPE_CHECKING:
     from loguru import Record

@@ -6,8 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from camunda_worker._errors import ConfigurationError
-from camunda_worker._settings import ResolvedSettings, resolve_settings
+from camunda_worker._base.errors import ConfigurationError
+from camunda_worker._config.settings import ResolvedSettings, resolve_settings
 
 __all__ = ["add_settings_arguments", "report_configuration_error", "resolve_from_arguments"]
 

@@ -12,15 +12,15 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from camunda_worker._errors import ConfigurationError
-from camunda_worker._worker_config import WorkerConfig
+from camunda_worker._base.errors import ConfigurationError
+from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.worker import JobWorker, WorkerState, serve_workers
 
 if TYPE_CHECKING:
     from camunda_worker._client import CamundaAsyncClient
-    from camunda_worker._registry import TaskDefinition
-    from camunda_worker._settings import CamundaSettings
+    from camunda_worker._config.settings import CamundaSettings
     from camunda_worker.worker import WorkerObserver
+    from camunda_worker.worker._registry import TaskDefinition
 
 __all__ = ["build_workers", "finished_jobs", "serve_until"]
 

@@ -6,8 +6,8 @@ import argparse
 import json
 from collections.abc import Sequence
 
-from camunda_worker._errors import ConfigurationError
-from camunda_worker._settings import Source
+from camunda_worker._base.errors import ConfigurationError
+from camunda_worker._config.settings import Source
 from camunda_worker.cli._settings_args import (
     add_settings_arguments,
     report_configuration_error,

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
-from camunda_worker._connection import async_client_from_settings
-from camunda_worker._settings import CamundaSettings
+from camunda_worker._client.connection import async_client_from_settings
+from camunda_worker._config.settings import CamundaSettings
 from camunda_worker.cli._logging import LOG_LEVELS, setup_cli_logging
 from camunda_worker.cli._workers import build_workers, finished_jobs, serve_until
 from camunda_worker.demo._orders import PROCESS_ID, make_orders
@@ -69,7 +69,7 @@ def main(argv: Sequence[str]) -> int:
     setup_cli_logging(arguments.log_level)
     try:
         from camunda_worker.engine import Engine, EngineServer  # noqa: PLC0415 - keeps --help fast
-        from camunda_worker.engine._server import ServerDependencyError  # noqa: PLC0415
+        from camunda_worker.engine._http.server import ServerDependencyError  # noqa: PLC0415
 
         # Keep every instance of the run inspectable for the verdict.
         engine = Engine(retention=max(10_000, 2 * arguments.instances))

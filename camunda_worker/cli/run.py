@@ -21,9 +21,8 @@ import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from camunda_worker._connection import async_client_from_settings
-from camunda_worker._errors import AuthenticationError, ConfigurationError, UnauthorizedError
-from camunda_worker._registry import load_tasks
+from camunda_worker._base.errors import AuthenticationError, ConfigurationError, UnauthorizedError
+from camunda_worker._client.connection import async_client_from_settings
 from camunda_worker.cli._endpoints import Endpoint, metrics_observer, start_endpoints
 from camunda_worker.cli._logging import LOG_LEVELS, setup_cli_logging
 from camunda_worker.cli._settings_args import (
@@ -32,11 +31,12 @@ from camunda_worker.cli._settings_args import (
     resolve_from_arguments,
 )
 from camunda_worker.cli._workers import build_workers, serve_until
+from camunda_worker.worker._registry import load_tasks
 
 if TYPE_CHECKING:
-    from camunda_worker._registry import TaskDefinition
-    from camunda_worker._settings import CamundaSettings
+    from camunda_worker._config.settings import CamundaSettings
     from camunda_worker.worker import JobWorker
+    from camunda_worker.worker._registry import TaskDefinition
 
 __all__ = ["main"]
 

@@ -20,9 +20,9 @@ import json
 import time
 from typing import Any
 
-from camunda_worker._registry import TaskRegistry
 from camunda_worker.demo._rules import gateway_times_out, in_stock, payment_declined
 from camunda_worker.worker import AsyncJobContext, JobContext, JobError, SyncJobContext
+from camunda_worker.worker._registry import TaskRegistry
 
 __all__ = ["charge_payment", "check_stock", "create_invoice", "notify_customer", "registry"]
 

@@ -7,16 +7,21 @@ sockets through :class:`InProcessTransport` / :class:`AsyncInProcessTransport`, 
 latency, errors and dropped connections; every exchange is recorded for assertions.
 """
 
-from camunda_worker.engine._asgi import EngineApp, create_app
-from camunda_worker.engine._clock import Clock, ManualClock, SystemClock
-from camunda_worker.engine._core import Engine, ServerLine
-from camunda_worker.engine._errors import EngineError
-from camunda_worker.engine._faults import FaultKind, FaultPlan
-from camunda_worker.engine._oauth import TokenIssuer
-from camunda_worker.engine._recording import Exchange, Recorder
-from camunda_worker.engine._server import EngineServer, serve
-from camunda_worker.engine._transport import AsyncInProcessTransport, InProcessTransport
-from camunda_worker.engine._views import EngineStats, IncidentView, JobView, ProcessInstanceView
+from camunda_worker.engine._faults.injection import FaultKind, FaultPlan
+from camunda_worker.engine._faults.recording import Exchange, Recorder
+from camunda_worker.engine._http.app import EngineApp, create_app
+from camunda_worker.engine._http.auth import TokenIssuer
+from camunda_worker.engine._http.server import EngineServer, serve
+from camunda_worker.engine._http.transport import AsyncInProcessTransport, InProcessTransport
+from camunda_worker.engine._runtime.clock import Clock, ManualClock, SystemClock
+from camunda_worker.engine._runtime.core import Engine, ServerLine
+from camunda_worker.engine._runtime.errors import EngineError
+from camunda_worker.engine._runtime.views import (
+    EngineStats,
+    IncidentView,
+    JobView,
+    ProcessInstanceView,
+)
 
 __all__ = [
     "AsyncInProcessTransport",

@@ -2,7 +2,7 @@
 
 import sys
 
-from camunda_worker.engine._server import main
+from camunda_worker.engine._http.server import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from camunda_worker._errors import AuthenticationError, UnauthorizedError
+from camunda_worker._base.errors import AuthenticationError, UnauthorizedError
 from camunda_worker.worker._state import WorkerState
 
 if TYPE_CHECKING:

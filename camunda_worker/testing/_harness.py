@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from camunda_worker._client import CamundaAsyncClient, CamundaClient
-from camunda_worker._settings import CamundaSettings
+from camunda_worker._config.settings import CamundaSettings
 from camunda_worker.engine import Engine, EngineApp, FaultPlan, ManualClock, SystemClock
-from camunda_worker.engine._faults import parse_fault_spec
+from camunda_worker.engine._faults.injection import parse_fault_spec
 from camunda_worker.testing import _waiting
 from camunda_worker.testing._connections import Connections
 from camunda_worker.testing._workers import build_worker, stop_all
@@ -25,8 +25,7 @@ from camunda_worker.testing._workers import build_worker, stop_all
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from camunda_worker._registry import TaskDefinition
-    from camunda_worker._worker_config import WorkerConfig
+    from camunda_worker._config.worker_config import WorkerConfig
     from camunda_worker.engine import (
         EngineServer,
         EngineStats,
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
         ServerLine,
     )
     from camunda_worker.worker import ExecutionStrategy, JobWorker
+    from camunda_worker.worker._registry import TaskDefinition
 
 __all__ = ["BpmnResource", "EngineHarness", "Faults"]
 

@@ -16,7 +16,7 @@ import anyio
 import anyio.to_thread
 import attrs
 
-from camunda_worker._models import ActivatedJob
+from camunda_worker._api.models import ActivatedJob
 from camunda_worker.testing._loops import run_coroutine
 from camunda_worker.testing._recording_logger import RecordingLogger
 from camunda_worker.worker._context import ConnectedJobContext, SyncJobContext

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import anyio
 
-from camunda_worker._errors import CamundaError
+from camunda_worker._base.errors import CamundaError
 from camunda_worker.engine import Engine
 from camunda_worker.testing._report import describe_engine, describe_instance, describe_workers
 

@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from camunda_worker._client import CamundaAsyncClient, CamundaClient
-from camunda_worker._registry import TaskDefinition
-from camunda_worker._settings import CamundaSettings
-from camunda_worker._worker_config import WorkerConfig
+from camunda_worker._config.settings import CamundaSettings
+from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.engine import AsyncInProcessTransport, EngineApp, EngineServer
 from camunda_worker.worker import JobWorker
+from camunda_worker.worker._registry import TaskDefinition
 
 if TYPE_CHECKING:
     from camunda_worker.worker import ExecutionStrategy

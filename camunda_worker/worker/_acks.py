@@ -35,7 +35,7 @@ import anyio
 import httpx
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from camunda_worker._errors import (
+from camunda_worker._base.errors import (
     BackpressureError,
     CamundaError,
     ConflictError,
@@ -44,14 +44,14 @@ from camunda_worker._errors import (
     ServerError,
     TransportError,
 )
-from camunda_worker._retry import Backoff, is_retryable, retry_async
+from camunda_worker._client.retry import Backoff, is_retryable, retry_async
 from camunda_worker.worker._outcomes import BpmnError, Completion, Failure
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
+    from camunda_worker._base.logs import JobLogger
     from camunda_worker._client import CamundaAsyncClient
-    from camunda_worker._logging import JobLogger
     from camunda_worker.worker._capacity import Slot
     from camunda_worker.worker._deadline import JobDeadline
     from camunda_worker.worker._observer import ObserverGroup

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 if TYPE_CHECKING:
-    from camunda_worker._models import ActivatedJob
+    from camunda_worker._api.models import ActivatedJob
 
 __all__ = ["Capacity", "Slot"]
 

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from loguru import logger
 
-from camunda_worker._logging import bind_job_logger
+from camunda_worker._base.logs import bind_job_logger
 from camunda_worker.worker._context import SyncJobContext
 from camunda_worker.worker._invoke import PendingAwaitable, invoke_async, invoke_sync
 from camunda_worker.worker._runners import EXPIRED, Expired
@@ -56,9 +56,9 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.synchronize import Lock
 
+    from camunda_worker._api.models import ActivatedJob
     from camunda_worker._client import CamundaClient
-    from camunda_worker._models import ActivatedJob
-    from camunda_worker._settings import CamundaSettings
+    from camunda_worker._config.settings import CamundaSettings
     from camunda_worker.worker._outcomes import Outcome
 
 __all__ = ["ChildSetup", "initialize", "run_job"]
@@ -110,7 +110,7 @@ class _Child:
     def client(self) -> CamundaClient:
         with self._client_lock:
             if self._client is None:
-                from camunda_worker._connection import sync_client_from_settings  # noqa: PLC0415
+                from camunda_worker._client.connection import sync_client_from_settings  # noqa: PLC0415
 
                 client = sync_client_from_settings(self.setup.settings)
                 util.Finalize(None, client.close, exitpriority=10)  # closed when the child exits

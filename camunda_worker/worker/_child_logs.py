@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger as loguru_logger
 
 if TYPE_CHECKING:
-    from camunda_worker._logging import JobLogger
+    from camunda_worker._base.logs import JobLogger
 
 __all__ = ["ChildLogs"]
 

@@ -19,9 +19,9 @@ import attrs
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
+    from camunda_worker._api.models import ActivatedJob
+    from camunda_worker._base.logs import JobLogger
     from camunda_worker._client import CamundaAsyncClient, CamundaClient
-    from camunda_worker._logging import JobLogger
-    from camunda_worker._models import ActivatedJob
 
 __all__ = ["AsyncJobContext", "ConnectedJobContext", "JobContext", "SyncJobContext"]
 

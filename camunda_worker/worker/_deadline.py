@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from camunda_worker._errors import ConflictError, NotFoundError
+from camunda_worker._base.errors import ConflictError, NotFoundError
 
 if TYPE_CHECKING:
+    from camunda_worker._base.logs import JobLogger
     from camunda_worker._client import CamundaAsyncClient
-    from camunda_worker._logging import JobLogger
 
 __all__ = ["JobDeadline", "activation_deadlines", "extend_while_running"]
 

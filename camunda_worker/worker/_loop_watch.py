@@ -37,7 +37,7 @@ import attrs
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from camunda_worker._logging import JobLogger
+    from camunda_worker._base.logs import JobLogger
     from camunda_worker.worker._observer import ObserverGroup
 
 __all__ = ["TICK_SECONDS", "EventLoopBlock", "LoopWatch"]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from camunda_worker._logging import JobLogger
+    from camunda_worker._base.logs import JobLogger
     from camunda_worker.worker._state import WorkerState, WorkerStats
 
 __all__ = [

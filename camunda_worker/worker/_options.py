@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from camunda_worker._errors import ConfigurationError
-from camunda_worker._logging import adapt_logger
-from camunda_worker._settings import CamundaSettings, resolve_settings
-from camunda_worker._settings_fields import DEFAULT_LOOP_BLOCK_THRESHOLD_MILLISECONDS
-from camunda_worker._worker_config import WorkerConfig, resolve_worker_config
+from camunda_worker._base.errors import ConfigurationError
+from camunda_worker._base.logs import adapt_logger
+from camunda_worker._config.fields import DEFAULT_LOOP_BLOCK_THRESHOLD_MILLISECONDS
+from camunda_worker._config.settings import CamundaSettings, resolve_settings
+from camunda_worker._config.worker_config import WorkerConfig, resolve_worker_config
 from camunda_worker.worker._strategy import ResolvedStrategy, check_picklable, resolve_strategy
 
 if TYPE_CHECKING:
-    from camunda_worker._logging import JobLogger
+    from camunda_worker._base.logs import JobLogger
 
 __all__ = ["DEFAULT_DRAIN_TIMEOUT", "ProcessOptions", "WorkerOptions", "resolve_options"]
 

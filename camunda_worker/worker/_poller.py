@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from camunda_worker._errors import AuthenticationError, ConfigurationError, ProblemError
-from camunda_worker._retry import Backoff
+from camunda_worker._base.errors import AuthenticationError, ConfigurationError, ProblemError
+from camunda_worker._client.retry import Backoff
 from camunda_worker.worker._deadline import JobDeadline, activation_deadlines
 from camunda_worker.worker._state import WorkerState
 
 if TYPE_CHECKING:
+    from camunda_worker._api.models import ActivatedJob
+    from camunda_worker._base.logs import JobLogger
     from camunda_worker._client import CamundaAsyncClient
-    from camunda_worker._logging import JobLogger
-    from camunda_worker._models import ActivatedJob
-    from camunda_worker._worker_config import WorkerConfig
+    from camunda_worker._config.worker_config import WorkerConfig
     from camunda_worker.worker._capacity import Capacity
     from camunda_worker.worker._observer import ObserverGroup
 

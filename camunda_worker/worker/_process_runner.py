@@ -34,8 +34,8 @@ from camunda_worker.worker._outcomes import Failure, describe_exception
 from camunda_worker.worker._runners import ABANDONED, Abandoned, Expired, RunnerOptions
 
 if TYPE_CHECKING:
-    from camunda_worker._logging import JobLogger
-    from camunda_worker._settings import CamundaSettings
+    from camunda_worker._base.logs import JobLogger
+    from camunda_worker._config.settings import CamundaSettings
     from camunda_worker.worker._capacity import Slot
     from camunda_worker.worker._deadline import JobDeadline
     from camunda_worker.worker._options import ProcessOptions

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import attrs
 
-from camunda_worker._logging import bind_job_logger
+from camunda_worker._base.logs import bind_job_logger
 from camunda_worker.worker._context import ConnectedJobContext
 from camunda_worker.worker._invoke import invoke_async
 from camunda_worker.worker._tracking import AsyncTrackingClient
 
 if TYPE_CHECKING:
+    from camunda_worker._api.models import ActivatedJob
+    from camunda_worker._base.logs import JobLogger
     from camunda_worker._client import CamundaAsyncClient
-    from camunda_worker._logging import JobLogger
-    from camunda_worker._models import ActivatedJob
     from camunda_worker.worker._capacity import Slot
     from camunda_worker.worker._deadline import JobDeadline
     from camunda_worker.worker._outcomes import Outcome

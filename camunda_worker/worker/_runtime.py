@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from camunda_worker._connection import async_client_from_settings, sync_client_from_settings
-from camunda_worker._retry import Backoff
+from camunda_worker._client.connection import async_client_from_settings, sync_client_from_settings
+from camunda_worker._client.retry import Backoff
 from camunda_worker.worker._acks import AckSender
 from camunda_worker.worker._blocking import current_worker
 from camunda_worker.worker._capacity import Capacity
@@ -32,10 +32,10 @@ from camunda_worker.worker._state import Counters, WorkerState
 from camunda_worker.worker._thread_runner import ThreadRunner
 
 if TYPE_CHECKING:
+    from camunda_worker._api.models import ActivatedJob
+    from camunda_worker._base.logs import JobLogger
     from camunda_worker._client import CamundaAsyncClient, CamundaClient
-    from camunda_worker._logging import JobLogger
-    from camunda_worker._models import ActivatedJob
-    from camunda_worker._settings import CamundaSettings
+    from camunda_worker._config.settings import CamundaSettings
     from camunda_worker.worker._capacity import Slot
     from camunda_worker.worker._deadline import JobDeadline
     from camunda_worker.worker._observer import JobOutcome, ObserverGroup

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, Final, Literal, get_args
 
-from camunda_worker._errors import ConfigurationError
+from camunda_worker._base.errors import ConfigurationError
 
 __all__ = [
     "ExecutionStrategy",

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from camunda_worker._retry import Backoff
+from camunda_worker._client.retry import Backoff
 from camunda_worker.worker._blocking import handler_owner, run_blocking
 from camunda_worker.worker._group import GroupMember, run_group, serve_group
 from camunda_worker.worker._observer import ObserverGroup
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from camunda_worker._client import CamundaAsyncClient, CamundaClient
-    from camunda_worker._settings import CamundaSettings
-    from camunda_worker._worker_config import WorkerConfig
+    from camunda_worker._config.settings import CamundaSettings
+    from camunda_worker._config.worker_config import WorkerConfig
     from camunda_worker.worker._loop_watch import EventLoopBlock
     from camunda_worker.worker._observer import WorkerObserver
     from camunda_worker.worker._strategy import ExecutionStrategy, ResolvedStrategy

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from contract_support import AUTH_HEADERS, BASE_URL, JOB_8_9, SpecChecker
 
+from camunda_worker._api.models import ActivatedJob
 from camunda_worker._client import CamundaAsyncClient, CamundaClient
-from camunda_worker._models import ActivatedJob
 
 # 8.8 requires only these; it may add tags and userTask (a task listener's job), never
 # rootProcessInstanceKey.

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from camunda_worker.engine._bpmn import BpmnValidationError, parse_bpmn
-from camunda_worker.engine._core import Engine
-from camunda_worker.engine._errors import EngineError
+from camunda_worker.engine._model.bpmn import BpmnValidationError, parse_bpmn
+from camunda_worker.engine._runtime.core import Engine
+from camunda_worker.engine._runtime.errors import EngineError
 
 from ._bpmn_samples import (
     BOUNDARY,

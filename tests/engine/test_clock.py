@@ -7,7 +7,12 @@ import time
 
 import pytest
 
-from camunda_worker.engine._clock import DEFAULT_MANUAL_EPOCH_MS, Clock, ManualClock, SystemClock
+from camunda_worker.engine._runtime.clock import (
+    DEFAULT_MANUAL_EPOCH_MS,
+    Clock,
+    ManualClock,
+    SystemClock,
+)
 
 
 def test_system_clock_reads_the_wall_clock() -> None:

@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
-from camunda_worker.engine._conditions import ConditionSyntaxError, feel_type_name, parse_condition
+from camunda_worker.engine._model.conditions import (
+    ConditionSyntaxError,
+    feel_type_name,
+    parse_condition,
+)
 
 
 def evaluate(source: str, **variables: Any) -> Any:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from camunda_worker.engine import EngineApp, FaultPlan, InProcessTransport
-from camunda_worker.engine._faults import parse_fault_spec
+from camunda_worker.engine._faults.injection import parse_fault_spec
 
 from .conftest import activation
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from camunda_worker.engine import EngineApp, EngineServer, InProcessTransport
-from camunda_worker.engine import _server as server_module
+from camunda_worker.engine._http import server as server_module
 
 from .conftest import BASE_URL, activation
 from .test_server import start_command

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from camunda_worker.engine._clock import ManualClock
-from camunda_worker.engine._core import Engine
-from camunda_worker.engine._lines import SERVER_LINES, ServerLine, iso_time, problem_detail
+from camunda_worker.engine._runtime.clock import ManualClock
+from camunda_worker.engine._runtime.core import Engine
+from camunda_worker.engine._runtime.lines import SERVER_LINES, ServerLine, iso_time, problem_detail
 
 from ._bpmn_samples import BOUNDARY, resource
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from camunda_worker.engine._clock import ManualClock, SystemClock
-from camunda_worker.engine._core import Engine
-from camunda_worker.engine._errors import EngineError
-from camunda_worker.engine._waiters import Waiter
+from camunda_worker.engine._runtime.clock import ManualClock, SystemClock
+from camunda_worker.engine._runtime.core import Engine
+from camunda_worker.engine._runtime.errors import EngineError
+from camunda_worker.engine._runtime.waiters import Waiter
 
 pytestmark = pytest.mark.asyncio
 

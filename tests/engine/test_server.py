@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from camunda_worker.engine import EngineApp, EngineServer
-from camunda_worker.engine import _server as server_module
+from camunda_worker.engine._http import server as server_module
 
 from .conftest import activation
 
@@ -193,7 +193,7 @@ def test_accepted_connections_disable_nagle() -> None:
     import asyncio
     import socket
 
-    from camunda_worker.engine._server import _bind
+    from camunda_worker.engine._http.server import _bind
 
     async def accept_one() -> int:
         listener = _bind("127.0.0.1", 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from camunda_worker import CamundaSettings, ConfigurationError
-from camunda_worker._auth import build_auth
+from camunda_worker._auth.schemes import build_auth
 
 
 @pytest.mark.parametrize(

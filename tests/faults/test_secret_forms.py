@@ -46,10 +46,10 @@ from camunda_worker import (
     WorkerState,
 )
 from camunda_worker.__main__ import main as cli_main
-from camunda_worker._auth import build_auth
-from camunda_worker._connection import async_client_from_settings, sync_client_from_settings
-from camunda_worker._oauth import OAuthClientCredentials
-from camunda_worker._settings import ResolvedSettings, resolve_settings
+from camunda_worker._auth.oauth import OAuthClientCredentials
+from camunda_worker._auth.schemes import build_auth
+from camunda_worker._client.connection import async_client_from_settings, sync_client_from_settings
+from camunda_worker._config.settings import ResolvedSettings, resolve_settings
 from camunda_worker.cli import run as cli_run
 from camunda_worker.cli._logging import cli_filter, format_record
 

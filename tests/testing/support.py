@@ -9,7 +9,7 @@ import pytest
 # uvicorn) would come back as a second copy, and the worker's child-process entry point would no
 # longer pickle ("not the same object"). Importing them here, once, keeps one copy for everyone.
 import camunda_worker.worker._process_runner  # noqa: F401
-from camunda_worker.engine._server import _uvicorn
+from camunda_worker.engine._http.server import _uvicorn
 
 _uvicorn()
 

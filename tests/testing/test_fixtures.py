@@ -15,7 +15,7 @@ from camunda_worker import (
     TaskRegistry,
     WorkerConfig,
 )
-from camunda_worker._retry import is_testing
+from camunda_worker._client.retry import is_testing
 from camunda_worker.engine import EngineServer, FaultPlan
 from camunda_worker.testing import EngineHarness, ProcessInstanceStateError
 from camunda_worker.worker import JobFailure, JobWorker

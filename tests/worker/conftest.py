@@ -11,9 +11,9 @@ from typing import Any
 import anyio
 import pytest
 
-from camunda_worker._models import ActivatedJob
-from camunda_worker._retry import set_testing
-from camunda_worker._settings import CamundaSettings
+from camunda_worker._api.models import ActivatedJob
+from camunda_worker._client.retry import set_testing
+from camunda_worker._config.settings import CamundaSettings
 
 
 def make_job(

@@ -16,8 +16,8 @@ from camunda_worker import (
     NotFoundError,
     ServerError,
 )
-from camunda_worker._settings import CamundaSettings
-from camunda_worker._worker_config import WorkerConfig
+from camunda_worker._config.settings import CamundaSettings
+from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.worker import JobError, JobFailure, JobWorker
 
 
@@ -92,7 +92,7 @@ def test_a_completion_that_keeps_failing_is_given_up_at_the_deadline_not_turned_
     fake: FakeAsyncClient,
 ) -> None:
     fake.ack_errors["complete"].extend([BackpressureError(503)] * 10_000)
-    from camunda_worker._retry import set_testing
+    from camunda_worker._client.retry import set_testing
 
     set_testing(False)  # real back-off delays, so the deadline (1 s) is what stops it
     started = time.monotonic()

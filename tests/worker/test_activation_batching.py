@@ -9,8 +9,8 @@ import pytest
 from anyio.lowlevel import checkpoint
 from conftest import FakeAsyncClient, await_until, make_job
 
-from camunda_worker._settings import CamundaSettings
-from camunda_worker._worker_config import WorkerConfig
+from camunda_worker._config.settings import CamundaSettings
+from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.worker import JobWorker, _poller
 from camunda_worker.worker._capacity import Capacity
 

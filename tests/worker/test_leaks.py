@@ -12,8 +12,8 @@ import handlers
 import pytest
 from conftest import wait_until
 
-from camunda_worker._settings import CamundaSettings
-from camunda_worker._worker_config import WorkerConfig
+from camunda_worker._config.settings import CamundaSettings
+from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.worker import JobWorker
 
 pytestmark = pytest.mark.skipif(

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from conftest import FakeAsyncClient, FakeSyncClient, await_until, make_job, wait_until
 
-from camunda_worker._settings import CamundaSettings
-from camunda_worker._worker_config import WorkerConfig
+from camunda_worker._config.settings import CamundaSettings
+from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.worker import JobWorker, WorkerState, run_workers
 
 

@@ -8,8 +8,8 @@ import pytest
 from conftest import FakeAsyncClient, make_job, wait_until
 
 from camunda_worker import BackpressureError, ConnectError, NotFoundError
-from camunda_worker._settings import CamundaSettings
-from camunda_worker._worker_config import WorkerConfig
+from camunda_worker._config.settings import CamundaSettings
+from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.worker import JobError, JobWorker, WorkerObserver
 
 

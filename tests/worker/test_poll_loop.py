@@ -21,9 +21,9 @@ from camunda_worker import (
     TransportError,
     UnauthorizedError,
 )
-from camunda_worker._retry import Backoff
-from camunda_worker._settings import CamundaSettings
-from camunda_worker._worker_config import WorkerConfig
+from camunda_worker._client.retry import Backoff
+from camunda_worker._config.settings import CamundaSettings
+from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.worker import JobWorker, WorkerState
 from camunda_worker.worker._poller import is_fatal
 

@@ -15,8 +15,8 @@ from conftest import FakeAsyncClient, wait_until
 from loguru import logger
 
 from camunda_worker import ConfigurationError
-from camunda_worker._settings import CamundaSettings
-from camunda_worker._worker_config import WorkerConfig
+from camunda_worker._config.settings import CamundaSettings
+from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.worker import JobWorker, WorkerState
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from conftest import FakeAsyncClient, make_job, wait_until
 
-from camunda_worker._settings import CamundaSettings
-from camunda_worker._worker_config import WorkerConfig
+from camunda_worker._config.settings import CamundaSettings
+from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.worker import JobWorker
 from camunda_worker.worker._thread_runner import HandlerThreads
 

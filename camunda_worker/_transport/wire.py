@@ -1,0 +1,543 @@
+"""The worker's fast lane: a lean HTTP/1.1 keep-alive client on asyncio protocols.
+
+A worker sends one completion per job, so the CPU time of one small JSON request is what its
+throughput is made of. Through ``httpx.AsyncClient`` that request costs about a millisecond of
+pure-Python work (URL merging, header models, cookies, the auth generator, the response stream
+machinery, h11); the request itself is a few hundred bytes each way. :class:`WirePool` sends the
+same request for a fraction of that: the request head is written as bytes, the answer is parsed
+with ``bytes.find`` on an asyncio protocol's buffer.
+
+It speaks exactly the HTTP/1.1 the REST API needs: JSON request bodies with ``Content-Length``;
+answers with ``Content-Length``, chunked, or delimited by the connection's close; interim 1xx
+answers skipped; ``gzip``/``deflate`` bodies decoded; persistent connections reused, at most
+``max_connections`` at once, ``max_keepalive_connections`` kept idle; TLS through an
+:class:`ssl.SSLContext`. Failures raise httpx's own exception types (``ConnectError``,
+``ConnectTimeout``, ``ReadTimeout``, ``WriteTimeout``, ``PoolTimeout``, ``ReadError``,
+``WriteError``, ``RemoteProtocolError``) so callers translate them exactly as for httpx.
+
+A request is sent again only when that is safe. Before a kept-alive connection is reused, it is
+checked (its protocol's state, and its socket, for an end the event loop has not handled yet);
+one the server closed or wrote to while idle is replaced, so the request goes on a new one. Once
+a request's bytes were written, the connection closing without an answer sends it once more only
+when its method is idempotent (``GET``, ``HEAD``, ``PUT``, ``DELETE``, ``OPTIONS``); any other
+(``POST``, ``PATCH``) raises ``RemoteProtocolError``: the server may have read it and acted on
+it, and sending it again could do it twice (a second process instance). httpx raises for every
+method.
+
+It runs on any asyncio event loop (the default one, uvloop...): it uses only the documented
+transport methods, whatever the transport's class.
+
+:class:`camunda_worker.CamundaAsyncClient` uses it on asyncio for JSON requests when it owns the
+network (no injected transport, no proxy in the environment, one of this package's
+authentications); everything else goes through httpx.
+"""
+
+# Read and write timeouts apply per network operation, as in httpx.
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+import zlib
+from collections import deque
+from typing import cast
+
+import attrs
+import httpx
+
+from camunda_worker._transport.asyncio_net import expire as _expire
+from camunda_worker._transport.asyncio_net import socket_fd as _socket_fd
+from camunda_worker._transport.asyncio_net import socket_readable as _socket_readable
+from camunda_worker._transport.asyncio_net import wake as _wake
+
+__all__ = ["WirePool", "WireResponse"]
+
+# An answer's head larger than this is not an answer from the REST API.
+_MAX_HEAD = 64 * 1024
+_NO_BODY_STATUSES = frozenset({204, 304})
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
+# RFC 9110, 9.2.2: sending one of these twice has the effect of sending it once.
+_IDEMPOTENT = frozenset({b"GET", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"TRACE"})
+
+
+@attrs.frozen
+class WireResponse:
+    """A complete answer.
+
+    Attributes:
+        status: the HTTP status code.
+        headers: the header fields, names lower-cased (a repeated field keeps its last value).
+        content: the body, decoded from its transfer and content encodings.
+    """
+
+    status: int
+    headers: dict[str, str]
+    # Not in the repr: a traceback rendered with its locals (loguru's diagnose) shows it, and an
+    # error answer may echo the credentials.
+    content: bytes = attrs.field(repr=False)
+
+
+class _NotSentError(Exception):
+    """The connection was closed before the request was written: nothing of it left."""
+
+
+class _UnansweredError(Exception):
+    """The connection ended after the request was written, before any byte of an answer."""
+
+
+class _Conn(asyncio.Protocol):
+    """One connection: a buffer of what arrived, and the one request in flight waiting on it."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.fd = -1  # the socket's descriptor, to look for an end not handled yet
+        self.buffer = bytearray()
+        self.closed = False
+        self.error: BaseException | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.drain: asyncio.Future[None] | None = None
+        self.paused = False
+        self.requests = 0  # answered on this connection so far
+
+    # -- asyncio.Protocol ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # A stream connection's transport has asyncio.Transport's methods whatever its class:
+        # uvloop's, for one, derives from none of asyncio's classes.
+        self.transport = cast("asyncio.Transport", transport)
+        self.fd = _socket_fd(transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        _wake(self.waiter)
+
+    def eof_received(self) -> bool:
+        self.closed = True
+        _wake(self.waiter)
+        return False  # close: HTTP/1.1 has no use for a half-closed connection
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.error = exc
+        _wake(self.waiter)
+        _wake(self.drain)
+
+    def pause_writing(self) -> None:
+        self.paused = True
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        _wake(self.drain)
+
+    # -- use -------------------------------------------------------------------------------
+
+    @property
+    def reusable(self) -> bool:
+        """Idle, open and quiet: a server that closed it or sent unasked bytes rules it out."""
+        transport = self.transport
+        return (
+            not self.closed
+            and not self.buffer
+            and not (transport is None or transport.is_closing())
+        )
+
+    def fit_for_reuse(self) -> bool:
+        """:attr:`reusable`, and nothing waiting unread in its socket (an end not handled yet).
+
+        The event loop learns that the server closed an idle connection only when it next runs
+        its callbacks; a request written before that goes into a closed connection. Asking the
+        socket closes that window (as httpcore does): whatever arrived on an idle connection,
+        its end or unasked bytes, rules it out.
+        """
+        return self.reusable and not (self.fd >= 0 and _socket_readable(self.fd))
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def abandon(self) -> None:
+        """Let go of a connection whose event loop may be closed: shut its socket down."""
+        self.closed = True
+        transport = self.transport
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # the peer sees the end now; the fd goes with GC
+        if transport is not None:
+            with contextlib.suppress(RuntimeError):  # its loop is closed
+                transport.abort()
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    async def _wait(
+        self, future: asyncio.Future[None], timeout: float | None, error: type[Exception]
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(timeout, _expire, future, error) if timeout is not None else None
+        try:
+            await future
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    async def _more(self, timeout: float | None) -> None:
+        """Wait until more bytes arrive; raise when the connection ended instead."""
+        if self.closed:
+            raise self._ended()
+        waiter = self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._wait(waiter, timeout, httpx.ReadTimeout)
+        finally:
+            self.waiter = None
+
+    def _ended(self) -> Exception:
+        if self.error is not None:
+            return httpx.ReadError(str(self.error) or type(self.error).__name__)
+        return httpx.RemoteProtocolError(
+            "the server closed the connection in the middle of an answer"
+        )
+
+    async def send(self, data: bytes, timeout: float | None) -> None:
+        transport = self.transport
+        if transport is None or self.closed or transport.is_closing():
+            raise _NotSentError
+        try:
+            transport.write(data)
+        except (OSError, RuntimeError) as error:  # refused at once: nothing was written
+            raise _NotSentError from error
+        if self.paused:
+            drain = self.drain = asyncio.get_running_loop().create_future()
+            try:
+                await self._wait(drain, timeout, httpx.WriteTimeout)
+            finally:
+                self.drain = None
+            if self.error is not None:
+                raise httpx.WriteError(str(self.error) or type(self.error).__name__)
+
+    async def receive(self, timeout: float | None, *, head_only: bool) -> tuple[WireResponse, bool]:
+        """Read one answer; returns it and whether the connection may carry another request."""
+        status, headers, keep_alive, start = await self._read_head(timeout)
+        while 100 <= status < 200 and status != 101:
+            del self.buffer[:start]  # an interim answer (100 Continue): the real one follows
+            status, headers, keep_alive, start = await self._read_head(timeout)
+        if head_only or status in _NO_BODY_STATUSES or 100 <= status < 200:
+            del self.buffer[:start]
+            return WireResponse(status, headers, b""), keep_alive
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            body = await self._read_chunked(start, timeout)
+        elif "content-length" in headers:
+            body = await self._read_length(start, _length(headers["content-length"]), timeout)
+        else:
+            body = await self._read_to_close(start, timeout)
+            keep_alive = False
+        encoding = headers.get("content-encoding", "identity").strip().lower()
+        if body and encoding not in ("", "identity"):  # an empty body stays empty, as in httpx
+            body = _decode(body, encoding)
+        if self.buffer:  # bytes nobody asked for: this connection's framing cannot be trusted
+            keep_alive = False
+        return WireResponse(status, headers, body), keep_alive
+
+    async def _read_head(self, timeout: float | None) -> tuple[int, dict[str, str], bool, int]:
+        searched = 0
+        buffer = self.buffer
+        while True:
+            end = buffer.find(b"\r\n\r\n", max(0, searched - 3))
+            if end >= 0:
+                break
+            if len(buffer) > _MAX_HEAD:
+                raise httpx.RemoteProtocolError("the answer's head is too large")
+            searched = len(buffer)
+            if not buffer and self.closed:
+                raise _UnansweredError  # not one byte of an answer
+            await self._more(timeout)
+        lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
+        version, _, rest = lines[0].partition(" ")
+        code = rest[:3]
+        if not version.startswith("HTTP/1.") or not _digits(code) or rest[3:4] not in ("", " "):
+            raise httpx.RemoteProtocolError(f"not an HTTP/1.1 answer: {lines[0][:80]!r}")
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, colon, value = line.partition(":")
+            if not colon or not name or name != name.strip():
+                raise httpx.RemoteProtocolError(f"malformed header line {line[:80]!r}")
+            headers[name.lower()] = value.strip()
+        connection = headers.get("connection", "").lower()
+        keep_alive = "close" not in connection and (
+            version != "HTTP/1.0" or "keep-alive" in connection
+        )
+        return int(code), headers, keep_alive, end + 4
+
+    async def _read_length(self, start: int, length: int, timeout: float | None) -> bytes:
+        buffer = self.buffer
+        while len(buffer) - start < length:
+            await self._more(timeout)
+        body = bytes(buffer[start : start + length])
+        del buffer[: start + length]
+        return body
+
+    async def _read_to_close(self, start: int, timeout: float | None) -> bytes:
+        while not self.closed:
+            waiter = self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._wait(waiter, timeout, httpx.ReadTimeout)
+            finally:
+                self.waiter = None
+        if self.error is not None:
+            raise self._ended()
+        body = bytes(self.buffer[start:])
+        self.buffer.clear()
+        return body
+
+    async def _read_chunked(self, start: int, timeout: float | None) -> bytes:
+        buffer = self.buffer
+        parts: list[bytes] = []
+        position = start
+        while True:
+            line_end = buffer.find(b"\r\n", position)
+            while line_end < 0:
+                await self._more(timeout)
+                line_end = buffer.find(b"\r\n", position)
+            size_text = bytes(buffer[position:line_end]).split(b";", 1)[0].strip()
+            # Hex digits only: int() would also take "-2", "0x3" or "1_0".
+            if not size_text or size_text.strip(_HEX_DIGITS):
+                raise httpx.RemoteProtocolError(f"malformed chunk size {size_text[:20]!r}")
+            size = int(size_text, 16)
+            position = line_end + 2
+            if size == 0:
+                break
+            while len(buffer) < position + size + 2:
+                await self._more(timeout)
+            if buffer[position + size : position + size + 2] != b"\r\n":
+                raise httpx.RemoteProtocolError("a chunk does not end where its size says")
+            parts.append(bytes(buffer[position : position + size]))
+            position += size + 2
+        # The trailer: header lines up to an empty line.
+        while True:
+            line_end = buffer.find(b"\r\n", position)
+            while line_end < 0:
+                await self._more(timeout)
+                line_end = buffer.find(b"\r\n", position)
+            empty = line_end == position
+            position = line_end + 2
+            if empty:
+                break
+        del buffer[:position]
+        return b"".join(parts)
+
+
+def _unanswered(conn: _Conn) -> httpx.TransportError:
+    error = conn.error
+    if error is not None:  # reset rather than closed
+        return httpx.ReadError(
+            f"the connection failed before any answer: {str(error) or type(error).__name__}"
+        )
+    return httpx.RemoteProtocolError("the server closed the connection without answering")
+
+
+def _length(value: str) -> int:
+    # Repeated identical values ("12, 12") are allowed; anything else is a framing error.
+    values = {part.strip() for part in value.split(",")}
+    if len(values) != 1 or not _digits(next(iter(values))):
+        raise httpx.RemoteProtocolError(f"malformed Content-Length {value[:40]!r}")
+    return int(values.pop())
+
+
+def _digits(text: str) -> bool:
+    # ASCII only: str.isdigit() also takes the Latin-1 superscripts "¹²³", which int() refuses.
+    return text.isascii() and text.isdigit()
+
+
+def _decode(body: bytes, encoding: str) -> bytes:
+    for name in reversed([part.strip() for part in encoding.split(",")]):
+        if name in ("gzip", "x-gzip"):
+            wbits = 16 + zlib.MAX_WBITS
+        elif name == "deflate":
+            wbits = zlib.MAX_WBITS if body[:1] == b"\x78" else -zlib.MAX_WBITS
+        else:  # identity, or an encoding httpx would not decode either: the bytes as they came
+            continue
+        try:
+            body = zlib.decompress(body, wbits)
+        except zlib.error as error:
+            raise httpx.RemoteProtocolError(f"cannot decode the {name} body: {error}") from None
+    return body
+
+
+class WirePool:
+    """Persistent HTTP/1.1 connections to one origin, used from one asyncio event loop at a time.
+
+    Args:
+        url: the origin (scheme, host and port are used).
+        ssl_context: the TLS context for ``https``; ignored for ``http``.
+        limits: at most ``max_connections`` connections at once (``None``: no bound), at most
+            ``max_keepalive_connections`` kept idle.
+    """
+
+    def __init__(
+        self, url: httpx.URL, *, ssl_context: ssl.SSLContext | None, limits: httpx.Limits
+    ) -> None:
+        self._host = url.host
+        self._tls = url.scheme == "https"
+        self._port = url.port or (443 if self._tls else 80)
+        self._ssl = ssl_context if self._tls else None
+        if self._tls and ssl_context is None:
+            msg = "an https origin needs an SSL context"
+            raise ValueError(msg)
+        self._max = limits.max_connections
+        self._max_idle = limits.max_keepalive_connections
+        self._idle: list[_Conn] = []
+        self._busy = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    async def request(
+        self, head: bytes, body: bytes, timeout: httpx.Timeout, *, head_only: bool = False
+    ) -> WireResponse:
+        """Send one request (its head, then its body) and read the whole answer.
+
+        The request goes out at most twice: once more on a new connection when the first one
+        was found closed before anything was written, or when a kept-alive connection closed
+        without answering an idempotent request (its method, the head's first word, says so).
+        A connection that closes without answering any other request raises: the server may
+        have read it.
+
+        Raises:
+            httpx.TransportError: one of the types listed in the module's documentation, e.g.
+                ``RemoteProtocolError`` when the server closed the connection without answering.
+        """
+        if self._closed:
+            msg = "the client is closed"
+            raise RuntimeError(msg)
+        self._adopt(asyncio.get_running_loop())
+        data = head + body
+        idempotent = head[: head.find(b" ")] in _IDEMPOTENT
+        for attempt in (1, 2):
+            conn = await self._acquire(timeout)
+            try:
+                await conn.send(data, timeout.write)
+                response, keep_alive = await conn.receive(timeout.read, head_only=head_only)
+            except _NotSentError:
+                self._release(conn, reusable=False)
+                if attempt == 2:
+                    raise httpx.RemoteProtocolError(
+                        "the server closed the connection before the request was sent"
+                    ) from None
+                continue
+            except _UnansweredError:
+                self._release(conn, reusable=False)
+                if attempt == 2 or not idempotent or conn.requests == 0:
+                    raise _unanswered(conn) from None
+                continue
+            except BaseException:
+                conn.abort()  # cancelled or failed mid-request: its framing is lost
+                self._release(conn, reusable=False)
+                raise
+            conn.requests += 1
+            self._release(conn, reusable=keep_alive)
+            return response
+        raise RuntimeError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+    def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Connections belong to the loop that opened them; a new loop starts afresh.
+        if self._loop is loop:
+            return
+        for conn in self._idle:
+            conn.abandon()
+        self._idle.clear()
+        self._busy = 0
+        self._waiters.clear()
+        self._loop = loop
+
+    async def _acquire(self, timeout: httpx.Timeout) -> _Conn:
+        while True:
+            while self._idle:
+                conn = self._idle.pop()
+                if conn.fit_for_reuse():
+                    self._busy += 1
+                    return conn
+                conn.close()
+            if self._max is None or self._busy < self._max:
+                break
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            timer = None
+            if timeout.pool is not None:
+                timer = asyncio.get_running_loop().call_later(
+                    timeout.pool, _expire, waiter, httpx.PoolTimeout
+                )
+            try:
+                await waiter
+            except BaseException:
+                # Cancelled just as a released connection woke it: pass the turn on, or the
+                # next waiter sleeps until its pool timeout although a connection is free.
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                    self._wake_one()
+                raise
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+        self._busy += 1
+        try:
+            return await self._connect(timeout.connect)
+        except BaseException:
+            self._busy -= 1
+            self._wake_one()
+            raise
+
+    def _release(self, conn: _Conn, *, reusable: bool) -> None:
+        self._busy -= 1
+        if (
+            reusable
+            and not self._closed
+            and conn.reusable
+            and (self._max_idle is None or len(self._idle) < self._max_idle)
+        ):
+            self._idle.append(conn)
+        else:
+            conn.close()
+        self._wake_one()
+
+    def _wake_one(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def _connect(self, timeout: float | None) -> _Conn:
+        loop = asyncio.get_running_loop()
+        conn = _Conn()
+        try:
+            await asyncio.wait_for(
+                loop.create_connection(
+                    lambda: conn,
+                    self._host,
+                    self._port,
+                    ssl=self._ssl,
+                    server_hostname=self._host if self._ssl is not None else None,
+                ),
+                timeout,
+            )
+        except asyncio.TimeoutError:
+            raise httpx.ConnectTimeout("connecting timed out") from None
+        except (OSError, ssl.SSLError) as error:
+            raise httpx.ConnectError(str(error) or type(error).__name__) from None
+        return conn
+
+    async def aclose(self) -> None:
+        """Close the idle connections; busy ones close when their answer is read."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            if self._loop is None or self._loop.is_closed():
+                conn.abandon()
+            else:
+                conn.close()

@@ -1,0 +1,664 @@
+"""Serving the engine over TCP with uvicorn: :func:`serve`, :class:`EngineServer` and the CLI.
+
+``camunda-worker engine [--host 127.0.0.1] [--port 8080]`` serves ``http://HOST:PORT/v2``, prints
+``camunda engine listening on http://HOST:PORT/v2`` and stops cleanly (exit code 0) on SIGINT or
+SIGTERM; ``--port 0`` picks a free port. uvicorn and httptools come with the ``engine`` extra
+(``pip install camunda-worker[engine]``) and are imported only here.
+
+When the server stops, waiting long polls are answered at once (``{"jobs": []}``) instead of
+being cut off.
+
+Limits (a laptop's engine must survive a runaway or hostile client): a request head must arrive
+whole within ``header_timeout`` (counted from the connection, or from the first byte of a later
+request on a kept-alive connection; later, the connection is closed) and be at most
+:data:`MAX_HEAD_SIZE` bytes (431), its body within ``body_timeout`` of the head (408), and a
+kept-alive connection is closed after ``idle_timeout`` without a new request. The app refuses
+bodies over its ``max_body_size`` (413). A request being answered (a long poll above all) is
+never cut by these timeouts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, get_args
+
+from camunda_worker.engine._faults.injection import (
+    ENDPOINTS,
+    FaultKind,
+    FaultPlan,
+    parse_fault_spec,
+)
+from camunda_worker.engine._http.answers import PROBLEM_JSON, encode_json, problem_document
+from camunda_worker.engine._http.app import DEFAULT_MAX_BODY_SIZE, EngineApp
+from camunda_worker.engine._http.asgi_io import ABORT_EXTENSION
+
+if TYPE_CHECKING:
+    from types import FrameType, TracebackType
+
+    from camunda_worker.engine._runtime.core import Engine
+
+__all__ = [
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_HEADER_TIMEOUT",
+    "DEFAULT_IDLE_TIMEOUT",
+    "MAX_HEAD_SIZE",
+    "EngineServer",
+    "ServerDependencyError",
+    "main",
+    "serve",
+]
+
+_INSTALL_HINT = "serving the engine over TCP needs uvicorn: pip install 'camunda-worker[engine]'"
+_STARTUP_TIMEOUT = 10.0
+DEFAULT_HEADER_TIMEOUT = 10.0
+"""Seconds a request head has to arrive whole (from the connection, or the request's first byte)."""
+DEFAULT_BODY_TIMEOUT = 30.0
+"""Seconds a request body has to arrive whole once its head is read."""
+DEFAULT_IDLE_TIMEOUT = 60.0
+"""Seconds a kept-alive connection may wait for its next request (longer than clients keep one)."""
+MAX_HEAD_SIZE = 64 * 1024
+"""The largest request head (request line and headers) read, in bytes; larger: 431."""
+
+
+class ServerDependencyError(RuntimeError):
+    """uvicorn or httptools is missing: install the ``engine`` extra."""
+
+
+def _uvicorn() -> Any:
+    try:
+        import uvicorn  # noqa: PLC0415 - optional dependency, imported when serving
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # noqa: PLC0415
+    except ImportError as error:
+        raise ServerDependencyError(_INSTALL_HINT) from error
+    return uvicorn, HttpToolsProtocol
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto must be IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only then, and
+    # without it every answer with a body waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/v2"
+
+
+class _Coalescing:
+    """A transport that sends an answer's head and body in one ``send``.
+
+    uvicorn writes an answer's head and its body separately (the body write always follows
+    the head's, in the same step, even when empty); on loopback each write is a system call
+    and a packet. The first write is held and goes out with the next one, at once; a write
+    that nothing follows goes out at the end of the event loop's turn. Everything else is the
+    wrapped transport's.
+    """
+
+    def __init__(self, transport: Any) -> None:
+        self._transport = transport
+        self._held: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is None:
+            self._held = bytes(data)
+            asyncio.get_running_loop().call_soon(self._flush)
+            return
+        self._held = None
+        self._transport.write(held + data)
+
+    def writelines(self, chunks: Any) -> None:
+        for chunk in chunks:
+            self.write(chunk)
+
+    def _flush(self) -> None:
+        held, self._held = self._held, None
+        if held is not None and not self._transport.is_closing():
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._held = None
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def _refusal(status: int, reason: str, detail: str, target: bytes) -> bytes:
+    """A whole ``Connection: close`` answer with a problem document, for the protocol to write."""
+    instance = target.decode("latin-1").partition("?")[0][:200] or "/"
+    content = encode_json(problem_document(status, reason, detail, instance))
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: {PROBLEM_JSON.decode()}\r\n"
+        f"content-length: {len(content)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("latin-1") + content
+
+
+class _RequestGuard:
+    """The limits on reading one connection's requests: deadlines for the head and the body.
+
+    The head deadline runs from :meth:`begin` (the connection is made, or a later request's
+    first byte arrived) until :meth:`head_read`; past it the connection is closed unanswered.
+    A head over ``max_head`` bytes is answered 431. The body deadline runs from the head until
+    :meth:`body_read`, armed only when the body did not come with the head (the common case
+    arms no timer); past it the request is answered 408. Both answers close the connection.
+
+    From :meth:`body_read` to the next :meth:`begin` nothing is watched: a request being
+    answered, however long (a long poll), is never cut; an idle kept-alive connection is the
+    server's ``timeout_keep_alive``'s.
+    """
+
+    def __init__(
+        self, transport: Any, *, head_timeout: float, body_timeout: float, max_head: int
+    ) -> None:
+        self._transport = transport
+        self._head_timeout = head_timeout
+        self._body_timeout = body_timeout
+        self._max_head = max_head
+        self._timer: asyncio.TimerHandle | None = None
+        self._reading_head = False
+        self._reading_body = False
+        self._head_size = 0
+        self._counting = False
+        self._target = b""
+
+    def begin(self) -> None:
+        """A head may start now: its deadline runs (kept if it already does)."""
+        if self._reading_head:
+            return
+        self._reading_head = True
+        self._head_size = 0
+        self._counting = False
+        self._target = b""
+        self._arm(self._head_timeout, self._head_expired)
+
+    def on_target(self, piece: bytes) -> None:
+        """Keep (the start of) the request target, for the ``instance`` of a refusal."""
+        if len(self._target) < 200:
+            self._target += piece
+
+    def head_read(self) -> None:
+        """The head is complete: the body is awaited (until :meth:`body_read`)."""
+        self._reading_head = False
+        self._reading_body = True
+        self._disarm()
+
+    def body_read(self) -> None:
+        """The request is read whole: nothing is watched until the next :meth:`begin`."""
+        self._reading_body = False
+        self._disarm()
+
+    def received(self, size: int) -> None:
+        """Account for a read of ``size`` bytes, once the parser has taken it.
+
+        While a head is incomplete its bytes are counted, except those of the read it began in
+        (they may end a body), so a head passes ``max_head`` by at most one read (256 KiB)
+        before it is refused. A body still awaited after the read arms the body deadline.
+        """
+        if self._reading_head:
+            if self._counting:
+                self._head_size += size
+            self._counting = True
+            if self._head_size > self._max_head:
+                detail = f"The request line and headers are larger than {self._max_head} bytes"
+                self._refuse(431, "Request Header Fields Too Large", detail)
+        elif self._reading_body and self._timer is None:
+            self._arm(self._body_timeout, self._body_expired)
+
+    def close(self) -> None:
+        """The connection is lost: stop every deadline."""
+        self._reading_head = self._reading_body = False
+        self._disarm()
+
+    def _arm(self, delay: float, callback: Callable[[], None]) -> None:
+        self._disarm()
+        self._timer = asyncio.get_running_loop().call_later(delay, callback)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _head_expired(self) -> None:
+        self._timer = None
+        self._reading_head = False
+        if not self._transport.is_closing():
+            self._transport.close()
+
+    def _body_expired(self) -> None:
+        self._timer = None
+        detail = f"The request body did not arrive whole within {self._body_timeout:g} s"
+        self._refuse(408, "Request Timeout", detail)
+
+    def _refuse(self, status: int, reason: str, detail: str) -> None:
+        self.close()
+        if not self._transport.is_closing():
+            self._transport.write(_refusal(status, reason, detail, self._target))
+            self._transport.close()
+
+
+def _build_server(
+    app: EngineApp,
+    *,
+    graceful_timeout: float,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+) -> Any:
+    uvicorn, http_tools_protocol = _uvicorn()
+
+    class _Protocol(http_tools_protocol):  # type: ignore[misc, valid-type]
+        """httptools protocol that lets the app drop a connection unanswered (fault "drop").
+
+        Its transport sends an answer's head and body in one write (see :class:`_Coalescing`).
+        Reading a request is bounded in time and size (see :class:`_RequestGuard`).
+        """
+
+        def connection_made(self, transport: Any) -> None:
+            coalescing = _Coalescing(transport)
+            self._camunda_guard = _RequestGuard(
+                coalescing,
+                head_timeout=header_timeout,
+                body_timeout=body_timeout,
+                max_head=MAX_HEAD_SIZE,
+            )
+            self._camunda_guard.begin()
+            super().connection_made(coalescing)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._camunda_guard.close()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self._camunda_guard.received(len(data))
+
+        def on_message_begin(self) -> None:
+            self._camunda_guard.begin()
+            super().on_message_begin()
+
+        def on_url(self, url: bytes) -> None:
+            self._camunda_guard.on_target(url)
+            super().on_url(url)
+
+        def on_headers_complete(self) -> None:
+            self._camunda_guard.head_read()
+            super().on_headers_complete()
+            transport = getattr(self, "transport", None)
+            scope = getattr(self, "scope", None)
+            if transport is not None and isinstance(scope, dict):
+                scope.setdefault("extensions", {})[ABORT_EXTENSION] = {"abort": transport.abort}
+
+        def on_message_complete(self) -> None:
+            self._camunda_guard.body_read()
+            super().on_message_complete()
+
+    class _Server(uvicorn.Server):  # type: ignore[misc, name-defined]
+        async def shutdown(self, sockets: Any = None) -> None:
+            app.end_long_polls()
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(
+        app,
+        http=_Protocol,
+        loop="asyncio",
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=idle_timeout,
+        timeout_graceful_shutdown=graceful_timeout,
+    )
+    return _Server(config)
+
+
+def _check_timeouts(**timeouts: float) -> None:
+    for name, value in timeouts.items():
+        if not value > 0:
+            raise ValueError(f"{name} must be positive, got {value}")
+
+
+def _as_app(target: Engine | EngineApp | None) -> EngineApp:
+    if isinstance(target, EngineApp):
+        return target
+    return EngineApp(target)
+
+
+class EngineServer:
+    """The engine served over TCP from a background thread (for tests and embedding).
+
+    ``with EngineServer(engine) as server:`` serves until the block ends; ``server.url`` is
+    the ``/v2`` base URL.
+
+    Args:
+        target: an engine, an :class:`~camunda_worker.engine.EngineApp`, or ``None`` for a new
+            engine.
+        host: the interface to listen on.
+        port: the port; 0 picks a free one (read it from :attr:`port`).
+        header_timeout: seconds a request head has to arrive whole, counted from the
+            connection (or, on a kept-alive one, from the request's first byte); later, the
+            connection is closed.
+        body_timeout: seconds a request body has to arrive whole once its head is read;
+            later, the request is answered 408 and the connection closed.
+        idle_timeout: seconds a kept-alive connection may wait for its next request.
+
+    Attributes:
+        app: the app served.
+        host: the interface listened on.
+        port: the port listened on (known once :meth:`start` returned).
+    """
+
+    def __init__(
+        self,
+        target: Engine | EngineApp | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+    ) -> None:
+        self._timeouts = {
+            "header_timeout": header_timeout,
+            "body_timeout": body_timeout,
+            "idle_timeout": idle_timeout,
+        }
+        _check_timeouts(**self._timeouts)
+        self.app = _as_app(target)
+        self.host = host
+        self.port = port
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        """The REST API base URL, e.g. ``http://127.0.0.1:8080/v2``."""
+        return _url(self.host, self.port)
+
+    @property
+    def address(self) -> str:
+        """The address without ``/v2``, as ``CAMUNDA_REST_ADDRESS`` takes it."""
+        return self.url[: -len("/v2")]
+
+    def start(self) -> EngineServer:
+        """Bind, start serving in a background thread and wait until the server is up.
+
+        Returns:
+            The server itself.
+        """
+        if self._thread is not None:
+            raise RuntimeError("the server is already started")
+        self._server = server = _build_server(self.app, graceful_timeout=5.0, **self._timeouts)
+        sock = _bind(self.host, self.port)
+        self.port = sock.getsockname()[1]
+
+        def run() -> None:
+            try:
+                server.run(sockets=[sock])
+            except BaseException as error:  # noqa: BLE001 - reported by start()
+                self._failure = error
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(target=run, name="camunda-engine-server", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + _STARTUP_TIMEOUT
+        while not server.started and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if not server.started:
+            self.stop()
+            raise RuntimeError(f"the engine server did not start: {self._failure!r}")
+        return self
+
+    def stop(self) -> None:
+        """Answer waiting long polls, stop serving and join the thread. Idempotent."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> EngineServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve(
+    target: Engine | EngineApp | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    on_ready: Callable[[str], None] | None = None,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+) -> None:
+    """Serve the engine over TCP in this thread until SIGINT or SIGTERM.
+
+    Args:
+        target: an engine, an :class:`~camunda_worker.engine.EngineApp`, or ``None`` for a new
+            engine.
+        host: the interface to listen on.
+        port: the port; 0 picks a free one.
+        on_ready: called with the ``/v2`` base URL once the socket is bound.
+        header_timeout: seconds a request head has to arrive whole (see
+            :class:`EngineServer`).
+        body_timeout: seconds a request body has to arrive whole once its head is read.
+        idle_timeout: seconds a kept-alive connection may wait for its next request.
+    """
+    timeouts = {
+        "header_timeout": header_timeout,
+        "body_timeout": body_timeout,
+        "idle_timeout": idle_timeout,
+    }
+    _check_timeouts(**timeouts)
+    app = _as_app(target)
+    server = _build_server(app, graceful_timeout=5.0, **timeouts)
+    sock = _bind(host, port)
+    url = _url(host, sock.getsockname()[1])
+    stopping: list[int] = []
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        # uvicorn installs its own handlers while serving and replays the signal to this one
+        # after a graceful shutdown: record it instead of dying with KeyboardInterrupt.
+        stopping.append(signum)
+        server.should_exit = True
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = {}
+    if main_thread:
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if on_ready is not None:
+            on_ready(url)
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="camunda-worker engine",
+        description="Serve the in-memory Camunda 8 engine's REST API (/v2) over HTTP.",
+        epilog=(
+            f"fault endpoints: * {' '.join(ENDPOINTS)}; "
+            f"fault kinds: {' '.join(get_args(FaultKind))}"
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
+    parser.add_argument(
+        "--server-line",
+        choices=("8.8", "8.9", "8.10"),
+        default="8.10",
+        help="answer in the shape of this Camunda version (default: 8.10)",
+    )
+    parser.add_argument(
+        "--request-timeout-ms",
+        type=_positive,
+        default=10_000,
+        help="long-poll timeout when a request gives none (default: 10000)",
+    )
+    parser.add_argument("--latency-ms", type=float, default=0, help="latency added to answers")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="ENDPOINT:KIND:RATE",
+        help="inject faults, e.g. activate:503:0.1 or complete:drop:0.05 (repeatable)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fault generator")
+    parser.add_argument(
+        "--oauth-client",
+        action="append",
+        default=[],
+        metavar="ID:SECRET",
+        help="require OAuth2 tokens and serve /oauth/token for this client (repeatable)",
+    )
+    parser.add_argument("--basic-auth", metavar="USER:PASSWORD", help="require basic auth")
+    parser.add_argument("--record", action="store_true", help="record exchanges (memory)")
+    parser.add_argument(
+        "--max-body-size",
+        type=_positive,
+        default=DEFAULT_MAX_BODY_SIZE,
+        metavar="BYTES",
+        help=f"largest request body; larger: 413 (default: {DEFAULT_MAX_BODY_SIZE}, 4 MB)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=DEFAULT_HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time a request head has to arrive whole (default: {DEFAULT_HEADER_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=_seconds,
+        default=DEFAULT_BODY_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time a request body has to arrive whole; later: 408 (default: "
+        f"{DEFAULT_BODY_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time a kept-alive connection may wait for a request (default: "
+        f"{DEFAULT_IDLE_TIMEOUT:g})",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``engine`` sub-command.
+
+    Args:
+        argv: the arguments after ``engine`` (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit code: 0 after a signal, 2 for bad arguments.
+    """
+    parser = _parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    plan = FaultPlan(seed=args.seed, latency_ms=max(args.latency_ms, 0))
+    try:
+        for spec in args.fault:
+            plan.error_rate(*parse_fault_spec(spec))
+        clients = dict(_pair(text, "--oauth-client") for text in args.oauth_client)
+        basic = _pair(args.basic_auth, "--basic-auth") if args.basic_auth else None
+    except ValueError as error:
+        parser.error(str(error))
+    from camunda_worker.engine._runtime.core import Engine  # noqa: PLC0415 - keeps --help fast
+
+    engine = Engine(
+        server_line=args.server_line, default_request_timeout_ms=args.request_timeout_ms
+    )
+    app = EngineApp(
+        engine,
+        faults=plan,
+        basic_auth=basic,
+        oauth_clients=clients or None,
+        record=args.record,
+        max_body_size=args.max_body_size,
+    )
+
+    def announce(url: str) -> None:
+        print(f"camunda engine listening on {url}", flush=True)  # noqa: T201 - the CLI's output
+
+    try:
+        serve(
+            app,
+            host=args.host,
+            port=args.port,
+            on_ready=announce,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            idle_timeout=args.idle_timeout,
+        )
+    except ServerDependencyError as error:
+        print(f"camunda-worker engine: {error}", file=sys.stderr)  # noqa: T201 - CLI output
+        return 1
+    except OSError as error:
+        message = f"camunda-worker engine: cannot listen on {args.host}:{args.port}: {error}"
+        print(message, file=sys.stderr)  # noqa: T201 - the CLI's output
+        return 1
+    finally:
+        app.close()
+        engine.close()
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def _pair(text: str, option: str) -> tuple[str, str]:
+    first, sep, second = text.partition(":")
+    if not sep or not first:
+        raise ValueError(f"{option} expects NAME:SECRET")
+    return first, second

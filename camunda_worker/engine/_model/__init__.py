@@ -1,0 +1,7 @@
+"""The engine's process model: BPMN parsing and validation, and the expressions it evaluates.
+
+Owns :mod:`.bpmn` (BPMN 2.0 XML as the Camunda Modeler writes it, into process models),
+:mod:`.definitions` (the immutable model the runtime executes), :mod:`.validation` (whole-process
+checks, refused with Zeebe's messages) and :mod:`.conditions` (the FEEL subset of sequence-flow
+conditions). It knows nothing of instances, jobs or HTTP: it imports nothing else of the engine.
+"""

@@ -1,0 +1,380 @@
+"""Parse and validate BPMN 2.0 XML (as the Camunda Modeler writes it) into process models.
+
+Namespaces are matched by URI, so any prefixes work. Everything outside the supported subset is
+reported, never ignored: :func:`parse_bpmn` raises :class:`BpmnValidationError` listing every
+problem with the element's id and type. The supported subset:
+
+- none start event (exactly one per process), none end event, none intermediate throw event;
+- service, send, script and business-rule tasks with a ``zeebe:taskDefinition`` (static ``type``
+  and ``retries``) and optional ``zeebe:taskHeaders``: each creates a job;
+- undefined tasks (``bpmn:task``) and manual tasks: a token passes straight through;
+- exclusive gateways with FEEL conditions from :mod:`._conditions` and a default flow;
+- parallel gateways (fork, and join that waits for every incoming flow);
+- interrupting error boundary events on job-based tasks, by error code or catch-all;
+- sequence flows; diagram data, documentation, lanes, text annotations, groups, data objects and
+  data associations (no runtime meaning) and extension elements of other vendors.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+from camunda_worker.engine._model.conditions import ConditionSyntaxError, parse_condition
+from camunda_worker.engine._model.definitions import (
+    JOB_TASK_KINDS,
+    PASS_THROUGH_KINDS,
+    FlowNode,
+    ProcessModel,
+    SequenceFlow,
+    TaskDefinition,
+)
+from camunda_worker.engine._model.validation import Problem, validate_process
+
+__all__ = ["BPMN_NS", "ZEEBE_NS", "BpmnValidationError", "Problem", "parse_bpmn"]
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+
+_PROCESS_ID = re.compile(r"^[^\W\d][\w\-.]*$")
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_NODE_KINDS = (
+    JOB_TASK_KINDS
+    | PASS_THROUGH_KINDS
+    | {"startEvent", "endEvent", "exclusiveGateway", "parallelGateway", "boundaryEvent"}
+)
+# Children without runtime meaning in Zeebe either.
+_IGNORED_IN_PROCESS = frozenset(
+    {
+        "laneSet",
+        "textAnnotation",
+        "association",
+        "group",
+        "documentation",
+        "dataObject",
+        "dataObjectReference",
+        "dataStoreReference",
+        "extensionElements",
+        "sequenceFlow",
+    }
+)
+_IGNORED_IN_NODE = frozenset(
+    {
+        "incoming",
+        "outgoing",
+        "documentation",
+        "extensionElements",
+        "dataInputAssociation",
+        "dataOutputAssociation",
+        "property",
+        "ioSpecification",
+    }
+)
+_IO_MAPPING = (
+    "input/output mappings (zeebe:ioMapping) are not supported by this engine: "
+    "all variables live in the process instance's root scope"
+)
+
+
+class BpmnValidationError(ValueError):
+    """A resource is not BPMN the engine can run; ``problems`` says why, element by element."""
+
+    def __init__(self, resource_name: str, problems: list[Problem]) -> None:
+        self.resource_name = resource_name
+        self.problems = problems
+        lines = "\n".join(problem.render() for problem in problems)
+        super().__init__(f"'{resource_name}': {lines}")
+
+
+def parse_bpmn(resource_name: str, content: bytes | str) -> list[ProcessModel]:
+    """Parse one BPMN resource into the models of its executable processes.
+
+    Args:
+        resource_name: the resource's file name (used in messages).
+        content: the XML, as bytes or text.
+
+    Returns:
+        One model per executable process, in document order.
+
+    Raises:
+        BpmnValidationError: when the XML is malformed, not BPMN, or outside the supported subset.
+    """
+    data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+    root = _parse_xml(resource_name, data)
+    if root.tag != f"{{{BPMN_NS}}}definitions":
+        lower = resource_name.lower()
+        what = "DMN" if lower.endswith(".dmn") else "form" if lower.endswith(".form") else None
+        message = (
+            f"{what} resources are not supported by this engine: only BPMN processes"
+            if what
+            else f"not a BPMN 2.0 document: the root element is {_qualified(root.tag)}"
+        )
+        raise BpmnValidationError(resource_name, [Problem(resource_name, "resource", message)])
+    errors = {
+        element.get("id", ""): element.get("errorCode")
+        for element in root.iter(f"{{{BPMN_NS}}}error")
+    }
+    problems: list[Problem] = []
+    models: list[ProcessModel] = []
+    for process in root.findall(f"{{{BPMN_NS}}}process"):
+        if process.get("isExecutable", "false").lower() != "true":
+            continue
+        model = _ProcessReader(process, errors, problems).read()
+        if model is not None:
+            models.append(model)
+    if not models and not problems:
+        problems.append(
+            Problem(
+                resource_name, "bpmn:definitions", "Must contain at least one executable process"
+            )
+        )
+    if problems:
+        raise BpmnValidationError(resource_name, problems)
+    return models
+
+
+def _parse_xml(resource_name: str, data: bytes) -> ET.Element:
+    if _DOCTYPE.search(data):
+        # BPMN never needs a DTD; refusing it rules out entity-expansion attacks.
+        problem = Problem(
+            resource_name, "resource", "DOCTYPE and ENTITY declarations are not allowed"
+        )
+        raise BpmnValidationError(resource_name, [problem])
+    try:
+        return ET.fromstring(data)  # noqa: S314  (no DTD, see above: entities cannot be declared)
+    except ET.ParseError as exc:
+        problem = Problem(resource_name, "resource", f"the resource is not well-formed XML: {exc}")
+        raise BpmnValidationError(resource_name, [problem]) from None
+
+
+def _split(tag: str) -> tuple[str, str]:
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    return "", tag
+
+
+def _qualified(tag: str) -> str:
+    namespace, local = _split(tag)
+    prefix = {BPMN_NS: "bpmn", ZEEBE_NS: "zeebe"}.get(namespace)
+    return f"{prefix}:{local}" if prefix else (f"{{{namespace}}}{local}" if namespace else local)
+
+
+def _children(element: ET.Element, namespace: str) -> Iterator[tuple[str, ET.Element]]:
+    for child in element:
+        if isinstance(child.tag, str):
+            child_namespace, local = _split(child.tag)
+            if child_namespace == namespace:
+                yield local, child
+
+
+class _ProcessReader:
+    """Reads one ``bpmn:process`` element, collecting problems instead of stopping at the first."""
+
+    def __init__(
+        self, process: ET.Element, errors: dict[str, str | None], problems: list[Problem]
+    ) -> None:
+        self.process = process
+        self.errors = errors
+        self.problems = problems
+        self.process_id = process.get("id", "")
+
+    def problem(self, element: ET.Element, message: str) -> None:
+        element_id = element.get("id") or self.process_id or "?"
+        self.problems.append(Problem(element_id, _qualified(element.tag), message))
+
+    def read(self) -> ProcessModel | None:
+        before = len(self.problems)
+        if not _PROCESS_ID.match(self.process_id):
+            self.problem(self.process, f"the process id {self.process_id!r} is not a valid id")
+        version_tag = self._process_extensions()
+        nodes: dict[str, FlowNode] = {}
+        flow_elements: list[ET.Element] = []
+        refused: set[str] = set()
+        for local, child in _children(self.process, BPMN_NS):
+            if local == "sequenceFlow":
+                flow_elements.append(child)
+            elif local in _NODE_KINDS:
+                node = self._node(local, child)
+                if node is not None:
+                    nodes[node.id] = node
+            elif local not in _IGNORED_IN_PROCESS:
+                refused.add(child.get("id", ""))
+                self.problem(child, f"elements of type '{local}' are not supported by this engine")
+        flows = {
+            flow.id: flow for flow in (self._flow(element) for element in flow_elements) if flow
+        }
+        start = validate_process(self.process_id, nodes, flows, self.problems, refused)
+        if len(self.problems) > before or start is None:
+            return None
+        return ProcessModel(
+            process_id=self.process_id,
+            name=self.process.get("name"),
+            version_tag=version_tag,
+            nodes=nodes,
+            flows=flows,
+            start_node=start,
+        )
+
+    def _process_extensions(self) -> str | None:
+        version_tag = None
+        for _, extensions in _children(self.process, BPMN_NS):
+            if extensions.tag != f"{{{BPMN_NS}}}extensionElements":
+                continue
+            for local, child in _children(extensions, ZEEBE_NS):
+                if local == "versionTag":
+                    version_tag = child.get("value")
+                elif local != "properties":
+                    self.problem(self.process, f"'zeebe:{local}' is not supported by this engine")
+        return version_tag
+
+    def _extensions(self, element: ET.Element) -> dict[str, ET.Element]:
+        found: dict[str, ET.Element] = {}
+        for local, extensions in _children(element, BPMN_NS):
+            if local == "extensionElements":
+                for name, child in _children(extensions, ZEEBE_NS):
+                    if name in found:
+                        self.problem(element, f"must have at most one 'zeebe:{name}' element")
+                    found[name] = child
+        found.pop("properties", None)
+        return found
+
+    def _node(self, kind: str, element: ET.Element) -> FlowNode | None:
+        node_id = element.get("id")
+        if not node_id:
+            self.problem(element, "the element has no id")
+            return None
+        definitions = [
+            local
+            for local, _ in _children(element, BPMN_NS)
+            if local.endswith("EventDefinition") or local == "eventDefinitionRef"
+        ]
+        for local, _ in _children(element, BPMN_NS):
+            if local not in _IGNORED_IN_NODE and local not in definitions:
+                self.problem(
+                    element, f"'bpmn:{local}' inside a {kind} is not supported by this engine"
+                )
+        extensions = self._extensions(element)
+        task = None
+        error_code = None
+        if kind in JOB_TASK_KINDS:
+            task = self._task_definition(element, extensions)
+        elif kind == "boundaryEvent":
+            error_code = self._error_boundary(element, definitions)
+        elif definitions:
+            self.problem(
+                element,
+                f"a {kind} with a {definitions[0]} is not supported by this engine "
+                "(only none events and error boundary events)",
+            )
+        self._unsupported_extensions(element, extensions)
+        return FlowNode(
+            id=node_id,
+            kind=kind,
+            name=element.get("name"),
+            task=task,
+            default_flow=element.get("default") if kind == "exclusiveGateway" else None,
+            attached_to=element.get("attachedToRef") if kind == "boundaryEvent" else None,
+            error_code=error_code,
+        )
+
+    def _unsupported_extensions(
+        self, element: ET.Element, extensions: dict[str, ET.Element]
+    ) -> None:
+        for name in extensions:
+            if name == "ioMapping":
+                self.problem(element, _IO_MAPPING)
+            else:
+                self.problem(element, f"'zeebe:{name}' is not supported by this engine")
+
+    def _task_definition(
+        self, element: ET.Element, extensions: dict[str, ET.Element]
+    ) -> TaskDefinition | None:
+        definition = extensions.pop("taskDefinition", None)
+        headers_element = extensions.pop("taskHeaders", None)
+        if definition is None:
+            self.problem(element, "Must have exactly one 'zeebe:taskDefinition' extension element")
+            return None
+        job_type = (definition.get("type") or "").strip()
+        retries_text = (definition.get("retries") or "3").strip()
+        if not job_type:
+            self.problem(element, "the job type of 'zeebe:taskDefinition' must not be empty")
+        elif job_type.startswith("="):
+            self.problem(
+                element, f"job type expressions ({job_type!r}) are not supported by this engine"
+            )
+        if not retries_text.isdigit():
+            self.problem(
+                element,
+                f"retries must be a whole number, got {retries_text!r} "
+                "(expressions are not supported by this engine)",
+            )
+        headers: dict[str, str] = {}
+        if headers_element is not None:
+            for local, header in _children(headers_element, ZEEBE_NS):
+                if local == "header" and header.get("key"):
+                    headers[header.get("key", "")] = header.get("value", "")
+        if not job_type or job_type.startswith("=") or not retries_text.isdigit():
+            return None
+        return TaskDefinition(job_type=job_type, retries=int(retries_text), headers=headers)
+
+    def _error_boundary(self, element: ET.Element, definitions: list[str]) -> str | None:
+        if definitions != ["errorEventDefinition"]:
+            what = definitions[0] if definitions else "no event definition"
+            self.problem(
+                element,
+                f"boundary events with {what} are not supported by this engine "
+                "(only error boundary events)",
+            )
+            return None
+        if element.get("cancelActivity", "true").lower() == "false":
+            self.problem(
+                element, "an error boundary event must interrupt the task (cancelActivity)"
+            )
+        definition = next(
+            child
+            for local, child in _children(element, BPMN_NS)
+            if local.endswith("EventDefinition")
+        )
+        error_ref = definition.get("errorRef")
+        if error_ref is None:
+            return None
+        if error_ref not in self.errors:
+            self.problem(
+                element, f"the error boundary event references an unknown error {error_ref!r}"
+            )
+            return None
+        code = self.errors[error_ref]
+        if code and code.startswith("="):
+            self.problem(
+                element, f"error code expressions ({code!r}) are not supported by this engine"
+            )
+        return code or None
+
+    def _flow(self, element: ET.Element) -> SequenceFlow | None:
+        flow_id = element.get("id")
+        source, target = element.get("sourceRef"), element.get("targetRef")
+        if not flow_id or not source or not target:
+            self.problem(element, "a sequence flow needs an id, a sourceRef and a targetRef")
+            return None
+        condition = None
+        for local, child in _children(element, BPMN_NS):
+            if local == "conditionExpression":
+                text = (child.text or "").strip()
+                if not text.startswith("="):
+                    self.problem(
+                        element,
+                        f"Expected expression but found static value {text!r}: "
+                        "a condition must be a FEEL expression starting with '='",
+                    )
+                    continue
+                try:
+                    condition = parse_condition(text[1:])
+                except ConditionSyntaxError as exc:
+                    self.problem(element, f"the condition {text!r} cannot be parsed: {exc}")
+            elif local not in ("documentation", "extensionElements"):
+                self.problem(
+                    element, f"'bpmn:{local}' inside a sequenceFlow is not supported by this engine"
+                )
+        return SequenceFlow(id=flow_id, source=source, target=target, condition=condition)

@@ -1,0 +1,131 @@
+"""The immutable process model the BPMN parser builds and the engine executes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from camunda_worker.engine._model.conditions import Condition
+
+__all__ = [
+    "JOB_TASK_KINDS",
+    "PASS_THROUGH_KINDS",
+    "FlowNode",
+    "ProcessDefinition",
+    "ProcessModel",
+    "SequenceFlow",
+    "TaskDefinition",
+]
+
+#: Tasks that create a job for a worker (with a ``zeebe:taskDefinition``).
+JOB_TASK_KINDS = frozenset({"serviceTask", "sendTask", "scriptTask", "businessRuleTask"})
+#: Elements a token passes straight through (undefined and manual tasks, none throw events).
+PASS_THROUGH_KINDS = frozenset({"task", "manualTask", "intermediateThrowEvent"})
+
+
+@attrs.frozen
+class TaskDefinition:
+    """What a job-based task asks of workers.
+
+    Attributes:
+        job_type: the job type workers subscribe to.
+        retries: the retries a new job starts with.
+        headers: the custom headers (``zeebe:taskHeaders``) every job of the task carries.
+    """
+
+    job_type: str
+    retries: int
+    headers: Mapping[str, str] = attrs.field(factory=dict, hash=False)
+
+
+@attrs.frozen
+class SequenceFlow:
+    """A sequence flow between two flow nodes.
+
+    Attributes:
+        id: the flow's element id.
+        source: the id of the node it leaves.
+        target: the id of the node it enters.
+        condition: its condition (only on flows leaving an exclusive gateway), or ``None``.
+    """
+
+    id: str
+    source: str
+    target: str
+    condition: Condition | None = None
+
+
+@attrs.frozen
+class FlowNode:
+    """One flow node (event, task or gateway) of a process.
+
+    Attributes:
+        id: the element id.
+        kind: the BPMN element type without prefix, e.g. ``serviceTask``.
+        name: the element's name, if any.
+        incoming: ids of the sequence flows entering the node, in document order.
+        outgoing: ids of the sequence flows leaving the node, in document order.
+        task: the task definition of a job-based task.
+        default_flow: the default flow of an exclusive gateway.
+        attached_to: for a boundary event, the id of the task it is attached to.
+        error_code: for an error boundary event, the code it catches (``None``: every error).
+        boundary_events: for a task, the ids of the error boundary events attached to it.
+    """
+
+    id: str
+    kind: str
+    name: str | None = None
+    incoming: tuple[str, ...] = ()
+    outgoing: tuple[str, ...] = ()
+    task: TaskDefinition | None = None
+    default_flow: str | None = None
+    attached_to: str | None = None
+    error_code: str | None = None
+    boundary_events: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class ProcessModel:
+    """An executable process as parsed from BPMN XML.
+
+    Attributes:
+        process_id: the BPMN process id.
+        name: the process name, if any.
+        version_tag: the ``zeebe:versionTag``, if any.
+        nodes: the flow nodes by id.
+        flows: the sequence flows by id.
+        start_node: the id of the single none start event.
+    """
+
+    process_id: str
+    name: str | None
+    version_tag: str | None
+    nodes: Mapping[str, FlowNode] = attrs.field(hash=False)
+    flows: Mapping[str, SequenceFlow] = attrs.field(hash=False)
+    start_node: str
+
+
+@attrs.frozen
+class ProcessDefinition:
+    """A deployed version of a process.
+
+    Attributes:
+        key: the process definition key.
+        process_id: the BPMN process id.
+        version: the version, counted per process id and tenant from 1.
+        tenant_id: the tenant that owns it.
+        resource_name: the name of the deployed resource it came from.
+        checksum: the SHA-256 of that resource (redeploying it unchanged keeps this version).
+        deployment_key: the key of the deployment that created it.
+        model: the executable model.
+    """
+
+    key: int
+    process_id: str
+    version: int
+    tenant_id: str
+    resource_name: str
+    checksum: str
+    deployment_key: int
+    model: ProcessModel = attrs.field(hash=False, repr=False)

@@ -1,0 +1,165 @@
+"""Whole-process checks of a parsed BPMN process: flows, start event, gateways, boundary events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Set
+
+import attrs
+
+from camunda_worker.engine._model.definitions import JOB_TASK_KINDS, FlowNode, SequenceFlow
+
+__all__ = ["Problem", "validate_process"]
+
+_Report = Callable[[str, str, str], None]
+
+
+@attrs.frozen
+class Problem:
+    """One reason a resource is refused.
+
+    Attributes:
+        element_id: the id of the offending element (or the resource/process when global).
+        element_type: its qualified type, e.g. ``bpmn:userTask``.
+        message: what is wrong.
+    """
+
+    element_id: str
+    element_type: str
+    message: str
+
+    def render(self) -> str:
+        """Format the problem like Zeebe's deployment rejection does."""
+        return f"- Element: {self.element_id} ({self.element_type})\n    - ERROR: {self.message}"
+
+
+def validate_process(
+    process_id: str,
+    nodes: dict[str, FlowNode],
+    flows: dict[str, SequenceFlow],
+    problems: list[Problem],
+    refused: Set[str] = frozenset(),
+) -> str | None:
+    """Check the process as a whole and wire flows and boundary events into its nodes.
+
+    Args:
+        process_id: the BPMN process id (for messages about the process itself).
+        nodes: the flow nodes by id; replaced in place by copies with ``incoming``,
+            ``outgoing`` and ``boundary_events`` filled in.
+        flows: the sequence flows by id.
+        problems: where problems are appended.
+        refused: ids of elements already refused (flows to them are not reported again).
+
+    Returns:
+        The id of the single none start event, or ``None`` when there is none (reported).
+    """
+
+    def report(element_id: str, element_type: str, message: str) -> None:
+        problems.append(Problem(element_id, element_type, message))
+
+    incoming: dict[str, list[str]] = {node_id: [] for node_id in nodes}
+    outgoing: dict[str, list[str]] = {node_id: [] for node_id in nodes}
+    for flow in flows.values():
+        _check_flow(flow, nodes, refused, report)
+        if flow.source in nodes and flow.target in nodes:
+            outgoing[flow.source].append(flow.id)
+            incoming[flow.target].append(flow.id)
+    boundaries: dict[str, list[str]] = {}
+    for node in nodes.values():
+        if node.kind == "boundaryEvent":
+            _check_boundary(node, nodes, report)
+            boundaries.setdefault(node.attached_to or "", []).append(node.id)
+    for task_id, event_ids in boundaries.items():
+        _check_duplicate_codes(task_id, [nodes[event_id] for event_id in event_ids], report)
+    for node_id, node in list(nodes.items()):
+        nodes[node_id] = attrs.evolve(
+            node,
+            incoming=tuple(incoming[node_id]),
+            outgoing=tuple(outgoing[node_id]),
+            boundary_events=tuple(boundaries.get(node_id, ())),
+        )
+    for node in nodes.values():
+        if node.kind == "exclusiveGateway":
+            _check_exclusive_gateway(node, flows, report)
+    starts = [node.id for node in nodes.values() if node.kind == "startEvent"]
+    if len(starts) != 1:
+        message = (
+            "Must have exactly one none start event"
+            if starts
+            else "Must have at least one start event"
+        )
+        report(process_id, "bpmn:process", message)
+        return None
+    return starts[0]
+
+
+def _check_flow(
+    flow: SequenceFlow, nodes: dict[str, FlowNode], refused: Set[str], report: _Report
+) -> None:
+    for end, ref in (("source", flow.source), ("target", flow.target)):
+        if ref not in nodes and ref not in refused:
+            report(flow.id, "bpmn:sequenceFlow", f"the {end} {ref!r} is not a supported flow node")
+    target = nodes.get(flow.target)
+    if target is not None and target.kind in ("startEvent", "boundaryEvent"):
+        report(
+            flow.id, "bpmn:sequenceFlow", f"a {target.kind} must not have incoming sequence flows"
+        )
+    source = nodes.get(flow.source)
+    if flow.condition is not None and source is not None and source.kind != "exclusiveGateway":
+        report(
+            flow.id,
+            "bpmn:sequenceFlow",
+            "conditions are only supported on sequence flows leaving an exclusive gateway",
+        )
+
+
+def _check_boundary(node: FlowNode, nodes: dict[str, FlowNode], report: _Report) -> None:
+    host = nodes.get(node.attached_to or "")
+    if host is None:
+        report(node.id, "bpmn:boundaryEvent", f"attachedToRef {node.attached_to!r} is not a task")
+    elif host.kind not in JOB_TASK_KINDS:
+        report(
+            node.id,
+            "bpmn:boundaryEvent",
+            f"error boundary events are only supported on job-based tasks, not on a {host.kind}",
+        )
+
+
+def _check_duplicate_codes(task_id: str, events: list[FlowNode], report: _Report) -> None:
+    seen: set[str | None] = set()
+    for event in events:
+        if event.error_code in seen:
+            what = (
+                f"the same error code '{event.error_code}'"
+                if event.error_code
+                else "no error code (catch-all)"
+            )
+            report(
+                event.id,
+                "bpmn:boundaryEvent",
+                f"Multiple error catch events with {what} on task '{task_id}' are not allowed",
+            )
+        seen.add(event.error_code)
+
+
+def _check_exclusive_gateway(
+    node: FlowNode, flows: dict[str, SequenceFlow], report: _Report
+) -> None:
+    if node.default_flow is not None:
+        if node.default_flow not in node.outgoing:
+            report(
+                node.id,
+                "bpmn:exclusiveGateway",
+                f"the default flow {node.default_flow!r} must be an outgoing flow of the gateway",
+            )
+        elif flows[node.default_flow].condition is not None:
+            report(
+                node.default_flow, "bpmn:sequenceFlow", "a default flow must not have a condition"
+            )
+    if len(node.outgoing) > 1:
+        for flow_id in node.outgoing:
+            if flow_id != node.default_flow and flows[flow_id].condition is None:
+                report(
+                    flow_id,
+                    "bpmn:sequenceFlow",
+                    f"must have a condition or be the default flow of gateway '{node.id}'",
+                )

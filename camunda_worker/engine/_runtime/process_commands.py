@@ -1,0 +1,277 @@
+"""Process commands, and the hooks through which tokens create jobs and raise incidents.
+
+Commands: deploy, create and cancel instances, resolve incidents, set variables, publish messages.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from camunda_worker.engine._model.bpmn import BpmnValidationError, parse_bpmn
+from camunda_worker.engine._model.definitions import FlowNode, ProcessDefinition, ProcessModel
+from camunda_worker.engine._runtime.clock import Clock
+from camunda_worker.engine._runtime.errors import invalid_argument, rejected
+from camunda_worker.engine._runtime.flow import FlowRunner
+from camunda_worker.engine._runtime.instances import (
+    ACTIVE,
+    COMPLETED,
+    INCIDENT_ACTIVE,
+    TERMINATED,
+    ElementInstance,
+    ProcessInstanceRecord,
+)
+from camunda_worker.engine._runtime.job_commands import JobCommands
+from camunda_worker.engine._runtime.jobs import ERROR_THROWN, FAILED, JobRecord
+from camunda_worker.engine._runtime.lines import ServerLine, deployment_result, message_published
+from camunda_worker.engine._runtime.state import DEFAULT_TENANT, copy_variables
+
+__all__ = ["ProcessCommands"]
+
+
+class ProcessCommands(JobCommands):
+    """The process half of the engine's state machine (on top of the job half)."""
+
+    def __init__(self, clock: Clock, line: ServerLine, retention: int) -> None:
+        super().__init__(clock, line, retention)
+        self.flow = FlowRunner(self)
+        self._message_ids: collections.OrderedDict[tuple[str, str], int] = collections.OrderedDict()
+
+    def deploy(
+        self, resources: Sequence[tuple[str, bytes | str]], tenant_id: str | None
+    ) -> dict[str, Any]:
+        """Deploy BPMN resources; an unchanged resource keeps its process's latest version."""
+        if not resources:
+            raise invalid_argument("Expected to deploy at least one resource, but none given")
+        tenant = tenant_id or DEFAULT_TENANT
+        parsed: list[tuple[str, str, ProcessModel]] = []
+        failures: list[str] = []
+        for name, content in resources:
+            data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+            try:
+                models = parse_bpmn(name, data)
+            except BpmnValidationError as exc:
+                failures.append(str(exc))
+                continue
+            checksum = hashlib.sha256(data).hexdigest()
+            parsed.extend((name, checksum, model) for model in models)
+        if failures:
+            reason = "Expected to deploy new resources, but encountered the following errors:\n"
+            raise rejected("CREATE", "INVALID_ARGUMENT", reason + "\n".join(failures))
+        seen: dict[str, str] = {}
+        for name, _, model in parsed:
+            if model.process_id in seen:
+                reason = (
+                    f"Expected to deploy new resources, but encountered the following errors:\n"
+                    f"Duplicated process id in resources '{seen[model.process_id]}' and '{name}'"
+                )
+                raise rejected("CREATE", "INVALID_ARGUMENT", reason)
+            seen[model.process_id] = name
+        deployment_key = self.next_key()
+        deployed = [
+            self._define(deployment_key, tenant, name, checksum, model)
+            for name, checksum, model in parsed
+        ]
+        return deployment_result(self.line, deployment_key, tenant, deployed)
+
+    def _define(
+        self, deployment_key: int, tenant: str, name: str, checksum: str, model: ProcessModel
+    ) -> ProcessDefinition:
+        versions = self.versions.setdefault((tenant, model.process_id), [])
+        latest = versions[-1] if versions else None
+        if latest is not None and latest.checksum == checksum and latest.resource_name == name:
+            return latest
+        definition = ProcessDefinition(
+            key=self.next_key(),
+            process_id=model.process_id,
+            version=len(versions) + 1,
+            tenant_id=tenant,
+            resource_name=name,
+            checksum=checksum,
+            deployment_key=deployment_key,
+            model=model,
+        )
+        versions.append(definition)
+        self.definitions[definition.key] = definition
+        return definition
+
+    def find_definition(
+        self, process_id: str | None, key: int | None, version: int, tenant_id: str | None
+    ) -> ProcessDefinition:
+        """The definition a creation request names (by key, or by id and version)."""
+        if key is not None:
+            definition = self.definitions.get(key)
+            if definition is None or tenant_id not in (None, definition.tenant_id):
+                reason = f"Expected to find process definition with key '{key}', but none found"
+                raise rejected("CREATE", "NOT_FOUND", reason)
+            return definition
+        if not process_id:
+            raise invalid_argument(
+                "At least one of [processDefinitionId, processDefinitionKey] is required"
+            )
+        versions = self.versions.get((tenant_id or DEFAULT_TENANT, process_id), [])
+        if version is None or version < 0:
+            if versions:
+                return versions[-1]
+            reason = f"Expected to find process definition with process ID '{process_id}', but none found"
+        else:
+            if 1 <= version <= len(versions):
+                return versions[version - 1]
+            reason = (
+                f"Expected to find process definition with process ID '{process_id}' and version "
+                f"'{version}', but none found"
+            )
+        raise rejected("CREATE", "NOT_FOUND", reason)
+
+    def create_instance(
+        self, definition: ProcessDefinition, variables: Mapping[str, Any] | None
+    ) -> ProcessInstanceRecord:
+        """Start an instance: its token runs until it waits (or the instance ends)."""
+        instance = ProcessInstanceRecord(
+            key=self.next_key(),
+            definition=definition,
+            tenant_id=definition.tenant_id,
+            variables=copy_variables(variables),
+            start_ms=self.now(),
+        )
+        self.instances[instance.key] = instance
+        self.stats.process_instances_created += 1
+        self.flow.start(instance)
+        return instance
+
+    def instance_for(self, key: int, command: str, intent: str) -> ProcessInstanceRecord:
+        """An active process instance, or a ``NOT_FOUND`` rejection."""
+        instance = self.instances.get(key)
+        if instance is None or instance.state != ACTIVE:
+            reason = f"Expected to {intent} a process instance with key '{key}', but no such process was found"
+            raise rejected(command, "NOT_FOUND", reason)
+        return instance
+
+    def cancel_instance(self, key: int) -> None:
+        """Terminate an active instance: its jobs are canceled, its incidents resolved."""
+        instance = self.instance_for(key, "CANCEL", "cancel")
+        for element in list(instance.active.values()):
+            if element.job_key is not None and (job := self.jobs.get(element.job_key)):
+                self.cancel_job(job)
+        instance.active.clear()
+        self.end_instance(instance, TERMINATED)
+
+    def set_variables(self, key: int, variables: Mapping[str, Any]) -> None:
+        """Merge variables into an active instance's root scope (its key is its scope key)."""
+        instance = self.instance_for(key, "UPDATE", "update variables of")
+        instance.variables.update(copy_variables(variables))
+
+    def resolve_incident(self, key: int) -> None:
+        """Resolve an incident: the job becomes activatable again, a gateway is re-evaluated.
+
+        A job incident caused by running out of retries needs retries first (``update_job``).
+        """
+        incident = self.incidents.get(key)
+        if incident is None or incident.state != INCIDENT_ACTIVE:
+            reason = (
+                f"Expected to resolve incident with key '{key}', but no such incident was found"
+            )
+            raise rejected("RESOLVE", "NOT_FOUND", reason)
+        job = self.jobs.get(incident.job_key) if incident.job_key is not None else None
+        if job is not None:
+            if incident.error_type == "JOB_NO_RETRIES" and job.retries < 1:
+                reason = (
+                    f"Expected to resolve incident with key '{key}', but job with key "
+                    f"'{job.key}' has no retries left: update its retries first"
+                )
+                raise rejected("RESOLVE", "INVALID_STATE", reason)
+            self.resolve_incident_record(incident)
+            if job.status in (FAILED, ERROR_THROWN):
+                job.updated_ms = self.now()
+                self.make_activatable(job)
+            return
+        self.resolve_incident_record(incident)
+        instance = self.instances.get(incident.process_instance_key)
+        element = instance.active.get(incident.element_instance_key) if instance else None
+        if instance is not None and element is not None:
+            self.flow.retry(instance, element)
+
+    def publish_message(
+        self, message_id: str | None, time_to_live_ms: int, tenant_id: str | None
+    ) -> dict[str, Any]:
+        """Publish a message (no catch events exist here, so nothing correlates)."""
+        tenant = tenant_id or DEFAULT_TENANT
+        now = self.now()
+        ids = self._message_ids
+        while ids and next(iter(ids.values())) <= now:
+            ids.popitem(last=False)
+        if message_id:
+            expiry = ids.get((tenant, message_id))
+            if expiry is not None and expiry > now:
+                reason = (
+                    f"Expected to publish a new message with id '{message_id}', but a message "
+                    "with that id was already published"
+                )
+                raise rejected("PUBLISH", "ALREADY_EXISTS", reason)
+            if time_to_live_ms > 0:
+                ids[(tenant, message_id)] = now + time_to_live_ms
+                while len(ids) > max(self.retention, 1):
+                    ids.popitem(last=False)
+        return message_published(self.line, self.next_key(), tenant)
+
+    # Hooks of the job commands and of the flow.
+
+    def task_completed(self, job: JobRecord) -> None:
+        """Move the instance on from the completed job's task."""
+        instance = self.instances.get(job.process_instance_key)
+        element = instance.active.get(job.element_instance_key) if instance else None
+        if instance is not None and element is not None:
+            self.flow.leave(instance, element)
+
+    def error_thrown(self, job: JobRecord) -> bool:
+        """Route the job's BPMN error to a boundary event of its task."""
+        instance = self.instances.get(job.process_instance_key)
+        element = instance.active.get(job.element_instance_key) if instance else None
+        if instance is None or element is None:
+            return False
+        return self.flow.catch_error(instance, element, job.error_code or "")
+
+    def create_task_job(
+        self, instance: ProcessInstanceRecord, node: FlowNode, element_key: int
+    ) -> int:
+        """Create the job of a job-based task."""
+        task = node.task
+        if task is None:
+            msg = f"element {node.id!r} has no task definition: it makes no job"
+            raise RuntimeError(msg)
+        now = self.now()
+        definition = instance.definition
+        job = JobRecord(
+            key=self.next_key(),
+            job_type=task.job_type,
+            retries=task.retries,
+            tenant_id=instance.tenant_id,
+            custom_headers=dict(task.headers),
+            created_ms=now,
+            updated_ms=now,
+            process_instance_key=instance.key,
+            process_definition_key=definition.key,
+            process_definition_id=definition.process_id,
+            process_definition_version=definition.version,
+            element_id=node.id,
+            element_instance_key=element_key,
+        )
+        self.add_job(job)
+        return job.key
+
+    def raise_element_incident(
+        self,
+        instance: ProcessInstanceRecord,
+        element: ElementInstance,
+        error_type: str,
+        message: str,
+    ) -> None:
+        """Raise an incident on an element a token is stuck in."""
+        self.raise_incident(error_type, message, instance=instance, element=element)
+
+    def instance_ended(self, instance: ProcessInstanceRecord) -> None:
+        """The last token was consumed: the instance is completed."""
+        self.stats.process_instances_completed += 1
+        self.end_instance(instance, COMPLETED)
