@@ -4,8 +4,9 @@ The sync and async clients differ only in how they send (``client.send`` or
 ``await client.send``); everything around the send lives here, once.
 
 Timeouts are finite by default (:data:`DEFAULT_TIMEOUT`). A call that the server may hold (a
-long-poll activation, a creation that awaits completion) gets a read timeout longer than the
-server's ``requestTimeout``, so the client never cuts a long poll short.
+long-poll activation, a creation that awaits completion) gets a read timeout of its
+``requestTimeout`` plus :data:`LONG_POLL_MARGIN`: the client never cuts a long poll short, and
+notices a connection that went silent soon after the server would have answered.
 """
 
 from __future__ import annotations
@@ -54,8 +55,15 @@ DEFAULT_BASE_URL = "http://localhost:8080/v2"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """Connect within 10 s, and no single read, write or pool wait longer than 30 s."""
 
-LONG_POLL_MARGIN = 5.0
-"""Seconds a long poll's read timeout adds to the server's ``requestTimeout``."""
+LONG_POLL_MARGIN = 2.0
+"""Seconds a long poll's read timeout adds to its ``requestTimeout``.
+
+The server answers a long poll within ``requestTimeout``; the margin covers only the trip there
+and back and the server's scheduling (milliseconds on a LAN, a few hundred across regions, a
+pause of a busy gateway), with room to spare. A longer margin only delays noticing a dead
+connection; one too short would at worst cut an answer that came late, whose jobs (if any) are
+then activated again after their timeout.
+"""
 
 SERVER_DEFAULT_REQUEST_TIMEOUT = 10.0
 """Seconds the server holds a long poll whose ``requestTimeout`` is 0 or absent."""
@@ -152,18 +160,28 @@ def client_options(
 def wait_timeout(base: httpx.Timeout, wait_ms: int) -> httpx.Timeout:
     """The timeout for a request the server may hold for ``wait_ms`` milliseconds.
 
+    The server answers a long poll within its ``requestTimeout`` (with no jobs if none came),
+    so a request that gave one is given up :data:`LONG_POLL_MARGIN` after it: a black-holed
+    connection (a proxy that stopped forwarding, the sockets still open) is noticed then, not
+    after the client's general read timeout. Without one (``wait_ms`` 0) the client cannot know
+    the server's default for sure: the read timeout is the usual default (10 s) plus the
+    margin, and never less than the client's own. A client without a read timeout
+    (``httpx.Timeout(None)``) keeps none.
+
     Args:
         base: the client's timeout.
         wait_ms: the request's ``requestTimeout``: 0 means the server default (10 s), a
             negative value means the server answers at once.
 
     Returns:
-        ``base`` with a read timeout of at least the wait plus :data:`LONG_POLL_MARGIN`.
+        ``base`` with a read timeout of the wait plus :data:`LONG_POLL_MARGIN`.
     """
-    if wait_ms < 0 or base.read is None:
+    if wait_ms < 0 or base.read is None:  # no long poll, or a client told never to time out
         return base
-    wait = wait_ms / 1000 if wait_ms > 0 else SERVER_DEFAULT_REQUEST_TIMEOUT
-    read = max(base.read, wait + LONG_POLL_MARGIN)
+    if wait_ms > 0:
+        read = wait_ms / 1000 + LONG_POLL_MARGIN
+    else:
+        read = max(base.read, SERVER_DEFAULT_REQUEST_TIMEOUT + LONG_POLL_MARGIN)
     return httpx.Timeout(connect=base.connect, read=read, write=base.write, pool=base.pool)
 
 
