@@ -163,6 +163,42 @@ async def test_a_worker_whose_first_activation_never_ends_is_not_live_after_the_
     assert fresh.ready  # polling, nothing failed
 
 
+class SilentClient:
+    """A client whose activations never answer and never time out (a black hole, no timeout)."""
+
+    base_url = URL
+
+    def __init__(self) -> None:
+        self.activations = 0
+
+    async def activate_jobs(self, **kwargs: Any) -> list[Any]:
+        self.activations += 1
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    async def aclose(self) -> None:
+        pass
+
+
+@pytest.mark.asyncio
+async def test_a_worker_whose_poll_is_overdue_is_not_ready_even_if_the_poll_never_times_out() -> (
+    None
+):
+    silent = SilentClient()
+    # requestTimeout 100 ms: the poll is overdue 100 ms + the margin after it was sent.
+    async with worker_for(silent) as worker:  # type: ignore[arg-type]
+        await wait_for(lambda: silent.activations == 1)
+        assert worker.poll_in_flight_seconds is not None
+        assert check([worker]).ready  # the long poll may still answer
+        await wait_for(lambda: not check([worker]).ready)
+        report = check([worker])
+        assert worker.state is WorkerState.POLLING  # still waiting: nothing failed yet
+    assert report.live  # not stuck long enough to be restarted
+    reason = report.workers[0].reason or ""
+    assert "unanswered" in reason
+    assert "stalled" in reason
+
+
 class FailedWorker:
     """What check() reads of a worker that a fatal error stopped."""
 

@@ -1,9 +1,10 @@
 """Liveness and readiness of job workers, computed from what each worker exposes.
 
 A probe reads only :attr:`JobWorker.state`, :attr:`JobWorker.last_successful_poll`,
-:attr:`JobWorker.error`, :attr:`JobWorker.stats`, :attr:`JobWorker.config` and
-:attr:`JobWorker.event_loop_block`, all safe to read from any thread, so a check costs the worker
-nothing and works while the worker's event loop is blocked.
+:attr:`JobWorker.error`, :attr:`JobWorker.stats`, :attr:`JobWorker.config`,
+:attr:`JobWorker.poll_in_flight_seconds` and :attr:`JobWorker.event_loop_block`, all safe to
+read from any thread, so a check costs the worker nothing and works while the worker's event
+loop is blocked.
 
 **Live** (restart me if not): the poll loop made progress within a bound. A worker is live while
 it is created, draining, or backing off (the loop is retrying: restarting would not reach the
@@ -12,11 +13,14 @@ otherwise while its last successful activation (or, before the first, the probe'
 older than the bound: by default 3 long polls plus the longest poll back-off. A stopped or failed
 worker is not live.
 
-**Ready** (I am doing my work): the worker is polling and its last activation did not fail.
-A worker is ``POLLING`` from its first activation request until one fails (then it is
-``BACKING_OFF`` until one succeeds again); so it is ready while its first long poll waits for
-jobs, and not while starting, backing off, draining, stopped or failed (e.g. its credentials
-were refused).
+**Ready** (I am doing my work): the worker is polling, its last activation did not fail and
+the one in flight is not overdue. A worker is ``POLLING`` from its first activation request
+until one fails (then it is ``BACKING_OFF`` until one succeeds again); so it is ready while its
+first long poll waits for jobs, and not while starting, backing off, draining, stopped or failed
+(e.g. its credentials were refused). A long poll answers within its ``requestTimeout``: one in
+flight for longer than that plus :data:`~camunda_worker._transport.http.LONG_POLL_MARGIN` is
+overdue (a connection that went silent, an event loop that cannot run), and the worker is not
+ready until an activation succeeds again.
 
 **A blocked event loop** (a synchronous call in an ``async`` handler; see
 :attr:`JobWorker.event_loop_block`): a worker whose loop has not run for longer than its
@@ -34,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from camunda_worker._base.errors import AuthenticationError, UnauthorizedError
+from camunda_worker._transport.http import LONG_POLL_MARGIN
 from camunda_worker.worker._state import WorkerState
 
 if TYPE_CHECKING:
@@ -56,7 +61,8 @@ class WorkerHealth:
         job_type: the worker's job type.
         state: its state when checked.
         live: whether its poll loop is making progress.
-        ready: whether it is polling and its last activation did not fail.
+        ready: whether it is polling, its last activation did not fail and the one in flight
+            is not overdue.
         reason: why it is not live or not ready (``None`` when it is both).
         last_successful_poll: when (UTC) an activation last succeeded.
         in_flight: jobs it holds.
@@ -171,9 +177,25 @@ def _liveness(
     return f"{what} for {idle:.0f} s (bound {bound:g} s): the poll loop is not making progress"
 
 
+def _poll_bound(worker: JobWorker) -> float:
+    """Seconds an activation may wait for its answer before it is overdue.
+
+    Its long poll (``request_timeout_milliseconds``) plus the client's margin for the trip.
+    """
+    request_timeout = worker.config.request_timeout_milliseconds or 10_000
+    return request_timeout / 1000 + LONG_POLL_MARGIN
+
+
 def _readiness(worker: JobWorker, state: WorkerState) -> str | None:
     """``None`` when the worker is ready, else why not."""
     if state is WorkerState.POLLING:
+        waiting = worker.poll_in_flight_seconds
+        bound = _poll_bound(worker)
+        if waiting is not None and waiting > bound:
+            return (
+                f"the activation sent {waiting:.0f} s ago is unanswered (a long poll answers "
+                f"within {bound:g} s): the connection may be stalled"
+            )
         return None
     return {
         WorkerState.CREATED: "not started",

@@ -4,8 +4,12 @@
   flight, the loop waits until a quarter of the slots are free, or at most 10 ms after the first
   one is: under load, one activation per freed slot would double the requests per job.
 - Transport errors, backpressure and 5xx back off exponentially with jitter (capped, reset after
-  a successful activation). So does any unexpected error: it is logged with its traceback and the
-  loop goes on; the loop never dies silently.
+  a successful activation, which is logged when it ends a run of failures). So does any
+  unexpected error: it is logged with its traceback and the loop goes on; the loop never dies
+  silently.
+- A long poll is given up by the client ``requestTimeout`` + ``LONG_POLL_MARGIN`` after it was
+  sent (a black-holed connection), like any transport error. While one is in flight its send
+  time is in :class:`PollStatus`, so a probe sees it overdue even when the loop cannot run.
 - Errors that retrying cannot fix stop the worker (state ``FAILED``, ``JobWorker.error``): a 401
   after the token was refreshed, a rejected client secret, a bad configuration, any other 4xx
   (a 400 for a bad job type or tenant, a 403, a 404 for a wrong address).
@@ -64,12 +68,18 @@ def is_fatal(error: BaseException) -> bool:
 
 
 class PollStatus:
-    """What the poll loop reports: the worker's state, last successful poll and fatal error."""
+    """What the poll loop reports: the worker's state, last successful poll and fatal error.
+
+    ``poll_sent`` is the :func:`time.monotonic` time the activation in flight was sent (``None``
+    while none is: waiting for capacity, backing off, stopped): a probe on another thread sees
+    a poll that outlives its long poll even while the worker's event loop cannot run.
+    """
 
     def __init__(self) -> None:
         self.state = WorkerState.CREATED
         self.last_successful_poll: datetime | None = None
         self.error: BaseException | None = None
+        self.poll_sent: float | None = None
 
 
 class Poller:
@@ -112,6 +122,7 @@ class Poller:
         # Ask for a quarter of the capacity at least (when jobs are in flight): one activation
         # per freed slot would double the requests per job under load.
         self._batch = max(1, capacity.maximum // ACTIVATION_BATCH_DIVISOR)
+        self._failing_since: float | None = None
 
     async def run(self) -> None:
         """Poll until cancelled, or until a fatal error (recorded in the status) stops it."""
@@ -128,15 +139,7 @@ class Poller:
             await self._capacity.wait_free(self._batch, ACTIVATION_LINGER)
             sent_monotonic = time.monotonic()
             try:
-                jobs = await self._client.activate_jobs(
-                    job_type=config.job_type,
-                    max_jobs_to_activate=self._capacity.free,
-                    timeout=timeout,
-                    worker=config.worker_name or "camunda-worker",
-                    request_timeout=config.request_timeout_milliseconds,
-                    fetch_variable=config.fetch_variables,
-                    tenant_ids=config.tenant_ids,
-                )
+                jobs = await self._activate(sent_monotonic, timeout)
             except Exception as error:  # noqa: BLE001 - sorted out below; the loop must go on
                 if self._observers is not None:
                     self._observers.activation_finished(
@@ -158,7 +161,7 @@ class Poller:
                     jobs=len(jobs),
                     error=None,
                 )
-            self._backoff.reset()
+            self._recovered(sent_monotonic)
             status.last_successful_poll = datetime.now(timezone.utc)
             status.state = WorkerState.POLLING
             if jobs:
@@ -172,6 +175,33 @@ class Poller:
                 for job, deadline in zip(jobs, deadlines, strict=True):
                     self._dispatch(job, deadline)
 
+    async def _activate(self, sent: float, job_timeout: int) -> list[ActivatedJob]:
+        config = self._config
+        status = self._status
+        status.poll_sent = sent  # a probe sees a poll that outlives its long poll
+        try:
+            return await self._client.activate_jobs(
+                job_type=config.job_type,
+                max_jobs_to_activate=self._capacity.free,
+                timeout=job_timeout,
+                worker=config.worker_name or "camunda-worker",
+                request_timeout=config.request_timeout_milliseconds,
+                fetch_variable=config.fetch_variables,
+                tenant_ids=config.tenant_ids,
+            )
+        finally:
+            status.poll_sent = None
+
+    def _recovered(self, sent: float) -> None:
+        failures = self._backoff.attempts
+        self._backoff.reset()
+        since, self._failing_since = self._failing_since, None
+        if failures:
+            lasted = f" over {sent - since:.1f} s" if since is not None else ""
+            self._log.info(
+                f"activating jobs works again after {failures} failed attempt(s){lasted}"
+            )
+
     def _fail(self, error: BaseException) -> None:
         self._status.error = error
         self._status.state = WorkerState.FAILED
@@ -181,6 +211,8 @@ class Poller:
         )
 
     async def _back_off(self, error: Exception) -> None:
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
         delay = self._backoff.next_delay()
         self._status.state = WorkerState.BACKING_OFF
         if self._observers is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -189,6 +190,18 @@ class JobWorker:
     def last_successful_poll(self) -> datetime | None:
         """When (UTC) an activation last succeeded, jobs or not; ``None`` before the first."""
         return self._status.last_successful_poll
+
+    @property
+    def poll_in_flight_seconds(self) -> float | None:
+        """How long the activation in flight has waited for its answer (seconds).
+
+        ``None`` while no activation is in flight (waiting for capacity, backing off, stopped).
+        A long poll answers within its ``request_timeout_milliseconds``: one that waited longer
+        (plus a small margin) is overdue, and the worker is not ready
+        (:func:`camunda_worker.health.check`).
+        """
+        sent = self._status.poll_sent
+        return None if sent is None else max(time.monotonic() - sent, 0.0)
 
     @property
     def error(self) -> BaseException | None:
