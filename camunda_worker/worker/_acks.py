@@ -8,6 +8,11 @@ Rules:
 
 - transport errors, backpressure (503/429) and other 5xx are retried with back-off until the
   job's deadline (after it the job is no longer reserved for this worker);
+- every attempt waits for its answer at most until the job's deadline (whatever the client's
+  own timeouts), so a connection that went silent cannot hold an acknowledgement, its sender
+  and its slot past the job's life. An acknowledgement whose deadline passed while its handler
+  ran is still sent once (Camunda accepts it unless the job was activated again), and waits at
+  most :data:`LATE_ATTEMPT_TIMEOUT` for its answer;
 - 404 and 409 mean the job is no longer ours (it timed out and went to another worker, was
   cancelled, or its process instance ended): logged, never turned into anything else. On a retry
   after an attempt whose answer was lost (the connection dropped after the request was sent),
@@ -41,6 +46,7 @@ from camunda_worker._base.errors import (
     ConflictError,
     ConnectError,
     NotFoundError,
+    RequestTimeoutError,
     ServerError,
     TransportError,
 )
@@ -58,12 +64,47 @@ if TYPE_CHECKING:
     from camunda_worker.worker._outcomes import Outcome
     from camunda_worker.worker._state import Counters
 
-__all__ = ["MAX_UNEXPECTED_ERRORS", "AckSender"]
+__all__ = ["LATE_ATTEMPT_TIMEOUT", "MAX_UNEXPECTED_ERRORS", "AckSender"]
 
 MAX_UNEXPECTED_ERRORS = 3
 """Acknowledgements in a row that fail with an unexpected exception before the worker stops."""
 
+LATE_ATTEMPT_TIMEOUT = 1.0
+"""Seconds the one attempt of an acknowledgement whose deadline already passed may wait."""
+
 _Item = tuple["Slot", "Completion | Failure | BpmnError", "JobDeadline"]
+
+
+class _DeadlinePassedError(RequestTimeoutError):
+    """An attempt got no answer before the job's deadline: it was given up.
+
+    A timeout like any other (expected, and it may have reached the engine), but not retried:
+    no retry could start before a deadline that has passed.
+    """
+
+    retryable = False
+
+
+def _within_deadline(
+    call: Callable[[], Awaitable[None]], deadline: JobDeadline
+) -> Callable[[], Awaitable[None]]:
+    """``call`` made to give up when the job's deadline passes (the first try: at least soon)."""
+    attempts = 0
+
+    async def attempt() -> None:
+        nonlocal attempts
+        attempts += 1
+        left = deadline.remaining()
+        if left <= 0:
+            if attempts > 1:
+                raise _DeadlinePassedError("the job's deadline passed before this retry")
+            left = LATE_ATTEMPT_TIMEOUT
+        with anyio.move_on_after(left) as scope:
+            await call()
+        if scope.cancelled_caught:
+            raise _DeadlinePassedError(f"no answer within the {left:.1f} s it had")
+
+    return attempt
 
 
 class AckSender:
@@ -161,7 +202,7 @@ class AckSender:
         self, slot: Slot, outcome: Completion | Failure | BpmnError, deadline: JobDeadline
     ) -> None:
         job_key = slot.job.job_key
-        call = self._call(job_key, outcome)
+        call = _within_deadline(self._call(job_key, outcome), deadline)
         try:
             await call()
         except Exception as error:  # noqa: BLE001 - every failure is sorted out below
@@ -212,11 +253,12 @@ class AckSender:
             if not is_retryable(error):
                 raise error
             delay = backoff.next_delay()
-            if time.monotonic() + delay > deadline.monotonic:
+            if delay > deadline.remaining():
                 raise error
             on_retry(error, delay)
             await anyio.sleep(delay)
-            await retry_async(call, backoff=backoff, deadline=deadline.monotonic, on_retry=on_retry)
+            ends = time.monotonic() + deadline.remaining()
+            await retry_async(call, backoff=backoff, deadline=ends, on_retry=on_retry)
         except (NotFoundError, ConflictError) as rejected:
             self._unexpected = 0
             self._counters.rejected += 1
@@ -239,8 +281,8 @@ class AckSender:
             if observers is not None:
                 observers.job_acknowledged(job_type, outcome=_kind(outcome), result="gave_up")
             message = (
-                f"gave up sending the {what} of job {job_key} ({type(final).__name__}: {final}); "
-                "the job will be activated again after its deadline"
+                f"gave up sending the {what} of job {job_key}: {_why(final)}; "
+                "the job will be activated again after its timeout"
             )
             if _expected(final):
                 self._unexpected = 0
@@ -279,6 +321,14 @@ def _may_have_taken_effect(error: BaseException) -> bool:
     if isinstance(error, ConnectError | BackpressureError | httpx.ConnectError):
         return False
     return isinstance(error, TransportError | ServerError | httpx.TransportError)
+
+
+def _why(error: BaseException) -> str:
+    if isinstance(error, _DeadlinePassedError):
+        return f"the job's deadline passed while waiting for the answer ({error})"
+    if is_retryable(error):  # retried until no retry could end before the deadline
+        return f"the job's deadline passed (last error: {type(error).__name__}: {error})"
+    return f"{type(error).__name__}: {error}"
 
 
 def _kind(

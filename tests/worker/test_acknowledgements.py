@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import anyio
 import pytest
 from conftest import FakeAsyncClient, make_job, wait_until
 
@@ -18,6 +19,7 @@ from camunda_worker import (
 )
 from camunda_worker._config.settings import CamundaSettings
 from camunda_worker._config.worker_config import WorkerConfig
+from camunda_worker.testing._recording_logger import RecordingLogger
 from camunda_worker.worker import JobError, JobFailure, JobWorker
 
 
@@ -101,6 +103,91 @@ def test_a_completion_that_keeps_failing_is_given_up_at_the_deadline_not_turned_
     assert worker.stats.acknowledgement_failures == 1
     assert fake.failed == {}
     assert {kind for kind, _ in fake.ack_attempts} == {"complete"}
+
+
+class BlackHoleClient(FakeAsyncClient):
+    """Activations work; an acknowledgement of the first kind ``silent`` never gets an answer
+    (and no timeout ends it), as through a connection that went silent."""
+
+    def __init__(self, silent: str) -> None:
+        super().__init__()
+        self.silent = silent
+
+    async def _hang(self, kind: str, job_key: str) -> None:
+        self._ack(kind, job_key)
+        if kind == self.silent:
+            await anyio.sleep_forever()
+
+    async def complete_job(self, job_key: str, variables: Any = None) -> None:
+        await self._hang("complete", job_key)
+        self.completed[job_key] = variables
+
+    async def fail_job(self, job_key: str, **kwargs: Any) -> None:
+        await self._hang("fail", job_key)
+        self.failed[job_key] = kwargs
+
+    async def throw_job_error(self, job_key: str, **kwargs: Any) -> None:
+        await self._hang("error", job_key)
+        self.thrown[job_key] = kwargs
+
+
+def _outcome_handler(kind: str) -> Any:
+    def handler(job: Any) -> dict[str, Any]:
+        if kind == "fail":
+            raise JobFailure("no")
+        if kind == "error":
+            raise JobError("CODE")
+        return {"v": 1}
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("kind", "what"),
+    [
+        ("complete", "completion"),
+        ("fail", "failure"),
+        ("error", "BPMN error"),
+    ],
+)
+def test_an_acknowledgement_without_an_answer_is_given_up_at_the_jobs_deadline(
+    kind: str, what: str
+) -> None:
+    silent = BlackHoleClient(kind)
+    log = RecordingLogger()
+    worker = run_one(silent, _outcome_handler(kind), timeout_ms=1000, logger=log, drain_timeout=1)
+    assert worker.stats.acknowledgement_failures == 1
+    assert silent.ack_attempts == [(kind, "1")]  # no retry after the deadline
+    assert (silent.completed, silent.failed, silent.thrown) == ({}, {}, {})
+    gave_up = [line for line in log.lines if f"gave up sending the {what} of job 1" in line]
+    assert len(gave_up) == 1
+    assert "deadline passed" in gave_up[0]
+
+
+def test_a_completion_whose_deadline_passed_while_its_handler_ran_is_still_sent_once(
+    fake: FakeAsyncClient,
+) -> None:
+    def slow(job: Any) -> dict[str, Any]:
+        time.sleep(0.3)
+        return {"v": 1}
+
+    worker = run_one(fake, slow, timeout_ms=100)  # Camunda takes it unless activated again
+    assert fake.completed == {"1": {"v": 1}}
+    assert worker.stats.completed == 1
+
+
+def test_a_late_completion_without_an_answer_is_given_up_soon() -> None:
+    silent = BlackHoleClient("complete")
+    log = RecordingLogger()
+
+    def slow(job: Any) -> dict[str, Any]:
+        time.sleep(0.3)
+        return {"v": 1}
+
+    worker = run_one(silent, slow, timeout_ms=100, logger=log, drain_timeout=1)
+    assert worker.stats.acknowledgement_failures == 1
+    assert silent.ack_attempts == [("complete", "1")]
+    assert any("gave up sending the completion" in line for line in log.lines)
 
 
 def test_a_4xx_other_than_404_409_is_not_retried(fake: FakeAsyncClient) -> None:
