@@ -22,6 +22,9 @@ from camunda_worker.testing._recording_logger import RecordingLogger
 from camunda_worker.worker import JobError, JobFailure
 
 __all__ = [
+    "BIG",
+    "ECHO",
+    "ENGINE_REFUSES",
     "FAR_TOO_DEEP",
     "BodyLimit",
     "Ratio",
@@ -31,9 +34,13 @@ __all__ = [
     "respond",
     "respond_async",
     "results",
+    "seen",
     "unsendable",
     "wait_for_end",
 ]
+
+BIG = 100_000
+"""Characters of a result that a server with a 64 KiB body limit refuses."""
 
 FAR_TOO_DEEP = 5000
 """Levels no JSON encoder or decoder of the standard library (nor pydantic's) can handle."""
@@ -103,12 +110,17 @@ def unsendable(job: Any) -> Any:
         "surrogate": lambda: {"text": "caf\ud800"},
         "bytes": lambda: {"raw": b"\x00"},
         "unpicklable": lambda: {"thing": _local_dict()},
+        "big": lambda: {"ok": 1, "blob": "x" * BIG},
         "ok": lambda: {"ok": True},
     }
     if make == "bpmn-deep":
         raise JobError("DEEP", "too deep", {"items": nest(FAR_TOO_DEEP)})
     if make == "failure-deep":
         raise JobFailure("too deep", variables={"items": nest(FAR_TOO_DEEP)})
+    if make == "big-error":
+        raise JobError("BIG", "too big", {"blob": "x" * BIG})
+    if make == "big-failure":
+        raise JobFailure("the handler failed", retry_back_off=5, variables={"blob": "x" * BIG})
     return results[make]()
 
 
@@ -119,10 +131,22 @@ results: dict[int, Any] = {}
 _results_lock = threading.Lock()
 
 
+seen: dict[int, dict[str, Any]] = {}
+"""The variables each ``case`` whose result is :data:`ECHO` saw."""
+
+ECHO = object()
+"""A registered result that records the job's variables in :data:`seen` and completes."""
+
+
 def respond(job: Any) -> Any:
-    """Return the registered result of the job's ``case``."""
+    """Return the registered result of the job's ``case`` (or record what it saw)."""
+    case = job.variables["case"]
     with _results_lock:
-        return results[job.variables["case"]]
+        result = results[case]
+        if result is ECHO:
+            seen[case] = job.variables
+            return {"echoed": True}
+    return result
 
 
 async def respond_async(job: Any) -> Any:
@@ -175,23 +199,29 @@ def wait_for_end(
     keys: Iterable[str],
     log: RecordingLogger | None = None,
     timeout: float = 30.0,
+    process_instance_key: str | None = None,
 ) -> dict[str, JobView]:
     """Wait until every job in ``keys`` has ended (completed, failed, BPMN error) and return them.
 
     A job the worker dropped stays activated: on the engine's manual clock it never times out,
-    so the wait would only give up after ``timeout``. It gives up at once instead when ``log``
-    shows an error about one of the jobs: the end state is then asserted as it is.
+    so the wait would only give up after ``timeout``. It stops waiting for a job at once
+    instead when ``log`` shows an error naming it: its end state is then asserted as it is.
+    With ``process_instance_key`` only that instance's jobs are looked at (cheaper than copying
+    every job the engine holds, after many examples).
     """
     wanted = set(keys)
     give_up = time.monotonic() + timeout
     while True:
-        jobs = {job.key: job for job in harness.jobs() if job.key in wanted}
-        if all(job.lifecycle not in _UNFINISHED for job in jobs.values()):
-            return jobs
-        if log is not None and any(
-            line.startswith("ERROR") and key in line for line in log.lines for key in wanted
-        ):
-            return jobs
-        if time.monotonic() > give_up:
+        found = harness.jobs(process_instance_key=process_instance_key)
+        jobs = {job.key: job for job in found if job.key in wanted}
+        errors = [
+            line for line in (log.lines if log is not None else ()) if line.startswith("ERROR")
+        ]
+        waiting = [
+            key
+            for key, job in jobs.items()
+            if job.lifecycle in _UNFINISHED and not any(key in line for line in errors)
+        ]
+        if not waiting or time.monotonic() > give_up:
             return jobs
         time.sleep(0.005)

@@ -11,27 +11,46 @@ levels), ``pickle`` near half of it, ``copy.deepcopy`` near a third.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
+import itertools
 import json
+import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from testing.bpmn import ORDER_BPMN
 from wire_servers import WireServer, answer, answering, clear_proxies
 
-from camunda_worker import CamundaAsyncClient, CamundaClient, CamundaSettings, WorkerConfig
-from camunda_worker.engine import EngineServer
+from camunda_worker import (
+    BadRequestError,
+    CamundaAsyncClient,
+    CamundaClient,
+    CamundaSettings,
+    WorkerConfig,
+)
+from camunda_worker.engine import AsyncInProcessTransport, EngineServer, JobView
 from camunda_worker.testing import EngineHarness
 from camunda_worker.testing._recording_logger import RecordingLogger
 from camunda_worker.worker import JobWorker, WorkerState
 
 from .payloads import (
+    ECHO,
     FAR_TOO_DEEP,
+    BodyLimit,
     depth_of,
     nest,
     report_depth,
+    respond,
+    respond_async,
+    results,
+    seen,
+    unsendable,
     wait_for_end,
 )
 
@@ -235,3 +254,339 @@ def test_every_client_lane_reads_jobs_the_engine_accepted_over_http() -> None:
     for lane, jobs in seen.items():
         assert jobs.unreadable == (), lane
         assert [depth_of(job.variables["deep"]) for job in jobs] == [197, 198], lane
+
+
+# -- defect 7: a result that cannot be sent ------------------------------------------------------
+
+# What each unsendable result is, and what its job's failure message must say.
+UNSENDABLE = {
+    "deep": ["variable 'items'", "levels"],
+    "engine-deep": ["refused", "400", "the deepest variable is 'items' (250 levels)"],
+    "nan": ["variable 'ratio'", "NaN"],
+    "infinite-model": ["variable 'ratio'", "Infinity"],
+    "set": ["variable 'tags'", "set"],
+    "object": ["variable 'thing'", "object"],
+    "surrogate": ["variable 'text'", "surrogate"],
+    "bytes": ["variable 'raw'", "bytes"],
+    "bpmn-deep": ["variable 'items'", "levels"],
+    "failure-deep": ["variable 'items'", "levels"],
+}
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_result_that_cannot_be_sent_fails_its_job_with_a_message(strategy: str) -> None:
+    log = RecordingLogger()
+    kinds = {**UNSENDABLE}
+    if strategy == "process":  # JSON can encode it, pickle cannot bring it back from a child
+        kinds["unpicklable"] = ["variable 'thing'", "child process"]
+    with EngineHarness() as harness:
+        keys = {
+            make: harness.create_job("results", {"make": make}, retries=1)
+            for make in [*kinds, "ok"]
+        }
+        worker = harness.start_worker(
+            unsendable,
+            "results",
+            logger=log,
+            **{**_worker_options(strategy), "max_concurrent_jobs": 16},
+        )
+        jobs = wait_for_end(harness, keys.values(), log)
+        assert worker.state is WorkerState.POLLING
+    assert jobs[keys["ok"]].lifecycle == "COMPLETED"
+    assert jobs[keys["ok"]].result_variables == {"ok": True}
+    for make, fragments in kinds.items():
+        job = jobs[keys[make]]
+        assert (job.lifecycle, job.retries) == ("FAILED", 0), (make, job)
+        assert job.incident_key is not None, make
+        for fragment in fragments:
+            assert fragment in (job.error_message or ""), (make, fragment, job.error_message)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_result_the_server_refuses_as_too_large_fails_its_job(strategy: str) -> None:
+    log = RecordingLogger()
+    with EngineHarness() as harness:
+        keys = {
+            make: harness.create_job("results", {"make": make}, retries=1)
+            for make in ["big", "big-error", "big-failure", "ok"]
+        }
+        limited = BodyLimit(AsyncInProcessTransport(harness.app), limit=64 * 1024)
+        client = CamundaAsyncClient("http://camunda.invalid/v2", transport=limited)
+        worker = JobWorker(
+            unsendable,
+            WorkerConfig(
+                job_type="results", job_timeout_milliseconds=30_000, max_concurrent_jobs=8
+            ),
+            client=client,
+            settings=CamundaSettings(),
+            logger=log,
+            **{
+                key: value
+                for key, value in _worker_options(strategy).items()
+                if key != "max_concurrent_jobs"
+            },
+        )
+        with worker:
+            jobs = wait_for_end(harness, keys.values(), log)
+            assert worker.state is WorkerState.POLLING
+        asyncio.run(client.aclose())
+    assert jobs[keys["ok"]].lifecycle == "COMPLETED"
+    assert len(limited.refused) == 3
+    for make in ["big", "big-error"]:
+        job = jobs[keys[make]]
+        assert (job.lifecycle, job.retries) == ("FAILED", 0), (make, job)
+        assert "413" in (job.error_message or ""), make
+        assert "refused" in (job.error_message or ""), make
+        assert "the largest variable is 'blob'" in (job.error_message or ""), make
+    # A failure whose variables are refused is sent again without them, as the handler meant it.
+    failed = jobs[keys["big-failure"]]
+    assert (failed.lifecycle, failed.retries) == ("FAILED", 0)
+    assert (failed.error_message or "").startswith("the handler failed")
+    assert "413" in (failed.error_message or "")
+    assert not failed.result_variables
+
+
+# -- properties: any shape, depth, size, and what is not JSON at all ----------------------------
+#
+# One worker per strategy serves every example (a worker per example would cost more than the
+# examples). Its handler returns what the example registered in ``payloads.results`` under the
+# job's ``case``, so the strategies here are those that run handlers in this process: the
+# ``process`` strategy's children are forked before the examples register anything (its
+# pickling is covered by the tests above).
+
+_cases = itertools.count(1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Deep:
+    """A value ``depth`` objects (or arrays) deep, built when the test runs: hypothesis shows
+    ``Deep(depth=150, array=False)`` for a failing example instead of recursing into it."""
+
+    depth: int
+    array: bool = False
+
+    def build(self) -> Any:
+        """The nested value."""
+        if not self.array:
+            return nest(self.depth)
+        return functools.reduce(lambda value, _: [value], range(self.depth), 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Bad:
+    """A value no encoder can send, what its failure message must say, and where it hides:
+    ``path`` wraps it in objects (a text step) and arrays (a number step)."""
+
+    says: str
+    make: Callable[[], Any] = dataclasses.field(repr=False)
+    shown: str
+    path: tuple[str | int, ...] = ()
+
+    def build(self) -> Any:
+        """The value, wrapped in its path."""
+        value = self.make()
+        for step in reversed(self.path):
+            value = {step: value} if isinstance(step, str) else [value] * (step % 3 + 1)
+        return value
+
+
+def built(variables: dict[str, Any]) -> dict[str, Any]:
+    """``variables`` with every :class:`Deep` or :class:`Bad` replaced by its value."""
+    return {
+        name: value.build() if isinstance(value, Deep | Bad) else value
+        for name, value in variables.items()
+    }
+
+
+# Variable names: any text the encoder takes (a lone surrogate is not valid Unicode).
+NAMES = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12)
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | TEXT
+)
+# Any JSON shape, and the extremes: as deep as the engine reads in a completion (it parses at
+# most 200 levels; the body and its ``variables`` take two, the value's own leaf one), and large.
+JSON_VALUES = st.one_of(
+    st.recursive(
+        SCALARS,
+        lambda children: (
+            st.lists(children, max_size=5) | st.dictionaries(TEXT, children, max_size=5)
+        ),
+        max_leaves=25,
+    ),
+    st.builds(Deep, st.integers(1, 197), st.booleans()),
+    st.integers(0, 200_000).map(lambda size: "é" * size),
+)
+
+
+def _circular() -> list[Any]:
+    loop: list[Any] = []
+    loop.append(loop)
+    return loop
+
+
+def _bad(says: str, values: st.SearchStrategy[Any]) -> st.SearchStrategy[Bad]:
+    return values.map(lambda value: Bad(says, lambda: value, repr(value)))
+
+
+# What no encoder can send, and what the failure message must say about it.
+NOT_JSON = st.one_of(
+    _bad("NaN", st.just(math.nan)),
+    _bad("Infinity", st.sampled_from([math.inf, -math.inf])),
+    _bad("frozenset", st.frozensets(st.integers(), max_size=3)),
+    _bad("set", st.sets(st.integers(), max_size=3)),
+    _bad("bytes", st.binary(max_size=8)),
+    _bad("complex", st.complex_numbers()),
+    _bad("Decimal", st.decimals(allow_nan=False)),
+    _bad("object", st.builds(object)),
+    _bad("lone surrogate", st.just("x\ud800y")),
+    st.just(Bad("refers to itself", _circular, "a list holding itself")),
+    st.integers(2_000, 6_000).map(
+        lambda depth: Bad("levels", lambda: nest(depth), f"nest({depth})")
+    ),
+)
+# Where it hides: the variable itself, or deep inside JSON around it.
+BURIED = st.builds(
+    lambda bad, path: dataclasses.replace(bad, path=tuple(path)),
+    NOT_JSON,
+    st.lists(st.text(max_size=3) | st.integers(0, 5), max_size=4),
+)
+
+
+# One service task of type ``prop``, one retry: a failure with retries - 1 is an incident.
+PROP_BPMN = (
+    ORDER_BPMN.replace('"charge"', '"prop"')
+    .replace('"order"', '"prop-order"')
+    .replace('retries="3"', 'retries="1"')
+)
+
+
+@pytest.fixture(scope="module")
+def plain_harness() -> Iterator[EngineHarness]:
+    """An engine with the ``prop-order`` process and no worker."""
+    with EngineHarness(bpmn=[PROP_BPMN]) as harness:
+        yield harness
+
+
+@pytest.fixture(scope="module", params=["async", "thread"])
+def property_worker(
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[EngineHarness, RecordingLogger]]:
+    """A worker of job type ``prop`` that returns each case's registered result."""
+    log = RecordingLogger()
+    handler = respond_async if request.param == "async" else respond
+    with EngineHarness(bpmn=[PROP_BPMN]) as harness:
+        harness.start_worker(
+            handler,
+            "prop",
+            execution_strategy=request.param,
+            max_concurrent_jobs=8,
+            logger=log,
+        )
+        yield harness, log
+        assert harness.workers[0].state is WorkerState.POLLING
+
+
+PROPERTY_SETTINGS = settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
+
+
+def _run_case(harness: EngineHarness, log: RecordingLogger, result: Any) -> JobView:
+    case = next(_cases)
+    results[case] = result
+    try:
+        instance = harness.start_instance("prop-order", {"case": case})
+        (job,) = harness.jobs(process_instance_key=instance)
+        return wait_for_end(harness, [job.key], log, process_instance_key=instance)[job.key]
+    finally:
+        del results[case]
+
+
+@PROPERTY_SETTINGS
+@given(result=st.dictionaries(NAMES, JSON_VALUES, max_size=4))
+def test_any_json_result_completes_and_the_engine_holds_exactly_it(
+    property_worker: tuple[EngineHarness, RecordingLogger], result: dict[str, Any]
+) -> None:
+    harness, log = property_worker
+    sent = built(result)
+    job = _run_case(harness, log, sent)
+    assert job.lifecycle == "COMPLETED", job.error_message
+    assert (job.result_variables or {}) == sent
+
+
+@PROPERTY_SETTINGS
+@given(
+    good=st.dictionaries(NAMES, JSON_VALUES, max_size=3),
+    name=NAMES,
+    bad=BURIED,
+)
+def test_any_result_holding_what_json_cannot_carry_fails_its_job_naming_it(
+    property_worker: tuple[EngineHarness, RecordingLogger],
+    good: dict[str, Any],
+    name: str,
+    bad: Bad,
+) -> None:
+    harness, log = property_worker
+    job = _run_case(harness, log, built({**good, name: bad}))
+    assert (job.lifecycle, job.retries) == ("FAILED", 0), job
+    assert job.incident_key is not None
+    message = job.error_message or ""
+    if bad.says == "levels" and "the server refused it (400" in message:
+        # How deep the encoder reaches depends on the interpreter's recursion limit (hypothesis
+        # raises it while an example runs): encoded, the value is refused by the engine.
+        return
+    assert f"variable {name!r}" in message
+    assert bad.says in message, message  # the reason in the user's words
+
+
+@PROPERTY_SETTINGS
+@given(
+    variables=st.dictionaries(NAMES.filter(lambda name: name != "case"), JSON_VALUES, max_size=4)
+)
+def test_any_json_variables_reach_the_handler_and_the_instance_unchanged(
+    property_worker: tuple[EngineHarness, RecordingLogger], variables: dict[str, Any]
+) -> None:
+    harness, log = property_worker
+    case = next(_cases)
+    results[case] = ECHO
+    sent = {**built(variables), "case": case}
+    try:
+        created = harness.client().create_process_instance(
+            process_definition_id="prop-order", variables=sent
+        )
+        instance = created.process_instance_key
+        (job,) = harness.jobs(process_instance_key=instance)
+        ended = wait_for_end(harness, [job.key], log, process_instance_key=instance)[job.key]
+    finally:
+        del results[case]
+    assert ended.lifecycle == "COMPLETED", ended.error_message
+    assert seen.pop(case) == sent  # what the handler read, through the activation answer
+    assert harness.variables(created.process_instance_key) == {**sent, "echoed": True}
+
+
+@PROPERTY_SETTINGS
+@given(name=NAMES, bad=BURIED)
+def test_variables_json_cannot_carry_never_create_an_instance(
+    plain_harness: EngineHarness, name: str, bad: Bad
+) -> None:
+    harness = plain_harness
+    before = len(harness.instances())
+    # Refused by the client's encoder, or (nested deeper than the engine reads but not deeper
+    # than the recursion limit lets the encoder go) by the engine.
+    with pytest.raises((TypeError, ValueError, RecursionError, BadRequestError)):
+        harness.client().create_process_instance(
+            process_definition_id="prop-order", variables=built({name: bad})
+        )
+    assert len(harness.instances()) == before
