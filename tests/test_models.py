@@ -128,8 +128,24 @@ def test_a_job_too_deep_for_every_decoder_is_unreadable_with_its_key_and_variabl
     assert len(jobs) == 1
     [unreadable] = jobs.unreadable
     assert unreadable.job_key == "2251799813685249"
+    assert (unreadable.retries, unreadable.deadline) == (3, 1767225600000)
     assert "variable 'deep' nests 5001 levels deep" in unreadable.reason
     assert "fine" not in unreadable.reason
+
+
+def test_brackets_quotes_and_escapes_inside_strings_do_not_confuse_the_split() -> None:
+    tricky = 'a "}]," \\" {[ \u00e9 \n'
+    names = {"k}": tricky, "[": [tricky, {'"': tricky}]}
+    first = {**WIRE_JOB, "jobKey": "1", "variables": names, "elementId": tricky}
+    deep = json.dumps({**WIRE_JOB, "jobKey": "2", "variables": {"s": tricky, "deep": None}})
+    deep = deep.replace('"deep": null', f'"deep": {_nested(300)}')
+    spaced = json.dumps({"jobs": [first, {**WIRE_JOB, "jobKey": "3"}]}, indent=3)
+    body = spaced.replace('"jobs": [', f'"jobs" :\n [ {deep} ,\n\t', 1)
+    jobs = parse_activated_jobs(body)
+    assert [job.job_key for job in jobs] == ["2", "1", "3"]
+    assert jobs[1].variables == names
+    assert jobs[1].element_id == tricky
+    assert jobs[0].variables["s"] == tricky
 
 
 @pytest.mark.parametrize(

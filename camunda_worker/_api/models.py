@@ -129,12 +129,14 @@ class UnreadableJob:
         job_type: its type, when found.
         retries: its retries, when found.
         reason: why it could not be read. It names variables and fields, never their values.
+        deadline: its deadline (epoch milliseconds), when found.
     """
 
     job_key: str | None
     job_type: str | None
     retries: int | None
     reason: str
+    deadline: int | None = None
 
 
 class ActivatedJobs(list[ActivatedJob]):
@@ -227,17 +229,22 @@ def _read_job(raw: str) -> ActivatedJob | UnreadableJob:
         return _unreadable(raw, _mismatch(error))
 
 
-_RECOVERED = frozenset({"jobKey", "type", "retries"})
+_RECOVERED = frozenset({"jobKey", "type", "retries", "deadline"})
+
+
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _unreadable(raw: str, reason: str) -> UnreadableJob:
     fields = member_values(raw, _RECOVERED)
-    key, job_type, retries = (fields.get(name) for name in ("jobKey", "type", "retries"))
+    key, job_type = fields.get("jobKey"), fields.get("type")
     return UnreadableJob(
-        job_key=str(key) if isinstance(key, str | int) and not isinstance(key, bool) else None,
+        job_key=key if isinstance(key, str) else None if _whole(key) is None else str(key),
         job_type=job_type if isinstance(job_type, str) else None,
-        retries=retries if isinstance(retries, int) and not isinstance(retries, bool) else None,
+        retries=_whole(fields.get("retries")),
         reason=reason,
+        deadline=_whole(fields.get("deadline")),
     )
 
 

@@ -409,7 +409,7 @@ class WorkerRuntime:
             custom_headers={},
             worker=self._options.worker_name,
             retries=job.retries if job.retries is not None else 0,
-            deadline=0,
+            deadline=job.deadline if job.deadline is not None else 0,
             variables={},
             tenant_id="",
         )
