@@ -173,11 +173,13 @@ class Poller:
             unreadable: tuple[UnreadableJob, ...] = getattr(jobs, "unreadable", ())
             if jobs or unreadable:
                 # The server's deadlines on the local clock, never earlier than the engine's. A
-                # job that could not be read counts as activated last (the latest deadline).
+                # job that could not be read has its own when found, else counts as the latest.
                 server_deadlines = [job.deadline for job in jobs]
-                latest = max(server_deadlines, default=0)
+                found = [job.deadline for job in unreadable if job.deadline is not None]
+                latest = max(server_deadlines + found, default=0)
                 deadlines = activation_deadlines(
-                    server_deadlines + [latest] * len(unreadable),
+                    server_deadlines
+                    + [latest if job.deadline is None else job.deadline for job in unreadable],
                     timeout_ms=timeout,
                     sent_monotonic=sent_monotonic,
                     received_monotonic=received_monotonic,

@@ -117,6 +117,8 @@ def unsendable(job: Any) -> Any:
         raise JobError("DEEP", "too deep", {"items": nest(FAR_TOO_DEEP)})
     if make == "failure-deep":
         raise JobFailure("too deep", variables={"items": nest(FAR_TOO_DEEP)})
+    if make == "surrogate-error":
+        raise ValueError("caf\ud800 is not valid Unicode")
     if make == "big-error":
         raise JobError("BIG", "too big", {"blob": "x" * BIG})
     if make == "big-failure":
