@@ -65,6 +65,7 @@ from camunda_worker.worker._outcomes import (
     Failure,
     refusal_hint,
     truncate_message,
+    why_not_json,
 )
 
 if TYPE_CHECKING:
@@ -253,6 +254,12 @@ class AckSender:
         why = _unsendable(refused) or str(refused)
         if isinstance(refused, ProblemError):
             why += refusal_hint(outcome.variables, refused.status)
+        elif outcome.variables:
+            # The handler's check passed, the client's encoding did not (it ran deeper in the
+            # stack, nearer the recursion limit): name the variable now, where possible.
+            named = why_not_json(outcome.variables)
+            if not named.startswith("the variables"):
+                why = f"{why}: {named}"
         if isinstance(outcome, Failure) and outcome.variables is None:
             # Only its message can be the trouble: a lone surrogate (from an exception's text).
             clean = _clean(outcome.error_message)

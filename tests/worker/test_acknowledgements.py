@@ -23,7 +23,8 @@ from camunda_worker import (
 from camunda_worker._config.settings import CamundaSettings
 from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.testing._recording_logger import RecordingLogger
-from camunda_worker.worker import JobError, JobFailure, JobWorker
+from camunda_worker.worker import JobError, JobFailure, JobWorker, _invoke
+from camunda_worker.worker._outcomes import Completion
 
 
 def run_one(
@@ -223,6 +224,23 @@ def test_a_completion_that_can_never_be_sent_fails_the_job_instead(
     assert message.startswith("the completion of this job cannot be sent: ")
     assert str(refusal) in message
     assert (worker.stats.failed, worker.stats.acknowledgement_failures) == (1, 0)
+
+
+def test_a_completion_the_client_cannot_encode_names_the_variable(
+    fake: FakeAsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The handler's check passed it (it ran nearer the top of its stack than the client's
+    # encoding, or under a higher recursion limit); the client's encoding did not.
+    deep: Any = 1
+    for _ in range(5_000):
+        deep = [deep]
+    passed = Completion({"v": 1, "deep": deep})
+    monkeypatch.setattr(_invoke, "outcome_from_result", lambda result, retries: passed)
+    fake.ack_errors["complete"].append(RecursionError("maximum recursion depth exceeded"))
+    run_one(fake, lambda job: {"v": 1})
+    message = fake.failed["1"]["error_message"]
+    assert message.startswith("the completion of this job cannot be sent: it cannot be encoded")
+    assert "variable 'deep' nests 5000 levels deep" in message
 
 
 def test_a_failure_whose_variables_are_refused_is_sent_without_them(
