@@ -2,6 +2,7 @@
 
 from camunda_worker._api.models import (
     ActivatedJob,
+    ActivatedJobs,
     BrokerInfo,
     CreatedProcessInstance,
     DeployedProcess,
@@ -14,6 +15,7 @@ from camunda_worker._api.models import (
     PublishedMessage,
     SearchPage,
     Topology,
+    UnreadableJob,
 )
 from camunda_worker._auth.oauth import OAuthClientCredentials
 from camunda_worker._auth.schemes import BasicAuth
@@ -64,6 +66,7 @@ from camunda_worker.worker._registry import TaskDefinition, TaskRegistry, defaul
 
 __all__ = [
     "ActivatedJob",
+    "ActivatedJobs",
     "AsyncJobContext",
     "AuthenticationError",
     "Backoff",
@@ -110,6 +113,7 @@ __all__ = [
     "Topology",
     "TransportError",
     "UnauthorizedError",
+    "UnreadableJob",
     "WorkerConfig",
     "WorkerObserver",
     "WorkerState",

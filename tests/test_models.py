@@ -84,10 +84,83 @@ def test_keys_sent_as_json_numbers_become_strings() -> None:
     assert job.root_process_instance_key == "7"
 
 
-def test_a_job_missing_a_required_field_is_an_error() -> None:
-    wire = {k: v for k, v in WIRE_JOB.items() if k != "jobKey"}
-    with pytest.raises(pydantic.ValidationError, match="jobKey"):
-        parse_activated_jobs(json.dumps({"jobs": [wire]}))
+def test_a_job_missing_a_required_field_is_unreadable_and_the_others_are_read() -> None:
+    wire = {k: v for k, v in WIRE_JOB.items() if k != "processInstanceKey"}
+    jobs = parse_activated_jobs(json.dumps({"jobs": [wire, {**WIRE_JOB, "jobKey": "7"}]}))
+    assert [job.job_key for job in jobs] == ["7"]
+    [unreadable] = jobs.unreadable
+    assert unreadable.job_key == "2251799813685249"
+    assert (unreadable.job_type, unreadable.retries) == ("payment", 3)
+    assert "processInstanceKey" in unreadable.reason
+
+
+def test_an_unreadable_job_reason_never_shows_values() -> None:
+    wire = {**WIRE_JOB, "retries": "secret-value", "customHeaders": {"h": ["secret-too"]}}
+    [unreadable] = parse_activated_jobs(json.dumps({"jobs": [wire]})).unreadable
+    assert "retries" in unreadable.reason
+    assert "customHeaders.h" in unreadable.reason
+    assert "secret" not in unreadable.reason
+    assert unreadable.retries is None
+
+
+def _nested(depth: int) -> str:
+    return '{"a":' * depth + "[1]" + "}" * depth
+
+
+def test_jobs_too_deep_for_pydantic_are_read_one_by_one_as_in_one_pass() -> None:
+    # 250 levels: pydantic-core's parser stops at 200, the standard library's goes on.
+    deep = json.dumps({**WIRE_JOB, "jobKey": 5, "variables": {"deep": None, "n": 1}, "new": 1})
+    deep = deep.replace('"deep": null', f'"deep": {_nested(250)}')
+    body = f'{{"jobs": [{json.dumps(WIRE_JOB)}, {deep}], "future": {_nested(300)}}}'
+    first, second = parse_activated_jobs(body.encode())
+    assert first == _job()
+    assert second.job_key == "5"  # a key sent as a number still becomes a string
+    assert second.variables["n"] == 1
+    assert second.model_dump(exclude={"job_key", "variables"}) == first.model_dump(
+        exclude={"job_key", "variables"}
+    )
+
+
+def test_a_job_too_deep_for_every_decoder_is_unreadable_with_its_key_and_variable() -> None:
+    deep = json.dumps({**WIRE_JOB, "variables": {"fine": {"x": 1}, "deep": None}})
+    deep = deep.replace('"deep": null', f'"deep": {_nested(5000)}')
+    jobs = parse_activated_jobs(f'{{"jobs": [{deep}, {json.dumps(WIRE_JOB)}]}}')
+    assert len(jobs) == 1
+    [unreadable] = jobs.unreadable
+    assert unreadable.job_key == "2251799813685249"
+    assert (unreadable.retries, unreadable.deadline) == (3, 1767225600000)
+    assert "variable 'deep' nests 5001 levels deep" in unreadable.reason
+    assert "fine" not in unreadable.reason
+
+
+def test_brackets_quotes_and_escapes_inside_strings_do_not_confuse_the_split() -> None:
+    tricky = 'a "}]," \\" {[ \u00e9 \n'
+    names = {"k}": tricky, "[": [tricky, {'"': tricky}]}
+    first = {**WIRE_JOB, "jobKey": "1", "variables": names, "elementId": tricky}
+    deep = json.dumps({**WIRE_JOB, "jobKey": "2", "variables": {"s": tricky, "deep": None}})
+    deep = deep.replace('"deep": null', f'"deep": {_nested(300)}')
+    spaced = json.dumps({"jobs": [first, {**WIRE_JOB, "jobKey": "3"}]}, indent=3)
+    body = spaced.replace('"jobs": [', f'"jobs" :\n [ {deep} ,\n\t', 1)
+    jobs = parse_activated_jobs(body)
+    assert [job.job_key for job in jobs] == ["2", "1", "3"]
+    assert jobs[1].variables == names
+    assert jobs[1].element_id == tricky
+    assert jobs[0].variables["s"] == tricky
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b'{"jobs": {}}', b'{"nojobs": []}', b'{"jobs": [{"a": 1}', b"[]", b"\xff"],
+)
+def test_an_answer_that_is_not_a_jobs_document_is_still_an_error(body: bytes) -> None:
+    with pytest.raises(pydantic.ValidationError):
+        parse_activated_jobs(body)
+
+
+def test_an_item_that_is_no_job_at_all_is_unreadable_without_a_key() -> None:
+    jobs = parse_activated_jobs(f'{{"jobs": [3, "x", {json.dumps(WIRE_JOB)}]}}')
+    assert len(jobs) == 1
+    assert [job.job_key for job in jobs.unreadable] == [None, None]
 
 
 def test_a_job_is_frozen_picklable_and_constructible_by_field_name() -> None:
@@ -106,7 +179,10 @@ def test_lease_token_is_not_in_the_repr() -> None:
 
 
 def test_empty_activation_answer_is_an_empty_list() -> None:
-    assert parse_activated_jobs(b'{"jobs": []}') == []
+    jobs = parse_activated_jobs(b'{"jobs": []}')
+    assert jobs == []
+    assert jobs.unreadable == ()
+    assert pickle.loads(pickle.dumps(jobs)).unreadable == ()
 
 
 def test_deployment_lifts_processes_out_of_deployments() -> None:

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import attrs
 
 from camunda_worker._api.models import (
-    ActivatedJob,
+    ActivatedJobs,
     CreatedProcessInstance,
     DeploymentResult,
     JobSearchResult,
@@ -93,7 +93,7 @@ def _key(key: str | int) -> str:
     return quote(str(key), safe="")
 
 
-def _jobs(status: int, content: bytes) -> list[ActivatedJob]:
+def _jobs(status: int, content: bytes) -> ActivatedJobs:
     return parse_activated_jobs(content)
 
 
@@ -106,7 +106,7 @@ def activate_jobs(
     request_timeout: int | None = None,
     fetch_variable: Sequence[str] | None = None,
     tenant_ids: Sequence[str] | None = None,
-) -> Call[list[ActivatedJob]]:
+) -> Call[ActivatedJobs]:
     """``POST /jobs/activation``: long-poll for up to ``max_jobs_to_activate`` jobs."""
     body: dict[str, Any] = {
         "type": job_type,

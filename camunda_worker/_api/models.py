@@ -11,17 +11,27 @@ One set of models reads what Camunda 8.8, 8.9 and 8.10 send:
 Attribute names are snake_case; the wire names are camelCase aliases, and models can be built
 from either (``ActivatedJob(job_key="1", ...)`` or ``ActivatedJob.model_validate({"jobKey": ...})``).
 Request bodies are not modelled: the endpoint functions build them as plain dicts (hot path).
+
+An activation answer is read job by job when it cannot be read in one pass: a job that cannot
+be read at all (variables nested deeper than any parser here reads, a field of the wrong type)
+is reported as an :class:`UnreadableJob` beside the others, never instead of them.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+import attrs
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
+
+from camunda_worker._api.json_scan import ScanError, elements, member_values, members
 
 __all__ = [
     "ActivatedJob",
+    "ActivatedJobs",
     "BrokerInfo",
     "CreatedProcessInstance",
     "DeployedProcess",
@@ -34,6 +44,7 @@ __all__ = [
     "PublishedMessage",
     "SearchPage",
     "Topology",
+    "UnreadableJob",
     "parse_activated_jobs",
 ]
 
@@ -104,6 +115,51 @@ class ActivatedJob(WireModel):
     physical_tenant_id: str | None = None
 
 
+@attrs.frozen
+class UnreadableJob:
+    """A job of an activation answer that this client could not read.
+
+    The server activated it all the same: it is locked to the worker until its timeout. The
+    job worker fails it with no retries left (an incident with :attr:`reason`, since reading
+    it again would fail again); a caller of ``activate_jobs`` should do likewise.
+
+    Attributes:
+        job_key: its key, when it could be found in what the server sent; ``None`` when not
+            (then the job cannot be failed: it comes back after its timeout).
+        job_type: its type, when found.
+        retries: its retries, when found.
+        reason: why it could not be read. It names variables and fields, never their values.
+        deadline: its deadline (epoch milliseconds), when found.
+    """
+
+    job_key: str | None
+    job_type: str | None
+    retries: int | None
+    reason: str
+    deadline: int | None = None
+
+
+class ActivatedJobs(list[ActivatedJob]):
+    """The jobs of one activation answer, in the order the server sent them.
+
+    A plain list of the jobs this client could read, plus :attr:`unreadable`: those of the same
+    answer it could not (empty almost always).
+
+    Args:
+        jobs: the jobs read.
+        unreadable: the jobs that could not be read.
+
+    Attributes:
+        unreadable: the jobs of the answer that could not be read, in the order sent.
+    """
+
+    def __init__(
+        self, jobs: Iterable[ActivatedJob] = (), unreadable: Iterable[UnreadableJob] = ()
+    ) -> None:
+        super().__init__(jobs)
+        self.unreadable: tuple[UnreadableJob, ...] = tuple(unreadable)
+
+
 class _ActivationResult(WireModel):
     jobs: list[ActivatedJob]
 
@@ -112,16 +168,121 @@ class _ActivationResult(WireModel):
 _ACTIVATION_RESULT: TypeAdapter[_ActivationResult] = TypeAdapter(_ActivationResult)
 
 
-def parse_activated_jobs(content: bytes | str) -> list[ActivatedJob]:
+def parse_activated_jobs(content: bytes | str) -> ActivatedJobs:
     """Parse the JSON body of an activation answer into its jobs.
+
+    The whole answer is read in one pass. If that fails, each job is read on its own: first by
+    pydantic-core (which stops at 200 levels of nesting), then by the standard library's JSON
+    decoder (which reads as deep as the interpreter's recursion limit allows); a job neither
+    can read, or that does not match :class:`ActivatedJob`, goes to
+    :attr:`ActivatedJobs.unreadable` with the reason, and with its key when it can be found.
 
     Args:
         content: the raw JSON body (``{"jobs": [...]}``).
 
     Returns:
-        The activated jobs, in the order the server sent them.
+        The activated jobs, in the order the server sent them, and the unreadable ones.
+
+    Raises:
+        pydantic.ValidationError: the answer itself is not an object with a ``jobs`` array.
     """
-    return _ACTIVATION_RESULT.validate_json(content).jobs
+    try:
+        return ActivatedJobs(_ACTIVATION_RESULT.validate_json(content).jobs)
+    except ValidationError as error:
+        whole = error
+    try:
+        return _read_one_by_one(content)
+    except (ScanError, UnicodeDecodeError):
+        raise whole from None
+
+
+def _read_one_by_one(content: bytes | str) -> ActivatedJobs:
+    text = content.decode("utf-8") if isinstance(content, bytes) else content
+    found = [(start, depth) for name, start, _, depth in members(text) if name == "jobs"]
+    if not found or found[-1][1] == 0:
+        raise ScanError("no jobs array")
+    read: list[ActivatedJob] = []
+    unreadable: list[UnreadableJob] = []
+    for start, end, _ in elements(text, found[-1][0]):
+        job = _read_job(text[start:end])
+        if isinstance(job, ActivatedJob):
+            read.append(job)
+        else:
+            unreadable.append(job)
+    return ActivatedJobs(read, unreadable)
+
+
+def _read_job(raw: str) -> ActivatedJob | UnreadableJob:
+    try:
+        return ActivatedJob.model_validate_json(raw)
+    except ValidationError:
+        pass  # nested too deep for pydantic-core, or does not match: the slower path tells
+    try:
+        document = json.loads(raw)
+    except RecursionError:
+        return _unreadable(raw, _too_deep(raw))
+    except ValueError as error:
+        return _unreadable(raw, f"it is not valid JSON ({error})")
+    try:
+        return ActivatedJob.model_validate(document)
+    except ValidationError as error:
+        return _unreadable(raw, _mismatch(error))
+
+
+_RECOVERED = frozenset({"jobKey", "type", "retries", "deadline"})
+
+
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _unreadable(raw: str, reason: str) -> UnreadableJob:
+    fields = member_values(raw, _RECOVERED)
+    key, job_type = fields.get("jobKey"), fields.get("type")
+    return UnreadableJob(
+        job_key=key if isinstance(key, str) else None if _whole(key) is None else str(key),
+        job_type=job_type if isinstance(job_type, str) else None,
+        retries=_whole(fields.get("retries")),
+        reason=reason,
+        deadline=_whole(fields.get("deadline")),
+    )
+
+
+def _undecodable(raw: str) -> bool:
+    try:
+        json.loads(raw)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False
+    return False
+
+
+def _too_deep(raw: str) -> str:
+    limit = "deeper than the JSON decoder of this worker can read"
+    deep: list[str] = []
+    try:
+        variables = next((start for name, start, _, _ in members(raw) if name == "variables"), None)
+        if variables is not None:
+            deep = [
+                f"variable {name!r} nests {depth} levels deep"
+                for name, start, end, depth in members(raw, variables)
+                if depth and _undecodable(raw[start:end])
+            ]
+    except ScanError:
+        pass
+    if not deep:
+        return f"it nests {limit}"
+    return "; ".join(deep[:5]) + ("; ..." if len(deep) > 5 else "") + f", {limit}"
+
+
+def _mismatch(error: ValidationError) -> str:
+    problems = [
+        f"{'.'.join(str(part) for part in item['loc']) or 'the job'}: {item['msg']}"
+        for item in error.errors(include_url=False, include_context=False, include_input=False)
+    ]
+    shown = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
+    return f"it does not match the activated-job schema ({shown})"
 
 
 class Partition(WireModel):

@@ -12,7 +12,7 @@ import httpx
 
 from camunda_worker._api import endpoints as ep
 from camunda_worker._api.models import (
-    ActivatedJob,
+    ActivatedJobs,
     CreatedProcessInstance,
     DeploymentResult,
     JobSearchResult,
@@ -122,7 +122,7 @@ class CamundaAsyncClient:
         request_timeout: int | None = None,
         fetch_variable: Sequence[str] | None = None,
         tenant_ids: Sequence[str] | None = None,
-    ) -> list[ActivatedJob]:
+    ) -> ActivatedJobs:
         """Activate up to ``max_jobs_to_activate`` jobs of ``job_type`` (long poll).
 
         Args:
@@ -136,7 +136,11 @@ class CamundaAsyncClient:
             tenant_ids: the tenants to activate jobs for.
 
         Returns:
-            The activated jobs; empty when the long poll ended without any.
+            The activated jobs (a list); empty when the long poll ended without any. Jobs of
+            the answer that cannot be read (variables nested too deep to decode, a field of the
+            wrong type) are not in the list but in its ``unreadable`` attribute, with their key
+            and the reason: they are activated all the same, so fail them (the job worker
+            fails them with no retries left) or they come back after ``timeout``.
         """
         return await self._send(
             ep.activate_jobs(

@@ -11,7 +11,7 @@ import httpx
 
 from camunda_worker._api import endpoints as ep
 from camunda_worker._api.models import (
-    ActivatedJob,
+    ActivatedJobs,
     CreatedProcessInstance,
     DeploymentResult,
     JobSearchResult,
@@ -81,7 +81,7 @@ class CamundaClient:
         request_timeout: int | None = None,
         fetch_variable: Sequence[str] | None = None,
         tenant_ids: Sequence[str] | None = None,
-    ) -> list[ActivatedJob]:
+    ) -> ActivatedJobs:
         """Activate jobs (long poll); see :meth:`CamundaAsyncClient.activate_jobs`."""
         return self._send(
             ep.activate_jobs(

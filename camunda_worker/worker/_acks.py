@@ -18,11 +18,16 @@ Rules:
   after an attempt whose answer was lost (the connection dropped after the request was sent),
   they most likely mean that attempt took effect: a completion is sent at least once;
 - a failed acknowledgement never turns a success into a failure; the job is simply activated
-  again after its deadline;
-- an exception that is neither a :class:`CamundaError` nor a transport error is a bug that
-  retrying cannot fix: that acknowledgement is given up (logged with its traceback); after
-  :data:`MAX_UNEXPECTED_ERRORS` such failures in a row, with no acknowledgement answered in
-  between, the worker stops (``FAILED``, ``JobWorker.error``) instead of completing nothing.
+  again after its deadline. Except when the request itself can never be sent: the server
+  refused it as malformed or too large (400, 413), or its variables cannot be encoded as JSON.
+  Sending it again would fail again after every timeout, so the job is failed instead (one
+  retry fewer, the reason in the message); a failure whose variables are refused is sent again
+  without them;
+- an exception that is neither a :class:`CamundaError` nor a transport error (nor one of
+  encoding, above) is a bug that retrying cannot fix: that acknowledgement is given up (logged
+  with its traceback); after :data:`MAX_UNEXPECTED_ERRORS` such failures in a row, with no
+  acknowledgement answered in between, the worker stops (``FAILED``, ``JobWorker.error``)
+  instead of completing nothing.
 
 The job's capacity slot is given back once its acknowledgement was sent or given up; while it
 waits, the job no longer counts against ``max_concurrent_jobs`` (within the bound
@@ -37,21 +42,31 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Literal
 
 import anyio
+import attrs
 import httpx
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from camunda_worker._base.errors import (
     BackpressureError,
+    BadRequestError,
     CamundaError,
     ConflictError,
     ConnectError,
     NotFoundError,
+    ProblemError,
     RequestTimeoutError,
     ServerError,
     TransportError,
 )
 from camunda_worker._client.retry import Backoff, is_retryable, retry_async
-from camunda_worker.worker._outcomes import BpmnError, Completion, Failure
+from camunda_worker.worker._outcomes import (
+    BpmnError,
+    Completion,
+    Failure,
+    refusal_hint,
+    truncate_message,
+    why_not_json,
+)
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
@@ -206,9 +221,12 @@ class AckSender:
         try:
             await call()
         except Exception as error:  # noqa: BLE001 - every failure is sorted out below
-            if not await self._retry(
+            sent = await self._retry(
                 job_key, outcome, call, error, deadline, job_type=slot.job.job_type
-            ):
+            )
+            if sent is not True:
+                if sent is not False:
+                    await self._send_instead(slot, outcome, sent, deadline)
                 return
         self._unexpected = 0
         counters = self._counters
@@ -223,6 +241,80 @@ class AckSender:
                 slot.job.job_type, outcome=_kind(outcome), result="sent"
             )
 
+    async def _send_instead(
+        self,
+        slot: Slot,
+        outcome: Completion | Failure | BpmnError,
+        refused: Exception,
+        deadline: JobDeadline,
+    ) -> None:
+        """Fail the job whose acknowledgement can never be sent (see the module's rules)."""
+        job = slot.job
+        what = _describe(outcome)
+        why = _unsendable(refused) or str(refused)
+        if isinstance(refused, ProblemError):
+            why += refusal_hint(outcome.variables, refused.status)
+        elif outcome.variables:
+            # The handler's check passed, the client's encoding did not (it ran deeper in the
+            # stack, nearer the recursion limit): name the variable now, where possible.
+            named = why_not_json(outcome.variables)
+            if not named.startswith("the variables"):
+                why = f"{why}: {named}"
+        if isinstance(outcome, Failure) and outcome.variables is None:
+            # Only its message can be the trouble: a lone surrogate (from an exception's text).
+            clean = _clean(outcome.error_message)
+            if isinstance(refused, ProblemError) or clean == outcome.error_message:
+                self._gave_up(job.job_key, job.job_type, outcome, refused)
+                return
+            instead = attrs.evolve(outcome, error_message=clean)
+        elif isinstance(outcome, Failure):
+            instead = attrs.evolve(
+                outcome,
+                variables=None,
+                error_message=truncate_message(
+                    _clean(
+                        f"{outcome.error_message}\n\n(the failure's variables were not set: {why})"
+                    )
+                ),
+            )
+        else:
+            instead = Failure(
+                retries=max(job.retries - 1, 0),
+                error_message=truncate_message(
+                    _clean(f"the {what} of this job cannot be sent: {why}")
+                ),
+            )
+        self._log.warning(
+            f"the {what} of job {job.job_key} cannot be sent ({why}); "
+            + (
+                "sending it without what cannot be sent"
+                if isinstance(outcome, Failure)
+                else "failing the job instead"
+            )
+        )
+        await self._acknowledge(slot, instead, deadline)
+
+    def _gave_up(
+        self,
+        job_key: str,
+        job_type: str,
+        outcome: Completion | Failure | BpmnError,
+        final: Exception,
+    ) -> None:
+        self._counters.acknowledgement_failures += 1
+        if self._observers is not None:
+            self._observers.job_acknowledged(job_type, outcome=_kind(outcome), result="gave_up")
+        message = (
+            f"gave up sending the {_describe(outcome)} of job {job_key}: {_why(final)}; "
+            "the job will be activated again after its timeout"
+        )
+        if _expected(final):
+            self._unexpected = 0
+            self._log.error(message)
+        else:
+            self._log.exception(message)  # a bug: its traceback tells where
+            self._unexpected_error(final)
+
     async def _retry(
         self,
         job_key: str,
@@ -232,7 +324,13 @@ class AckSender:
         deadline: JobDeadline,
         *,
         job_type: str,
-    ) -> bool:
+    ) -> bool | Exception:
+        """Retry a failed acknowledgement until it is sent or the job's deadline.
+
+        Returns:
+            ``True`` once sent; ``False`` when given up or rejected (logged); the error itself
+            when the request can never be sent as it is (see :func:`_unsendable`).
+        """
         what = _describe(outcome)
         backoff = self._backoff()
         observers = self._observers
@@ -277,19 +375,9 @@ class AckSender:
                 )
             return False
         except Exception as final:  # noqa: BLE001 - given up: logged, the job times out
-            self._counters.acknowledgement_failures += 1
-            if observers is not None:
-                observers.job_acknowledged(job_type, outcome=_kind(outcome), result="gave_up")
-            message = (
-                f"gave up sending the {what} of job {job_key}: {_why(final)}; "
-                "the job will be activated again after its timeout"
-            )
-            if _expected(final):
-                self._unexpected = 0
-                self._log.error(message)
-            else:
-                self._log.exception(message)  # a bug: its traceback tells where
-                self._unexpected_error(final)
+            if _unsendable(final) is not None:
+                return final
+            self._gave_up(job_key, job_type, outcome, final)
             return False
         return True
 
@@ -329,6 +417,24 @@ def _why(error: BaseException) -> str:
     if is_retryable(error):  # retried until no retry could end before the deadline
         return f"the job's deadline passed (last error: {type(error).__name__}: {error})"
     return f"{type(error).__name__}: {error}"
+
+
+def _unsendable(error: BaseException) -> str | None:
+    """Why a request can never be sent as it is, or ``None`` when it might be later."""
+    if isinstance(error, BadRequestError) or (
+        isinstance(error, ProblemError) and error.status == 413
+    ):
+        return f"the server refused it ({error})"
+    if isinstance(error, TypeError | ValueError | RecursionError) and not isinstance(
+        error, CamundaError
+    ):
+        return f"it cannot be encoded as JSON ({type(error).__name__}: {error})"
+    return None
+
+
+def _clean(text: str) -> str:
+    """``text`` with what UTF-8 cannot encode (lone surrogates) replaced by ``?``."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _kind(

@@ -7,7 +7,10 @@ log record of the child (loguru, and stdlib ``logging`` when the child has no ha
 own) to the worker through a pipe, then calls the user's initializer.
 :func:`run_job` runs one job: it checks the job's deadline, tells the worker which process runs
 the job (so a crash fails only that job), builds a :class:`SyncJobContext` whose client is built
-from the settings on first use, calls the handler and returns the outcome.
+from the settings on first use, calls the handler and returns the outcome. An outcome whose
+variables cannot be pickled back to the worker (JSON can encode them, pickle cannot: an
+instance of a class defined in a function, nesting deeper than pickle reaches) becomes a
+failure that names the variable, here, where it is known.
 
 **A child never outlives its worker.** When the worker process dies without shutting its pool
 down (SIGKILL, the OOM killer, a crash), nothing would stop a child in the middle of a handler:
@@ -35,6 +38,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -49,6 +53,7 @@ from loguru import logger
 from camunda_worker._base.logs import bind_job_logger
 from camunda_worker.worker._context import SyncJobContext
 from camunda_worker.worker._invoke import PendingAwaitable, invoke_async, invoke_sync
+from camunda_worker.worker._outcomes import Acknowledged, Failure, truncate_message
 from camunda_worker.worker._runners import EXPIRED, Expired
 from camunda_worker.worker._tracking import SyncTrackingClient
 
@@ -171,7 +176,7 @@ def run_job(job: ActivatedJob, deadline_wall: float | None) -> Outcome | Expired
     if isinstance(outcome, PendingAwaitable):
         # An async handler in a child: its coroutine runs on a loop of this child's own.
         awaitable = outcome.awaitable
-        return asyncio.run(
+        outcome = asyncio.run(
             invoke_async(
                 lambda _context: awaitable,
                 None,
@@ -179,6 +184,34 @@ def run_job(job: ActivatedJob, deadline_wall: float | None) -> Outcome | Expired
                 retries=job.retries,
                 retry_back_off=setup.retry_back_off,
             )
+        )
+    return _picklable(outcome, job.retries)
+
+
+def _pickles(value: object) -> bool:
+    try:
+        pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - PicklingError, AttributeError, TypeError, RecursionError...
+        return False
+    return True
+
+
+def _picklable(outcome: Outcome, retries: int) -> Outcome:
+    """``outcome``, or a failure naming the variable that cannot be pickled back to the worker."""
+    if isinstance(outcome, Acknowledged) or not outcome.variables:
+        return outcome
+    try:
+        pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as error:  # noqa: BLE001 - see _pickles
+        variables = outcome.variables
+        name = next((name for name, value in variables.items() if not _pickles(value)), None)
+        which = f"variable {name!r}" if name is not None else "its variables"
+        return Failure(
+            retries=max(retries - 1, 0),
+            error_message=truncate_message(
+                f"the handler's result cannot be sent back from its child process: {which} "
+                f"cannot be pickled ({type(error).__name__}: {error})"
+            ),
         )
     return outcome
 

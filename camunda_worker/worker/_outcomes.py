@@ -6,8 +6,10 @@ A handler ends in one of three ways, each turned into one acknowledgement:
 - it raises :class:`JobError`: :class:`BpmnError` (``POST /jobs/{key}/error``);
 - it raises :class:`JobFailure` or any other exception: :class:`Failure` (``POST /jobs/{key}/failure``).
 
-A result that cannot be sent as JSON is a :class:`Failure` with a message that says why, so the
-mistake shows in Operate instead of in a log nobody reads. The outcome classes are frozen attrs
+A result that cannot be sent as JSON (a value JSON has no form for, NaN or infinity, a string
+that is not valid Unicode, nesting deeper than the encoder reaches) is a :class:`Failure` with a
+message that names the variable and says why, so the mistake shows in Operate instead of in a
+log nobody reads, and the job does not come back after every timeout. The outcome classes are frozen attrs
 classes: cheap to build on the hot path and picklable, because a child process sends them back to
 the worker.
 """
@@ -15,8 +17,9 @@ the worker.
 from __future__ import annotations
 
 import json
+import math
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 import attrs
@@ -33,7 +36,10 @@ __all__ = [
     "Outcome",
     "outcome_from_exception",
     "outcome_from_result",
+    "refusal_hint",
     "to_variables",
+    "truncate_message",
+    "why_not_json",
 ]
 
 MAX_ERROR_MESSAGE_LENGTH: Final = 4000
@@ -138,8 +144,122 @@ class _NotJSONError(ValueError):
     pass
 
 
+def _encode(value: object) -> None:
+    # The clients' encoding (see ``_wire_lane._dumps``): compact, UTF-8, no NaN or infinity.
+    json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+_JSON_KEYS = (str, int, float, bool, type(None))  # what json turns into member names
+_JSON_VALUES = (*_JSON_SCALARS, dict, list, tuple)
+
+
+def _walk(value: object) -> Iterator[tuple[object, int]]:
+    """Every value nested in ``value`` with its depth, without recursion, each container once."""
+    seen: set[int] = set()
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        yield item, depth
+        if isinstance(item, dict | list | tuple):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+
+
+def _not_json(value: object, error: BaseException) -> str:
+    """What in ``value`` made ``error``: said in a user's words, never showing values."""
+    if isinstance(error, RecursionError):
+        deepest = max(depth for _, depth in _walk(value))
+        return f"nests {deepest} levels deep, deeper than JSON encoding reaches here"
+    if isinstance(error, UnicodeEncodeError):
+        return "holds a string that is not valid Unicode (a lone surrogate)"
+    if isinstance(error, ValueError) and "Circular reference" in str(error):
+        return "refers to itself (a circular reference)"
+    return _first_non_json(value) or f"cannot be encoded ({type(error).__name__}: {error})"
+
+
+def _first_non_json(value: object) -> str | None:
+    for item, _ in _walk(value):
+        if isinstance(item, float) and not math.isfinite(item):
+            shown = "NaN" if math.isnan(item) else "Infinity" if item > 0 else "-Infinity"
+            return f"holds {shown}, which is not a JSON number"
+        if isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, _JSON_KEYS):
+                    return f"has a key of type {type(key).__name__}, which JSON cannot name"
+        elif not isinstance(item, _JSON_VALUES):
+            return f"holds a {type(item).__name__}, which is not JSON"
+    return None
+
+
+def why_not_json(variables: Mapping[Any, Any]) -> str:
+    """Say which variable cannot be sent as JSON, and why (for a failure message).
+
+    Args:
+        variables: variables that the JSON encoder refused.
+
+    Returns:
+        E.g. ``variable 'tags' holds a set, which is not JSON``.
+    """
+    for name, value in variables.items():
+        try:
+            _encode(value)
+        except (TypeError, ValueError, RecursionError) as error:
+            return f"variable {str(name)!r} {_not_json(value, error)}"
+        if not isinstance(name, _JSON_KEYS):
+            return f"a variable name is a {type(name).__name__}, not a string"
+    try:
+        _encode(dict(variables))
+    except (TypeError, ValueError, RecursionError) as error:
+        return f"the variables {_not_json(dict(variables), error)}"
+    return "the variables cannot be encoded"
+
+
+# A 400 for a body whose deepest variable nests at least this deep names that variable.
+_DEEP_ENOUGH_TO_NAME = 100
+
+
+def refusal_hint(variables: Mapping[str, Any] | None, status: int) -> str:
+    """Which variable a server's refusal of a request is most likely about, as a clause.
+
+    Args:
+        variables: the variables the refused request carried.
+        status: the refusal's status: 413 names the largest variable, 400 the deepest one
+            (when it nests deep enough to be the likely cause).
+
+    Returns:
+        E.g. ``"; the largest variable is 'blob' (100,002 bytes of JSON)"``, or ``""``.
+    """
+    if not variables:
+        return ""
+    try:
+        if status == 413:
+            sizes = {
+                name: len(json.dumps(value, ensure_ascii=False, allow_nan=False).encode())
+                for name, value in variables.items()
+            }
+            name = max(sizes, key=sizes.__getitem__)
+            return f"; the largest variable is {name!r} ({sizes[name]:,} bytes of JSON)"
+        depths = {
+            name: max(depth for _, depth in _walk(value)) for name, value in variables.items()
+        }
+    except (TypeError, ValueError, RecursionError):
+        return ""
+    name = max(depths, key=depths.__getitem__)
+    if depths[name] < _DEEP_ENOUGH_TO_NAME:
+        return ""
+    return f"; the deepest variable is {name!r} ({depths[name]} levels)"
+
+
 def to_variables(value: object, what: str = "the result") -> dict[str, Any] | None:
     """Turn a handler's variables into a JSON-ready dict, checking they can be sent.
+
+    The check is the clients' own encoding (UTF-8, no NaN or infinity), so a result that
+    passes it is sent as it is; one that does not fails the job with a message naming the
+    variable instead of failing in the acknowledgement, again after every timeout.
 
     Args:
         value: ``None``, a mapping with string keys, or a pydantic model (dumped by alias, in JSON
@@ -155,18 +275,25 @@ def to_variables(value: object, what: str = "the result") -> dict[str, Any] | No
     if value is None:
         return None
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", by_alias=True)
-    if not isinstance(value, Mapping):
+        try:
+            variables = value.model_dump(mode="json", by_alias=True)
+        except (TypeError, ValueError, RecursionError) as error:
+            raise _NotJSONError(
+                f"{what} cannot be sent as JSON variables: {type(error).__name__}: {error}"
+            ) from None
+    elif isinstance(value, Mapping):
+        variables = value if isinstance(value, dict) else dict(value)
+    else:
         raise _NotJSONError(
             f"{what} is a {type(value).__name__}; return a dict, a pydantic model or None"
         )
-    variables = value if isinstance(value, dict) else dict(value)
     if variables:
         try:
-            # Same rules as the client's encoder: NaN and infinity are not JSON.
-            json.dumps(variables, allow_nan=False)
-        except (TypeError, ValueError) as error:
-            raise _NotJSONError(f"{what} cannot be sent as JSON variables: {error}") from None
+            _encode(variables)
+        except (TypeError, ValueError, RecursionError):
+            raise _NotJSONError(
+                f"{what} cannot be sent as JSON variables: {why_not_json(variables)}"
+            ) from None
     return variables
 
 
@@ -185,7 +312,12 @@ def outcome_from_result(result: object, *, retries: int) -> Completion | Failure
     try:
         return Completion(to_variables(result, "the handler's result"))
     except _NotJSONError as error:
-        return Failure(retries=max(retries - 1, 0), error_message=str(error))
+        return Failure(retries=max(retries - 1, 0), error_message=truncate_message(str(error)))
+    except Exception as error:  # noqa: BLE001 - a result that breaks the check fails its job
+        return Failure(
+            retries=max(retries - 1, 0),
+            error_message="the handler's result cannot be sent: " + describe_exception(error),
+        )
 
 
 def outcome_from_exception(
@@ -211,12 +343,18 @@ def outcome_from_exception(
         if isinstance(error, JobFailure):
             return Failure(
                 retries=max(retries - 1, 0) if error.retries is None else error.retries,
-                error_message=_truncate(error.message),
+                error_message=truncate_message(error.message),
                 retry_back_off=error.retry_back_off,
                 variables=to_variables(error.variables, "the JobFailure's variables"),
             )
     except _NotJSONError as refused:
-        return Failure(retries=max(retries - 1, 0), error_message=str(refused))
+        return Failure(retries=max(retries - 1, 0), error_message=truncate_message(str(refused)))
+    except Exception as broken:  # noqa: BLE001 - variables that break the check fail the job
+        return Failure(
+            retries=max(retries - 1, 0),
+            error_message=f"the variables of {type(error).__name__} cannot be sent: "
+            + describe_exception(broken),
+        )
     return Failure(
         retries=max(retries - 1, 0),
         error_message=describe_exception(error),
@@ -244,7 +382,8 @@ def describe_exception(error: BaseException) -> str:
     return f"{headline}\n\n{trace}"
 
 
-def _truncate(message: str) -> str:
+def truncate_message(message: str) -> str:
+    """``message`` cut to :data:`MAX_ERROR_MESSAGE_LENGTH` characters (``...`` marks a cut)."""
     if len(message) <= MAX_ERROR_MESSAGE_LENGTH:
         return message
     return message[: MAX_ERROR_MESSAGE_LENGTH - 3] + "..."

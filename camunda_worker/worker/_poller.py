@@ -13,6 +13,8 @@
 - Errors that retrying cannot fix stop the worker (state ``FAILED``, ``JobWorker.error``): a 401
   after the token was refreshed, a rejected client secret, a bad configuration, any other 4xx
   (a 400 for a bad job type or tenant, a 403, a 404 for a wrong address).
+- A job of the answer that the client could not read (``ActivatedJobs.unreadable``) goes to
+  ``refuse``, which fails it; the other jobs of the answer run as usual.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from camunda_worker.worker._deadline import JobDeadline, activation_deadlines
 from camunda_worker.worker._state import WorkerState
 
 if TYPE_CHECKING:
-    from camunda_worker._api.models import ActivatedJob
+    from camunda_worker._api.models import ActivatedJob, UnreadableJob
     from camunda_worker._base.logs import JobLogger
     from camunda_worker._client import CamundaAsyncClient
     from camunda_worker._config.worker_config import WorkerConfig
@@ -95,6 +97,8 @@ class Poller:
         backoff: the back-off between failed activations.
         startup_jitter: at most this many seconds of random delay before the first activation.
         observers: told of each activation and back-off (``None``: nobody watches).
+        refuse: called on the loop with each job of an answer that could not be read, and the
+            answer's local deadline (``None``: such jobs are only logged).
     """
 
     def __init__(
@@ -109,8 +113,10 @@ class Poller:
         backoff: Backoff,
         startup_jitter: float,
         observers: ObserverGroup | None = None,
+        refuse: Callable[[UnreadableJob, JobDeadline], None] | None = None,
     ) -> None:
         self._client = client
+        self._refuse = refuse
         self._config = config
         self._capacity = capacity
         self._dispatch = dispatch
@@ -164,16 +170,30 @@ class Poller:
             self._recovered(sent_monotonic)
             status.last_successful_poll = datetime.now(timezone.utc)
             status.state = WorkerState.POLLING
-            if jobs:
-                # The server's deadlines on the local clock, never earlier than the engine's.
+            unreadable: tuple[UnreadableJob, ...] = getattr(jobs, "unreadable", ())
+            if jobs or unreadable:
+                # The server's deadlines on the local clock, never earlier than the engine's. A
+                # job that could not be read has its own when found, else counts as the latest.
+                server_deadlines = [job.deadline for job in jobs]
+                found = [job.deadline for job in unreadable if job.deadline is not None]
+                latest = max(server_deadlines + found, default=0)
                 deadlines = activation_deadlines(
-                    [job.deadline for job in jobs],
+                    server_deadlines
+                    + [latest if job.deadline is None else job.deadline for job in unreadable],
                     timeout_ms=timeout,
                     sent_monotonic=sent_monotonic,
                     received_monotonic=received_monotonic,
                 )
-                for job, deadline in zip(jobs, deadlines, strict=True):
+                for job, deadline in zip(jobs, deadlines, strict=False):
                     self._dispatch(job, deadline)
+                for refused, deadline in zip(unreadable, deadlines[len(jobs) :], strict=True):
+                    self._unreadable(refused, deadline)
+
+    def _unreadable(self, job: UnreadableJob, deadline: JobDeadline) -> None:
+        if self._refuse is not None:
+            self._refuse(job, deadline)
+        else:
+            self._log.warning(f"job {job.job_key} cannot be read: {job.reason}")
 
     async def _activate(self, sent: float, job_timeout: int) -> list[ActivatedJob]:
         config = self._config

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from camunda_worker._api.models import ActivatedJob
 from camunda_worker._client.connection import async_client_from_settings, sync_client_from_settings
 from camunda_worker._client.retry import Backoff
 from camunda_worker.worker._acks import AckSender
@@ -32,7 +33,7 @@ from camunda_worker.worker._state import Counters, WorkerState
 from camunda_worker.worker._thread_runner import ThreadRunner
 
 if TYPE_CHECKING:
-    from camunda_worker._api.models import ActivatedJob
+    from camunda_worker._api.models import UnreadableJob
     from camunda_worker._base.logs import JobLogger
     from camunda_worker._client import CamundaAsyncClient, CamundaClient
     from camunda_worker._config.settings import CamundaSettings
@@ -47,6 +48,9 @@ __all__ = ["WorkerRuntime"]
 # Measured (benchmarks/): 2 senders leave a no-op worker waiting on round trips; 4 keep it
 # busy; more add CPU per request without adding throughput.
 ACKNOWLEDGEMENT_SENDERS = 4
+
+# How much of an unreadable job's reason goes into its failure message and the log.
+_REASON_LENGTH = 1000
 
 
 class WorkerRuntime:
@@ -191,6 +195,9 @@ class WorkerRuntime:
                     slot = self.capacity.take(job)
                     jobs.start_soon(self._handle, runner, acks, client, slot, deadline)
 
+                def refuse(job: UnreadableJob, deadline: JobDeadline) -> None:
+                    self._fail_unreadable(acks, job, deadline)
+
                 poller = Poller(
                     client,
                     options.config,
@@ -201,6 +208,7 @@ class WorkerRuntime:
                     backoff=self._poll_backoff,
                     startup_jitter=options.startup_jitter,
                     observers=self._observers,
+                    refuse=refuse,
                 )
                 async with anyio.create_task_group() as polling:
                     polling.start_soon(self._poll, poller, stop)
@@ -365,6 +373,53 @@ class WorkerRuntime:
             finally:
                 extending.cancel_scope.cancel()
         raise AssertionError("unreachable: the task group re-raises")
+
+    def _fail_unreadable(self, acks: AckSender, job: UnreadableJob, deadline: JobDeadline) -> None:
+        """Fail a job the client could not read, with no retries left: an incident shows why.
+
+        Reading the same job again gives the same result, so retries would only repeat the
+        failure; after the cause is fixed (the variables, or the worker), resolving the
+        incident lets a worker activate it again. A job whose key cannot be found cannot be
+        failed: it is logged as an error each time it comes back after its timeout.
+        """
+        self._counters.activated += 1
+        reason = job.reason
+        if len(reason) > _REASON_LENGTH:
+            reason = reason[: _REASON_LENGTH - 3] + "..."
+        if job.job_key is None:
+            self._log.error(
+                f"an activated job without a job key cannot be read ({reason}); it cannot be "
+                "failed without its key: it will be activated again after its timeout"
+            )
+            return
+        self._log.warning(
+            f"job {job.job_key} cannot be read ({reason}); failing it with no retries left "
+            "(an incident): reading it again would fail again"
+        )
+        # What the slot and the sender need (the key and type); the rest is unknown.
+        held = ActivatedJob(
+            job_key=job.job_key,
+            job_type=job.job_type or self._options.config.job_type,
+            process_instance_key="",
+            process_definition_id="",
+            process_definition_version=0,
+            process_definition_key="",
+            element_id="",
+            element_instance_key="",
+            custom_headers={},
+            worker=self._options.worker_name,
+            retries=job.retries if job.retries is not None else 0,
+            deadline=job.deadline if job.deadline is not None else 0,
+            variables={},
+            tenant_id="",
+        )
+        failure = Failure(
+            retries=0,
+            error_message=f"this job cannot be read by the worker: {reason}. Reading it again would "
+            "fail again, so it is failed with no retries left: fix the cause and resolve the "
+            "incident",
+        )
+        acks.submit(self.capacity.take(held), failure, deadline)
 
     def _note(self, slot: Slot, outcome: Outcome) -> None:
         if isinstance(outcome, Failure):

@@ -4,6 +4,8 @@ incidents, BPMN errors, updates, variables, tenants, leases and search."""
 from __future__ import annotations
 
 import contextlib
+import enum
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -322,6 +324,65 @@ async def test_failure_variables_stay_with_the_job(engine: Engine) -> None:
     [again] = await activate(engine)
     assert again["variables"] == {"a": 1, "attempt": 1}
     assert engine.process_instance(created["processInstanceKey"]).variables == {"a": 1}
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+class Colour(enum.IntEnum):
+    RED = 1
+
+
+NOT_JSON = [
+    pytest.param({1, 2}, "set", id="set"),
+    pytest.param({"in": [1, {"deeper": object()}]}, "object", id="object-inside"),
+    pytest.param(b"raw", "bytes", id="bytes"),
+    pytest.param(math.nan, "NaN", id="nan"),
+    pytest.param([math.inf], "Infinity", id="infinity-inside"),
+    pytest.param("caf\ud800", "surrogate", id="lone-surrogate"),
+    pytest.param(_nested(5_000), "levels", id="too-deep"),
+]
+
+
+@pytest.mark.parametrize(("value", "says"), NOT_JSON)
+async def test_variables_that_are_not_json_are_refused_before_they_poison_activations(
+    engine: Engine, value: Any, says: str
+) -> None:
+    # Held, such a variable would make every activation answer with its job unencodable: the
+    # whole batch activated and never delivered. Refused when given, as a cluster would.
+    engine.deploy(resource(MINIMAL))
+    plain = engine.create_process_instance(process_definition_id="minimal", variables={"a": 1})
+    [job] = await activate(engine)
+    calls: list[Any] = [
+        lambda: engine.create_job("work", variables={"x": value}),
+        lambda: engine.create_process_instance(
+            process_definition_id="minimal", variables={"x": value}
+        ),
+        lambda: engine.set_variables(plain["processInstanceKey"], {"x": value}),
+        lambda: engine.fail_job(job["jobKey"], retries=1, variables={"x": value}),
+        lambda: engine.throw_job_error(job["jobKey"], error_code="E", variables={"x": value}),
+        lambda: engine.complete_job(job["jobKey"], {"x": value}),
+    ]
+    for call in calls:
+        with refused(400, "INVALID_ARGUMENT", f"variable 'x' .*{says}"):
+            call()
+    engine.complete_job(job["jobKey"], {"done": True})
+    assert engine.process_instance(plain["processInstanceKey"]).variables == {"a": 1, "done": True}
+    assert len(engine.jobs()) == 1
+    assert len(engine.process_instances()) == 1
+
+
+async def test_json_values_python_writes_differently_are_held_as_json(engine: Engine) -> None:
+    engine.create_job(
+        "work", variables={"t": (1, (2, 3)), "c": Colour.RED, "m": {"k": [Colour.RED]}}
+    )
+    [job] = await activate(engine)
+    assert job["variables"] == {"t": [1, [2, 3]], "c": 1, "m": {"k": [1]}}
+    assert type(job["variables"]["c"]) is int
 
 
 async def test_jobs_go_only_to_requests_for_their_tenant(engine: Engine) -> None:

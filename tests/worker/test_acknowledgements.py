@@ -1,4 +1,5 @@
-"""Acknowledgements: retried until the deadline, 404/409 logged, success never turned into failure."""
+"""Acknowledgements: retried until the deadline, 404/409 logged, a success never turned into a
+failure unless the server refuses it as it is (400, 413) or it cannot be encoded."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from camunda_worker import (
     BadRequestError,
     ConflictError,
     ConnectError,
+    ForbiddenError,
     NotFoundError,
+    ProblemError,
     ServerError,
 )
 from camunda_worker._config.settings import CamundaSettings
 from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.testing._recording_logger import RecordingLogger
-from camunda_worker.worker import JobError, JobFailure, JobWorker
+from camunda_worker.worker import JobError, JobFailure, JobWorker, _invoke
+from camunda_worker.worker._outcomes import Completion
 
 
 def run_one(
@@ -191,11 +195,73 @@ def test_a_late_completion_without_an_answer_is_given_up_soon() -> None:
 
 
 def test_a_4xx_other_than_404_409_is_not_retried(fake: FakeAsyncClient) -> None:
-    fake.ack_errors["complete"].append(BadRequestError(400, "INVALID_ARGUMENT"))
+    fake.ack_errors["complete"].append(ForbiddenError(403, "FORBIDDEN"))
     worker = run_one(fake, lambda job: {"v": 1})
     assert len(fake.ack_attempts) == 1
     assert worker.stats.acknowledgement_failures == 1
     assert fake.failed == {}
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        BadRequestError(400, "INVALID_ARGUMENT", "Failed to read request"),
+        ProblemError(413, "Payload Too Large"),
+        RecursionError("maximum recursion depth exceeded while encoding a JSON object"),
+        ValueError("Out of range float values are not JSON compliant"),
+    ],
+)
+def test_a_completion_that_can_never_be_sent_fails_the_job_instead(
+    fake: FakeAsyncClient, refusal: Exception
+) -> None:
+    # The same request would be refused again after every timeout: the job fails, once.
+    fake.ack_errors["complete"].append(refusal)
+    worker = run_one(fake, lambda job: {"v": 1})
+    assert fake.ack_attempts == [("complete", "1"), ("fail", "1")]
+    assert fake.failed["1"]["retries"] == 2
+    assert fake.failed["1"]["variables"] is None
+    message = fake.failed["1"]["error_message"]
+    assert message.startswith("the completion of this job cannot be sent: ")
+    assert str(refusal) in message
+    assert (worker.stats.failed, worker.stats.acknowledgement_failures) == (1, 0)
+
+
+def test_a_completion_the_client_cannot_encode_names_the_variable(
+    fake: FakeAsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The handler's check passed it (it ran nearer the top of its stack than the client's
+    # encoding, or under a higher recursion limit); the client's encoding did not.
+    deep: Any = 1
+    for _ in range(5_000):
+        deep = [deep]
+    passed = Completion({"v": 1, "deep": deep})
+    monkeypatch.setattr(_invoke, "outcome_from_result", lambda result, retries: passed)
+    fake.ack_errors["complete"].append(RecursionError("maximum recursion depth exceeded"))
+    run_one(fake, lambda job: {"v": 1})
+    message = fake.failed["1"]["error_message"]
+    assert message.startswith("the completion of this job cannot be sent: it cannot be encoded")
+    assert "variable 'deep' nests 5000 levels deep" in message
+
+
+def test_a_failure_whose_variables_are_refused_is_sent_without_them(
+    fake: FakeAsyncClient,
+) -> None:
+    def handler(job: Any) -> None:
+        raise JobFailure("later", retries=7, retry_back_off=50, variables={"big": "x"})
+
+    fake.ack_errors["fail"].append(ProblemError(413, "Payload Too Large"))
+    run_one(fake, handler)
+    assert fake.ack_attempts == [("fail", "1"), ("fail", "1")]
+    failure = fake.failed["1"]
+    assert (failure["retries"], failure["retry_back_off"], failure["variables"]) == (7, 50, None)
+    assert failure["error_message"].startswith("later\n\n(the failure's variables were not set")
+
+
+def test_a_failure_without_variables_that_is_refused_is_given_up(fake: FakeAsyncClient) -> None:
+    fake.ack_errors["fail"].append(BadRequestError(400, "INVALID_ARGUMENT"))
+    worker = run_one(fake, lambda job: (_ for _ in ()).throw(ValueError("boom")))
+    assert fake.ack_attempts == [("fail", "1")]
+    assert worker.stats.acknowledgement_failures == 1
 
 
 def test_nothing_is_sent_when_the_handler_acknowledged_its_own_job(fake: FakeAsyncClient) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import pickle
+from typing import Any
 
 import pydantic
 import pytest
@@ -64,6 +65,84 @@ def test_a_result_that_is_not_json_fails_the_job_with_a_clear_message(result: ob
     assert isinstance(outcome, Failure)
     assert outcome.retries == 0
     assert "cannot be sent as JSON" in outcome.error_message
+
+
+def _deep(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+class Ratio(pydantic.BaseModel):
+    ratio: float
+
+
+def _circular() -> dict[str, object]:
+    loop: dict[str, object] = {}
+    loop["self"] = loop
+    return loop
+
+
+class Unset:
+    pass
+
+
+@pytest.mark.parametrize(
+    ("result", "says"),
+    [
+        ({"ok": 1, "items": _deep(5000)}, "variable 'items' nests 5000 levels deep"),
+        ({"x": math.nan}, "variable 'x' holds NaN, which is not a JSON number"),
+        ({"x": [1, {"y": -math.inf}]}, "variable 'x' holds -Infinity"),
+        (Ratio(ratio=math.inf), "variable 'ratio' holds Infinity"),
+        ({"tags": {1, 2}}, "variable 'tags' holds a set, which is not JSON"),
+        ({"when": {"at": Unset()}}, "variable 'when' holds a Unset, which is not JSON"),
+        ({"text": "caf\ud800"}, "variable 'text' holds a string that is not valid Unicode"),
+        ({"raw": b"x"}, "variable 'raw' holds a bytes"),
+        ({"map": {(1, 2): "a"}}, "variable 'map' has a key of type tuple"),
+        ({"loop": _circular()}, "variable 'loop' refers to itself"),
+        ({(1, 2): "a"}, "a variable name is a tuple, not a string"),
+    ],
+)
+def test_a_result_that_cannot_be_sent_names_the_variable_and_the_reason(
+    result: object, says: str
+) -> None:
+    outcome = outcome_from_result(result, retries=3)
+    assert isinstance(outcome, Failure)
+    assert outcome.retries == 2
+    assert outcome.error_message.startswith("the handler's result cannot be sent as JSON")
+    assert says in outcome.error_message
+
+
+def test_json_that_python_coerces_is_sent_as_json_would_send_it() -> None:
+    # Tuples are arrays, and numbers as member names are strings: as json (and Camunda) reads them.
+    assert outcome_from_result({"t": (1, 2), "m": {1: "a"}}, retries=3) == Completion(
+        {"t": (1, 2), "m": {1: "a"}}
+    )
+
+
+def test_a_result_whose_check_breaks_fails_the_job_instead_of_escaping() -> None:
+    class Broken(dict[str, object]):
+        def items(self) -> Any:
+            raise RuntimeError("no items")
+
+        def __iter__(self) -> Any:
+            raise RuntimeError("no keys")
+
+    outcome = outcome_from_result(Broken(a=1), retries=3)
+    assert isinstance(outcome, Failure)
+    assert "the handler's result cannot be sent" in outcome.error_message
+    assert "no " in outcome.error_message
+
+
+def test_variables_of_job_errors_and_failures_nested_too_deep_fail_the_job() -> None:
+    for error in (
+        JobError("E", "m", {"deep": _deep(5000)}),
+        JobFailure("m", variables={"deep": _deep(5000)}),
+    ):
+        outcome = outcome_from_exception(raised(error), retries=3)
+        assert isinstance(outcome, Failure)
+        assert "variable 'deep' nests 5000 levels deep" in outcome.error_message
 
 
 def test_job_error_throws_a_bpmn_error_with_code_message_and_variables() -> None:

@@ -8,12 +8,15 @@ beyond ``retention`` records of each kind, so memory stays flat however many job
 
 from __future__ import annotations
 
+import json
+import math
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
 from camunda_worker.engine._model.definitions import ProcessDefinition
 from camunda_worker.engine._runtime.clock import Clock
+from camunda_worker.engine._runtime.errors import invalid_argument
 from camunda_worker.engine._runtime.instances import (
     INCIDENT_RESOLVED,
     ElementInstance,
@@ -32,26 +35,72 @@ DEFAULT_TENANT = "<default>"
 FIRST_KEY = 2_251_799_813_685_249
 
 
+class _NotJSONError(Exception):
+    """A value a JSON document cannot hold; ``args[0]`` says why, in words."""
+
+
+def _as_json(value: Any) -> Any:
+    # What Python writes as JSON in its own way (a tuple, an IntEnum, a str subclass...), as
+    # the JSON it writes; anything else is refused.
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        text.encode()
+    except RecursionError:
+        raise
+    except UnicodeEncodeError:
+        raise _NotJSONError("holds a string with a lone surrogate (not valid Unicode)") from None
+    except (TypeError, ValueError) as error:
+        raise _NotJSONError(f"is not a JSON value ({error})") from None
+    return json.loads(text)
+
+
 def _copy_value(value: Any) -> Any:
-    if type(value) is dict:
+    kind = type(value)
+    if kind is dict:
         return {name: _copy_value(item) for name, item in value.items()}
-    if type(value) is list:
+    if kind is list:
         return [_copy_value(item) for item in value]
-    return value
+    if kind is str:
+        if not value.isascii():
+            _as_json(value)  # a lone surrogate cannot be encoded as UTF-8
+        return value
+    if kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if math.isfinite(value):
+            return value
+        shown = "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+        raise _NotJSONError(f"holds {shown}, which is not a JSON number")
+    return _as_json(value)
 
 
 def copy_variables(variables: Mapping[str, Any] | None) -> dict[str, Any]:
     """Copy variables (JSON values) so callers cannot change the engine's state afterwards.
 
     Faster than ``copy.deepcopy``: objects and arrays are copied, everything else is shared
-    (JSON scalars are immutable).
+    (JSON scalars are immutable). What JSON writes in its own way (a tuple, an ``IntEnum``) is
+    held as the JSON it is.
+
+    Raises:
+        EngineError: 400 ``INVALID_ARGUMENT`` for a value JSON cannot carry (a set, NaN, a
+            lone surrogate, nesting deeper than the engine copies): a cluster refuses such a
+            request, and held, it would make every activation answer with its job unencodable.
     """
     if not variables:
         return {}
     copied = dict(variables)
     for name, value in copied.items():
-        if type(value) is dict or type(value) is list:
+        kind = type(value)
+        if kind is int or kind is bool or value is None:
+            continue
+        try:
             copied[name] = _copy_value(value)
+        except _NotJSONError as error:
+            raise invalid_argument(f"variable {str(name)!r} {error.args[0]}") from None
+        except RecursionError:
+            raise invalid_argument(
+                f"variable {str(name)!r} nests more levels deep than the engine reads"
+            ) from None
     return copied
 
 
