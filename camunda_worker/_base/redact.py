@@ -23,6 +23,7 @@ never shows them either.
 from __future__ import annotations
 
 import base64
+import collections
 import functools
 import html
 import json
@@ -141,17 +142,24 @@ def known_secrets() -> frozenset[str]:
 
 
 class _Registry:
-    """Secrets by owner, kept while the owner lives (weak references, thread-safe)."""
+    """Secrets by owner, kept while the owner lives (weak references, thread-safe).
+
+    A weakref callback may run inside a garbage collection that an allocation under the lock
+    started, in the same thread: it must not take the lock. It only queues the dead owner, and
+    the next call that holds the lock forgets it.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._owners: dict[int, tuple[weakref.ref[object], tuple[str, ...]]] = {}
+        self._dead: collections.deque[tuple[int, weakref.ref[object]]] = collections.deque()
         self._union: frozenset[str] = frozenset()
 
     def remember(self, owner: object, secrets: tuple[str, ...]) -> None:
         key = id(owner)
         reference = weakref.ref(owner, functools.partial(self._forget, key))
         with self._lock:
+            self._purge()
             if secrets:
                 self._owners[key] = (reference, secrets)
             else:
@@ -159,17 +167,28 @@ class _Registry:
             self._update()
 
     def _forget(self, key: int, reference: weakref.ref[object]) -> None:
-        with self._lock:
+        self._dead.append((key, reference))  # no lock: see the class docstring
+
+    def _purge(self) -> None:
+        while self._dead:
+            key, reference = self._dead.popleft()
             entry = self._owners.get(key)
             if entry is not None and entry[0] is reference:
                 del self._owners[key]
-                self._update()
 
     def _update(self) -> None:
         self._union = frozenset(s for _, secrets in self._owners.values() for s in secrets)
 
     def secrets(self) -> frozenset[str]:
-        return self._union  # replaced whole under the lock, read without it
+        # Read without the lock (the set is replaced whole); forget the dead when the lock is
+        # free. Masking a secret whose owner just died is harmless.
+        if self._dead and self._lock.acquire(blocking=False):
+            try:
+                self._purge()
+                self._update()
+            finally:
+                self._lock.release()
+        return self._union
 
 
 _REGISTRY = _Registry()
