@@ -1,14 +1,19 @@
 r"""Reading a ``.env`` file, only when ``CAMUNDA_LOAD_ENVFILE`` asks for it.
 
-A small reader of the common dotenv syntax (``KEY=value``, ``export KEY=value``, ``#`` comments,
-single or double quotes, ``\n`` escapes inside double quotes), so the library needs no extra
-dependency. The file never changes ``os.environ``.
+The file is read by python-dotenv (as the official SDK reads it: multi-line quoted values,
+``${VAR}`` expansion), so the same file gives the same values in both. The file never changes
+``os.environ``: its values rank below the real environment (see
+:func:`~camunda_worker._config.settings.resolve_settings`).
 """
 
 from __future__ import annotations
 
-import re
+import io
+import logging
+import threading
 from pathlib import Path
+
+from dotenv import dotenv_values
 
 from camunda_worker._base.errors import ConfigurationError
 from camunda_worker._base.logs import logger
@@ -17,8 +22,10 @@ __all__ = ["envfile_path", "parse_envfile", "read_envfile"]
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
-_LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(?P<value>.*?)\s*$")
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+# python-dotenv reports a line it cannot parse on this stdlib logger; the library is silent by
+# default and logs through loguru, so the report is taken off it while a file is parsed.
+_DOTENV_LOGGER = logging.getLogger("dotenv.main")
+_DOTENV_LOCK = threading.Lock()
 
 
 def envfile_path(setting: object) -> Path | None:
@@ -80,7 +87,13 @@ def read_envfile(setting: object) -> tuple[Path | None, dict[str, str]]:
 
 
 def parse_envfile(text: str, path: Path | str = ".env") -> dict[str, str]:
-    """Parse dotenv text into a mapping; malformed lines are skipped with a warning.
+    """Parse dotenv text into a mapping, as python-dotenv's ``dotenv_values`` does.
+
+    Multi-line quoted values, ``export`` prefixes, comments, escapes in double quotes and
+    ``${VAR}`` / ``${VAR:-default}`` expansion (from earlier lines of the file, then the process
+    environment; ``$VAR`` without braces stays as written) follow python-dotenv, so a file gives the same values
+    here and in the official SDK. A key without ``=`` is skipped; a line that cannot be parsed is
+    skipped with a warning that names its line number, never its content (it may hold a secret).
 
     Args:
         text: the file's content.
@@ -89,28 +102,26 @@ def parse_envfile(text: str, path: Path | str = ".env") -> dict[str, str]:
     Returns:
         The keys and values, later lines winning over earlier ones.
     """
-    values: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        match = _LINE.match(line)
-        if match is None:
-            # The line is not shown: it may hold a secret.
-            logger.warning("{}:{}: not a KEY=value line; ignored", path, number)
-            continue
-        values[match["key"]] = _unquote(match["value"])
-    return values
+    catcher = _ParseWarnings()
+    with _DOTENV_LOCK:
+        _DOTENV_LOGGER.addFilter(catcher)
+        try:
+            raw = dotenv_values(stream=io.StringIO(text), interpolate=True)
+        finally:
+            _DOTENV_LOGGER.removeFilter(catcher)
+    for line in catcher.lines:
+        logger.warning("{}: line {} is not a KEY=value statement; ignored", path, line)
+    return {key: value for key, value in raw.items() if value is not None}
 
 
-def _unquote(value: str) -> str:
-    if value[:1] == "'":
-        end = value.find("'", 1)
-        if end > 0:
-            return value[1:end]
-    if value[:1] == '"':
-        match = re.match(r'"((?:[^"\\]|\\.)*)"', value)
-        if match:
-            return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], "\\" + m[1]), match[1])
-    # An unquoted value ends at an inline comment (" #").
-    return re.split(r"\s+#", value, maxsplit=1)[0].strip()
+class _ParseWarnings(logging.Filter):
+    """Takes python-dotenv's "could not parse" records (a line number) off stdlib logging."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[object] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        self.lines.append(args[0] if args else "?")
+        return False
