@@ -47,7 +47,7 @@ if _typing.TYPE_CHECKING:
         TransportError,
         UnauthorizedError,
     )
-    from camunda_worker._base.logs import JobLogger, log_filter
+    from camunda_worker._base.logs import JobLogger, log_filter, log_to_stdlib
     from camunda_worker._client import CamundaAsyncClient, CamundaClient
     from camunda_worker._client.retry import (
         Backoff,
@@ -139,6 +139,7 @@ _EXPORTS: dict[str, str] = {
     "default_registry": "camunda_worker.worker._registry",
     "is_retryable": "camunda_worker._client.retry",
     "log_filter": "camunda_worker._base.logs",
+    "log_to_stdlib": "camunda_worker._base.logs",
     "resolve_settings": "camunda_worker._config.settings",
     "resolve_worker_config": "camunda_worker._config.worker_config",
     "retry_async": "camunda_worker._client.retry",
@@ -207,6 +208,7 @@ __all__ = [
     "default_registry",
     "is_retryable",
     "log_filter",
+    "log_to_stdlib",
     "resolve_settings",
     "resolve_worker_config",
     "retry_async",

@@ -19,6 +19,7 @@ through their ``job.log``, go through it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from collections.abc import Mapping
@@ -30,7 +31,7 @@ from loguru import logger as _loguru_logger
 from camunda_worker._base.redact import known_secrets, scrub
 
 if TYPE_CHECKING:
-    from loguru import Record
+    from loguru import Message, Record
 
 __all__ = [
     "JobLogger",
@@ -38,6 +39,7 @@ __all__ = [
     "apply_sdk_log_level",
     "bind_job_logger",
     "log_filter",
+    "log_to_stdlib",
     "logger",
 ]
 
@@ -274,3 +276,58 @@ def apply_sdk_log_level(level: str | None) -> None:
         logger.disable("camunda_worker")
     else:
         logger.enable("camunda_worker")
+
+
+def _to_stdlib(message: Message) -> None:
+    """A loguru sink: hand the record to the stdlib logger of its module, extras as attributes."""
+    record = message.record
+    target = logging.getLogger(record["name"] or "camunda_worker")
+    levelno = record["level"].no
+    if not target.isEnabledFor(levelno):
+        return
+    exception = record["exception"]
+    exc_info = (exception.type, exception.value, exception.traceback) if exception else None
+    extra = {(f"ctx_{k}" if k in _RESERVED else k): v for k, v in record["extra"].items()}
+    stdlib_record = target.makeRecord(
+        target.name,
+        levelno,
+        record["file"].path,
+        record["line"],
+        record["message"],
+        (),
+        exc_info,  # type: ignore[arg-type]  # loguru's exception type is Optional per field
+        record["function"],
+        extra,
+    )
+    stdlib_record.levelname = record["level"].name
+    stdlib_record.created = record["time"].timestamp()
+    target.handle(stdlib_record)
+
+
+def log_to_stdlib(*, level: str | int = 0) -> int:
+    """Route loguru's records (the library's, and handlers' ``job.log``) into stdlib ``logging``.
+
+    One call at start-up, e.g. ``camunda_worker.log_to_stdlib()`` after ``logging.basicConfig``,
+    and the records arrive, through ``logging.getLogger(<module name>)``, in whatever handlers
+    stdlib logging has: structlog's ``ProcessorFormatter``, OpenTelemetry's ``LoggingHandler``,
+    a JSON formatter... The bound context (``job_type``, ``job_key``, ``process_instance_key``,
+    ``worker``) becomes attributes of the :class:`logging.LogRecord` (a name that
+    :class:`~logging.LogRecord` already uses gets a ``ctx_`` prefix); an exception becomes its
+    ``exc_info``. Stdlib's logger levels decide what is kept, e.g.
+    ``logging.getLogger("camunda_worker").setLevel(logging.INFO)``.
+
+    It enables the library's records (``logger.enable("camunda_worker")``) and removes loguru's
+    default stderr sink if it is still there, so nothing is printed twice.
+
+    Args:
+        level: the least loguru level handed over (a name or a number; 0, the default, hands
+            over everything and lets stdlib decide).
+
+    Returns:
+        The loguru sink id: ``loguru.logger.remove(sink_id)`` undoes the routing.
+    """
+    with contextlib.suppress(ValueError):
+        _loguru_logger.remove(0)  # loguru's default stderr sink; gone already in most apps
+    sink_id = _loguru_logger.add(_to_stdlib, level=level, format="{message}", catch=True)
+    _loguru_logger.enable("camunda_worker")
+    return sink_id

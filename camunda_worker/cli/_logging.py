@@ -3,20 +3,24 @@
 The library itself never adds a sink (see :mod:`camunda_worker._base.logs`); a command that runs
 workers does: it replaces loguru's default sink with one on stderr whose filter applies the level
 to the library's records (:func:`~camunda_worker.log_filter`), and shows the context a record is
-bound with (job type, job key, process instance) in front of its message.
+bound with (job type, job key, process instance) in front of its message. With ``--log-format
+json`` each record is one flat JSON object on one line (:func:`json_line`), for log shippers.
 """
 
 from __future__ import annotations
 
+import json
 import sys
+import traceback
 from typing import TYPE_CHECKING, Any
 
 from camunda_worker._base.logs import apply_sdk_log_level, log_filter, logger
+from camunda_worker._base.redact import scrub
 
 if TYPE_CHECKING:
-    from loguru import Record
+    from loguru import Message, Record
 
-__all__ = ["LOG_LEVELS", "cli_filter", "format_record", "setup_cli_logging"]
+__all__ = ["LOG_LEVELS", "cli_filter", "format_record", "json_line", "setup_cli_logging"]
 
 LOG_LEVELS = ("silent", "error", "warn", "info", "debug", "trace")
 """What ``--log-level`` accepts (``CAMUNDA_SDK_LOG_LEVEL``'s names)."""
@@ -38,6 +42,34 @@ def format_record(record: Record) -> str:
     )
 
 
+def json_line(record: Record) -> str:
+    """One record as one flat JSON object (no newline inside): what ``--log-format json`` writes.
+
+    Keys: ``time`` (ISO 8601 with offset), ``level``, ``logger`` (the module), ``message``, the
+    bound context (``job_type``, ``job_key``, ``process_instance_key``, ``worker``, and any other
+    ``extra``) when the record has it, and ``exception`` (the formatted traceback, secrets
+    masked) when it carries one.
+    """
+    document: dict[str, Any] = {
+        "time": record["time"].isoformat(),
+        "level": record["level"].name,
+        "logger": record["name"],
+        "message": record["message"],
+    }
+    for key, value in record["extra"].items():
+        document.setdefault(key, value)
+    exception = record["exception"]
+    if exception is not None and exception.type is not None:
+        lines = traceback.format_exception(exception.type, exception.value, exception.traceback)
+        document["exception"] = scrub("".join(lines).rstrip())
+    return json.dumps(document, default=str, ensure_ascii=False)
+
+
+def _json_sink(message: Message) -> None:
+    sys.stderr.write(json_line(message.record) + "\n")
+    sys.stderr.flush()
+
+
 def cli_filter(level: str) -> dict[str | None, Any]:
     """The sink's filter: the library's records at ``level``, the application's at INFO or more.
 
@@ -55,7 +87,7 @@ def setup_cli_logging(level: str, *, json: bool = False) -> None:
     Args:
         level: ``silent``, ``error``, ``warn``, ``info``, ``debug`` or ``trace`` (``silly`` and
             ``warning`` are accepted too).
-        json: one JSON document per record (loguru's ``serialize``) instead of text lines.
+        json: one flat JSON object per line (:func:`json_line`) instead of text lines.
 
     Raises:
         ValueError: the level is unknown.
@@ -64,7 +96,7 @@ def setup_cli_logging(level: str, *, json: bool = False) -> None:
     sink_filter = cli_filter(level)
     logger.remove()
     if json:
-        logger.add(sys.stderr, level=0, filter=sink_filter, serialize=True)
+        logger.add(_json_sink, level=0, filter=sink_filter, format="{message}")
     else:
         logger.add(sys.stderr, level=0, filter=sink_filter, format=format_record, colorize=False)
     apply_sdk_log_level(level)
