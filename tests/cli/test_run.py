@@ -49,11 +49,16 @@ async def greet(job):
 """
 
 SLOW = """
+import os
+import pathlib
 import time
 import camunda_worker
 
 @camunda_worker.task("slow", strategy="thread")
 def slow(job):
+    started = os.environ.get("SLOW_STARTED_FILE")
+    if started:
+        pathlib.Path(started).write_text(job.job_key)
     time.sleep(1.0)
     return {"slept": True}
 """
@@ -103,9 +108,13 @@ def test_sigterm_drains_the_job_in_flight_and_exits_0(
 ) -> None:
     handlers = write(tmp_path, "slow_tasks.py", SLOW)
     key = served_engine.engine.create_job("slow")
-    process = start_cli("run", str(handlers), env=served_engine.env(CAMUNDA_WORKER_TIMEOUT="30000"))
+    started = tmp_path / "started"
+    env = served_engine.env(CAMUNDA_WORKER_TIMEOUT="30000", SLOW_STARTED_FILE=str(started))
+    process = start_cli("run", str(handlers), env=env)
     try:
-        wait_until(lambda: served_engine.engine.jobs(job_type="slow", lifecycle="ACTIVATED"))
+        # The handler has the job (not only the engine's activation, whose answer may still be
+        # on its way: a stop cancels a poll in flight, and its jobs come back after the timeout).
+        wait_until(started.exists)
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=TIMEOUT)
     finally:
