@@ -383,22 +383,8 @@ class _Parser:
             return self.context()
         if text == "@":
             return self.temporal_literal(offset)
-        if text in _COMPARISONS[2:]:
-            # A unary test as a value (`< 10`): the range it stands for.
-            return self.comparison_range(text)
         self.position -= 1
         raise self.error_here("unexpected")
-
-    def comparison_range(self, operator: str) -> Evaluator:
-        end = self.additive()
-
-        def evaluate(scope: Scope) -> Any:
-            value = end(scope)
-            if operator in ("<", "<="):
-                return Range(None, False, value, operator == "<=")
-            return Range(value, operator == ">=", None, False)
-
-        return evaluate
 
     def range_end(self, start: Evaluator, *, start_included: bool) -> Evaluator:
         end = self.expression()
