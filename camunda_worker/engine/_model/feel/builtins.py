@@ -15,7 +15,7 @@ import re
 import uuid
 import zoneinfo
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -64,10 +64,13 @@ class Builtin:
 BUILTINS: dict[str, list[Builtin]] = {}
 
 
-def _builtin(name: str, *parameters: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+_Impl = TypeVar("_Impl", bound=Callable[..., Any])
+
+
+def _builtin(name: str, *parameters: str) -> Callable[[_Impl], _Impl]:
     """Register ``impl(run, *args)`` under ``name``; ``x?`` is optional, ``*xs`` variadic."""
 
-    def register(impl: Callable[..., Any]) -> Callable[..., Any]:
+    def register(impl: _Impl) -> _Impl:
         names = tuple(parameter.strip("?*") for parameter in parameters)
         required = sum(1 for parameter in parameters if not parameter.endswith("?"))
         variadic = bool(parameters) and parameters[-1].startswith("*")
@@ -633,9 +636,30 @@ def _rounded(value: Any, scale: Any, rounding: str) -> decimal.Decimal:
     return number.quantize(_decimal(1).scaleb(-places), rounding=rounding, context=DECIMAL)
 
 
-@_builtin("decimal", "n", "scale")
-def _decimal_function(run: Run, value: Any, scale: Any) -> decimal.Decimal:
-    return _rounded(value, scale, decimal.ROUND_HALF_EVEN)
+_ROUNDING_MODES = {
+    "up": decimal.ROUND_UP,
+    "down": decimal.ROUND_DOWN,
+    "ceiling": decimal.ROUND_CEILING,
+    "floor": decimal.ROUND_FLOOR,
+    "half_up": decimal.ROUND_HALF_UP,
+    "half_down": decimal.ROUND_HALF_DOWN,
+    "half_even": decimal.ROUND_HALF_EVEN,
+}
+
+
+@_builtin("decimal", "n", "scale", "mode?")
+def _decimal_function(run: Run, value: Any, scale: Any, mode: Any = None) -> decimal.Decimal:
+    if mode is None:
+        return _rounded(value, scale, decimal.ROUND_HALF_EVEN)
+    name = _string(mode).lower()
+    if name == "unnecessary":
+        rounded = _rounded(value, scale, decimal.ROUND_DOWN)
+        if rounded != value:
+            raise IllegalArgumentsError
+        return rounded
+    if name not in _ROUNDING_MODES:
+        raise IllegalArgumentsError
+    return _rounded(value, scale, _ROUNDING_MODES[name])
 
 
 @_builtin("floor", "n", "scale?")
@@ -648,24 +672,24 @@ def _ceiling(run: Run, value: Any, scale: Any = None) -> decimal.Decimal:
     return _rounded(value, _decimal(0) if scale is None else scale, decimal.ROUND_CEILING)
 
 
-@_builtin("round up", "n", "scale")
-def _round_up(run: Run, value: Any, scale: Any) -> decimal.Decimal:
-    return _rounded(value, scale, decimal.ROUND_UP)
+@_builtin("round up", "n", "scale?")
+def _round_up(run: Run, value: Any, scale: Any = None) -> decimal.Decimal:
+    return _rounded(value, _decimal(0) if scale is None else scale, decimal.ROUND_UP)
 
 
-@_builtin("round down", "n", "scale")
-def _round_down(run: Run, value: Any, scale: Any) -> decimal.Decimal:
-    return _rounded(value, scale, decimal.ROUND_DOWN)
+@_builtin("round down", "n", "scale?")
+def _round_down(run: Run, value: Any, scale: Any = None) -> decimal.Decimal:
+    return _rounded(value, _decimal(0) if scale is None else scale, decimal.ROUND_DOWN)
 
 
-@_builtin("round half up", "n", "scale")
-def _round_half_up(run: Run, value: Any, scale: Any) -> decimal.Decimal:
-    return _rounded(value, scale, decimal.ROUND_HALF_UP)
+@_builtin("round half up", "n", "scale?")
+def _round_half_up(run: Run, value: Any, scale: Any = None) -> decimal.Decimal:
+    return _rounded(value, _decimal(0) if scale is None else scale, decimal.ROUND_HALF_UP)
 
 
-@_builtin("round half down", "n", "scale")
-def _round_half_down(run: Run, value: Any, scale: Any) -> decimal.Decimal:
-    return _rounded(value, scale, decimal.ROUND_HALF_DOWN)
+@_builtin("round half down", "n", "scale?")
+def _round_half_down(run: Run, value: Any, scale: Any = None) -> decimal.Decimal:
+    return _rounded(value, _decimal(0) if scale is None else scale, decimal.ROUND_HALF_DOWN)
 
 
 @_builtin("abs", "n")
@@ -770,6 +794,16 @@ def _context_put(run: Run, context: Any, key: Any, value: Any) -> dict[str, Any]
     if not keys:
         raise IllegalArgumentsError
     return _put(_context(context), keys, value)
+
+
+@_builtin("put", "context", "key", "value")
+def _put_function(run: Run, context: Any, key: Any, value: Any) -> dict[str, Any]:
+    return _context_put(run, context, key, value)
+
+
+@_builtin("put all", "*contexts")
+def _put_all(run: Run, *contexts: Any) -> dict[str, Any]:
+    return _context_merge(run, *contexts)
 
 
 @_builtin("context merge", "*contexts")

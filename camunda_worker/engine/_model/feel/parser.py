@@ -109,6 +109,8 @@ _TYPES = {
     "Any",
 }
 _COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
+# A temporal literal of the right shape but no real value (`@"2024-06-31"`) is null.
+_TEMPORAL_SHAPE = re.compile(r"-?\d{4}-\d{2}-\d{2}|\d{2}:\d{2}")
 
 Token = tuple[str, str, int]  # kind, text, offset
 
@@ -153,7 +155,10 @@ def compile_expression(source: str) -> Evaluator:
     if not tokens:
         raise FeelSyntaxError(source, "the expression is empty")
     parser = _Parser(source, tokens)
-    evaluator = parser.expression()
+    try:
+        evaluator = parser.expression()
+    except RecursionError:
+        raise FeelSyntaxError(source, "the expression is nested too deeply") from None
     if parser.position < len(tokens):
         parser.fail_here("unexpected")
     return evaluator
@@ -175,6 +180,8 @@ class _Parser:
         self.source = source
         self.tokens = tokens
         self.position = 0
+        # While parsing the end of a range, `[` closes it (`[1..10[`) instead of filtering.
+        self.in_range_end = False
 
     # --- token helpers ----------------------------------------------------------------------
 
@@ -322,7 +329,7 @@ class _Parser:
             if self.accept("."):
                 key = self.multi_word(MULTI_WORD_NAMES, call=False) or self.path_name()
                 value, callee = _path(value, key), None
-            elif self.accept("["):
+            elif not self.in_range_end and self.accept("["):
                 condition = self.expression()
                 self.expect("]")
                 value, callee = _filter(value, condition), None
@@ -387,7 +394,11 @@ class _Parser:
         raise self.error_here("unexpected")
 
     def range_end(self, start: Evaluator, *, start_included: bool) -> Evaluator:
-        end = self.expression()
+        outer, self.in_range_end = self.in_range_end, True
+        try:
+            end = self.expression()
+        finally:
+            self.in_range_end = outer
         closing = self.accept("]", ")", "[")
         if closing is None:
             self.fail_here("expected ']' or ')' but found")
@@ -427,7 +438,7 @@ class _Parser:
         self.position += 1
         text = _unescape(token[1][1:-1])
         value = _temporal(text)
-        if value is None:
+        if value is None and not _TEMPORAL_SHAPE.match(text):
             raise FeelSyntaxError(
                 self.source, f"{text!r} is not a date, time or duration", offset + 1
             )

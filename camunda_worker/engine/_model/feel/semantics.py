@@ -387,7 +387,7 @@ def _time_parts(match: re.Match[str]) -> dt.time:
 
 def parse_time(text: str) -> dt.time | None:
     """A time from ``hh:mm:ss[.fff][Z|±hh:mm|@Zone]`` (``None`` when it is not one)."""
-    match = _TIME.fullmatch(text)
+    match = _TIME.fullmatch(text[1:] if text.startswith("T") else text)
     if match is None:
         return None
     try:

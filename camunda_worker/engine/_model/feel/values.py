@@ -157,7 +157,11 @@ def to_json(value: Any) -> Any:
         return [to_json(item) for item in value]
     if isinstance(value, dict):
         return {key: to_json(item) for key, item in value.items()}
-    if isinstance(value, dt.date | dt.time | dt.timedelta | YearsMonths):
+    if isinstance(value, dt.datetime):
+        return f"{value.date().isoformat()}T{_time_text(value)}{_zone_suffix(value, feel=False)}"
+    if isinstance(value, dt.time):
+        return _time_text(value) + _zone_suffix(value, feel=False)
+    if isinstance(value, dt.date | dt.timedelta | YearsMonths):
         return render_string(value)
     return None
 
@@ -174,11 +178,14 @@ def format_number(value: decimal.Decimal) -> str:
     return format(value.normalize(DECIMAL), "f")
 
 
-def _zone_suffix(value: dt.datetime | dt.time) -> str:
+def _zone_suffix(value: dt.datetime | dt.time, *, feel: bool) -> str:
+    """``@Europe/Berlin`` (FEEL's string()) or ``+02:00[Europe/Berlin]`` (ISO, as Java writes)."""
     zone = value.tzinfo
     if zone is None:
         return ""
     key = getattr(zone, "key", None)
+    if key and feel:
+        return f"@{key}"
     offset = value.utcoffset() if isinstance(value, dt.datetime) else zone.utcoffset(None)
     text = _offset_text(offset)
     return f"{text}[{key}]" if key else text
@@ -248,11 +255,11 @@ def render(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{key}:{render(item)}" for key, item in value.items()) + "}"
     if isinstance(value, dt.datetime):
-        return f"{value.date().isoformat()}T{_time_text(value)}{_zone_suffix(value)}"
+        return f"{value.date().isoformat()}T{_time_text(value)}{_zone_suffix(value, feel=True)}"
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dt.time):
-        return _time_text(value) + _zone_suffix(value)
+        return _time_text(value) + _zone_suffix(value, feel=True)
     if isinstance(value, dt.timedelta):
         return iso_duration(value)
     if isinstance(value, YearsMonths):

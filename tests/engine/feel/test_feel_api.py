@@ -1,0 +1,172 @@
+"""The FEEL API the engine uses: parse (cached), evaluate, warnings, Zeebe's messages, errors."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from camunda_worker.engine._model.feel import (
+    FeelEvaluationError,
+    FeelExpression,
+    FeelSyntaxError,
+    FeelWarning,
+    evaluate,
+    expect_type,
+    json_type_name,
+    parse,
+    static_or_expression,
+)
+
+
+def warnings_of(expression: str, variables: dict[str, Any] | None = None) -> list[str]:
+    return [str(warning) for warning in parse(expression).evaluate_result(variables or {}).warnings]
+
+
+def test_parse_is_cached_by_text_and_keeps_the_stripped_source() -> None:
+    assert parse(" a + 1 ") is parse(" a + 1 ")
+    assert parse(" a + 1 ").source == "a + 1"
+
+
+def test_static_or_expression_follows_zeebes_equals_rule() -> None:
+    assert static_or_expression("payment") == "payment"
+    expression = static_or_expression('= "pay" + "ment"')
+    assert isinstance(expression, FeelExpression)
+    assert expression.evaluate({}) == "payment"
+    with pytest.raises(FeelSyntaxError):
+        static_or_expression("= 1 +")
+
+
+@pytest.mark.parametrize(
+    ("expression", "variables", "expected"),
+    [
+        ("x", {}, ["[NO_VARIABLE_FOUND] No variable found with name 'x'"]),
+        ("a.b", {"a": {}}, ["[NO_CONTEXT_ENTRY_FOUND] No context entry found with key 'b'"]),
+        ("x >= 100", {"x": "99"}, ["[NOT_COMPARABLE] Can't compare '\"99\"' with '100'"]),
+        (
+            "duration(d)",
+            {},
+            [
+                "[NO_VARIABLE_FOUND] No variable found with name 'd'",
+                "[FUNCTION_INVOCATION_FAILURE] Failed to invoke function 'duration': "
+                "Illegal arguments: 'null'",
+            ],
+        ),
+        (
+            "foo(1)",
+            {},
+            ["[NO_FUNCTION_FOUND] No function found with name 'foo' and parameters '1'"],
+        ),
+        ("x + 1", {"x": 1}, []),
+        ("x = null", {"x": None}, []),
+    ],
+)
+def test_evaluations_report_camundas_warnings(
+    expression: str, variables: dict[str, Any], expected: list[str]
+) -> None:
+    assert warnings_of(expression, variables) == expected
+
+
+def test_expect_type_gives_zeebes_incident_message_with_the_warnings() -> None:
+    result = parse("timer_duration").evaluate_result({})
+    with pytest.raises(FeelEvaluationError) as raised:
+        expect_type(result, "STRING")
+    assert raised.value.message == (
+        "Expected result of the expression 'timer_duration' to be 'STRING', but was 'NULL'. "
+        "The evaluation reported the following warnings:\n"
+        "[NO_VARIABLE_FOUND] No variable found with name 'timer_duration'"
+    )
+    assert raised.value.error_type == "EXTRACT_VALUE_ERROR"
+    assert raised.value.warnings == (
+        FeelWarning("NO_VARIABLE_FOUND", "No variable found with name 'timer_duration'"),
+    )
+
+
+def test_expect_type_without_warnings_and_with_several_types() -> None:
+    with pytest.raises(
+        FeelEvaluationError,
+        match=r"^Expected result of the expression '1' to be "
+        r"one of '\[STRING, ARRAY\]', but was 'NUMBER'\.$",
+    ):
+        expect_type(parse("1").evaluate_result({}), "STRING", "ARRAY")
+    assert expect_type(parse('"a"').evaluate_result({}), "STRING") == "a"
+
+
+def test_a_failed_assert_is_an_evaluation_error_in_zeebes_words() -> None:
+    with pytest.raises(FeelEvaluationError) as raised:
+        evaluate("assert(x, x != null)", {})
+    assert raised.value.message == (
+        "Assertion failure on evaluate the expression 'assert(x, x != null)': "
+        "The condition is not fulfilled The evaluation reported the following warnings:\n"
+        "[NO_VARIABLE_FOUND] No variable found with name 'x'\n"
+        "[NO_VARIABLE_FOUND] No variable found with name 'x'\n"
+        "[ASSERT_FAILURE] The condition is not fulfilled"
+    )
+    assert evaluate("assert(x, x > 1)", {"x": 2}) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("", "the expression is empty"),
+        ("1 +", "the expression ends too early"),
+        ("a b", "unexpected 'b' at position 3"),
+        ("if a then b", "expected 'else' but found the end"),
+        ("[1, 2", "expected ']' but found the end"),
+        ("{a 1}", "expected ':'"),
+        ("x instance of banana", "unknown type 'banana'"),
+        ('@"tomorrow"', "is not a date, time or duration"),
+        ("f(a: 1, 2)", "positional argument after named ones"),
+        ("a ~ b", "unexpected character '~' at position 3"),
+        ("(" * 5000 + "1" + ")" * 5000, "nested too deeply"),
+    ],
+)
+def test_syntax_errors_say_what_and_where(text: str, fragment: str) -> None:
+    with pytest.raises(FeelSyntaxError, match=re.escape(fragment)):
+        parse(text)
+
+
+def test_results_are_json_shaped_as_zeebe_stores_them() -> None:
+    assert evaluate("2.0", {}) == 2
+    assert type(evaluate("2.0", {})) is int
+    assert evaluate("2.5", {}) == 2.5
+    assert evaluate("{a: [1, null, true]}", {}) == {"a": [1, None, True]}
+    assert evaluate("function(x) x", {}) is None  # a function is not a variable value
+    assert evaluate("[1..3]", {}) is None
+
+
+def test_variables_are_not_changed_by_an_evaluation() -> None:
+    variables = {"items": [3, 1, 2], "order": {"total": 1}}
+    evaluate('sort(items)[1] + context put(order, "total", 5).total', variables)
+    assert variables == {"items": [3, 1, 2], "order": {"total": 1}}
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        (None, "NULL"),
+        (True, "BOOLEAN"),
+        (1, "NUMBER"),
+        (1.5, "NUMBER"),
+        ("x", "STRING"),
+        ([], "ARRAY"),
+        ({}, "OBJECT"),
+    ],
+)
+def test_json_type_names_match_zeebes_messages(value: Any, name: str) -> None:
+    assert json_type_name(value) == name
+
+
+def test_names_local_to_a_filter_or_loop_shadow_variables_only_inside() -> None:
+    variables = {"item": "outer", "x": 10}
+    assert evaluate("[1, 2][item > 1]", variables) == [2]
+    assert evaluate("for x in [1, 2] return x", variables) == [1, 2]
+    assert evaluate("item + string(x)", variables) == "outer10"
+
+
+def test_a_variable_holding_a_context_with_a_function_is_not_callable_from_json() -> None:
+    # JSON variables never hold functions: calling one is null with a warning.
+    assert warnings_of("f(1)", {"f": {"a": 1}}) == [
+        "[NO_FUNCTION_FOUND] No function found with name 'f' and parameters '1'"
+    ]

@@ -1,0 +1,172 @@
+"""Properties of the FEEL implementation, on generated input (hypothesis)."""
+
+from __future__ import annotations
+
+import contextlib
+import decimal
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from camunda_worker.engine._model.feel import FeelEvaluationError, FeelSyntaxError, evaluate, parse
+from camunda_worker.engine._model.feel.values import DECIMAL, format_number, quote
+
+decimals = st.decimals(
+    min_value=decimal.Decimal("-1e12"),
+    max_value=decimal.Decimal("1e12"),
+    allow_nan=False,
+    allow_infinity=False,
+    places=6,
+)
+
+
+def literal(number: decimal.Decimal) -> str:
+    return f"({format_number(number)})"
+
+
+@given(decimals, decimals)
+def test_arithmetic_matches_decimal_arithmetic(a: decimal.Decimal, b: decimal.Decimal) -> None:
+    cases = {
+        "+": DECIMAL.add(a, b),
+        "-": DECIMAL.subtract(a, b),
+        "*": DECIMAL.multiply(a, b),
+    }
+    if b != 0:
+        cases["/"] = DECIMAL.divide(a, b)
+    for operator, expected in cases.items():
+        text = f"{literal(a)} {operator} {literal(b)} = {literal(expected)}"
+        assert evaluate(text, {}) is True, text
+
+
+@given(decimals, decimals)
+def test_arithmetic_on_variables_matches_decimal_not_float(
+    a: decimal.Decimal, b: decimal.Decimal
+) -> None:
+    x, y = float(a), float(b)
+    expected = DECIMAL.add(decimal.Decimal(repr(x)), decimal.Decimal(repr(y)))
+    assert evaluate(f"x + y = {literal(expected)}", {"x": x, "y": y}) is True
+
+
+@given(st.text())
+def test_string_literals_round_trip(text: str) -> None:
+    assert evaluate(quote(text), {}) == text
+    assert evaluate("x", {"x": text}) == text
+    assert evaluate(f"string length({quote(text)})", {}) == len(text)
+
+
+@given(decimals | st.integers(-(10**15), 10**15))
+def test_number_literals_become_an_int_when_whole_else_the_nearest_float(
+    number: decimal.Decimal | int,
+) -> None:
+    value = decimal.Decimal(number)
+    result = evaluate(literal(value), {})
+    if value == value.to_integral_value():
+        assert type(result) is int
+        assert result == int(value)
+    else:
+        assert result == float(value)
+    assert evaluate(f"{literal(value)} = x", {"x": str(value)}) is None  # a string is no number
+    assert evaluate(f"{literal(value)} = number(x)", {"x": str(value)}) is True
+
+
+@given(decimals, decimals)
+def test_comparisons_are_consistent(a: decimal.Decimal, b: decimal.Decimal) -> None:
+    variables = {"a": str(a), "b": str(b)}
+    names = "number(a)", "number(b)"
+    results = {
+        operator: evaluate(f"{names[0]} {operator} {names[1]}", variables)
+        for operator in ("<", "<=", "=", "!=", ">=", ">")
+    }
+    assert results == {
+        "<": a < b,
+        "<=": a <= b,
+        "=": a == b,
+        "!=": a != b,
+        ">=": a >= b,
+        ">": a > b,
+    }
+    assert evaluate(f"{names[0]} between {names[1]} and {names[0]}", variables) is (b <= a)
+
+
+@given(st.text(), st.text())
+def test_string_ordering_and_equality_follow_code_points(a: str, b: str) -> None:
+    assert evaluate("a < b", {"a": a, "b": b}) is (a < b)
+    assert evaluate("a = b", {"a": a, "b": b}) is (a == b)
+
+
+_PIECES = st.sampled_from(
+    [
+        "1",
+        "2.5",
+        "-",
+        "+",
+        "*",
+        "/",
+        "**",
+        "=",
+        "!=",
+        "<",
+        ">=",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        ":",
+        ".",
+        "..",
+        "x",
+        "item",
+        "a.b",
+        '"s"',
+        "`n m`",
+        "null",
+        "true",
+        "and",
+        "or",
+        "not",
+        "if",
+        "then",
+        "else",
+        "for",
+        "in",
+        "return",
+        "some",
+        "every",
+        "satisfies",
+        "between",
+        "instance",
+        "of",
+        "function",
+        "string length",
+        "contains",
+        "count",
+        "@",
+        '"2020-01-01"',
+        "date",
+        "?",
+        "#",
+        "'",
+        "\\",
+        "\n",
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(_PIECES, max_size=12).map(" ".join) | st.text(max_size=40))
+def test_parse_fails_only_with_a_syntax_error_and_evaluation_never_crashes(text: str) -> None:
+    try:
+        expression = parse(text)
+    except FeelSyntaxError as exc:
+        message = str(exc)
+    else:
+        message = ""
+        variables: dict[str, Any] = {"x": 1, "item": [1, "a", None], "a": {"b": [2]}, "n m": 1}
+        with contextlib.suppress(FeelEvaluationError):
+            expression.evaluate(variables)
+        return
+    assert message  # a syntax error always says what is wrong
