@@ -170,3 +170,23 @@ def test_a_variable_holding_a_context_with_a_function_is_not_callable_from_json(
     assert warnings_of("f(1)", {"f": {"a": 1}}) == [
         "[NO_FUNCTION_FOUND] No function found with name 'f' and parameters '1'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("1 + /* two */ 2 // and a comment", 3),
+        ("[1..10].start + [1..10).end", 11),
+        ("(1..10].start included", False),
+        ("before(1, 10)", True),
+        ("after([1..5], 3)", False),
+        ('(function(a: number, b: string) string(a) + b)(1, "x")', "1x"),
+        ('from base64(to base64("é"))', "é"),
+        ("string length(uuid())", 36),
+        ("random number() >= 0 and random number() < 1", True),
+        ("{a: 1}.b", None),
+        ("x instance of list<number>", False),
+    ],
+)
+def test_what_docs_engine_md_promises_beyond_the_docs_pages(expression: str, expected: Any) -> None:
+    assert evaluate(expression, {}) == expected
