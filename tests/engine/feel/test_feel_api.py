@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import re
 from typing import Any
 
@@ -190,3 +192,12 @@ def test_a_variable_holding_a_context_with_a_function_is_not_callable_from_json(
 )
 def test_what_docs_engine_md_promises_beyond_the_docs_pages(expression: str, expected: Any) -> None:
     assert evaluate(expression, {}) == expected
+
+
+def test_a_result_keeps_the_feel_value_for_timers() -> None:
+    result = parse('duration("PT90M")').evaluate_result({})
+    assert result.value == "PT1H30M"
+    assert result.feel_value == dt.timedelta(minutes=90)
+    moment = parse('date and time("2025-01-01T10:00:00Z")').evaluate_result({}).feel_value
+    assert moment == dt.datetime(2025, 1, 1, 10, tzinfo=dt.timezone.utc)
+    assert parse("1.5").evaluate_result({}).feel_value == decimal.Decimal("1.5")

@@ -223,11 +223,12 @@ TEMPORAL: list[Row] = [
     ('date("2020-01-31") + duration("P1M")', {}, "2020-02-29"),
     ('date and time("2020-04-06T08:00:00") - date and time("2020-04-05T06:00:00")', {}, "P1DT2H"),
     ('date("2012-12-25") - date("2012-12-24") = duration("P1D")', {}, True),
-    (
-        'date and time("2020-04-06T08:00:00Z") = date and time("2020-04-06T10:00:00+02:00")',
-        {},
-        True,
-    ),
+    # Camunda's FEEL compares zoned date-times with Java's equals (offset and zone included) ...
+    ('date and time("2020-04-06T08:00:00Z") = @"2020-04-06T10:00:00+02:00"', {}, False),
+    ('date and time("2020-04-06T08:00:00Z") = @"2020-04-06T08:00:00Z"', {}, True),
+    # ... and orders them by instant.
+    ('date and time("2020-04-06T08:00:00Z") < @"2020-04-06T09:30:00+02:00"', {}, False),
+    ('date and time("2020-04-06T08:00:00Z") > @"2020-04-06T09:30:00+02:00"', {}, True),
 ]
 
 # docs: built-in functions > String functions

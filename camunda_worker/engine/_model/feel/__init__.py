@@ -5,7 +5,7 @@ The API other parts of the engine use::
     expression = parse("amount > 100 and contains(status, \"ok\")")   # FeelSyntaxError if not
     expression.evaluate({"amount": 150, "status": "ok"})              # -> True (JSON value)
     evaluate("today() + duration(\"P1D\")", {}, now=clock_now)        # -> "2026-12-02"
-    result = expression.evaluate_result(variables)                    # value + warnings
+    result = expression.evaluate_result(variables)   # value, warnings, feel_value (native)
     expect_type(result, "BOOLEAN")          # FeelEvaluationError with Zeebe's incident message
 
 - :func:`parse` compiles the text once (cached by text) into a :class:`FeelExpression`.
@@ -75,11 +75,16 @@ class FeelResult:
         expression: the expression's text (without ``=``), for messages.
         value: the result as a JSON-shaped Python value.
         warnings: what the evaluation reported, in order.
+        feel_value: the result as a FEEL value, before it became JSON: ``Decimal`` numbers,
+            ``datetime.date``/``time``/``datetime``, ``datetime.timedelta`` (days and time),
+            :class:`~.values.YearsMonths`, :class:`~.values.Range`, :class:`~.values.Function`
+            (what a timer needs to tell a duration from a date and time).
     """
 
     expression: str
     value: Any
     warnings: tuple[FeelWarning, ...]
+    feel_value: Any = None
 
 
 def _clock(now: Now) -> Callable[[], dt.datetime] | None:
@@ -115,7 +120,7 @@ class FeelExpression:
         """
         run = Run(self.source, _clock(now))
         value = self._evaluator(Scope(variables, run, raw=True))
-        return FeelResult(self.source, to_json(value), tuple(run.warnings))
+        return FeelResult(self.source, to_json(value), tuple(run.warnings), value)
 
     def evaluate(self, variables: Mapping[str, Any], *, now: Now = None) -> Any:
         """Evaluate; the result as a JSON-shaped Python value (``None`` for FEEL ``null``).

@@ -140,7 +140,24 @@ def equal(left: Any, right: Any, run: Run | None = None) -> bool | None:
             if same is not True:
                 return same
         return True
+    if kind is dt.datetime or kind is dt.time:
+        return _same_moment(left, right)
     return bool(left == right)
+
+
+def _same_moment(left: dt.datetime | dt.time, right: dt.datetime | dt.time) -> bool:
+    """Equality of temporal values as Camunda's (Java's ``equals``) decides it.
+
+    The same instant in another offset or zone is a different value; ``<`` and ``>`` still
+    order zoned values by instant.
+    """
+    if left.tzinfo is None:
+        return bool(left == right)
+    return (
+        left.replace(tzinfo=None) == right.replace(tzinfo=None)
+        and left.utcoffset() == right.utcoffset()
+        and getattr(left.tzinfo, "key", None) == getattr(right.tzinfo, "key", None)
+    )
 
 
 _ORDERED = (decimal.Decimal, str, dt.date, dt.datetime, dt.time, dt.timedelta, YearsMonths)
