@@ -201,3 +201,8 @@ def test_a_result_keeps_the_feel_value_for_timers() -> None:
     moment = parse('date and time("2025-01-01T10:00:00Z")').evaluate_result({}).feel_value
     assert moment == dt.datetime(2025, 1, 1, 10, tzinfo=dt.timezone.utc)
     assert parse("1.5").evaluate_result({}).feel_value == decimal.Decimal("1.5")
+
+
+def test_from_ai_of_agent_tools_evaluates_to_its_value() -> None:
+    expression = '{a: fromAi(toolCall.a, "the a", "integer"), b: fromAi(value: toolCall.b)}'
+    assert evaluate(expression, {"toolCall": {"a": 1, "b": "x"}}) == {"a": 1, "b": "x"}

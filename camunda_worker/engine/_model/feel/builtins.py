@@ -209,6 +209,19 @@ def _assert(run: Run, value: Any, condition: Any, cause: Any = None) -> Any:
     raise FeelEvaluationError(with_warnings(message, warnings), warnings)
 
 
+@_builtin("fromAi", "value", "description?", "type?", "schema?", "options?")
+def _from_ai(
+    run: Run,
+    value: Any,
+    description: Any = None,
+    kind: Any = None,
+    schema: Any = None,
+    options: Any = None,
+) -> Any:
+    # Camunda's AI agent tools declare their parameters with fromAi(); evaluated, it is the value.
+    return value
+
+
 # --- strings ----------------------------------------------------------------------------------
 
 
