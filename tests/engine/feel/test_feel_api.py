@@ -206,3 +206,13 @@ def test_a_result_keeps_the_feel_value_for_timers() -> None:
 def test_from_ai_of_agent_tools_evaluates_to_its_value() -> None:
     expression = '{a: fromAi(toolCall.a, "the a", "integer"), b: fromAi(value: toolCall.b)}'
     assert evaluate(expression, {"toolCall": {"a": 1, "b": "x"}}) == {"a": 1, "b": "x"}
+
+
+def test_numbers_beyond_34_digits_render_in_strings_and_warnings() -> None:
+    # Found by the JSON round-trip property: rendering quantized to the 34-digit context and
+    # raised InvalidOperation, a crash when the number appeared in a warning.
+    big = 1.0000000409184788e34
+    assert evaluate("string(x)", {"x": big}) == "10000000409184788000000000000000000"
+    assert warnings_of('x > "a"', {"x": big}) == [
+        "[NOT_COMPARABLE] Can't compare '10000000409184788000000000000000000' with '\"a\"'"
+    ]

@@ -73,6 +73,8 @@ UNARY_TESTS: list[Row] = [
     ("x in (< 5, > 10)", {"x": 7}, False),
     ("x in [1, 2, 3]", {"x": 2}, True),
     ("x in 3", {"x": 3}, True),
+    ("[1, 2] in [[1, 2], [3]]", {}, True),  # a list is a member of a list of lists
+    ("[1, 2] in [1, 2]", {}, True),  # or equal to the list
 ]
 
 # docs: FEEL language guide > Numeric expressions (and DMN 10.3.2.3 decimals)

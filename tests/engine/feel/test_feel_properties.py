@@ -170,3 +170,53 @@ def test_parse_fails_only_with_a_syntax_error_and_evaluation_never_crashes(text:
             expression.evaluate(variables)
         return
     assert message  # a syntax error always says what is wrong
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=False, allow_infinity=False, width=32)
+    | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def as_stored(value: Any) -> Any:
+    """What Zeebe stores for a JSON value passed through FEEL: whole floats become ints.
+
+    A float becomes a decimal through its shortest repr (Java's ``BigDecimal.valueOf``), so
+    ``3.602879272399667e16`` is the whole number 36028792723996670.
+    """
+    if isinstance(value, float) and value == int(value):
+        return int(decimal.Decimal(repr(value)))
+    if isinstance(value, list):
+        return [as_stored(item) for item in value]
+    if isinstance(value, dict):
+        return {key: as_stored(item) for key, item in value.items()}
+    return value
+
+
+def feel_literal(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return literal(decimal.Decimal(repr(value)))
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(feel_literal(item) for item in value) + "]"
+    return "{" + ", ".join(f"{quote(k)}: {feel_literal(v)}" for k, v in value.items()) + "}"
+
+
+@given(json_values)
+def test_json_variables_pass_through_feel_unchanged(value: Any) -> None:
+    assert evaluate("x", {"x": value}) == as_stored(value)
+    assert evaluate(feel_literal(value), {}) == as_stored(value)
+    assert evaluate(f"x = {feel_literal(value)}", {"x": value}) is True
+    assert evaluate("x in [x]", {"x": value}) is True

@@ -850,8 +850,10 @@ def _value_test(expected: Evaluator) -> Test:
         target = expected(scope)
         if isinstance(target, Range):
             return in_range(value, target, scope.run)
-        if type(target) is list and type(value) is not list:
-            return any(equal(value, item) is True for item in target)
+        if type(target) is list:
+            if any(equal(value, item) is True for item in target):
+                return True
+            return equal(value, target) if type(value) is list else False
         if type(target) is bool and type(value) is not bool:
             return target
         return equal(value, target, scope.run)

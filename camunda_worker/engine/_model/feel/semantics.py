@@ -70,7 +70,7 @@ class Run:
 class Scope:
     """A chain of name -> value maps; the outermost holds the engine's (JSON) variables."""
 
-    __slots__ = ("names", "parent", "raw", "run")
+    __slots__ = ("converted", "names", "parent", "raw", "run")
 
     def __init__(
         self, names: Mapping[str, Any], run: Run, parent: Scope | None = None, *, raw: bool = False
@@ -79,6 +79,8 @@ class Scope:
         self.run = run
         self.parent = parent
         self.raw = raw
+        # JSON variables converted to FEEL values once per evaluation, on first use.
+        self.converted: dict[str, Any] | None = {} if raw else None
 
     def child(self, names: Mapping[str, Any]) -> Scope:
         """A scope that sees ``names`` first, then this one."""
@@ -88,9 +90,19 @@ class Scope:
         """The value of a name, or :data:`MISSING`."""
         scope: Scope | None = self
         while scope is not None:
-            value = scope.names.get(name, MISSING)
-            if value is not MISSING:
-                return from_json(value) if scope.raw else value
+            converted = scope.converted
+            if converted is not None:
+                value = converted.get(name, MISSING)
+                if value is not MISSING:
+                    return value
+                value = scope.names.get(name, MISSING)
+                if value is not MISSING:
+                    value = converted[name] = from_json(value)
+                    return value
+            else:
+                value = scope.names.get(name, MISSING)
+                if value is not MISSING:
+                    return value
             scope = scope.parent
         return MISSING
 

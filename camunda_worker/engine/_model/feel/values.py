@@ -174,7 +174,8 @@ def render_string(value: Any) -> str:
 def format_number(value: decimal.Decimal) -> str:
     """A number as FEEL writes it: plain notation, no trailing zeros after the point."""
     if value == value.to_integral_value():
-        return format(value.quantize(decimal.Decimal(1), context=DECIMAL), "f")
+        # Not quantize(): a whole number of more than 34 digits would not fit the context.
+        return format(value.to_integral_value(), "f")
     return format(value.normalize(DECIMAL), "f")
 
 
