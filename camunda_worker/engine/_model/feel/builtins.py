@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import json
 import re
 import uuid
 import zoneinfo
@@ -34,9 +35,12 @@ from camunda_worker.engine._model.feel.values import (
     Function,
     Range,
     YearsMonths,
+    format_number,
+    from_json,
     is_number,
     render,
     render_string,
+    to_json,
 )
 
 __all__ = ["BUILTINS", "Builtin", "IllegalArgumentsError", "call_function", "property_of"]
@@ -220,6 +224,39 @@ def _from_ai(
 ) -> Any:
     # Camunda's AI agent tools declare their parameters with fromAi(); evaluated, it is the value.
     return value
+
+
+def _json_text(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if is_number(value):
+        return format_number(value)
+    if isinstance(value, list):
+        return "[" + ",".join(_json_text(item) for item in value) + "]"
+    if isinstance(value, dict):
+        entries = (
+            f"{json.dumps(key, ensure_ascii=False)}:{_json_text(item)}"
+            for key, item in value.items()
+        )
+        return "{" + ",".join(entries) + "}"
+    stored = to_json(value)
+    return json.dumps(render(value) if stored is None else stored, ensure_ascii=False)
+
+
+@_builtin("to json", "value")
+def _to_json(run: Run, value: Any) -> str:
+    return _json_text(value)
+
+
+@_builtin("from json", "json")
+def _from_json(run: Run, text: Any) -> Any:
+    if text is None:
+        return None
+    try:
+        parsed = json.loads(_string(text), parse_float=decimal.Decimal, parse_int=decimal.Decimal)
+    except ValueError:
+        raise IllegalArgumentsError from None
+    return from_json(parsed)
 
 
 # --- strings ----------------------------------------------------------------------------------

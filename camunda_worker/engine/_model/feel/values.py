@@ -160,10 +160,26 @@ def to_json(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return f"{value.date().isoformat()}T{_time_text(value)}{_zone_suffix(value, feel=False)}"
     if isinstance(value, dt.time):
+        if value.tzinfo is None:
+            return _java_local_time(value)
         return _time_text(value) + _zone_suffix(value, feel=False)
     if isinstance(value, dt.date | dt.timedelta | YearsMonths):
         return render_string(value)
     return None
+
+
+def _java_local_time(value: dt.time) -> str:
+    """A local time as Zeebe stores it (Java's ``LocalTime.toString``: ``08:00``, ``08:00:30``)."""
+    text = f"{value.hour:02d}:{value.minute:02d}"
+    if value.second or value.microsecond:
+        text += f":{value.second:02d}"
+    if value.microsecond:
+        text += (
+            f".{value.microsecond // 1000:03d}"
+            if not value.microsecond % 1000
+            else (f".{value.microsecond:06d}")
+        )
+    return text
 
 
 def render_string(value: Any) -> str:
