@@ -216,3 +216,12 @@ def test_numbers_beyond_34_digits_render_in_strings_and_warnings() -> None:
     assert warnings_of('x > "a"', {"x": big}) == [
         "[NOT_COMPARABLE] Can't compare '10000000409184788000000000000000000' with '\"a\"'"
     ]
+
+
+def test_a_failed_assert_with_a_cause_carries_the_cause() -> None:
+    with pytest.raises(
+        FeelEvaluationError,
+        match=r"^Assertion failure on evaluate the expression "
+        r"'assert\(x, x >= 0, \"'x' should be positive\"\)': 'x' should be positive",
+    ):
+        evaluate("assert(x, x >= 0, \"'x' should be positive\")", {"x": -1})

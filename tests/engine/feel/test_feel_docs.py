@@ -428,6 +428,13 @@ CONVERSION_FUNCTIONS: list[Row] = [
     ('from json("{\\"a\\": [1, 2.5, null]}")', {}, {"a": [1, 2.5, None]}),
     ('from json("[0.1]")[1] + 0.2 = 0.3', {}, True),
     ('from json("{")', {}, None),
+    # docs: built-in functions > Boolean functions
+    ("is defined(1)", {}, True),
+    ("is defined(null)", {}, False),
+    ("is defined(x.y)", {"x": {}}, False),
+    ("get or else(null, null)", {}, None),
+    ("assert(x, x >= 0)", {"x": 4}, 4),
+    ("assert(x, x != null, \"'x' should not be null\")", {"x": "value"}, "value"),
     ("not(true)", {}, False),
     ("not(null)", {}, None),
     ("is defined(x)", {"x": 1}, True),
