@@ -56,7 +56,7 @@ BOOLEAN: list[Row] = [
     ("5 in [2,4,6,8]", {}, False),
 ]
 
-# docs: FEEL language guide > Unary tests (with `in`)
+# docs: FEEL language guide > Unary tests (after `in`; a BPMN expression has no input entries)
 UNARY_TESTS: list[Row] = [
     ("x in < 10", {"x": 5}, True),
     ("x in <= 10", {"x": 10}, True),
@@ -73,6 +73,12 @@ UNARY_TESTS: list[Row] = [
     ("x in (< 5, > 10)", {"x": 7}, False),
     ("x in [1, 2, 3]", {"x": 2}, True),
     ("x in 3", {"x": 3}, True),
+    ('x in not("valid")', {"x": "valid"}, False),
+    ("x in not(2, 3)", {"x": 4}, True),
+    ("x in not(2, 3)", {"x": 3}, False),
+    ('x in ends with(?, "@camunda.com")', {"x": "a@camunda.com"}, True),
+    ('x in list contains(?, "invalid")', {"x": ["ok"]}, False),
+    ("x in (2..5)", {"x": 5}, False),
     ("[1, 2] in [[1, 2], [3]]", {}, True),  # a list is a member of a list of lists
     ("[1, 2] in [1, 2]", {}, True),  # or equal to the list
 ]

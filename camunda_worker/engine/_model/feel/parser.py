@@ -63,7 +63,7 @@ _TOKEN = re.compile(
   | (?P<string>"(?:[^"\\]|\\.)*")
   | (?P<backtick>`[^`]+`)
   | (?P<op>\.\.|<=|>=|!=|\*\*|[=<>+\-*/(),.\[\]{}:@])
-  | (?P<name>[^\W\d]\w*)
+  | (?P<name>[^\W\d]\w*|\?)
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -592,6 +592,15 @@ class _Parser:
         return self.unary_test()
 
     def unary_test(self) -> Test:
+        if self.at("not") and self.at("(", ahead=1):
+            start = self.position
+            self.position += 2
+            tests = [self.unary_test()]
+            while self.accept(","):
+                tests.append(self.unary_test())
+            if self.accept(")"):
+                return _negated_test(_any_test(tests))
+            self.position = start
         operator = self.accept(*_COMPARISONS)
         if operator is not None:
             endpoint = self.additive()
@@ -845,9 +854,18 @@ def _comparison_test(operator: str, endpoint: Evaluator) -> Test:
     return lambda scope, value: _compare_with(operator, value, endpoint(scope), scope)
 
 
+def _negated_test(test: Test) -> Test:
+    def evaluate(scope: Scope, value: Any) -> Any:
+        result = test(scope, value)
+        return None if result is None else not result
+
+    return evaluate
+
+
 def _value_test(expected: Evaluator) -> Test:
     def evaluate(scope: Scope, value: Any) -> Any:
-        target = expected(scope)
+        # `?` is the tested value (`x in ends with(?, "a")`).
+        target = expected(scope.child({"?": value}))
         if isinstance(target, Range):
             return in_range(value, target, scope.run)
         if type(target) is list:
