@@ -17,6 +17,30 @@ from camunda_worker.engine._model.feel import evaluate
 
 Row = tuple[str, dict[str, Any], Any]
 
+# docs: FEEL language guide > Data types
+DATA_TYPES: list[Row] = [
+    ("null", {}, None),
+    (".4", {}, 0.4),
+    ("-5", {}, -5),
+    ('"\\u269D"', {}, "\u269d"),
+    ('"\\U101EF"', {}, "\U000101ef"),
+    ('"it\\\'s"', {}, "it's"),
+    ('time("13:30")', {}, "13:30"),
+    ('@"11:45:30+02:00"', {}, "11:45:30+02:00"),
+    ('string(@"10:31:10@Europe/Paris")', {}, "10:31:10@Europe/Paris"),
+    ('@"2015-09-18T10:31:10+01:00"', {}, "2015-09-18T10:31:10+01:00"),
+    ('duration("P1DT6H")', {}, "P1DT6H"),
+    ('@"P2Y"', {}, "P2Y"),
+    ("[]", {}, []),
+    ('[["list"], "of", [["lists"]]]', {}, [["list"], "of", [["lists"]]]),
+    ("{}", {}, {}),
+    ('{b: 2, c: "valid"}', {}, {"b": 2, "c": "valid"}),
+    ("{nested: {d: 3}}", {}, {"nested": {"d": 3}}),
+    ('"order-" + string(123)', {}, "order-123"),
+    ('contains("me@camunda.com", ".com")', {}, True),
+    ('contains(string: "me@camunda.com", match: ".de")', {}, False),
+]
+
 # docs: FEEL language guide > Boolean expressions
 BOOLEAN: list[Row] = [
     ("true", {}, True),
@@ -461,6 +485,7 @@ TEMPORAL_FUNCTIONS: list[Row] = [
 ]
 
 PAGES = {
+    "data-types": DATA_TYPES,
     "boolean": BOOLEAN,
     "unary-tests": UNARY_TESTS,
     "numeric": NUMERIC,

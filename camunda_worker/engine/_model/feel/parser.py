@@ -90,7 +90,7 @@ _KEYWORDS = frozenset(
     }
 )
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "'": "'"}
-_UNICODE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{6})|(.))", re.DOTALL)
+_UNICODE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{5,6})|(.))", re.DOTALL)
 _MAX_WORDS = max(len(name.split()) for name in MULTI_WORD_NAMES)
 _TYPES = {
     "number",
