@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import decimal
 from typing import Any
 
@@ -220,3 +221,33 @@ def test_json_variables_pass_through_feel_unchanged(value: Any) -> None:
     assert evaluate(feel_literal(value), {}) == as_stored(value)
     assert evaluate(f"x = {feel_literal(value)}", {"x": value}) is True
     assert evaluate("x in [x]", {"x": value}) is True
+
+
+@given(
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)),
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)),
+    st.integers(0, 5000),
+)
+def test_date_arithmetic_matches_pythons_calendar(a: dt.date, b: dt.date, days: int) -> None:
+    variables = {"a": a.isoformat(), "b": b.isoformat(), "d": f"P{days}D"}
+    shifted = a + dt.timedelta(days=days)
+    if shifted.year <= 9999:
+        assert evaluate("date(a) + duration(d)", variables) == shifted.isoformat()
+        assert evaluate("date(a) + duration(d) - duration(d) = date(a)", variables) is True
+    assert evaluate("date(b) - date(a)", variables) == evaluate(
+        "duration(x)", {"x": f"{'-' if b < a else ''}P{abs((b - a).days)}D" if a != b else "PT0S"}
+    )
+    assert evaluate("date(a) < date(b)", variables) is (a < b)
+    assert evaluate("date(a).weekday", variables) == a.isoweekday()
+
+
+@given(st.integers(-1200, 1200), st.integers(-1200, 1200))
+def test_years_and_months_durations_add_as_months(m: int, n: int) -> None:
+    def iso(months: int) -> str:
+        years, rest = divmod(abs(months), 12)
+        text = (f"{years}Y" if years else "") + (f"{rest}M" if rest or not years else "")
+        return ("-" if months < 0 else "") + "P" + text
+
+    variables = {"m": iso(m), "n": iso(n)}
+    assert evaluate("duration(m) + duration(n)", variables) == iso(m + n)
+    assert evaluate("duration(m) < duration(n)", variables) is (m < n)
