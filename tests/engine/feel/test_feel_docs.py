@@ -30,6 +30,12 @@ DATA_TYPES: list[Row] = [
     ('string(@"10:31:10@Europe/Paris")', {}, "10:31:10@Europe/Paris"),
     ('@"2015-09-18T10:31:10+01:00"', {}, "2015-09-18T10:31:10+01:00"),
     ('duration("P1DT6H")', {}, "P1DT6H"),
+    # Camunda's FEEL writes a zero duration as P0D / P0Y and drops fractions of a second.
+    ('duration("PT0S")', {}, "P0D"),
+    ('duration("P0M")', {}, "P0Y"),
+    ('duration("PT1.5S")', {}, "PT1S"),
+    ('duration("PT1.5S") * 2', {}, "PT3S"),
+    ('time("10:00:30.5").second', {}, 30),
     ('@"P2Y"', {}, "P2Y"),
     ("[]", {}, []),
     ('[["list"], "of", [["lists"]]]', {}, [["list"], "of", [["lists"]]]),

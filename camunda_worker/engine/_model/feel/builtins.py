@@ -1072,8 +1072,7 @@ def _zone_name(value: dt.datetime | dt.time) -> Any:
 
 
 def _second(value: dt.datetime | dt.time) -> decimal.Decimal:
-    if value.microsecond:
-        return _decimal(value.second) + _decimal(value.microsecond) / _decimal(1_000_000)
+    # The whole second, as feel-scala's property (java.time's getSecond).
     return _decimal(value.second)
 
 

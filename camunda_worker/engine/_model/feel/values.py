@@ -51,11 +51,12 @@ class YearsMonths:
     months: int
 
     def iso(self) -> str:
-        """ISO 8601, as FEEL's ``string()`` writes it (``P1Y2M``, ``-P3M``, ``P0M``)."""
+        """ISO 8601, as Camunda's FEEL writes it (``P1Y2M``, ``-P3M``, ``P0Y``)."""
+        if not self.months:
+            return "P0Y"
         sign = "-" if self.months < 0 else ""
         years, months = divmod(abs(self.months), 12)
-        text = (f"{years}Y" if years else "") + (f"{months}M" if months or not years else "")
-        return f"{sign}P{text}"
+        return f"{sign}P" + (f"{years}Y" if years else "") + (f"{months}M" if months else "")
 
 
 @attrs.frozen
@@ -227,25 +228,21 @@ def _time_text(value: dt.time | dt.datetime) -> str:
 
 
 def iso_duration(value: dt.timedelta) -> str:
-    """A days-and-time duration as ISO 8601 (``P1DT2H``, ``-PT5M``, ``PT0S``)."""
+    """A days-and-time duration as Camunda's FEEL writes it (``P1DT2H``, ``-PT5M``, ``P0D``).
+
+    As feel-scala does, whole seconds only: a fraction of a second is not written.
+    """
     micros = value // dt.timedelta(microseconds=1)
     sign = "-" if micros < 0 else ""
-    micros = abs(micros)
-    days, micros = divmod(micros, 86_400_000_000)
-    hours, micros = divmod(micros, 3_600_000_000)
-    minutes, micros = divmod(micros, 60_000_000)
-    seconds, micros = divmod(micros, 1_000_000)
-    time = ""
-    if hours:
-        time += f"{hours}H"
-    if minutes:
-        time += f"{minutes}M"
-    if seconds or micros:
-        time += f"{seconds}.{micros:06d}".rstrip("0") + "S" if micros else f"{seconds}S"
-    text = f"{days}D" if days else ""
-    if time:
-        text += f"T{time}"
-    return f"{sign}P{text or 'T0S'}"
+    seconds_total = abs(micros) // 1_000_000
+    days, rest = divmod(seconds_total, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, seconds = divmod(rest, 60)
+    if not (days or hours or minutes or seconds):
+        return "P0D"
+    time = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    time += f"{seconds}S" if seconds else ""
+    return f"{sign}P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
 
 
 _STRING_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
