@@ -44,7 +44,52 @@ def test_static_or_expression_follows_zeebes_equals_rule() -> None:
     ("expression", "variables", "expected"),
     [
         ("x", {}, ["[NO_VARIABLE_FOUND] No variable found with name 'x'"]),
-        ("a.b", {"a": {}}, ["[NO_CONTEXT_ENTRY_FOUND] No context entry found with key 'b'"]),
+        # The words of feel-scala 1.19 (Camunda 8.8).
+        (
+            "a.b",
+            {"a": {}},
+            ["[NO_CONTEXT_ENTRY_FOUND] No context entry found with key 'b'. The context is empty"],
+        ),
+        (
+            "a.c",
+            {"a": {"x": 1, "y": 2}},
+            [
+                "[NO_CONTEXT_ENTRY_FOUND] No context entry found with key 'c'. "
+                "Available keys: 'x', 'y'"
+            ],
+        ),
+        (
+            "a.b",
+            {},
+            [
+                "[NO_VARIABLE_FOUND] No variable found with name 'a'",
+                "[NO_CONTEXT_ENTRY_FOUND] No context entry found with key 'b'. The context is null",
+            ],
+        ),
+        (
+            "x.year",
+            {"x": 5},
+            [
+                "[NO_PROPERTY_FOUND] No property found with name 'year' of value '5'. "
+                "Available properties: "
+            ],
+        ),
+        (
+            'date("2020-01-01").hour',
+            {},
+            [
+                "[NO_PROPERTY_FOUND] No property found with name 'hour' of value '2020-01-01'. "
+                "Available properties: 'year', 'month', 'day', 'weekday'"
+            ],
+        ),
+        ("x * 2", {"x": "a"}, ["[INVALID_TYPE] Can't multiply '\"a\"' by '2'"]),
+        ("2 / x", {"x": "a"}, ["[INVALID_TYPE] Can't divide '2' by '\"a\"'"]),
+        ('date("2020-01-01") + 1', {}, ["[INVALID_TYPE] Can't add '1' to '2020-01-01'"]),
+        (
+            "foo(a: 1, b: 2)",
+            {},
+            ["[NO_FUNCTION_FOUND] No function found with name 'foo' and parameters: a,b"],
+        ),
         ("x >= 100", {"x": "99"}, ["[NOT_COMPARABLE] Can't compare '\"99\"' with '100'"]),
         (
             "duration(d)",
@@ -58,7 +103,7 @@ def test_static_or_expression_follows_zeebes_equals_rule() -> None:
         (
             "foo(1)",
             {},
-            ["[NO_FUNCTION_FOUND] No function found with name 'foo' and parameters '1'"],
+            ["[NO_FUNCTION_FOUND] No function found with name 'foo' and 1 parameters"],
         ),
         ("x + 1", {"x": 1}, []),
         ("x = null", {"x": None}, []),
@@ -170,7 +215,7 @@ def test_names_local_to_a_filter_or_loop_shadow_variables_only_inside() -> None:
 def test_a_variable_holding_a_context_with_a_function_is_not_callable_from_json() -> None:
     # JSON variables never hold functions: calling one is null with a warning.
     assert warnings_of("f(1)", {"f": {"a": 1}}) == [
-        "[NO_FUNCTION_FOUND] No function found with name 'f' and parameters '1'"
+        "[NO_FUNCTION_FOUND] No function found with name 'f' and 1 parameters"
     ]
 
 

@@ -43,7 +43,14 @@ from camunda_worker.engine._model.feel.values import (
     to_json,
 )
 
-__all__ = ["BUILTINS", "Builtin", "IllegalArgumentsError", "call_function", "property_of"]
+__all__ = [
+    "BUILTINS",
+    "Builtin",
+    "IllegalArgumentsError",
+    "call_function",
+    "property_names",
+    "property_of",
+]
 
 
 class IllegalArgumentsError(Exception):
@@ -1138,6 +1145,23 @@ def property_of(value: Any, name: str) -> Any:
     else:
         getter = None
     return MISSING_PROPERTY if getter is None else getter(value)
+
+
+def property_names(value: Any) -> list[str]:
+    """The names of the properties a value has (for the warning about a missing one)."""
+    if isinstance(value, dt.datetime):
+        return [*_DATE_PROPERTIES, *_TIME_PROPERTIES]
+    if isinstance(value, dt.date):
+        return list(_DATE_PROPERTIES)
+    if isinstance(value, dt.time):
+        return list(_TIME_PROPERTIES)
+    if isinstance(value, dt.timedelta):
+        return ["days", "hours", "minutes", "seconds"]
+    if isinstance(value, YearsMonths):
+        return ["years", "months"]
+    if isinstance(value, Range):
+        return ["start", "start included", "end", "end included"]
+    return []
 
 
 #: Names of built-ins and properties made of several words, for the parser.

@@ -22,6 +22,7 @@ from camunda_worker.engine._model.feel.builtins import (
     Builtin,
     IllegalArgumentsError,
     call_function,
+    property_names,
     property_of,
 )
 from camunda_worker.engine._model.feel.errors import FeelSyntaxError
@@ -637,17 +638,28 @@ def _get(value: Any, key: str, scope: Scope) -> Any:
     if type(value) is dict:
         found = value.get(key, MISSING)
         if found is MISSING:
-            scope.run.warn("NO_CONTEXT_ENTRY_FOUND", f"No context entry found with key '{key}'")
+            keys = ", ".join(f"'{name}'" for name in value)
+            detail = f"Available keys: {keys}" if value else "The context is empty"
+            scope.run.warn(
+                "NO_CONTEXT_ENTRY_FOUND", f"No context entry found with key '{key}'. {detail}"
+            )
             return None
         return found
     if type(value) is list:
         return [_get(item, key, scope) for item in value]
     if value is None:
+        scope.run.warn(
+            "NO_CONTEXT_ENTRY_FOUND",
+            f"No context entry found with key '{key}'. The context is null",
+        )
         return None
     found = property_of(value, key)
     if found is MISSING_PROPERTY:
+        names = ", ".join(f"'{name}'" for name in property_names(value))
         scope.run.warn(
-            "NO_PROPERTY_FOUND", f"No property found with name '{key}' of value '{render(value)}'"
+            "NO_PROPERTY_FOUND",
+            f"No property found with name '{key}' of value '{render(value)}'. "
+            f"Available properties: {names}",
         )
         return None
     return found
@@ -894,11 +906,10 @@ def _pick(name: str, count: int, named: list[str]) -> Builtin | None:
     return None
 
 
-def _no_function(scope: Scope, name: str, arguments: list[Any]) -> None:
-    shown = ", ".join(render(argument) for argument in arguments)
-    scope.run.warn(
-        "NO_FUNCTION_FOUND", f"No function found with name '{name}' and parameters '{shown}'"
-    )
+def _no_function(scope: Scope, name: str, count: int, named: list[str]) -> None:
+    # feel-scala's words: by the number of positional arguments, or the names of named ones.
+    shape = f"parameters: {','.join(named)}" if named else f"{count} parameters"
+    scope.run.warn("NO_FUNCTION_FOUND", f"No function found with name '{name}' and {shape}")
 
 
 def _builtin_call(
@@ -908,9 +919,7 @@ def _builtin_call(
     if chosen is None:
 
         def missing(scope: Scope) -> Any:
-            values = [argument(scope) for argument in positional]
-            values += [argument(scope) for _, argument in named]
-            _no_function(scope, name, values)
+            _no_function(scope, name, len(positional), [key for key, _ in named])
             return None
 
         return missing
@@ -944,14 +953,12 @@ def _dynamic_call(
 ) -> Evaluator:
     def evaluate(scope: Scope) -> Any:
         function = scope.lookup(name) if name is not None else target(scope)
-        values = [argument(scope) for argument in positional]
-        if not isinstance(function, Function):
-            _no_function(scope, name or "anonymous", values)
+        names = [key for key, _ in named]
+        if not isinstance(function, Function) or (named and function.parameters is None):
+            _no_function(scope, name or "anonymous", len(positional), names)
             return None
-        if named:
-            if function.parameters is None:
-                _no_function(scope, function.name, values)
-                return None
+        values = [argument(scope) for argument in positional]
+        if named and function.parameters is not None:
             given = {key: argument(scope) for key, argument in named}
             values = [given.get(parameter) for parameter in function.parameters]
         return call_function(function, scope.run, values)

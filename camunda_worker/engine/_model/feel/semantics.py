@@ -207,14 +207,18 @@ def _time_shift(value: dt.time, delta: dt.timedelta) -> dt.time:
 
 
 def _invalid(run: Run | None, operator: str, left: Any, right: Any) -> None:
-    if run is not None and left is not None and right is not None:
-        run.warn(
-            "INVALID_TYPE",
-            f"Can't {operator} '{render(right)}' {_PREPOSITION[operator]} '{render(left)}'",
-        )
-
-
-_PREPOSITION = {"add": "to", "subtract": "from", "multiply": "by", "divide": "by"}
+    # feel-scala's words: "Can't add 'y' to 'x'", "Can't subtract 'y' from 'x'",
+    # "Can't multiply 'x' by 'y'", "Can't divide 'x' by 'y'".
+    if run is None or left is None or right is None:
+        return
+    a, b = render(left), render(right)
+    text = {
+        "add": f"Can't add '{b}' to '{a}'",
+        "subtract": f"Can't subtract '{b}' from '{a}'",
+        "multiply": f"Can't multiply '{a}' by '{b}'",
+        "divide": f"Can't divide '{a}' by '{b}'",
+    }[operator]
+    run.warn("INVALID_TYPE", text)
 
 
 def add(left: Any, right: Any, run: Run | None = None) -> Any:
