@@ -58,14 +58,30 @@ def test_static_or_expression_follows_zeebes_equals_rule() -> None:
                 "Available keys: 'x', 'y'"
             ],
         ),
+        ("a.b.c", {}, ["[NO_VARIABLE_FOUND] No variable found with name 'a'"]),
         (
             "a.b",
-            {},
+            {"a": None},
+            ["[NO_CONTEXT_ENTRY_FOUND] No context entry found with key 'b'. The context is null"],
+        ),
+        (
+            "a.b.c",
+            {"a": {}},
             [
-                "[NO_VARIABLE_FOUND] No variable found with name 'a'",
-                "[NO_CONTEXT_ENTRY_FOUND] No context entry found with key 'b'. The context is null",
+                "[NO_CONTEXT_ENTRY_FOUND] No context entry found with key 'b'. The context is empty",
+                "[NO_CONTEXT_ENTRY_FOUND] No context entry found with key 'c'. The context is null",
             ],
         ),
+        (
+            "x > 100",
+            {},
+            [
+                "[NO_VARIABLE_FOUND] No variable found with name 'x'",
+                "[NOT_COMPARABLE] Can't compare 'null' with '100'",
+            ],
+        ),
+        ("x = 100", {}, ["[NO_VARIABLE_FOUND] No variable found with name 'x'"]),
+        ("true < false", {}, ["[NOT_COMPARABLE] Can't compare 'true' with 'false'"]),
         (
             "x.year",
             {"x": 5},

@@ -329,7 +329,9 @@ class _Parser:
         while True:
             if self.accept("."):
                 key = self.multi_word(MULTI_WORD_NAMES, call=False) or self.path_name()
-                value, callee = _path(value, key), None
+                ref = getattr(value, "ref", None)
+                value = _path(value, key) if ref is None else _ref(ref[0], (*ref[1], key))
+                callee = None
             elif not self.in_range_end and self.accept("["):
                 condition = self.expression()
                 self.expect("]")
@@ -624,13 +626,26 @@ def _temporal(text: str) -> Any:
 
 
 def _variable(name: str) -> Evaluator:
+    return _ref(name, ())
+
+
+def _ref(name: str, keys: tuple[str, ...]) -> Evaluator:
+    """A variable and the path after it (``a.b.c``): a missing variable ends the path quietly.
+
+    As feel-scala does: ``a.b`` with no ``a`` reports only that ``a`` is missing, while a path
+    through an existing context reports each missing entry.
+    """
+
     def evaluate(scope: Scope) -> Any:
         value = scope.lookup(name)
         if value is MISSING:
             scope.run.warn("NO_VARIABLE_FOUND", f"No variable found with name '{name}'")
             return None
+        for key in keys:
+            value = _get(value, key, scope)
         return value
 
+    evaluate.ref = (name, keys)  # type: ignore[attr-defined]
     return evaluate
 
 

@@ -176,9 +176,7 @@ _ORDERED = (decimal.Decimal, str, dt.date, dt.datetime, dt.time, dt.timedelta, Y
 
 
 def compare(left: Any, right: Any, run: Run | None = None) -> int | None:
-    """Order two values: -1, 0 or 1; ``None`` when FEEL cannot order them."""
-    if left is None or right is None:
-        return None
+    """Order two values: -1, 0 or 1; ``None`` (and a warning) when FEEL cannot order them."""
     kind = _kind(left)
     if kind is not _kind(right) or kind not in _ORDERED or not _same_zone_kind(left, right):
         if run is not None:
