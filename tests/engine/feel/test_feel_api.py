@@ -81,6 +81,10 @@ def test_static_or_expression_follows_zeebes_equals_rule() -> None:
             ],
         ),
         ("x = 100", {}, ["[NO_VARIABLE_FOUND] No variable found with name 'x'"]),
+        ('true and "otherwise"', {}, ["[INVALID_TYPE] Expected boolean but found '\"otherwise\"'"]),
+        ("null or true", {}, ["[INVALID_TYPE] Expected boolean but found 'null'"]),
+        ("false and x", {}, []),  # the second operand is never evaluated
+        ('if 1 then "a" else "b"', {}, ["[INVALID_TYPE] Expected boolean but found '1'"]),
         ("true < false", {}, ["[NOT_COMPARABLE] Can't compare 'true' with 'false'"]),
         (
             "x.year",

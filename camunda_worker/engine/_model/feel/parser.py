@@ -485,7 +485,9 @@ class _Parser:
         otherwise = self.expression()
 
         def evaluate(scope: Scope) -> Any:
-            return then(scope) if condition(scope) is True else otherwise(scope)
+            # Not a boolean: the else branch, with a warning (feel-scala's withBooleanOrFalse).
+            met = _expect_boolean(condition(scope), scope)
+            return then(scope) if met else otherwise(scope)
 
         return evaluate
 
@@ -782,28 +784,38 @@ def _combinations(scope: Scope, contexts: list[tuple[str, Evaluator, Evaluator |
     return walk(0, {})
 
 
+def _expect_boolean(value: Any, scope: Scope) -> bool | None:
+    """A boolean as it is; anything else (null included) is null and a warning, as in feel-scala."""
+    if value is True or value is False:
+        return bool(value)
+    scope.run.warn("INVALID_TYPE", f"Expected boolean but found '{render(value)}'")
+    return None
+
+
 def _or(left: Evaluator, right: Evaluator) -> Evaluator:
+    # feel-scala's fold: the first operand must be a boolean (else a warning); after a null only
+    # a true counts; a true ends the evaluation.
     def evaluate(scope: Scope) -> Any:
-        a = left(scope)
+        a = _expect_boolean(left(scope), scope)
         if a is True:
             return True
         b = right(scope)
-        if b is True:
-            return True
-        return False if a is False and b is False else None
+        if a is None:
+            return True if b is True else None
+        return _expect_boolean(b, scope)
 
     return evaluate
 
 
 def _and(left: Evaluator, right: Evaluator) -> Evaluator:
     def evaluate(scope: Scope) -> Any:
-        a = left(scope)
+        a = _expect_boolean(left(scope), scope)
         if a is False:
             return False
         b = right(scope)
-        if b is False:
-            return False
-        return True if a is True and b is True else None
+        if a is None:
+            return False if b is False else None
+        return _expect_boolean(b, scope)
 
     return evaluate
 
