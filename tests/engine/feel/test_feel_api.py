@@ -290,3 +290,20 @@ def test_a_failed_assert_with_a_cause_carries_the_cause() -> None:
         r"'assert\(x, x >= 0, \"'x' should be positive\"\)': 'x' should be positive",
     ):
         evaluate("assert(x, x >= 0, \"'x' should be positive\")", {"x": -1})
+
+
+def test_filters_follow_feel_scala() -> None:
+    items = {"items": [{"price": 5, "active": True}, {"price": 20, "active": False}]}
+    # A comparison is evaluated per item only: no warning.
+    assert evaluate("items[price > 10].price", items) == [20]
+    assert warnings_of("items[price > 10]", items) == []
+    # Anything else is first tried as an index: the attempt reports what it misses.
+    assert evaluate("items[active].price", items) == [5]
+    assert warnings_of("items[active]", items) == [
+        "[NO_VARIABLE_FOUND] No variable found with name 'active'"
+    ]
+    assert evaluate("items[i].price", {**items, "i": 2}) == 20
+    # Not a list: null and a warning (no singleton list).
+    assert evaluate("x[1]", {"x": 5}) is None
+    assert warnings_of("x[1]", {"x": 5}) == ["[INVALID_TYPE] Expected list but found '5'"]
+    assert evaluate("[][item > 1]", {}) == []

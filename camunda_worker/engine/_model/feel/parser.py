@@ -698,22 +698,18 @@ def _index(items: list[Any], number: Any) -> Any:
 
 
 def _filter(base: Evaluator, condition: Evaluator) -> Evaluator:
-    if getattr(condition, "constant", False) and is_number(condition.value):  # type: ignore[attr-defined]
-        number = condition.value  # type: ignore[attr-defined]
+    """``list[condition]`` as feel-scala 1.19 evaluates it.
 
-        def by_index(scope: Scope) -> Any:
-            value = base(scope)
-            if value is None:
-                return None
-            return _index(value if type(value) is list else [value], number)
+    A number literal is an index. A comparison or a function call is evaluated per item (with
+    ``item`` and a context item's entries as names). Anything else is first evaluated as it
+    stands: a number is an index, otherwise it is evaluated per item. Per item, a number from
+    the first item makes it an index; only items giving ``true`` are kept. A value that is not
+    a list is null and an ``INVALID_TYPE`` warning.
+    """
+    constant = getattr(condition, "constant", False) and is_number(condition.value)  # type: ignore[attr-defined]
+    per_item_only = getattr(condition, "per_item", False)
 
-        return by_index
-
-    def evaluate(scope: Scope) -> Any:
-        value = base(scope)
-        if value is None:
-            return None
-        items = value if type(value) is list else [value]
+    def per_item(items: list[Any], scope: Scope) -> Any:
         kept: list[Any] = []
         for position, item in enumerate(items):
             names = dict(item) if type(item) is dict else {}
@@ -724,6 +720,19 @@ def _filter(base: Evaluator, condition: Evaluator) -> Evaluator:
             if result is True:
                 kept.append(item)
         return kept
+
+    def evaluate(scope: Scope) -> Any:
+        value = base(scope)
+        if type(value) is not list:
+            scope.run.warn("INVALID_TYPE", f"Expected list but found '{render(value)}'")
+            return None
+        if constant:
+            return _index(value, condition.value)  # type: ignore[attr-defined]
+        if not per_item_only:
+            index = condition(scope)
+            if is_number(index):
+                return _index(value, index)
+        return per_item(value, scope)
 
     return evaluate
 
@@ -839,7 +848,12 @@ def _compare_with(operator: str, left: Any, right: Any, scope: Scope) -> Any:
 
 
 def _comparison(operator: str, left: Evaluator, right: Evaluator) -> Evaluator:
-    return lambda scope: _compare_with(operator, left(scope), right(scope), scope)
+    def evaluate(scope: Scope) -> Any:
+        return _compare_with(operator, left(scope), right(scope), scope)
+
+    # feel-scala parses `!=` as not(=): only the others are comparisons for a filter.
+    evaluate.per_item = operator != "!="  # type: ignore[attr-defined]
+    return evaluate
 
 
 def _between(value: Evaluator, low: Evaluator, high: Evaluator) -> Evaluator:
@@ -949,6 +963,7 @@ def _builtin_call(
             _no_function(scope, name, len(positional), [key for key, _ in named])
             return None
 
+        missing.per_item = True  # type: ignore[attr-defined]
         return missing
     function = Function(name, chosen.parameters, chosen.impl)
     if named:
@@ -964,11 +979,13 @@ def _builtin_call(
             ]
             return call_function(function, scope.run, values)
 
+        call_named.per_item = True  # type: ignore[attr-defined]
         return call_named
 
     def call(scope: Scope) -> Any:
         return call_function(function, scope.run, [argument(scope) for argument in positional])
 
+    call.per_item = True  # type: ignore[attr-defined]
     return call
 
 
@@ -990,4 +1007,5 @@ def _dynamic_call(
             values = [given.get(parameter) for parameter in function.parameters]
         return call_function(function, scope.run, values)
 
+    evaluate.per_item = True  # type: ignore[attr-defined]
     return evaluate
