@@ -105,6 +105,11 @@ def test_static_or_expression_follows_zeebes_equals_rule() -> None:
         ("x * 2", {"x": "a"}, ["[INVALID_TYPE] Can't multiply '\"a\"' by '2'"]),
         ("2 / x", {"x": "a"}, ["[INVALID_TYPE] Can't divide '2' by '\"a\"'"]),
         ('date("2020-01-01") + 1', {}, ["[INVALID_TYPE] Can't add '1' to '2020-01-01'"]),
+        ("10 / 0", {}, ["[INVALID_TYPE] Can't divide '10' by '0'"]),
+        ("1 + null", {}, ["[INVALID_TYPE] Can't add 'null' to '1'"]),
+        ("null * 2", {}, ["[INVALID_TYPE] Can't multiply 'null' by '2'"]),
+        ('2 * "a"', {}, ["[INVALID_TYPE] Can't multiply '2' by '\"a\"'"]),
+        ('2 * duration("P1D") = duration("P2D")', {}, []),
         (
             "foo(a: 1, b: 2)",
             {},

@@ -206,8 +206,9 @@ def _time_shift(value: dt.time, delta: dt.timedelta) -> dt.time:
 
 def _invalid(run: Run | None, operator: str, left: Any, right: Any) -> None:
     # feel-scala's words: "Can't add 'y' to 'x'", "Can't subtract 'y' from 'x'",
-    # "Can't multiply 'x' by 'y'", "Can't divide 'x' by 'y'".
-    if run is None or left is None or right is None:
+    # "Can't multiply 'x' by 'y'", "Can't divide 'x' by 'y'" (null operands and division by
+    # zero included).
+    if run is None:
         return
     a, b = render(left), render(right)
     text = {
@@ -219,22 +220,33 @@ def _invalid(run: Run | None, operator: str, left: Any, right: Any) -> None:
     run.warn("INVALID_TYPE", text)
 
 
-def add(left: Any, right: Any, run: Run | None = None) -> Any:
-    """FEEL's ``+``: numbers, strings, durations, and a temporal value plus a duration."""
+def _arithmetic(
+    operator: str, compute: Callable[[Any, Any], Any], left: Any, right: Any, run: Run | None
+) -> Any:
+    """Apply ``compute``; :data:`MISSING` from it (not defined for these types) warns."""
     try:
-        if is_number(left) and is_number(right):
-            return DECIMAL.add(left, right)
-        if type(left) is str and type(right) is str:
-            return left + right
-        if left is None or right is None:
-            return None
-        result = _shift(left, right, 1)
+        result = compute(left, right)
     except (OverflowError, ArithmeticError, ValueError):
         return None
     if result is MISSING:
-        _invalid(run, "add", left, right)
+        _invalid(run, operator, left, right)
         return None
     return result
+
+
+def _add(left: Any, right: Any) -> Any:
+    if is_number(left) and is_number(right):
+        return DECIMAL.add(left, right)
+    if type(left) is str and type(right) is str:
+        return left + right
+    if left is None or right is None:
+        return MISSING
+    return _shift(left, right, 1)
+
+
+def add(left: Any, right: Any, run: Run | None = None) -> Any:
+    """FEEL's ``+``: numbers, strings, durations, and a temporal value plus a duration."""
+    return _arithmetic("add", _add, left, right, run)
 
 
 def _shift(left: Any, right: Any, sign: int) -> Any:
@@ -256,76 +268,71 @@ def _shift(left: Any, right: Any, sign: int) -> Any:
     return MISSING
 
 
+def _subtract(left: Any, right: Any) -> Any:
+    if is_number(left) and is_number(right):
+        return DECIMAL.subtract(left, right)
+    if left is None or right is None:
+        return MISSING
+    if _kind(left) is _kind(right) and isinstance(left, dt.date | dt.time):
+        if not _same_zone_kind(left, right):
+            return MISSING
+        if isinstance(left, dt.datetime):
+            return left - right
+        if isinstance(left, dt.date):
+            return dt.timedelta(days=(left - right).days)
+        base = dt.date(2000, 1, 1)
+        return dt.datetime.combine(base, left) - dt.datetime.combine(base, right)
+    return _shift(left, right, -1)
+
+
 def subtract(left: Any, right: Any, run: Run | None = None) -> Any:
     """FEEL's ``-``: numbers, durations, a temporal value minus a duration or minus another."""
-    try:
-        if is_number(left) and is_number(right):
-            return DECIMAL.subtract(left, right)
-        if left is None or right is None:
-            return None
-        if _kind(left) is _kind(right) and isinstance(left, dt.date | dt.time):
-            if not _same_zone_kind(left, right):
-                return None
-            if isinstance(left, dt.datetime):
-                return left - right
-            if isinstance(left, dt.date):
-                return dt.timedelta(days=(left - right).days)
-            base = dt.date(2000, 1, 1)
-            return dt.datetime.combine(base, left) - dt.datetime.combine(base, right)
-        result = _shift(left, right, -1)
-    except (OverflowError, ArithmeticError, ValueError):
-        return None
-    if result is MISSING:
-        _invalid(run, "subtract", left, right)
-        return None
-    return result
+    return _arithmetic("subtract", _subtract, left, right, run)
+
+
+def _multiply(left: Any, right: Any) -> Any:
+    if is_number(left) and is_number(right):
+        return DECIMAL.multiply(left, right)
+    duration, factor = (right, left) if is_number(left) else (left, right)
+    if is_number(factor):
+        if isinstance(duration, dt.timedelta):
+            return dt.timedelta(microseconds=int(_micros(duration) * factor))
+        if isinstance(duration, YearsMonths):
+            return YearsMonths(int(duration.months * factor))
+    return MISSING
 
 
 def multiply(left: Any, right: Any, run: Run | None = None) -> Any:
     """FEEL's ``*``: numbers, and a duration times a number."""
-    try:
-        if is_number(left) and is_number(right):
-            return DECIMAL.multiply(left, right)
-        if is_number(left):
-            left, right = right, left
-        if is_number(right):
-            if isinstance(left, dt.timedelta):
-                return dt.timedelta(microseconds=int(_micros(left) * right))
-            if isinstance(left, YearsMonths):
-                return YearsMonths(int(left.months * right))
-    except (OverflowError, ArithmeticError, ValueError):
-        return None
-    _invalid(run, "multiply", left, right)
-    return None
+    return _arithmetic("multiply", _multiply, left, right, run)
 
 
 def _micros(value: dt.timedelta) -> decimal.Decimal:
     return decimal.Decimal(value // dt.timedelta(microseconds=1))
 
 
+def _divide(left: Any, right: Any) -> Any:
+    zero = (is_number(right) and right == 0) or right == dt.timedelta(0)
+    if zero or (isinstance(right, YearsMonths) and not right.months):
+        return MISSING
+    if is_number(left) and is_number(right):
+        return DECIMAL.divide(left, right)
+    if isinstance(left, dt.timedelta):
+        if is_number(right):
+            return dt.timedelta(microseconds=int(_micros(left) / right))
+        if isinstance(right, dt.timedelta):
+            return DECIMAL.divide(_micros(left), _micros(right))
+    if isinstance(left, YearsMonths):
+        if is_number(right):
+            return YearsMonths(int(left.months / right))
+        if isinstance(right, YearsMonths):
+            return DECIMAL.divide(decimal.Decimal(left.months), decimal.Decimal(right.months))
+    return MISSING
+
+
 def divide(left: Any, right: Any, run: Run | None = None) -> Any:
-    """FEEL's ``/``: numbers (by zero is null), a duration by a number or by a duration."""
-    try:
-        if is_number(left) and is_number(right):
-            return None if right == 0 else DECIMAL.divide(left, right)
-        if isinstance(left, dt.timedelta):
-            if is_number(right):
-                return None if right == 0 else dt.timedelta(microseconds=int(_micros(left) / right))
-            if isinstance(right, dt.timedelta):
-                return None if not right else DECIMAL.divide(_micros(left), _micros(right))
-        if isinstance(left, YearsMonths):
-            if is_number(right):
-                return None if right == 0 else YearsMonths(int(left.months / right))
-            if isinstance(right, YearsMonths):
-                return (
-                    None
-                    if not right.months
-                    else DECIMAL.divide(decimal.Decimal(left.months), decimal.Decimal(right.months))
-                )
-    except (OverflowError, ArithmeticError, ValueError):
-        return None
-    _invalid(run, "divide", left, right)
-    return None
+    """FEEL's ``/``: numbers, a duration by a number or by a duration; by zero is null."""
+    return _arithmetic("divide", _divide, left, right, run)
 
 
 def power(left: Any, right: Any) -> Any:
