@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -12,6 +13,7 @@ from camunda_worker.engine._model.conditions import (
     feel_type_name,
     parse_condition,
 )
+from camunda_worker.engine._model.feel import FeelEvaluationError
 
 
 def evaluate(source: str, **variables: Any) -> Any:
@@ -124,3 +126,21 @@ def test_the_source_is_kept_for_messages() -> None:
 )
 def test_feel_type_names_match_camunda_messages(value: Any, name: str) -> None:
     assert feel_type_name(value) == name
+
+
+def test_check_refuses_a_non_boolean_with_zeebes_message_and_the_warnings() -> None:
+    condition = parse_condition('contains(name, "x")')
+    assert condition.check({"name": "xy"}) is True
+    with pytest.raises(FeelEvaluationError) as raised:
+        condition.check({})
+    assert raised.value.message.startswith(
+        "Expected result of the expression 'contains(name, \"x\")' to be 'BOOLEAN', but was "
+        "'NULL'. The evaluation reported the following warnings:\n"
+        "[NO_VARIABLE_FOUND] No variable found with name 'name'\n"
+    )
+
+
+def test_conditions_read_the_clock_they_are_given() -> None:
+    condition = parse_condition('today() >= date("2025-06-01")')
+    assert condition.evaluate({}, now=dt.datetime(2025, 6, 1, tzinfo=dt.timezone.utc)) is True
+    assert condition.evaluate({}, now=dt.datetime(2025, 5, 31, tzinfo=dt.timezone.utc)) is False

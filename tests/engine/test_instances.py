@@ -145,8 +145,12 @@ def test_an_exclusive_gateway_takes_the_first_true_flow_or_the_default(
         [incident] = engine.incidents(process_instance_key=key)
         assert incident.error_type == path
         assert incident.element_id == "decide"
+        # Zeebe's message lists the evaluation's warnings after the type mismatch.
         assert incident.error_message == (
             "Expected result of the expression 'amount > 100' to be 'BOOLEAN', but was 'NULL'."
+            " The evaluation reported the following warnings:\n"
+            "[NO_VARIABLE_FOUND] No variable found with name 'amount'\n"
+            "[NOT_COMPARABLE] Can't compare 'null' with '100'"
         )
         return
     assert waiting_types(engine, key) == [path]

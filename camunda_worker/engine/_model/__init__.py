@@ -2,6 +2,7 @@
 
 Owns :mod:`.bpmn` (BPMN 2.0 XML as the Camunda Modeler writes it, into process models),
 :mod:`.definitions` (the immutable model the runtime executes), :mod:`.validation` (whole-process
-checks, refused with Zeebe's messages) and :mod:`.conditions` (the FEEL subset of sequence-flow
-conditions). It knows nothing of instances, jobs or HTTP: it imports nothing else of the engine.
+checks, refused with Zeebe's messages), :mod:`.feel` (the FEEL language: parser, evaluator, built-in
+functions) and :mod:`.conditions` (sequence-flow conditions, in FEEL). It knows nothing of
+instances, jobs or HTTP: it imports nothing else of the engine.
 """

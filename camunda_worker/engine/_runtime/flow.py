@@ -8,11 +8,13 @@ join, or stops on an incident. Nodes with several outgoing flows outside gateway
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from typing import Protocol
 
-from camunda_worker.engine._model.conditions import feel_type_name
 from camunda_worker.engine._model.definitions import JOB_TASK_KINDS, FlowNode, ProcessModel
+from camunda_worker.engine._model.feel import FeelEvaluationError
+from camunda_worker.engine._runtime.clock import Clock
 from camunda_worker.engine._runtime.instances import ElementInstance, ProcessInstanceRecord
 
 __all__ = ["MAX_STEPS", "FlowHooks", "FlowRunner"]
@@ -56,8 +58,16 @@ class FlowHooks(Protocol):
 class FlowRunner:
     """Moves tokens of process instances; the engine supplies keys, jobs and incidents."""
 
-    def __init__(self, hooks: FlowHooks) -> None:
+    def __init__(self, hooks: FlowHooks, clock: Clock | None = None) -> None:
         self._hooks = hooks
+        self._clock = clock
+
+    def _now(self) -> dt.datetime:
+        """The engine clock's time, for FEEL's ``now()`` and ``today()`` (UTC)."""
+        millis = self._clock.now_ms() if self._clock is not None else None
+        if millis is None:
+            return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.fromtimestamp(millis / 1000, tz=dt.timezone.utc)
 
     def start(self, instance: ProcessInstanceRecord) -> None:
         """Place a token on the start event and run it."""
@@ -156,15 +166,14 @@ class FlowRunner:
                 # The only outgoing flow (validated at deploy time): always taken.
                 queue.append((model.flows[flow_id].target, flow_id))
                 return
-            result = condition.evaluate(instance.variables)
-            if not isinstance(result, bool):
-                message = (
-                    f"Expected result of the expression '{condition.source}' to be 'BOOLEAN', "
-                    f"but was '{feel_type_name(result)}'."
-                )
-                self._stuck(instance, node, "EXTRACT_VALUE_ERROR", message)
+            try:
+                taken = condition.check(instance.variables, now=self._now)
+            except FeelEvaluationError as exc:
+                # Zeebe: a condition that is not a boolean is an EXTRACT_VALUE_ERROR incident,
+                # its message listing the evaluation's warnings.
+                self._stuck(instance, node, "EXTRACT_VALUE_ERROR", exc.message)
                 return
-            if result:
+            if taken:
                 queue.append((model.flows[flow_id].target, flow_id))
                 return
         if node.default_flow is not None:

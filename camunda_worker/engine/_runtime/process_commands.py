@@ -36,7 +36,7 @@ class ProcessCommands(JobCommands):
 
     def __init__(self, clock: Clock, line: ServerLine, retention: int) -> None:
         super().__init__(clock, line, retention)
-        self.flow = FlowRunner(self)
+        self.flow = FlowRunner(self, clock)
         self._message_ids: collections.OrderedDict[tuple[str, str], int] = collections.OrderedDict()
 
     def deploy(
