@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from camunda_worker.worker._options import WorkerOptions
     from camunda_worker.worker._outcomes import Outcome
 
-__all__ = ["WorkerRuntime"]
+__all__ = ["WorkerRuntime", "describe_start"]
 
 # Measured (benchmarks/): 2 senders leave a no-op worker waiting on round trips; 4 keep it
 # busy; more add CPU per request without adding throughput.
@@ -170,6 +170,7 @@ class WorkerRuntime:
             client = async_client_from_settings(options.settings)
         self._settings_for_children = self._child_settings(client)
         runner = self._make_runner(client)
+        self._log.info(describe_start(options))
         acks = AckSender(
             client,
             self._counters,
@@ -432,6 +433,18 @@ class WorkerRuntime:
                 f"job {slot.job.job_key} throws BPMN error {outcome.error_code!r}"
                 + (f": {outcome.error_message}" if outcome.error_message else "")
             )
+
+
+def describe_start(options: WorkerOptions) -> str:
+    """The line a worker logs when it starts: strategy, handler parameters, fetched variables."""
+    fetch = options.config.fetch_variables
+    fetched = ", ".join(fetch) if fetch else "all"
+    if options.fetch_inferred:
+        fetched += " (from the handler's parameters)"
+    return (
+        f"worker for job type {options.config.job_type!r} starts: strategy {options.strategy}, "
+        f"handler ({options.plan.description}), fetch variables: {fetched}"
+    )
 
 
 def _outcome_name(outcome: Outcome | Expired | Abandoned) -> JobOutcome:

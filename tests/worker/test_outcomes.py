@@ -56,7 +56,9 @@ def test_a_result_of_another_type_fails_the_job_saying_what_to_return(result: ob
     assert isinstance(outcome, Failure)
     assert outcome.retries == 2
     assert type(result).__name__ in outcome.error_message
-    assert "return a dict, a pydantic model or None" in outcome.error_message
+    assert "return a dict, a pydantic model, a dataclass, an attrs instance or None" in (
+        outcome.error_message
+    )
 
 
 @pytest.mark.parametrize("result", [{"when": object()}, {"values": {1, 2}}, {"x": math.nan}])
