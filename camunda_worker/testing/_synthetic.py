@@ -19,6 +19,7 @@ import attrs
 from camunda_worker._api.models import ActivatedJob
 from camunda_worker.testing._loops import run_coroutine
 from camunda_worker.testing._recording_logger import RecordingLogger
+from camunda_worker.worker._binding import bind_handler
 from camunda_worker.worker._context import ConnectedJobContext, SyncJobContext
 from camunda_worker.worker._invoke import PendingAwaitable, invoke_async, invoke_sync, settle
 from camunda_worker.worker._outcomes import BpmnError, Completion, Failure
@@ -207,13 +208,14 @@ def _async_context(prepared: _Prepared, client: object | None) -> tuple[Any, Asy
 
 
 def run_handler(
-    handler: Callable[[Any], Any],
+    handler: Callable[..., Any],
     variables: Mapping[str, Any] | None = None,
     *,
     job: ActivatedJob | None = None,
     client: CamundaClient | CamundaAsyncClient | None = None,
     execution_strategy: ExecutionStrategy = "auto",
     retry_back_off: int = 0,
+    dependencies: Mapping[str | type, object] | None = None,
 ) -> HandlerOutcome:
     """Run a handler once on a synthetic job and say how its job would end; no engine needed.
 
@@ -233,6 +235,8 @@ def run_handler(
             ``job.client`` raises an error that says so.
         execution_strategy: as for the worker; ``auto`` picks ``async`` or ``thread``.
         retry_back_off: the worker's back-off (ms) after an unexpected exception.
+        dependencies: what the handler's parameters receive by name or type, as the worker's
+            ``dependencies`` (a handler with typed parameters is bound as the worker binds it).
 
     Returns:
         The outcome: completed with variables, failed with retries and message, a BPMN error, or
@@ -243,6 +247,7 @@ def run_handler(
             (not picklable for ``process``, a generator function).
     """
     prepared = _prepare(handler, job, variables, execution_strategy)
+    handler, _ = bind_handler(handler, dependencies=dependencies)
     if prepared.strategy == "async":
 
         async def run_async() -> Outcome:
@@ -275,13 +280,14 @@ def run_handler(
 
 
 async def run_handler_async(
-    handler: Callable[[Any], Any],
+    handler: Callable[..., Any],
     variables: Mapping[str, Any] | None = None,
     *,
     job: ActivatedJob | None = None,
     client: CamundaClient | CamundaAsyncClient | None = None,
     execution_strategy: ExecutionStrategy = "auto",
     retry_back_off: int = 0,
+    dependencies: Mapping[str | type, object] | None = None,
 ) -> HandlerOutcome:
     """Like :func:`run_handler`, from async code: async handlers run on the caller's loop.
 
@@ -295,11 +301,13 @@ async def run_handler_async(
         client: what the handler gets as ``job.client``.
         execution_strategy: as for the worker.
         retry_back_off: the worker's back-off (ms) after an unexpected exception.
+        dependencies: as for :func:`run_handler`.
 
     Returns:
         The outcome (see :func:`run_handler`).
     """
     prepared = _prepare(handler, job, variables, execution_strategy)
+    handler, _ = bind_handler(handler, dependencies=dependencies)
     retries = prepared.job.retries
     if prepared.strategy == "async":
         async_context, async_tracker = _async_context(prepared, client)
