@@ -31,6 +31,7 @@ from camunda_worker.worker._policies import (
     check_bpmn_errors,
 )
 from camunda_worker.worker._strategy import ResolvedStrategy, check_picklable, resolve_strategy
+from camunda_worker.worker._tracing import TRACE_VARIABLES, JobTracing, load_tracing
 
 if TYPE_CHECKING:
     from camunda_worker._base.logs import JobLogger
@@ -111,6 +112,7 @@ class WorkerOptions:
     loop_block_threshold: int = DEFAULT_LOOP_BLOCK_THRESHOLD_MILLISECONDS
     plan: HandlerPlan = attrs.field(factory=lambda: HandlerPlan(plain=True))
     fetch_inferred: bool = False
+    tracing: JobTracing | None = None
 
     @property
     def max_concurrent_jobs(self) -> int:
@@ -159,6 +161,8 @@ def resolve_options(
     max_tasks_per_child: int | None,
     loop_block_threshold: int | None = None,
     handling: HandlerOptions | None = None,
+    tracing: bool = False,
+    tracer_provider: object | None = None,
 ) -> WorkerOptions:
     """Resolve and check a worker's options (see the module docstring for precedence).
 
@@ -202,7 +206,10 @@ def resolve_options(
     )
     inferred = resolved.fetch_variables is None and plan.fetch_variables is not None
     if inferred:
-        resolved = attrs.evolve(resolved, fetch_variables=plan.fetch_variables)
+        fetch = plan.fetch_variables or ()
+        if tracing or tracer_provider is not None:
+            fetch = tuple(dict.fromkeys((*fetch, *TRACE_VARIABLES)))
+        resolved = attrs.evolve(resolved, fetch_variables=fetch)
     block_threshold = _pick(
         loop_block_threshold,
         settings.worker_loop_block_threshold,
@@ -238,6 +245,12 @@ def resolve_options(
         loop_block_threshold=int(block_threshold),
         plan=plan,
         fetch_inferred=inferred,
+        tracing=load_tracing(
+            tracing,
+            job_type=resolved.job_type,
+            worker_name=_resolved(resolved.worker_name, "worker_name"),
+            tracer_provider=tracer_provider,
+        ),
     )
 
 

@@ -134,6 +134,7 @@ class WorkerRuntime:
             worker_name=options.worker_name,
             logger=options.logger,
             retry_back_off=options.retry_back_off,
+            tracing=options.tracing,
         )
         if options.strategy == "async":
             return AsyncRunner(runner_options, client)
@@ -325,9 +326,13 @@ class WorkerRuntime:
         try:
             if self._options.auto_extend_timeout:
                 deadline = deadline.copy()  # this job's own: extensions move it
-                outcome = await self._run_extending(runner, client, slot, deadline)
+            tracing = self._options.tracing
+            if tracing is None:
+                outcome = await self._run(runner, client, slot, deadline)
             else:
-                outcome = await runner.run(slot, deadline)
+                with tracing.job_span(slot.job) as span:
+                    outcome = await self._run(runner, client, slot, deadline)
+                    tracing.record(span, outcome)
             if observers is not None:
                 observers.job_finished(
                     slot.job.job_type,
@@ -355,6 +360,13 @@ class WorkerRuntime:
                 watch.job_ended(watched)
             if not handed_over and not slot.held_by_thread:
                 slot.release()
+
+    async def _run(
+        self, runner: Runner, client: CamundaAsyncClient, slot: Slot, deadline: JobDeadline
+    ) -> Outcome | Expired | Abandoned:
+        if self._options.auto_extend_timeout:
+            return await self._run_extending(runner, client, slot, deadline)
+        return await runner.run(slot, deadline)
 
     async def _run_extending(
         self, runner: Runner, client: CamundaAsyncClient, slot: Slot, deadline: JobDeadline

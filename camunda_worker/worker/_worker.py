@@ -121,6 +121,10 @@ class JobWorker:
         invalid_variables: ``"incident"`` (default: no retries left, an operator fixes the data)
             or ``"retry"`` (one retry fewer) when the job's variables do not fit the handler's
             parameters.
+        tracing: one OpenTelemetry span per job (``<job type> process``), continuing a W3C
+            trace context found in the custom headers or variables; needs the ``otel`` extra.
+        tracer_provider: the OpenTelemetry ``TracerProvider`` to use (implies ``tracing``);
+            ``None`` uses the global one.
 
     Raises:
         ConfigurationError: a setting is invalid or missing (e.g. no job timeout), or the
@@ -153,6 +157,8 @@ class JobWorker:
         on_error: ErrorHook | None = None,
         middleware: Iterable[Middleware] = (),
         invalid_variables: InvalidVariables = "incident",
+        tracing: bool = False,
+        tracer_provider: object | None = None,
     ) -> None:
         self._options = resolve_options(
             callback=callback,
@@ -177,6 +183,8 @@ class JobWorker:
                 middleware=tuple(middleware),
                 invalid_variables=invalid_variables,
             ),
+            tracing=tracing,
+            tracer_provider=tracer_provider,
         )
         self._client = client
         self._sync_client = sync_client

@@ -267,3 +267,22 @@ def test_a_dependency_that_cannot_cross_to_a_child_is_refused_at_start_naming_it
 def test_a_middleware_of_the_wrong_kind_is_refused(client: Any) -> None:
     with pytest.raises(ConfigurationError, match="must be async like the handler"):
         make_worker(client, "async", th.needs_count_async, middleware=[th.stamp])
+
+
+def test_the_start_line_shows_the_parameters_and_the_inferred_fetch_variables(
+    client: Any,
+) -> None:
+    from loguru import logger
+
+    lines: list[str] = []
+    sink = logger.add(lines.append, level="INFO", format="{message}")
+    try:
+        worker = make_worker(client, "thread", th.needs_count)
+        with worker:
+            wait_until(lambda: any("starts" in line for line in lines))
+    finally:
+        logger.remove(sink)
+    (line,) = [line for line in lines if "starts" in line]
+    assert "handler (count: int)" in line
+    assert "fetch variables: count (from the handler's parameters)" in line
+    assert worker.config.fetch_variables == ("count",)
