@@ -286,3 +286,24 @@ def test_the_start_line_shows_the_parameters_and_the_inferred_fetch_variables(
     assert "handler (count: int)" in line
     assert "fetch variables: count (from the handler's parameters)" in line
     assert worker.config.fetch_variables == ("count",)
+
+
+def test_a_spawned_child_rebinds_the_handler_from_its_module(engine: Any, client: Any) -> None:
+    # spawn (the default start method) imports the handler's module again in the child.
+    key = engine.create_job("work", variables=th.SHIP_VARIABLES)
+    worker = JobWorker(
+        th.ship,
+        WorkerConfig(job_type="work", job_timeout_milliseconds=60_000, max_concurrent_jobs=1),
+        client=client,
+        settings=CamundaSettings(),
+        execution_strategy="process",
+        process_start_method="spawn",
+        process_pool_size=1,
+        dependencies={"stock": th.Stock(5)},
+    )
+    with worker:
+        wait_until(lambda: worker.stats.activated >= 1 and worker.stats.in_flight == 0, timeout=60)
+    (job,) = [job for job in engine.jobs(job_type="work") if job.key == key]
+    assert job.state == "COMPLETED", job.error_message
+    assert job.result_variables["stock"] == 5
+    assert job.result_variables["city"] == "Lyon"
