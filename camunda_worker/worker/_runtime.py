@@ -327,8 +327,11 @@ class WorkerRuntime:
             if self._options.auto_extend_timeout:
                 deadline = deadline.copy()  # this job's own: extensions move it
             tracing = self._options.tracing
-            if tracing is None:
-                outcome = await self._run(runner, client, slot, deadline)
+            if tracing is None:  # the hot path: no extra frame per job
+                if self._options.auto_extend_timeout:
+                    outcome = await self._run_extending(runner, client, slot, deadline)
+                else:
+                    outcome = await runner.run(slot, deadline)
             else:
                 with tracing.job_span(slot.job) as span:
                     outcome = await self._run(runner, client, slot, deadline)
