@@ -324,18 +324,14 @@ class WorkerRuntime:
         watch = self.loop_watch
         watched = watch.job_started(slot.job.job_key) if watch is not None else None
         try:
-            if self._options.auto_extend_timeout:
-                deadline = deadline.copy()  # this job's own: extensions move it
-            tracing = self._options.tracing
-            if tracing is None:  # the hot path: no extra frame per job
-                if self._options.auto_extend_timeout:
-                    outcome = await self._run_extending(runner, client, slot, deadline)
-                else:
-                    outcome = await runner.run(slot, deadline)
-            else:
-                with tracing.job_span(slot.job) as span:
-                    outcome = await self._run(runner, client, slot, deadline)
-                    tracing.record(span, outcome)
+            extending = self._options.auto_extend_timeout
+            deadline = deadline.copy() if extending else deadline  # its own: extensions move it
+            if self._options.tracing is not None:
+                outcome = await self._run_traced(runner, client, slot, deadline)
+            elif extending:
+                outcome = await self._run_extending(runner, client, slot, deadline)
+            else:  # the hot path: no extra frame per job
+                outcome = await runner.run(slot, deadline)
             if observers is not None:
                 observers.job_finished(
                     slot.job.job_type,
@@ -364,12 +360,19 @@ class WorkerRuntime:
             if not handed_over and not slot.held_by_thread:
                 slot.release()
 
-    async def _run(
+    async def _run_traced(
         self, runner: Runner, client: CamundaAsyncClient, slot: Slot, deadline: JobDeadline
     ) -> Outcome | Expired | Abandoned:
-        if self._options.auto_extend_timeout:
-            return await self._run_extending(runner, client, slot, deadline)
-        return await runner.run(slot, deadline)
+        tracing = self._options.tracing
+        if tracing is None:  # pragma: no cover - _handle calls this only when tracing
+            return await runner.run(slot, deadline)
+        with tracing.job_span(slot.job) as span:
+            if self._options.auto_extend_timeout:
+                outcome = await self._run_extending(runner, client, slot, deadline)
+            else:
+                outcome = await runner.run(slot, deadline)
+            tracing.record(span, outcome)
+        return outcome
 
     async def _run_extending(
         self, runner: Runner, client: CamundaAsyncClient, slot: Slot, deadline: JobDeadline
