@@ -32,6 +32,7 @@ the ``process`` strategy builds its own binding from them.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -132,8 +133,10 @@ class HandlerPlan:
 
 def _hints(callback: Callable[..., Any]) -> dict[str, Any]:
     target: Any = callback
-    if not (inspect.isfunction(target) or inspect.ismethod(target)):
-        target = inspect.unwrap(getattr(target, "func", None) or type(target).__call__)
+    if isinstance(target, functools.partial):
+        target = inspect.unwrap(target.func)
+    elif not (inspect.isfunction(target) or inspect.ismethod(target)):
+        target = inspect.unwrap(type(target).__call__)
     else:
         target = inspect.unwrap(target)
     try:
@@ -309,7 +312,9 @@ def _plan(
     hints = _hints(callback)
     if _is_plain(signature, hints):
         return HandlerPlan(plain=True), ()
-    declared = signature.parameters.values() if signature is not None else ()
+    declared = list(signature.parameters.values()) if signature is not None else []
+    if isinstance(callback, functools.partial):  # what the partial binds is not asked for
+        declared = [p for p in declared if p.name not in callback.keywords]
     parameters: list[_Parameter] = []
     for parameter in declared:
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
@@ -601,6 +606,12 @@ def bind_handler(
                 variable="middleware",
             )
     deps = dict(dependencies or {})
+    for key in deps:
+        if not isinstance(key, (str, type)):
+            raise ConfigurationError(
+                f"dependencies are keyed by parameter name (a str) or by type, got {key!r}",
+                variable="dependencies",
+            )
     plan, _ = _plan(callback, deps)
     if plan.plain and not middleware and policy is None:
         return callback, plan

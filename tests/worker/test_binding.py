@@ -303,3 +303,14 @@ def test_back_off_policies_refuse_negative_numbers() -> None:
         FixedBackoff(-1)
     with pytest.raises(ConfigurationError):
         ExponentialBackoff(initial=-1, maximum=10)
+
+
+def test_dependencies_are_keyed_by_name_or_type() -> None:
+    with pytest.raises(ConfigurationError, match="keyed by parameter name"):
+        bind_handler(_module_level, dependencies={3: "x"})  # type: ignore[dict-item]
+
+
+def test_a_partial_with_typed_parameters_is_bound_by_its_remaining_parameters() -> None:
+    callback, plan = bind_handler(functools.partial(_module_level, rate=3))
+    assert plan.fetch_variables == ("amount",)
+    assert callback(context(amount="2")) == {"total": 6}
