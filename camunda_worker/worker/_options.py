@@ -28,7 +28,7 @@ from camunda_worker.worker._policies import (
     ErrorHook,
     OutcomePolicy,
     RetryPolicy,
-    check_bpmn_errors,
+    outcome_policy_of,
 )
 from camunda_worker.worker._strategy import ResolvedStrategy, check_picklable, resolve_strategy
 from camunda_worker.worker._tracing import TRACE_VARIABLES, JobTracing, load_tracing
@@ -186,16 +186,9 @@ def resolve_options(
     _check_non_negative("startup_jitter_max_seconds", jitter)
     _check_non_negative("drain_timeout", drain)
     _check_non_negative("retry_back_off", back_off)
-    bpmn_errors = check_bpmn_errors(handling.bpmn_errors)
-    if handling.on_error is not None and not callable(handling.on_error):
-        raise ConfigurationError(
-            f"on_error must be callable, got {handling.on_error!r}", variable="on_error"
-        )
-    outcome_policy = None
-    if bpmn_errors or policy is not None or handling.on_error is not None:
-        outcome_policy = OutcomePolicy(
-            bpmn_errors=bpmn_errors, retry_back_off=policy, on_error=handling.on_error
-        )
+    outcome_policy = outcome_policy_of(
+        bpmn_errors=handling.bpmn_errors, retry_back_off=policy, on_error=handling.on_error
+    )
     bound, plan = bind_handler(
         callback,
         dependencies=handling.dependencies,

@@ -35,6 +35,7 @@ __all__ = [
     "OutcomePolicy",
     "RetryPolicy",
     "check_bpmn_errors",
+    "outcome_policy_of",
 ]
 
 ErrorHook = Callable[[Exception, Any], "JobError | JobFailure | None"]
@@ -167,3 +168,24 @@ class OutcomePolicy:
             if code is not None:
                 return code
         return None
+
+
+def outcome_policy_of(
+    *,
+    bpmn_errors: Mapping[type[BaseException], str] | None,
+    retry_back_off: RetryPolicy | None,
+    on_error: ErrorHook | None,
+) -> OutcomePolicy | None:
+    """The policy of these options, checked; ``None`` when none is given (nothing to translate).
+
+    Raises:
+        ConfigurationError: a ``bpmn_errors`` entry is invalid, or ``on_error`` is not callable.
+    """
+    checked = check_bpmn_errors(bpmn_errors or {})
+    if on_error is not None and not callable(on_error):
+        raise ConfigurationError(
+            f"on_error must be callable, got {on_error!r}", variable="on_error"
+        )
+    if not checked and retry_back_off is None and on_error is None:
+        return None
+    return OutcomePolicy(bpmn_errors=checked, retry_back_off=retry_back_off, on_error=on_error)
