@@ -169,3 +169,41 @@ def test_task_options_for_typed_handlers_reach_the_worker() -> None:
 
     with pytest.raises(ConfigurationError, match="job type 'bad': the middleware"):
         build_workers([registry.get("bad")], settings=CamundaSettings(), client=None)  # type: ignore[list-item]
+
+
+def test_registry_wide_options_apply_to_every_task_and_the_task_wins() -> None:
+    registry = TaskRegistry()
+
+    class Declined(Exception):
+        pass
+
+    def outer(job: object, call_next: object) -> object:
+        return call_next()  # type: ignore[operator]
+
+    def inner(job: object, call_next: object) -> object:
+        return call_next()  # type: ignore[operator]
+
+    @registry.task("early", dependencies={"rate": 3}, middleware=[inner])
+    def early(amount: int, rate: int, pool: object) -> None:
+        return None
+
+    registry.use(
+        dependencies={"rate": 1, "pool": "the-pool"},
+        bpmn_errors={Declined: "DECLINED"},
+        middleware=[outer],
+        retry_back_off=500,
+    )
+
+    @registry.task("late", retry_back_off=9)
+    def late(amount: int) -> None:
+        return None
+
+    first = registry.get("early")
+    assert first is not None
+    assert first.dependencies == {"rate": 3, "pool": "the-pool"}  # the task's own entry wins
+    assert first.middleware == (outer, inner)  # the registry's outermost
+    assert first.bpmn_errors == {Declined: "DECLINED"}
+    assert first.retry_back_off == 500
+    second = {definition.job_type: definition for definition in registry}["late"]
+    assert second.retry_back_off == 9
+    assert second.middleware == (outer,)

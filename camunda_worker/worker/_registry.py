@@ -93,11 +93,72 @@ class TaskDefinition:
     invalid_variables: InvalidVariables = "incident"
 
 
+@attrs.frozen
+class _Defaults:
+    """Options :meth:`TaskRegistry.use` gives every task of a registry."""
+
+    dependencies: Mapping[str | type, object] = attrs.field(factory=dict)
+    bpmn_errors: Mapping[type[BaseException], str] = attrs.field(factory=dict)
+    on_error: ErrorHook | None = None
+    middleware: tuple[Middleware, ...] = ()
+    retry_back_off: int | RetryPolicy | None = None
+
+
+_NO_DEFAULTS = _Defaults()
+
+
 class TaskRegistry:
     """An ordered set of :class:`TaskDefinition`, one per job type."""
 
     def __init__(self) -> None:
         self._tasks: dict[str, TaskDefinition] = {}
+        self._defaults = _NO_DEFAULTS
+
+    def use(
+        self,
+        *,
+        dependencies: Mapping[str | type, object] | None = None,
+        bpmn_errors: Mapping[type[BaseException], str] | None = None,
+        on_error: ErrorHook | None = None,
+        middleware: Iterable[Middleware] = (),
+        retry_back_off: int | RetryPolicy | None = None,
+    ) -> None:
+        """Give every task of this registry these options, registered before or after.
+
+        What a task gives itself wins: its ``dependencies`` and ``bpmn_errors`` entries override
+        these, its ``on_error`` and ``retry_back_off`` replace them, and its ``middleware`` runs
+        inside this middleware. Calling ``use`` again adds to what earlier calls gave.
+
+        Args:
+            dependencies: objects for the handlers' parameters, by name or by type.
+            bpmn_errors: exception types and the BPMN error codes they throw.
+            on_error: the hook that chooses the outcome of other exceptions.
+            middleware: around-handler hooks, outermost first.
+            retry_back_off: milliseconds, or a policy, before a failed job is retried.
+        """
+        current = self._defaults
+        self._defaults = _Defaults(
+            dependencies={**current.dependencies, **(dependencies or {})},
+            bpmn_errors={**current.bpmn_errors, **(bpmn_errors or {})},
+            on_error=on_error if on_error is not None else current.on_error,
+            middleware=(*current.middleware, *middleware),
+            retry_back_off=retry_back_off if retry_back_off is not None else current.retry_back_off,
+        )
+
+    def _with_defaults(self, definition: TaskDefinition) -> TaskDefinition:
+        defaults = self._defaults
+        if defaults is _NO_DEFAULTS:
+            return definition
+        return attrs.evolve(
+            definition,
+            dependencies={**defaults.dependencies, **definition.dependencies},
+            bpmn_errors={**defaults.bpmn_errors, **definition.bpmn_errors},
+            on_error=definition.on_error if definition.on_error is not None else defaults.on_error,
+            middleware=(*defaults.middleware, *definition.middleware),
+            retry_back_off=definition.retry_back_off
+            if definition.retry_back_off is not None
+            else defaults.retry_back_off,
+        )
 
     def add(
         self,
@@ -185,11 +246,12 @@ class TaskRegistry:
         return register
 
     def get(self, job_type: str) -> TaskDefinition | None:
-        """The definition registered for ``job_type``, if any."""
-        return self._tasks.get(job_type)
+        """The definition registered for ``job_type`` (with the :meth:`use` options), if any."""
+        definition = self._tasks.get(job_type)
+        return None if definition is None else self._with_defaults(definition)
 
     def __iter__(self) -> Iterator[TaskDefinition]:
-        return iter(list(self._tasks.values()))
+        return iter([self._with_defaults(definition) for definition in self._tasks.values()])
 
     def __len__(self) -> int:
         return len(self._tasks)
