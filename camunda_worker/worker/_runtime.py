@@ -366,7 +366,7 @@ class WorkerRuntime:
         tracing = self._options.tracing
         if tracing is None:  # pragma: no cover - _handle calls this only when tracing
             return await runner.run(slot, deadline)
-        with tracing.job_span(slot.job) as span:
+        with tracing.job_span(slot) as span:
             if self._options.auto_extend_timeout:
                 outcome = await self._run_extending(runner, client, slot, deadline)
             else:

@@ -5,9 +5,9 @@ Needs ``opentelemetry-api`` (the ``otel`` extra); the application configures the
 SDK the spans cost almost nothing and go nowhere.
 
 The span is named ``<job type> process`` (kind ``CONSUMER``), begins when the worker hands the
-activated job to its runner and ends once the outcome is decided and queued for
-acknowledgement (the acknowledgement itself is retried separately until the job's deadline, and
-counted by the observers). Its attributes name the job; its status and events come from the
+activated job to its runner (event ``activated``, with the job's deadline) and ends when the job
+gives its capacity back: after its acknowledgement, sent or given up (events ``handler ended``
+and ``acknowledgement ended``), or at once when there is nothing to acknowledge. Its attributes name the job; its status and events come from the
 outcome: a failure is an ``ERROR`` with an ``exception`` event (type, message, traceback as the
 handler's failure message carries them), a BPMN error sets ``camunda.bpmn_error.code``, a job
 not run (its deadline passed, the worker stopping) says so.
@@ -30,6 +30,7 @@ from camunda_worker._base.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from camunda_worker._api.models import ActivatedJob
+    from camunda_worker.worker._capacity import Slot
 
 __all__ = ["TRACE_VARIABLES", "JobTracing", "load_tracing"]
 
@@ -76,8 +77,9 @@ class JobTracing:
         return None
 
     @contextlib.contextmanager
-    def job_span(self, job: ActivatedJob) -> Iterator[Any]:
-        """The span of ``job``, current inside the block; ended when the block ends."""
+    def job_span(self, slot: Slot) -> Iterator[Any]:
+        """The span of ``slot.job``, current inside the block, ended when the slot is released."""
+        job = slot.job
         attributes: dict[str, str | int] = {
             "camunda.job.type": self._job_type,
             "camunda.job.key": job.job_key,
@@ -87,14 +89,17 @@ class JobTracing:
             "camunda.job.retries": job.retries,
             "camunda.worker": self._worker_name,
         }
-        with self._tracer.start_as_current_span(
+        span = self._tracer.start_span(
             self._name,
             context=self._parent(job),
             kind=self._trace.SpanKind.CONSUMER,
             attributes=attributes,
             record_exception=True,
             set_status_on_exception=True,
-        ) as span:
+        )
+        span.add_event("activated", {"camunda.job.deadline": job.deadline})
+        slot.on_release = lambda released: _end(span, released.stage)
+        with self._trace.use_span(span, end_on_exit=False, record_exception=True):
             yield span
 
     def record(self, span: Any, outcome: object) -> None:
@@ -102,6 +107,7 @@ class JobTracing:
         from opentelemetry.trace import Status, StatusCode  # noqa: PLC0415
 
         kind = type(outcome).__name__
+        span.add_event("handler ended")
         span.set_attribute("camunda.job.outcome", kind.lower())
         error_message = getattr(outcome, "error_message", None)
         if kind == "Failure" and isinstance(error_message, str):
@@ -124,6 +130,12 @@ class JobTracing:
     def in_thread(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``fn`` run in the current context (so the job's span is current in a pool thread)."""
         return _Runner(fn)
+
+
+def _end(span: Any, stage: str) -> None:
+    if stage == "acknowledging":
+        span.add_event("acknowledgement ended")
+    span.end()
 
 
 class _Runner:

@@ -83,6 +83,12 @@ def test_each_job_gets_a_span_with_its_attributes_status_and_parent(
     assert ok_span.attributes["camunda.element.id"]
     assert "camunda.process_instance.key" in ok_span.attributes
     assert ok_span.status.status_code is trace.StatusCode.UNSET
+    # activated, handled, acknowledged: the span lasts until the job gives its capacity back
+    assert [event.name for event in ok_span.events] == [
+        "activated",
+        "handler ended",
+        "acknowledgement ended",
+    ]
     # the W3C trace context of the custom headers (ok) and of the variables (declined)
     for key in (ok, declined):
         assert format(spans[key].context.trace_id, "032x") == PARENT_TRACE
