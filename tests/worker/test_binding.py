@@ -314,3 +314,45 @@ def test_a_partial_with_typed_parameters_is_bound_by_its_remaining_parameters() 
     callback, plan = bind_handler(functools.partial(_module_level, rate=3))
     assert plan.fetch_variables == ("amount",)
     assert callback(context(amount="2")) == {"total": 6}
+
+
+def _raises(error: BaseException) -> Any:
+    def handler(amount: int) -> None:
+        raise error
+
+    return handler
+
+
+def test_the_outcome_policy_translates_only_exceptions_and_checks_the_hook() -> None:
+    from camunda_worker.worker._policies import OutcomePolicy
+
+    def wrong_hook(error: Exception, job: Any) -> Any:
+        return "not an outcome"
+
+    policy = OutcomePolicy(on_error=wrong_hook, retry_back_off=FixedBackoff(700))
+    callback, _ = bind_handler(_raises(ValueError("x")), policy=policy)
+    with pytest.raises(TypeError, match="on_error returned a str"):
+        callback(context(amount=1))
+    exiting, _ = bind_handler(_raises(SystemExit(3)), policy=policy)
+    with pytest.raises(SystemExit):  # not translated: the worker's own rules apply
+        exiting(context(amount=1))
+    explicit, _ = bind_handler(_raises(JobFailure("mine", retries=5)), policy=policy)
+    with pytest.raises(JobFailure) as raised:
+        explicit(context(amount=1))
+    assert (raised.value.retries, raised.value.retry_back_off) == (5, 0)  # passes unchanged
+    backed_off, _ = bind_handler(
+        _raises(KeyError("k")), policy=OutcomePolicy(retry_back_off=FixedBackoff(700))
+    )
+    with pytest.raises(JobFailure) as raised:
+        backed_off(context(amount=1))
+    assert raised.value.retry_back_off == 700
+    assert raised.value.message.startswith("KeyError: 'k'")
+
+
+def test_bpmn_errors_are_checked_when_the_worker_is_built() -> None:
+    from camunda_worker.worker._policies import check_bpmn_errors
+
+    with pytest.raises(ConfigurationError, match="exception classes"):
+        check_bpmn_errors({"CardDeclined": "X"})  # type: ignore[dict-item]
+    with pytest.raises(ConfigurationError, match="non-blank"):
+        check_bpmn_errors({ValueError: " "})
