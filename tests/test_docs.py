@@ -41,7 +41,7 @@ DOCS = ROOT / "docs"
 MKDOCS_YML = ROOT / "mkdocs.yml"
 
 # Pages whose every Python block must be marked (and so runs or is knowingly left out).
-MARKED_PAGES = ("index.md", "quickstart.md", "migration.md")
+MARKED_PAGES = ("index.md", "quickstart.md", "migration.md", "handlers.md")
 
 # Public names with no reference entry, each with the reason. Nothing else may be left out.
 NOT_IN_REFERENCE = {"__version__": "a version string, shown by `camunda-worker --version`"}

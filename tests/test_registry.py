@@ -129,3 +129,81 @@ def test_a_missing_module_or_file_is_a_clear_error() -> None:
         load_tasks("cw_nowhere_to_be_found")
     with pytest.raises(ConfigurationError, match="no such handler file"):
         load_tasks("missing_handlers.py")
+
+
+def test_task_options_for_typed_handlers_reach_the_worker() -> None:
+    from camunda_worker import ExponentialBackoff
+    from camunda_worker._config.settings import CamundaSettings
+    from camunda_worker.cli._workers import build_workers
+
+    registry = TaskRegistry()
+
+    class Declined(Exception):
+        pass
+
+    def audit(job: object, call_next: object) -> object:
+        return call_next()  # type: ignore[operator]
+
+    @registry.task(
+        "ship",
+        timeout=30_000,
+        dependencies={"rate": 2},
+        bpmn_errors={Declined: "DECLINED"},
+        retry_back_off=ExponentialBackoff(initial=10, maximum=100),
+        middleware=[audit],
+        invalid_variables="retry",
+    )
+    def ship(order_id: str, weight: float, rate: int) -> dict[str, float]:
+        return {"cost": weight * rate}
+
+    definition = registry.get("ship")
+    assert definition is not None
+    assert definition.dependencies == {"rate": 2}
+    assert definition.invalid_variables == "retry"
+    (worker,) = build_workers(list(registry), settings=CamundaSettings(), client=None)
+    assert worker.config.fetch_variables == ("order_id", "weight")
+
+    @registry.task("bad", timeout=30_000, middleware=[audit])
+    async def bad(amount: int) -> None:
+        return None
+
+    with pytest.raises(ConfigurationError, match="job type 'bad': the middleware"):
+        build_workers([registry.get("bad")], settings=CamundaSettings(), client=None)  # type: ignore[list-item]
+
+
+def test_registry_wide_options_apply_to_every_task_and_the_task_wins() -> None:
+    registry = TaskRegistry()
+
+    class Declined(Exception):
+        pass
+
+    def outer(job: object, call_next: object) -> object:
+        return call_next()  # type: ignore[operator]
+
+    def inner(job: object, call_next: object) -> object:
+        return call_next()  # type: ignore[operator]
+
+    @registry.task("early", dependencies={"rate": 3}, middleware=[inner])
+    def early(amount: int, rate: int, pool: object) -> None:
+        return None
+
+    registry.use(
+        dependencies={"rate": 1, "pool": "the-pool"},
+        bpmn_errors={Declined: "DECLINED"},
+        middleware=[outer],
+        retry_back_off=500,
+    )
+
+    @registry.task("late", retry_back_off=9)
+    def late(amount: int) -> None:
+        return None
+
+    first = registry.get("early")
+    assert first is not None
+    assert first.dependencies == {"rate": 3, "pool": "the-pool"}  # the task's own entry wins
+    assert first.middleware == (outer, inner)  # the registry's outermost
+    assert first.bpmn_errors == {Declined: "DECLINED"}
+    assert first.retry_back_off == 500
+    second = {definition.job_type: definition for definition in registry}["late"]
+    assert second.retry_back_off == 9
+    assert second.middleware == (outer,)

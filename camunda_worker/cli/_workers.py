@@ -65,6 +65,12 @@ def build_workers(
                 execution_strategy=definition.strategy,  # type: ignore[arg-type]
                 settings=settings,
                 observers=observers,
+                retry_back_off=definition.retry_back_off,
+                dependencies=definition.dependencies,
+                bpmn_errors=definition.bpmn_errors,
+                on_error=definition.on_error,
+                middleware=definition.middleware,
+                invalid_variables=definition.invalid_variables,
             )
         except ConfigurationError as error:
             raise ConfigurationError(

@@ -9,7 +9,7 @@ or an unexpected exception end exactly as they would in a running worker.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import anyio
@@ -19,15 +19,19 @@ import attrs
 from camunda_worker._api.models import ActivatedJob
 from camunda_worker.testing._loops import run_coroutine
 from camunda_worker.testing._recording_logger import RecordingLogger
+from camunda_worker.worker._binding import bind_handler
 from camunda_worker.worker._context import ConnectedJobContext, SyncJobContext
 from camunda_worker.worker._invoke import PendingAwaitable, invoke_async, invoke_sync, settle
 from camunda_worker.worker._outcomes import BpmnError, Completion, Failure
+from camunda_worker.worker._policies import outcome_policy_of
 from camunda_worker.worker._strategy import ExecutionStrategy, check_picklable, resolve_strategy
 from camunda_worker.worker._tracking import AsyncTrackingClient, SyncTrackingClient
 
 if TYPE_CHECKING:
     from camunda_worker._client import CamundaAsyncClient, CamundaClient
+    from camunda_worker.worker._binding import InvalidVariables, Middleware
     from camunda_worker.worker._outcomes import Outcome
+    from camunda_worker.worker._policies import ErrorHook
 
 __all__ = ["HandlerOutcome", "run_handler", "run_handler_async", "synthetic_job"]
 
@@ -167,6 +171,26 @@ class _Prepared:
     log: RecordingLogger
 
 
+def _bound(
+    handler: Callable[..., Any],
+    dependencies: Mapping[str | type, object] | None,
+    bpmn_errors: Mapping[type[BaseException], str] | None,
+    on_error: ErrorHook | None,
+    middleware: Sequence[Middleware],
+    invalid_variables: InvalidVariables,
+) -> Callable[[Any], Any]:
+    """The handler as the worker would call it (bound from its signature, with its policy)."""
+    policy = outcome_policy_of(bpmn_errors=bpmn_errors, retry_back_off=None, on_error=on_error)
+    callback, _ = bind_handler(
+        handler,
+        dependencies=dependencies,
+        invalid_variables=invalid_variables,
+        middleware=middleware,
+        policy=policy,
+    )
+    return callback
+
+
 def _prepare(
     handler: Callable[[Any], Any],
     job: ActivatedJob | None,
@@ -207,13 +231,18 @@ def _async_context(prepared: _Prepared, client: object | None) -> tuple[Any, Asy
 
 
 def run_handler(
-    handler: Callable[[Any], Any],
+    handler: Callable[..., Any],
     variables: Mapping[str, Any] | None = None,
     *,
     job: ActivatedJob | None = None,
     client: CamundaClient | CamundaAsyncClient | None = None,
     execution_strategy: ExecutionStrategy = "auto",
     retry_back_off: int = 0,
+    dependencies: Mapping[str | type, object] | None = None,
+    bpmn_errors: Mapping[type[BaseException], str] | None = None,
+    on_error: ErrorHook | None = None,
+    middleware: Sequence[Middleware] = (),
+    invalid_variables: InvalidVariables = "incident",
 ) -> HandlerOutcome:
     """Run a handler once on a synthetic job and say how its job would end; no engine needed.
 
@@ -233,6 +262,12 @@ def run_handler(
             ``job.client`` raises an error that says so.
         execution_strategy: as for the worker; ``auto`` picks ``async`` or ``thread``.
         retry_back_off: the worker's back-off (ms) after an unexpected exception.
+        dependencies: what the handler's parameters receive by name or type, as the worker's
+            ``dependencies`` (a handler with typed parameters is bound as the worker binds it).
+        bpmn_errors: exception types and their BPMN error codes, as for the worker.
+        on_error: the worker's ``on_error`` hook.
+        middleware: the worker's middleware, the first one outermost.
+        invalid_variables: ``incident`` or ``retry``, as for the worker.
 
     Returns:
         The outcome: completed with variables, failed with retries and message, a BPMN error, or
@@ -243,6 +278,7 @@ def run_handler(
             (not picklable for ``process``, a generator function).
     """
     prepared = _prepare(handler, job, variables, execution_strategy)
+    handler = _bound(handler, dependencies, bpmn_errors, on_error, middleware, invalid_variables)
     if prepared.strategy == "async":
 
         async def run_async() -> Outcome:
@@ -275,13 +311,18 @@ def run_handler(
 
 
 async def run_handler_async(
-    handler: Callable[[Any], Any],
+    handler: Callable[..., Any],
     variables: Mapping[str, Any] | None = None,
     *,
     job: ActivatedJob | None = None,
     client: CamundaClient | CamundaAsyncClient | None = None,
     execution_strategy: ExecutionStrategy = "auto",
     retry_back_off: int = 0,
+    dependencies: Mapping[str | type, object] | None = None,
+    bpmn_errors: Mapping[type[BaseException], str] | None = None,
+    on_error: ErrorHook | None = None,
+    middleware: Sequence[Middleware] = (),
+    invalid_variables: InvalidVariables = "incident",
 ) -> HandlerOutcome:
     """Like :func:`run_handler`, from async code: async handlers run on the caller's loop.
 
@@ -295,11 +336,17 @@ async def run_handler_async(
         client: what the handler gets as ``job.client``.
         execution_strategy: as for the worker.
         retry_back_off: the worker's back-off (ms) after an unexpected exception.
+        dependencies: as for :func:`run_handler`.
+        bpmn_errors: as for :func:`run_handler`.
+        on_error: as for :func:`run_handler`.
+        middleware: as for :func:`run_handler`.
+        invalid_variables: as for :func:`run_handler`.
 
     Returns:
         The outcome (see :func:`run_handler`).
     """
     prepared = _prepare(handler, job, variables, execution_strategy)
+    handler = _bound(handler, dependencies, bpmn_errors, on_error, middleware, invalid_variables)
     retries = prepared.job.retries
     if prepared.strategy == "async":
         async_context, async_tracker = _async_context(prepared, client)

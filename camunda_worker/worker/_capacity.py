@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 import anyio
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from camunda_worker._api.models import ActivatedJob
 
 __all__ = ["Capacity", "Slot"]
@@ -33,7 +35,7 @@ __all__ = ["Capacity", "Slot"]
 class Slot:
     """One job's hold on the worker's capacity; :meth:`release` is idempotent."""
 
-    __slots__ = ("_capacity", "held_by_thread", "job", "stage", "started")
+    __slots__ = ("_capacity", "held_by_thread", "job", "on_release", "stage", "started")
 
     def __init__(self, capacity: Capacity, job: ActivatedJob) -> None:
         self._capacity = capacity
@@ -41,6 +43,8 @@ class Slot:
         self.started = time.monotonic()
         self.stage = "queued"
         self.held_by_thread = False
+        # Called once the slot is given back (the job's tracing span ends there); None: nothing.
+        self.on_release: Callable[[Slot], None] | None = None
 
     def acknowledging(self) -> None:
         """The handler has ended and the acknowledgement is queued (see the module's rule)."""
@@ -56,6 +60,8 @@ class Slot:
             if self.stage == "acknowledging":
                 capacity._acknowledging -= 1
             capacity._wake()
+            if self.on_release is not None:
+                self.on_release(self)
 
     def release_threadsafe(self, loop: asyncio.AbstractEventLoop) -> None:
         """Give the slot back from another thread (a no-op once ``loop`` is closed)."""

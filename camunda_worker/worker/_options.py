@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,12 +23,26 @@ from camunda_worker._base.logs import adapt_logger
 from camunda_worker._config.fields import DEFAULT_LOOP_BLOCK_THRESHOLD_MILLISECONDS
 from camunda_worker._config.settings import CamundaSettings, resolve_settings
 from camunda_worker._config.worker_config import WorkerConfig, resolve_worker_config
+from camunda_worker.worker._binding import HandlerPlan, InvalidVariables, Middleware, bind_handler
+from camunda_worker.worker._policies import (
+    ErrorHook,
+    OutcomePolicy,
+    RetryPolicy,
+    outcome_policy_of,
+)
 from camunda_worker.worker._strategy import ResolvedStrategy, check_picklable, resolve_strategy
+from camunda_worker.worker._tracing import TRACE_VARIABLES, JobTracing, load_tracing
 
 if TYPE_CHECKING:
     from camunda_worker._base.logs import JobLogger
 
-__all__ = ["DEFAULT_DRAIN_TIMEOUT", "ProcessOptions", "WorkerOptions", "resolve_options"]
+__all__ = [
+    "DEFAULT_DRAIN_TIMEOUT",
+    "HandlerOptions",
+    "ProcessOptions",
+    "WorkerOptions",
+    "resolve_options",
+]
 
 T = TypeVar("T")
 
@@ -66,8 +81,23 @@ class ProcessOptions:
 
 
 @attrs.frozen
+class HandlerOptions:
+    """How a worker calls its handler; see :class:`~camunda_worker.JobWorker` for each one."""
+
+    dependencies: Mapping[str | type, object] = attrs.field(factory=dict)
+    bpmn_errors: Mapping[type[BaseException], str] = attrs.field(factory=dict)
+    on_error: ErrorHook | None = None
+    middleware: tuple[Middleware, ...] = ()
+    invalid_variables: InvalidVariables = "incident"
+
+
+@attrs.frozen
 class WorkerOptions:
-    """A worker's resolved options; see :class:`~camunda_worker.JobWorker` for each one."""
+    """A worker's resolved options; see :class:`~camunda_worker.JobWorker` for each one.
+
+    ``callback`` is what the runners call with a context: the handler itself in the plain form,
+    else its :class:`~._binding.BoundHandler`; ``handler`` is the user's function.
+    """
 
     callback: Callable[[Any], Any]
     config: WorkerConfig
@@ -80,6 +110,9 @@ class WorkerOptions:
     auto_extend_timeout: bool
     process: ProcessOptions | None
     loop_block_threshold: int = DEFAULT_LOOP_BLOCK_THRESHOLD_MILLISECONDS
+    plan: HandlerPlan = attrs.field(factory=lambda: HandlerPlan(plain=True))
+    fetch_inferred: bool = False
+    tracing: JobTracing | None = None
 
     @property
     def max_concurrent_jobs(self) -> int:
@@ -112,14 +145,14 @@ def resolve_settings_argument(
 
 def resolve_options(
     *,
-    callback: Callable[[Any], Any],
+    callback: Callable[..., Any],
     config: WorkerConfig,
     settings: CamundaSettings,
     logger: object | None,
     execution_strategy: str | None,
     startup_jitter_max_seconds: float | None,
     drain_timeout: float | None,
-    retry_back_off: int | None,
+    retry_back_off: int | RetryPolicy | None,
     auto_extend_timeout: bool | None,
     process_start_method: str | None,
     process_pool_size: int | None,
@@ -127,6 +160,9 @@ def resolve_options(
     process_initargs: tuple[Any, ...],
     max_tasks_per_child: int | None,
     loop_block_threshold: int | None = None,
+    handling: HandlerOptions | None = None,
+    tracing: bool = False,
+    tracer_provider: object | None = None,
 ) -> WorkerOptions:
     """Resolve and check a worker's options (see the module docstring for precedence).
 
@@ -142,10 +178,31 @@ def resolve_options(
     strategy = resolve_strategy(callback, requested)
     jitter = _pick(startup_jitter_max_seconds, settings.worker_startup_jitter_max_seconds, 0.0)
     drain = _pick(drain_timeout, settings.worker_drain_timeout, DEFAULT_DRAIN_TIMEOUT)
+    handling = handling if handling is not None else HandlerOptions()
+    policy = None
     back_off = _pick(retry_back_off, settings.worker_retry_backoff, 0)
+    if isinstance(back_off, RetryPolicy):
+        policy, back_off = back_off, 0
     _check_non_negative("startup_jitter_max_seconds", jitter)
     _check_non_negative("drain_timeout", drain)
     _check_non_negative("retry_back_off", back_off)
+    outcome_policy = outcome_policy_of(
+        bpmn_errors=handling.bpmn_errors, retry_back_off=policy, on_error=handling.on_error
+    )
+    bound, plan = bind_handler(
+        callback,
+        dependencies=handling.dependencies,
+        invalid_variables=handling.invalid_variables,
+        middleware=handling.middleware,
+        policy=outcome_policy,
+        back_off=int(back_off),
+    )
+    inferred = resolved.fetch_variables is None and plan.fetch_variables is not None
+    if inferred:
+        fetch = plan.fetch_variables or ()
+        if tracing or tracer_provider is not None:
+            fetch = tuple(dict.fromkeys((*fetch, *TRACE_VARIABLES)))
+        resolved = attrs.evolve(resolved, fetch_variables=fetch)
     block_threshold = _pick(
         loop_block_threshold,
         settings.worker_loop_block_threshold,
@@ -164,8 +221,9 @@ def resolve_options(
             initargs=process_initargs,
             max_tasks_per_child=max_tasks_per_child,
         )
+        _check_crossing(handling, outcome_policy)
     return WorkerOptions(
-        callback=callback,
+        callback=bound,
         config=resolved,
         settings=settings,
         strategy=strategy,
@@ -178,7 +236,41 @@ def resolve_options(
         ),
         process=process,
         loop_block_threshold=int(block_threshold),
+        plan=plan,
+        fetch_inferred=inferred,
+        tracing=load_tracing(
+            tracing,
+            job_type=resolved.job_type,
+            worker_name=_resolved(resolved.worker_name, "worker_name"),
+            tracer_provider=tracer_provider,
+        ),
     )
+
+
+def _check_crossing(handling: HandlerOptions, policy: OutcomePolicy | None) -> None:
+    """Check that what a child process needs besides the handler can be pickled."""
+    for key, value in handling.dependencies.items():
+        name = key if isinstance(key, str) else getattr(key, "__qualname__", repr(key))
+        try:
+            pickle.dumps(value)
+        except Exception as error:  # pickling raises many types; all mean the same here
+            raise ConfigurationError(
+                f"the dependency {name!r} ({type(value).__name__}) cannot be sent to the child "
+                f"processes of the 'process' execution strategy: it cannot be pickled "
+                f"({type(error).__name__}: {error}). Build it in each child instead (a "
+                "process_initializer that sets a module-level variable), or use the 'thread' "
+                "or 'async' strategy.",
+                variable="dependencies",
+            ) from error
+    for hook in handling.middleware:
+        check_picklable(hook, "the middleware")
+    if policy is not None:
+        if policy.on_error is not None:
+            check_picklable(policy.on_error, "the on_error hook")
+        if policy.retry_back_off is not None:
+            check_picklable(policy.retry_back_off, "the retry back-off policy")
+        for error_type in policy.bpmn_errors:
+            check_picklable(error_type, "the exception class")
 
 
 def _check_non_negative(name: str, value: float) -> None:

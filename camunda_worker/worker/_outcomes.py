@@ -2,7 +2,10 @@
 
 A handler ends in one of three ways, each turned into one acknowledgement:
 
-- it returns a dict, a pydantic model or ``None``: :class:`Completion` with those variables;
+- it returns a dict, a pydantic model, a dataclass, an attrs instance or ``None``:
+  :class:`Completion` with those variables (a model dumped in JSON mode by alias; a dataclass or
+  an attrs instance field by field, its values made JSON-ready by pydantic: datetimes and
+  decimals become strings, enums their values);
 - it raises :class:`JobError`: :class:`BpmnError` (``POST /jobs/{key}/error``);
 - it raises :class:`JobFailure` or any other exception: :class:`Failure` (``POST /jobs/{key}/failure``).
 
@@ -16,6 +19,7 @@ the worker.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import traceback
@@ -23,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 import attrs
+import pydantic_core
 from pydantic import BaseModel
 
 __all__ = [
@@ -47,7 +52,7 @@ MAX_ERROR_MESSAGE_LENGTH: Final = 4000
 
 _HEADLINE_LENGTH: Final = 1000
 
-Variables = Mapping[str, Any] | BaseModel | None
+Variables = Mapping[str, Any] | BaseModel | object | None
 
 
 class JobError(Exception):
@@ -59,7 +64,8 @@ class JobError(Exception):
     Args:
         error_code: the code the BPMN error boundary event matches.
         message: a human-readable explanation, shown in Operate.
-        variables: variables to set on the error's scope (a dict or a pydantic model).
+        variables: variables to set on the error's scope (a dict, a pydantic model, a dataclass
+            or an attrs instance).
     """
 
     def __init__(self, error_code: str, message: str = "", variables: Variables = None) -> None:
@@ -82,7 +88,8 @@ class JobFailure(Exception):  # noqa: N818 - the name users know from the offici
         retries: retries left after this failure; ``None`` means the job's retries minus one.
             Zero raises an incident.
         retry_back_off: milliseconds before the job can be activated again.
-        variables: variables to set on the job's scope (a dict or a pydantic model).
+        variables: variables to set on the job's scope (a dict, a pydantic model, a dataclass or
+            an attrs instance).
     """
 
     def __init__(
@@ -262,8 +269,8 @@ def to_variables(value: object, what: str = "the result") -> dict[str, Any] | No
     variable instead of failing in the acknowledgement, again after every timeout.
 
     Args:
-        value: ``None``, a mapping with string keys, or a pydantic model (dumped by alias, in JSON
-            mode).
+        value: ``None``, a mapping with string keys, a pydantic model (dumped by alias, in JSON
+            mode), a dataclass or an attrs instance (field by field, values made JSON-ready).
         what: how to name ``value`` in the error message.
 
     Returns:
@@ -283,9 +290,14 @@ def to_variables(value: object, what: str = "the result") -> dict[str, Any] | No
             ) from None
     elif isinstance(value, Mapping):
         variables = value if isinstance(value, dict) else dict(value)
+    elif (dataclasses.is_dataclass(value) and not isinstance(value, type)) or attrs.has(
+        type(value)
+    ):
+        variables = _record_variables(value, what)
     else:
         raise _NotJSONError(
-            f"{what} is a {type(value).__name__}; return a dict, a pydantic model or None"
+            f"{what} is a {type(value).__name__}; return a dict, a pydantic model, a dataclass, "
+            "an attrs instance or None"
         )
     if variables:
         try:
@@ -295,6 +307,26 @@ def to_variables(value: object, what: str = "the result") -> dict[str, Any] | No
                 f"{what} cannot be sent as JSON variables: {why_not_json(variables)}"
             ) from None
     return variables
+
+
+def _record_variables(value: object, what: str) -> dict[str, Any]:
+    """A dataclass or attrs instance as JSON-ready variables (pydantic's JSON rules)."""
+    if attrs.has(type(value)):
+        fields: dict[str, Any] = attrs.asdict(value, recurse=True)  # type: ignore[arg-type]
+    else:
+        fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}  # type: ignore[arg-type]
+    try:
+        jsonable = pydantic_core.to_jsonable_python(fields, by_alias=True)
+    except (
+        pydantic_core.PydanticSerializationError,
+        TypeError,
+        ValueError,
+        RecursionError,
+    ) as error:
+        raise _NotJSONError(f"{what} cannot be sent as JSON variables: {error}") from None
+    if not isinstance(jsonable, dict):  # pragma: no cover - a dict stays a dict
+        raise _NotJSONError(f"{what} cannot be sent as JSON variables")
+    return jsonable
 
 
 def outcome_from_result(result: object, *, retries: int) -> Completion | Failure:

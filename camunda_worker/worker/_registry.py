@@ -10,13 +10,17 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from camunda_worker._base.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from camunda_worker.worker._binding import InvalidVariables, Middleware
+    from camunda_worker.worker._policies import ErrorHook, RetryPolicy
 
 __all__ = ["TaskDefinition", "TaskRegistry", "default_registry", "load_tasks", "task"]
 
@@ -63,7 +67,14 @@ class TaskDefinition:
         strategy: ``"auto"``, ``"async"``, ``"thread"`` or ``"process"``.
         timeout: the job timeout in milliseconds.
         max_concurrent_jobs: how many jobs of this type run at once.
-        fetch_variables: the variables to fetch (all when ``None``).
+        fetch_variables: the variables to fetch (``None``: the variables the handler's
+            parameters name, or all of them).
+        retry_back_off: milliseconds, or a policy, before a failed job can be retried.
+        dependencies: objects the handler's parameters receive, by name or by type.
+        bpmn_errors: exception types and the BPMN error codes they throw.
+        on_error: the hook that chooses the outcome of other exceptions.
+        middleware: around-handler hooks, the first one outermost.
+        invalid_variables: ``incident`` or ``retry`` when the variables do not fit.
     """
 
     job_type: str = attrs.field(validator=_check_job_type)
@@ -74,6 +85,26 @@ class TaskDefinition:
         default=None, validator=_positive_or_none("max_concurrent_jobs")
     )
     fetch_variables: tuple[str, ...] | None = attrs.field(default=None, converter=_to_tuple)
+    retry_back_off: int | RetryPolicy | None = None
+    dependencies: Mapping[str | type, object] = attrs.field(factory=dict)
+    bpmn_errors: Mapping[type[BaseException], str] = attrs.field(factory=dict)
+    on_error: ErrorHook | None = None
+    middleware: tuple[Middleware, ...] = ()
+    invalid_variables: InvalidVariables = "incident"
+
+
+@attrs.frozen
+class _Defaults:
+    """Options :meth:`TaskRegistry.use` gives every task of a registry."""
+
+    dependencies: Mapping[str | type, object] = attrs.field(factory=dict)
+    bpmn_errors: Mapping[type[BaseException], str] = attrs.field(factory=dict)
+    on_error: ErrorHook | None = None
+    middleware: tuple[Middleware, ...] = ()
+    retry_back_off: int | RetryPolicy | None = None
+
+
+_NO_DEFAULTS = _Defaults()
 
 
 class TaskRegistry:
@@ -81,6 +112,53 @@ class TaskRegistry:
 
     def __init__(self) -> None:
         self._tasks: dict[str, TaskDefinition] = {}
+        self._defaults = _NO_DEFAULTS
+
+    def use(
+        self,
+        *,
+        dependencies: Mapping[str | type, object] | None = None,
+        bpmn_errors: Mapping[type[BaseException], str] | None = None,
+        on_error: ErrorHook | None = None,
+        middleware: Iterable[Middleware] = (),
+        retry_back_off: int | RetryPolicy | None = None,
+    ) -> None:
+        """Give every task of this registry these options, registered before or after.
+
+        What a task gives itself wins: its ``dependencies`` and ``bpmn_errors`` entries override
+        these, its ``on_error`` and ``retry_back_off`` replace them, and its ``middleware`` runs
+        inside this middleware. Calling ``use`` again adds to what earlier calls gave.
+
+        Args:
+            dependencies: objects for the handlers' parameters, by name or by type.
+            bpmn_errors: exception types and the BPMN error codes they throw.
+            on_error: the hook that chooses the outcome of other exceptions.
+            middleware: around-handler hooks, outermost first.
+            retry_back_off: milliseconds, or a policy, before a failed job is retried.
+        """
+        current = self._defaults
+        self._defaults = _Defaults(
+            dependencies={**current.dependencies, **(dependencies or {})},
+            bpmn_errors={**current.bpmn_errors, **(bpmn_errors or {})},
+            on_error=on_error if on_error is not None else current.on_error,
+            middleware=(*current.middleware, *middleware),
+            retry_back_off=retry_back_off if retry_back_off is not None else current.retry_back_off,
+        )
+
+    def _with_defaults(self, definition: TaskDefinition) -> TaskDefinition:
+        defaults = self._defaults
+        if defaults is _NO_DEFAULTS:
+            return definition
+        return attrs.evolve(
+            definition,
+            dependencies={**defaults.dependencies, **definition.dependencies},
+            bpmn_errors={**defaults.bpmn_errors, **definition.bpmn_errors},
+            on_error=definition.on_error if definition.on_error is not None else defaults.on_error,
+            middleware=(*defaults.middleware, *definition.middleware),
+            retry_back_off=definition.retry_back_off
+            if definition.retry_back_off is not None
+            else defaults.retry_back_off,
+        )
 
     def add(
         self,
@@ -91,8 +169,17 @@ class TaskRegistry:
         timeout: int | None = None,
         max_concurrent_jobs: int | None = None,
         fetch_variables: Sequence[str] | None = None,
+        retry_back_off: int | RetryPolicy | None = None,
+        dependencies: Mapping[str | type, object] | None = None,
+        bpmn_errors: Mapping[type[BaseException], str] | None = None,
+        on_error: ErrorHook | None = None,
+        middleware: Iterable[Middleware] = (),
+        invalid_variables: InvalidVariables = "incident",
     ) -> TaskDefinition:
         """Register ``handler`` for ``job_type``.
+
+        The options after ``fetch_variables`` are those of :class:`~camunda_worker.JobWorker`
+        (see the handlers guide); they are checked when the task's worker is built.
 
         Raises:
             ConfigurationError: the job type is already registered, or an option is invalid.
@@ -106,6 +193,12 @@ class TaskRegistry:
             timeout=timeout,
             max_concurrent_jobs=max_concurrent_jobs,
             fetch_variables=fetch_variables,
+            retry_back_off=retry_back_off,
+            dependencies=dict(dependencies or {}),
+            bpmn_errors=dict(bpmn_errors or {}),
+            on_error=on_error,
+            middleware=tuple(middleware),
+            invalid_variables=invalid_variables,
         )
         existing = self._tasks.get(job_type)
         if existing is not None and existing.handler is not handler:
@@ -124,6 +217,12 @@ class TaskRegistry:
         timeout: int | None = None,
         max_concurrent_jobs: int | None = None,
         fetch_variables: Sequence[str] | None = None,
+        retry_back_off: int | RetryPolicy | None = None,
+        dependencies: Mapping[str | type, object] | None = None,
+        bpmn_errors: Mapping[type[BaseException], str] | None = None,
+        on_error: ErrorHook | None = None,
+        middleware: Iterable[Middleware] = (),
+        invalid_variables: InvalidVariables = "incident",
     ) -> Callable[[F], F]:
         """Decorator form of :meth:`add`; returns the function unchanged."""
 
@@ -135,17 +234,24 @@ class TaskRegistry:
                 timeout=timeout,
                 max_concurrent_jobs=max_concurrent_jobs,
                 fetch_variables=fetch_variables,
+                retry_back_off=retry_back_off,
+                dependencies=dependencies,
+                bpmn_errors=bpmn_errors,
+                on_error=on_error,
+                middleware=tuple(middleware),
+                invalid_variables=invalid_variables,
             )
             return handler
 
         return register
 
     def get(self, job_type: str) -> TaskDefinition | None:
-        """The definition registered for ``job_type``, if any."""
-        return self._tasks.get(job_type)
+        """The definition registered for ``job_type`` (with the :meth:`use` options), if any."""
+        definition = self._tasks.get(job_type)
+        return None if definition is None else self._with_defaults(definition)
 
     def __iter__(self) -> Iterator[TaskDefinition]:
-        return iter(list(self._tasks.values()))
+        return iter([self._with_defaults(definition) for definition in self._tasks.values()])
 
     def __len__(self) -> int:
         return len(self._tasks)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from camunda_worker.worker._capacity import Slot
     from camunda_worker.worker._deadline import JobDeadline
     from camunda_worker.worker._outcomes import Outcome
+    from camunda_worker.worker._tracing import JobTracing
 
 __all__ = ["ABANDONED", "EXPIRED", "Abandoned", "AsyncRunner", "Expired", "Runner", "RunnerOptions"]
 
@@ -54,6 +55,7 @@ class RunnerOptions:
         worker_name: the worker's name.
         logger: the worker's logger (jobs get it bound with their context).
         retry_back_off: back-off (ms) after an unexpected exception.
+        tracing: the worker's tracing (``None``: off), whose job span pool threads make current.
     """
 
     callback: Callable[[Any], Any]
@@ -61,6 +63,7 @@ class RunnerOptions:
     worker_name: str
     logger: JobLogger
     retry_back_off: int
+    tracing: JobTracing | None = None
 
     def job_logger(self, job: ActivatedJob) -> JobLogger:
         """The logger a job's handler gets."""

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from camunda_worker.worker._options import WorkerOptions
     from camunda_worker.worker._outcomes import Outcome
 
-__all__ = ["WorkerRuntime"]
+__all__ = ["WorkerRuntime", "describe_start"]
 
 # Measured (benchmarks/): 2 senders leave a no-op worker waiting on round trips; 4 keep it
 # busy; more add CPU per request without adding throughput.
@@ -134,6 +134,7 @@ class WorkerRuntime:
             worker_name=options.worker_name,
             logger=options.logger,
             retry_back_off=options.retry_back_off,
+            tracing=options.tracing,
         )
         if options.strategy == "async":
             return AsyncRunner(runner_options, client)
@@ -170,6 +171,7 @@ class WorkerRuntime:
             client = async_client_from_settings(options.settings)
         self._settings_for_children = self._child_settings(client)
         runner = self._make_runner(client)
+        self._log.info(describe_start(options))
         acks = AckSender(
             client,
             self._counters,
@@ -322,10 +324,13 @@ class WorkerRuntime:
         watch = self.loop_watch
         watched = watch.job_started(slot.job.job_key) if watch is not None else None
         try:
-            if self._options.auto_extend_timeout:
-                deadline = deadline.copy()  # this job's own: extensions move it
+            extending = self._options.auto_extend_timeout
+            deadline = deadline.copy() if extending else deadline  # its own: extensions move it
+            if self._options.tracing is not None:
+                outcome = await self._run_traced(runner, client, slot, deadline)
+            elif extending:
                 outcome = await self._run_extending(runner, client, slot, deadline)
-            else:
+            else:  # the hot path: no extra frame per job
                 outcome = await runner.run(slot, deadline)
             if observers is not None:
                 observers.job_finished(
@@ -354,6 +359,20 @@ class WorkerRuntime:
                 watch.job_ended(watched)
             if not handed_over and not slot.held_by_thread:
                 slot.release()
+
+    async def _run_traced(
+        self, runner: Runner, client: CamundaAsyncClient, slot: Slot, deadline: JobDeadline
+    ) -> Outcome | Expired | Abandoned:
+        tracing = self._options.tracing
+        if tracing is None:  # pragma: no cover - _handle calls this only when tracing
+            return await runner.run(slot, deadline)
+        with tracing.job_span(slot) as span:
+            if self._options.auto_extend_timeout:
+                outcome = await self._run_extending(runner, client, slot, deadline)
+            else:
+                outcome = await runner.run(slot, deadline)
+            tracing.record(span, outcome)
+        return outcome
 
     async def _run_extending(
         self, runner: Runner, client: CamundaAsyncClient, slot: Slot, deadline: JobDeadline
@@ -432,6 +451,18 @@ class WorkerRuntime:
                 f"job {slot.job.job_key} throws BPMN error {outcome.error_code!r}"
                 + (f": {outcome.error_message}" if outcome.error_message else "")
             )
+
+
+def describe_start(options: WorkerOptions) -> str:
+    """The line a worker logs when it starts: strategy, handler parameters, fetched variables."""
+    fetch = options.config.fetch_variables
+    fetched = ", ".join(fetch) if fetch else "all"
+    if options.fetch_inferred:
+        fetched += " (from the handler's parameters)"
+    return (
+        f"worker for job type {options.config.job_type!r} starts: strategy {options.strategy}, "
+        f"handler ({options.plan.description}), fetch variables: {fetched}"
+    )
 
 
 def _outcome_name(outcome: Outcome | Expired | Abandoned) -> JobOutcome:

@@ -113,7 +113,7 @@ def resolve_strategy(callback: Callable[..., object], requested: str) -> Resolve
     return requested  # type: ignore[return-value]  # checked against the literal's values above
 
 
-def check_picklable(callback: Callable[..., object], what: str = "the job handler") -> None:
+def check_picklable(callback: object, what: str = "the job handler") -> None:
     """Check that ``callback`` can be sent to a child process, before any job is activated.
 
     Args:

@@ -188,8 +188,11 @@ class ThreadRunner:
             client=cast("CamundaClient", tracker),
         )
         loop = asyncio.get_running_loop()
+        run = (
+            _run_in_thread if options.tracing is None else options.tracing.in_thread(_run_in_thread)
+        )
         future = self._pool().submit(
-            _run_in_thread,
+            run,
             self._owner,
             options.callback,
             context,

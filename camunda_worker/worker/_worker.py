@@ -25,7 +25,11 @@ from camunda_worker._client.retry import Backoff
 from camunda_worker.worker._blocking import handler_owner, run_blocking
 from camunda_worker.worker._group import GroupMember, run_group, serve_group
 from camunda_worker.worker._observer import ObserverGroup
-from camunda_worker.worker._options import resolve_options, resolve_settings_argument
+from camunda_worker.worker._options import (
+    HandlerOptions,
+    resolve_options,
+    resolve_settings_argument,
+)
 from camunda_worker.worker._poller import PollStatus
 from camunda_worker.worker._runtime import WorkerRuntime
 from camunda_worker.worker._state import Counters, WorkerState, WorkerStats
@@ -36,8 +40,10 @@ if TYPE_CHECKING:
     from camunda_worker._client import CamundaAsyncClient, CamundaClient
     from camunda_worker._config.settings import CamundaSettings
     from camunda_worker._config.worker_config import WorkerConfig
+    from camunda_worker.worker._binding import InvalidVariables, Middleware
     from camunda_worker.worker._loop_watch import EventLoopBlock
     from camunda_worker.worker._observer import WorkerObserver
+    from camunda_worker.worker._policies import ErrorHook, RetryPolicy
     from camunda_worker.worker._strategy import ExecutionStrategy, ResolvedStrategy
 
 __all__ = ["JobWorker", "run_workers", "serve_workers"]
@@ -48,17 +54,22 @@ _CLOSE_GRACE = 30.0
 class JobWorker:
     """Activates jobs of one type and runs a handler for each one.
 
-    The handler gets a context (:class:`JobContext` and subclasses) and ends the job by what it
-    does: returning a dict, a pydantic model or ``None`` completes it with those variables;
+    The handler gets a context (:class:`JobContext` and subclasses), or the arguments its
+    signature asks for (variables by name, validated by pydantic; the context, client, logger,
+    custom headers, dependencies: see the handlers guide), and ends the job by what it does:
+    returning a dict, a pydantic model, a dataclass, an attrs instance or ``None`` completes it
+    with those variables;
     raising :class:`JobError` throws a BPMN error; raising :class:`JobFailure` fails it with the
     retries and back-off given; any other exception fails it with one retry fewer, ``SystemExit``,
     ``KeyboardInterrupt`` and ``GeneratorExit`` included: raised by a handler they fail its job,
     they do not stop the worker (signals do, through :meth:`run`).
 
     Args:
-        callback: the handler: ``def handler(job) -> dict | BaseModel | None`` or ``async def``.
+        callback: the handler: ``def handler(job) -> dict | BaseModel | None`` or ``async def``,
+            or with parameters bound from its signature (``def ship(order_id: str, db: Pool)``).
         config: the job type and the activation settings; ``None`` fields inherit
-            ``CAMUNDA_WORKER_*`` settings, then defaults.
+            ``CAMUNDA_WORKER_*`` settings, then defaults. Without ``fetch_variables`` there or in
+            the settings, a handler whose parameters name variables fetches only those.
         client: the async client to activate and acknowledge with; several workers may share
             one (run them in one loop: ``async with`` or :func:`run_workers`). ``None`` builds
             one from the settings when the worker starts, and closes it when it stops.
@@ -78,8 +89,9 @@ class JobWorker:
             one from the settings on first use (the address of ``client`` when one is given).
         drain_timeout: seconds in-flight jobs get to finish when the worker stops; default
             ``CAMUNDA_WORKER_DRAIN_TIMEOUT``, then 30.
-        retry_back_off: back-off (ms) when a handler raises an unexpected exception; default
-            ``CAMUNDA_WORKER_RETRY_BACKOFF``, then 0.
+        retry_back_off: back-off (ms) when a handler raises an unexpected exception, or a
+            policy computed from the job's remaining retries (:class:`FixedBackoff`,
+            :class:`ExponentialBackoff`); default ``CAMUNDA_WORKER_RETRY_BACKOFF``, then 0.
         auto_extend_timeout: keep extending the job's timeout while its handler runs; default
             ``CAMUNDA_WORKER_AUTO_EXTEND_TIMEOUT``, then off.
         process_start_method: ``spawn``, ``forkserver`` or ``fork`` for the ``process``
@@ -96,6 +108,23 @@ class JobWorker:
             which it counts as blocked (a synchronous call in an ``async`` handler): a warning
             names the job, :attr:`event_loop_block` and the health probes report it; default
             ``CAMUNDA_WORKER_LOOP_BLOCK_THRESHOLD``, then 1000; 0 turns the watch off.
+        dependencies: objects the handler's parameters receive, by parameter name (``str``
+            keys) or by annotation (``type`` keys), given once per worker (pickled once per
+            child process for the ``process`` strategy).
+        bpmn_errors: exception types and the BPMN error codes they throw
+            (``{CardDeclined: "CARD_DECLINED"}``; the most derived match wins).
+        on_error: ``def on_error(error, job)`` for other exceptions: return a
+            :class:`JobError` or :class:`JobFailure` to choose the outcome, ``None`` for the
+            default failure.
+        middleware: around-handler hooks ``def mw(job, call_next)`` (``async def`` for async
+            handlers), the first one outermost; what one returns or raises is the outcome.
+        invalid_variables: ``"incident"`` (default: no retries left, an operator fixes the data)
+            or ``"retry"`` (one retry fewer) when the job's variables do not fit the handler's
+            parameters.
+        tracing: one OpenTelemetry span per job (``<job type> process``), continuing a W3C
+            trace context found in the custom headers or variables; needs the ``otel`` extra.
+        tracer_provider: the OpenTelemetry ``TracerProvider`` to use (implies ``tracing``);
+            ``None`` uses the global one.
 
     Raises:
         ConfigurationError: a setting is invalid or missing (e.g. no job timeout), or the
@@ -104,7 +133,7 @@ class JobWorker:
 
     def __init__(
         self,
-        callback: Callable[[Any], Any],
+        callback: Callable[..., Any],
         config: WorkerConfig,
         client: CamundaAsyncClient | None = None,
         logger: object | None = None,
@@ -114,7 +143,7 @@ class JobWorker:
         settings: CamundaSettings | Mapping[str, object] | None = None,
         sync_client: CamundaClient | None = None,
         drain_timeout: float | None = None,
-        retry_back_off: int | None = None,
+        retry_back_off: int | RetryPolicy | None = None,
         auto_extend_timeout: bool | None = None,
         process_start_method: str | None = None,
         process_pool_size: int | None = None,
@@ -123,6 +152,13 @@ class JobWorker:
         max_tasks_per_child: int | None = None,
         observers: Iterable[WorkerObserver] = (),
         loop_block_threshold: int | None = None,
+        dependencies: Mapping[str | type, object] | None = None,
+        bpmn_errors: Mapping[type[BaseException], str] | None = None,
+        on_error: ErrorHook | None = None,
+        middleware: Iterable[Middleware] = (),
+        invalid_variables: InvalidVariables = "incident",
+        tracing: bool = False,
+        tracer_provider: object | None = None,
     ) -> None:
         self._options = resolve_options(
             callback=callback,
@@ -140,6 +176,15 @@ class JobWorker:
             process_initargs=process_initargs,
             max_tasks_per_child=max_tasks_per_child,
             loop_block_threshold=loop_block_threshold,
+            handling=HandlerOptions(
+                dependencies=dict(dependencies or {}),
+                bpmn_errors=dict(bpmn_errors or {}),
+                on_error=on_error,
+                middleware=tuple(middleware),
+                invalid_variables=invalid_variables,
+            ),
+            tracing=tracing,
+            tracer_provider=tracer_provider,
         )
         self._client = client
         self._sync_client = sync_client

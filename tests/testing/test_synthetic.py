@@ -201,3 +201,37 @@ def test_a_sync_client_passed_to_an_async_handler_is_what_it_gets() -> None:
     finally:
         client.close()
     assert outcome.variables == {"base": "http://camunda.invalid/v2", "pid": os.getpid()}
+
+
+class _Declined(Exception):
+    pass
+
+
+def _typed(amount: int, rate: int) -> dict[str, int]:
+    if amount < 0:
+        raise _Declined("negative")
+    return {"total": amount * rate}
+
+
+async def _typed_async(amount: int, rate: int) -> dict[str, int]:
+    return _typed(amount, rate)
+
+
+@pytest.mark.parametrize("handler", [_typed, _typed_async], ids=["sync", "async"])
+def test_run_handler_binds_typed_handlers_with_the_workers_options(handler: Any) -> None:
+    from camunda_worker.testing import run_handler
+
+    assert run_handler(handler, {"amount": "2"}, dependencies={"rate": 5}).variables == {
+        "total": 10
+    }
+    declined = run_handler(
+        _typed, {"amount": -1}, dependencies={"rate": 5}, bpmn_errors={_Declined: "DECLINED"}
+    )
+    assert declined.error_code == "DECLINED"
+    invalid = run_handler(handler, {"amount": "x"}, dependencies={"rate": 5})
+    assert invalid.failed
+    assert invalid.retries == 0
+    retried = run_handler(
+        handler, {"amount": "x"}, dependencies={"rate": 5}, invalid_variables="retry"
+    )
+    assert retried.retries == 2

@@ -56,7 +56,9 @@ def test_a_result_of_another_type_fails_the_job_saying_what_to_return(result: ob
     assert isinstance(outcome, Failure)
     assert outcome.retries == 2
     assert type(result).__name__ in outcome.error_message
-    assert "return a dict, a pydantic model or None" in outcome.error_message
+    assert "return a dict, a pydantic model, a dataclass, an attrs instance or None" in (
+        outcome.error_message
+    )
 
 
 @pytest.mark.parametrize("result", [{"when": object()}, {"values": {1, 2}}, {"x": math.nan}])
@@ -244,3 +246,46 @@ def test_errors_and_outcomes_survive_pickling_for_child_processes() -> None:
     error = pickle.loads(pickle.dumps(JobFailure("m", 2, 100)))
     assert (error.message, error.retries, error.retry_back_off) == ("m", 2, 100)
     assert str(JobError("CODE", "why")) == "CODE: why"
+
+
+def test_a_dataclass_or_attrs_result_is_sent_field_by_field_json_ready() -> None:
+    import dataclasses
+    import datetime
+    import decimal
+
+    import attrs
+
+    @dataclasses.dataclass
+    class Shipped:
+        at: datetime.date
+        cost: decimal.Decimal
+
+    @attrs.frozen
+    class Box:
+        inner: Shipped
+        tags: tuple[str, ...]
+
+    shipped = Shipped(datetime.date(2026, 1, 2), decimal.Decimal("1.5"))
+    assert outcome_from_result(shipped, retries=3) == Completion(
+        {"at": "2026-01-02", "cost": "1.5"}
+    )
+    assert outcome_from_result(Box(shipped, ("a",)), retries=3) == Completion(
+        {"inner": {"at": "2026-01-02", "cost": "1.5"}, "tags": ["a"]}
+    )
+
+
+def test_a_dataclass_result_that_cannot_be_sent_fails_the_job_saying_why() -> None:
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Odd:
+        handle: object
+        ratio: float = 1.0
+
+    unencodable = outcome_from_result(Odd(object()), retries=3)
+    assert isinstance(unencodable, Failure)
+    assert unencodable.retries == 2
+    assert "cannot be sent as JSON" in unencodable.error_message
+    not_a_number = outcome_from_result(Odd(None, float("nan")), retries=3)
+    assert isinstance(not_a_number, Failure)
+    assert "ratio" in not_a_number.error_message
