@@ -200,17 +200,29 @@ async def test_an_answer_written_one_byte_at_a_time(chunked: bool) -> None:
 
 
 @pytest.mark.asyncio
-async def test_head_only_reads_no_body_and_a_repeated_header_keeps_its_last_value() -> None:
-    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Twice: 1\r\nx-twice: 2\r\n\r\n"
+async def test_a_repeated_header_keeps_its_last_value() -> None:
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Twice: 1\r\nx-twice: 2\r\n\r\nabcde"
     async with WireServer(answering(reply)) as server:
         pool = make_pool(server.url)
-        response = await fetch(server, pool, head_only=True)
-        again = await fetch(server, pool, head_only=True)
+        response = await fetch(server, pool)
+        again = await fetch(server, pool)
         await pool.aclose()
 
-    assert (response.content, response.headers["x-twice"]) == (b"", "2")
+    assert (response.content, response.headers["x-twice"]) == (b"abcde", "2")
     assert again.status == 200
     assert server.opened == 1
+
+
+@pytest.mark.asyncio
+async def test_a_head_request_is_refused_before_anything_is_sent() -> None:
+    # A HEAD answer's framing headers describe a body that never comes; the lane sends none.
+    async with WireServer(answering(echo)) as server:
+        pool = make_pool(server.url)
+        with pytest.raises(ValueError, match="HEAD"):
+            await pool.request(get("/", server.port).replace(b"GET", b"HEAD", 1), b"", FAST)
+        await pool.aclose()
+
+    assert server.opened == 0
 
 
 # -- keep-alive ----------------------------------------------------------------------------
@@ -330,16 +342,14 @@ def _head(method: str, path: str, port: int, body: bytes) -> bytes:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "OPTIONS"])
 async def test_an_idempotent_request_the_server_dropped_unanswered_is_sent_once_more(
     method: str,
 ) -> None:
     async with WireServer(scripts=[_answer_then_drop_the_next, answering(echo)]) as server:
         pool = make_pool(server.url)
         await fetch(server, pool, "/1")
-        second = await pool.request(
-            _head(method, "/2", server.port, b"{}"), b"{}", FAST, head_only=method == "HEAD"
-        )
+        second = await pool.request(_head(method, "/2", server.port, b"{}"), b"{}", FAST)
         await pool.aclose()
 
     assert second.status == 200

@@ -4,12 +4,12 @@ A worker sends one completion per job, so the CPU time of one small JSON request
 throughput is made of. Through ``httpx.AsyncClient`` that request costs about a millisecond of
 pure-Python work (URL merging, header models, cookies, the auth generator, the response stream
 machinery, h11); the request itself is a few hundred bytes each way. :class:`WirePool` sends the
-same request for a fraction of that: the request head is written as bytes, the answer is parsed
-with ``bytes.find`` on an asyncio protocol's buffer.
+same request for a fraction of that: the request head is written as bytes, the answer is framed
+by ``httptools`` (llhttp, Node.js's parser) fed from an asyncio protocol's buffer.
 
-It speaks exactly the HTTP/1.1 the REST API needs: JSON request bodies with ``Content-Length``;
-answers with ``Content-Length``, chunked, or delimited by the connection's close; interim 1xx
-answers skipped; ``gzip``/``deflate`` bodies decoded; persistent connections reused, at most
+It speaks exactly the HTTP/1.1 the REST API needs: JSON request bodies with ``Content-Length``
+(no ``HEAD``); answers with ``Content-Length``, chunked, or delimited by the connection's close;
+interim 1xx answers skipped; ``gzip``/``deflate`` bodies decoded; persistent connections reused, at most
 ``max_connections`` at once, ``max_keepalive_connections`` kept idle; TLS through an
 :class:`ssl.SSLContext`. Failures raise httpx's own exception types (``ConnectError``,
 ``ConnectTimeout``, ``ReadTimeout``, ``WriteTimeout``, ``PoolTimeout``, ``ReadError``,
@@ -19,10 +19,17 @@ A request is sent again only when that is safe. Before a kept-alive connection i
 checked (its protocol's state, and its socket, for an end the event loop has not handled yet);
 one the server closed or wrote to while idle is replaced, so the request goes on a new one. Once
 a request's bytes were written, the connection closing without an answer sends it once more only
-when its method is idempotent (``GET``, ``HEAD``, ``PUT``, ``DELETE``, ``OPTIONS``); any other
+when its method is idempotent (``GET``, ``PUT``, ``DELETE``, ``OPTIONS``); any other
 (``POST``, ``PATCH``) raises ``RemoteProtocolError``: the server may have read it and acted on
 it, and sending it again could do it twice (a second process instance). httpx raises for every
 method.
+
+An answer is refused (``RemoteProtocolError``, the connection dropped) whenever h11, httpx's
+parser, would refuse it: a property-based test holds the two side by side. It also refuses a few
+that h11 takes and RFC 9112 forbids, all of them what llhttp refuses: two ``Content-Length``
+fields even when equal, or a list (``5, 5``); ``Content-Length`` beside ``Transfer-Encoding`` (a
+request-smuggling shape); a folded header line (obs-fold); a bare ``LF`` line end; control
+characters in a header value or the reason phrase; spaces after a chunk size.
 
 It runs on any asyncio event loop (the default one, uvloop...): it uses only the documented
 transport methods, whatever the transport's class.
@@ -45,6 +52,7 @@ from collections import deque
 from typing import cast
 
 import attrs
+import httptools
 import httpx
 
 from camunda_worker._transport.asyncio_net import expire as _expire
@@ -57,7 +65,6 @@ __all__ = ["WirePool", "WireResponse"]
 # An answer's head larger than this is not an answer from the REST API.
 _MAX_HEAD = 64 * 1024
 _NO_BODY_STATUSES = frozenset({204, 304})
-_HEX_DIGITS = b"0123456789abcdefABCDEF"
 # RFC 9110, 9.2.2: sending one of these twice has the effect of sending it once.
 _IDEMPOTENT = frozenset({b"GET", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"TRACE"})
 
@@ -220,115 +227,173 @@ class _Conn(asyncio.Protocol):
             if self.error is not None:
                 raise httpx.WriteError(str(self.error) or type(self.error).__name__)
 
-    async def receive(self, timeout: float | None, *, head_only: bool) -> tuple[WireResponse, bool]:
+    async def receive(self, timeout: float | None) -> tuple[WireResponse, bool]:
         """Read one answer; returns it and whether the connection may carry another request."""
-        status, headers, keep_alive, start = await self._read_head(timeout)
-        while 100 <= status < 200 and status != 101:
-            del self.buffer[:start]  # an interim answer (100 Continue): the real one follows
-            status, headers, keep_alive, start = await self._read_head(timeout)
-        if head_only or status in _NO_BODY_STATUSES or 100 <= status < 200:
-            del self.buffer[:start]
-            return WireResponse(status, headers, b""), keep_alive
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            body = await self._read_chunked(start, timeout)
-        elif "content-length" in headers:
-            body = await self._read_length(start, _length(headers["content-length"]), timeout)
-        else:
-            body = await self._read_to_close(start, timeout)
-            keep_alive = False
+        answer = _Answer()
+        head: list[bytes] = []  # what was fed until the final head was read
+        fed = 0
+        while not answer.complete:
+            if self.buffer:
+                data = bytes(self.buffer)
+                self.buffer.clear()
+                if not answer.read_head:
+                    head.append(data)
+                    fed += len(data)
+                _feed(answer, data)
+                if not answer.read_head and fed > _MAX_HEAD:
+                    raise httpx.RemoteProtocolError("the answer's head is too large")
+                if head and answer.read_head:
+                    _check_protocol(b"".join(head), answer.interim + 1)
+                    head = []
+                continue
+            if self.closed:
+                if self.error is None and answer.to_close:
+                    answer.complete = True
+                    answer.keep_alive = False
+                    break
+                if not fed:
+                    raise _UnansweredError  # not one byte of an answer
+                raise self._ended()
+            await self._more(timeout)
+        headers = answer.headers
+        body = answer.body[0] if len(answer.body) == 1 else b"".join(answer.body)
         encoding = headers.get("content-encoding", "identity").strip().lower()
         if body and encoding not in ("", "identity"):  # an empty body stays empty, as in httpx
             body = _decode(body, encoding)
-        if self.buffer:  # bytes nobody asked for: this connection's framing cannot be trusted
-            keep_alive = False
-        return WireResponse(status, headers, body), keep_alive
+        # Bytes nobody asked for: this connection's framing cannot be trusted.
+        keep_alive = answer.keep_alive and not answer.surplus and not self.buffer
+        return WireResponse(answer.status, headers, body), keep_alive
 
-    async def _read_head(self, timeout: float | None) -> tuple[int, dict[str, str], bool, int]:
-        searched = 0
-        buffer = self.buffer
-        while True:
-            end = buffer.find(b"\r\n\r\n", max(0, searched - 3))
-            if end >= 0:
-                break
-            if len(buffer) > _MAX_HEAD:
-                raise httpx.RemoteProtocolError("the answer's head is too large")
-            searched = len(buffer)
-            if not buffer and self.closed:
-                raise _UnansweredError  # not one byte of an answer
-            await self._more(timeout)
-        lines = bytes(buffer[:end]).decode("latin-1").split("\r\n")
-        version, _, rest = lines[0].partition(" ")
-        code = rest[:3]
-        if not version.startswith("HTTP/1.") or not _digits(code) or rest[3:4] not in ("", " "):
-            raise httpx.RemoteProtocolError(f"not an HTTP/1.1 answer: {lines[0][:80]!r}")
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, colon, value = line.partition(":")
-            if not colon or not name or name != name.strip():
-                raise httpx.RemoteProtocolError(f"malformed header line {line[:80]!r}")
-            headers[name.lower()] = value.strip()
-        connection = headers.get("connection", "").lower()
-        keep_alive = "close" not in connection and (
-            version != "HTTP/1.0" or "keep-alive" in connection
-        )
-        return int(code), headers, keep_alive, end + 4
 
-    async def _read_length(self, start: int, length: int, timeout: float | None) -> bytes:
-        buffer = self.buffer
-        while len(buffer) - start < length:
-            await self._more(timeout)
-        body = bytes(buffer[start : start + length])
-        del buffer[: start + length]
-        return body
+class _Surplus(Exception):  # noqa: N818 - a signal to stop parsing, not an error
+    """Bytes after the answer: parsing stops there, the connection is not reused."""
 
-    async def _read_to_close(self, start: int, timeout: float | None) -> bytes:
-        while not self.closed:
-            waiter = self.waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._wait(waiter, timeout, httpx.ReadTimeout)
-            finally:
-                self.waiter = None
-        if self.error is not None:
-            raise self._ended()
-        body = bytes(self.buffer[start:])
-        self.buffer.clear()
-        return body
 
-    async def _read_chunked(self, start: int, timeout: float | None) -> bytes:
-        buffer = self.buffer
-        parts: list[bytes] = []
-        position = start
-        while True:
-            line_end = buffer.find(b"\r\n", position)
-            while line_end < 0:
-                await self._more(timeout)
-                line_end = buffer.find(b"\r\n", position)
-            size_text = bytes(buffer[position:line_end]).split(b";", 1)[0].strip()
-            # Hex digits only: int() would also take "-2", "0x3" or "1_0".
-            if not size_text or size_text.strip(_HEX_DIGITS):
-                raise httpx.RemoteProtocolError(f"malformed chunk size {size_text[:20]!r}")
-            size = int(size_text, 16)
-            position = line_end + 2
-            if size == 0:
-                break
-            while len(buffer) < position + size + 2:
-                await self._more(timeout)
-            if buffer[position + size : position + size + 2] != b"\r\n":
-                raise httpx.RemoteProtocolError("a chunk does not end where its size says")
-            parts.append(bytes(buffer[position : position + size]))
-            position += size + 2
-        # The trailer: header lines up to an empty line.
-        while True:
-            line_end = buffer.find(b"\r\n", position)
-            while line_end < 0:
-                await self._more(timeout)
-                line_end = buffer.find(b"\r\n", position)
-            empty = line_end == position
-            position = line_end + 2
-            if empty:
-                break
-        del buffer[:position]
-        return b"".join(parts)
+# RFC 9112, 4: reason-phrase = *( HTAB / SP / VCHAR / obs-text ). h11 lets most controls in.
+_REASON_CONTROLS = bytes(c for c in range(32) if c != 9) + b"\x7f"
+
+
+class _Answer:
+    """httptools' callbacks for one answer: its head, its body, and the checks llhttp leaves.
+
+    llhttp (the parser of Node.js) does the framing: the status line, header syntax, one
+    ``Content-Length`` (a second one, or one beside ``Transfer-Encoding``, is refused), chunk
+    sizes and chunk ends, interim answers. What h11 refuses and llhttp
+    lets through is checked here: a second ``Transfer-Encoding`` field, one that is not exactly
+    ``chunked``, a status under 100 or a ``101`` (nothing asked to switch protocols), control characters in the reason phrase, and a protocol
+    other than ``HTTP/`` (llhttp also reads ``RTSP/`` and ``ICE/``).
+    """
+
+    __slots__ = (
+        "body",
+        "complete",
+        "framed",
+        "headers",
+        "interim",
+        "keep_alive",
+        "parser",
+        "read_head",
+        "status",
+        "surplus",
+        "te_seen",
+    )
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.headers: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.status = 0
+        self.interim = 0  # interim (1xx) answers before this one
+        self.read_head = False  # the final answer's head is read
+        self.framed = False  # Content-Length or Transfer-Encoding frame the body
+        self.te_seen = False
+        self.keep_alive = False
+        self.complete = False
+        self.surplus = False  # bytes came after the answer
+
+    def on_message_begin(self) -> None:
+        if self.complete:
+            raise _Surplus
+
+    def on_status(self, reason: bytes) -> None:
+        if reason.translate(None, _REASON_CONTROLS) != reason:
+            raise httpx.RemoteProtocolError("a control character in the reason phrase")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("latin-1").lower()
+        if key == "transfer-encoding":
+            # As h11: one field, exactly "chunked" (llhttp reads "chunked, gzip" to the close).
+            if self.te_seen:
+                raise httpx.RemoteProtocolError("two Transfer-Encoding fields")
+            if value.strip(b" \t").lower() != b"chunked":
+                msg = f"unsupported Transfer-Encoding {value[:40]!r}: only chunked is"
+                raise httpx.RemoteProtocolError(msg)
+            self.te_seen = self.framed = True
+        elif key == "content-length":
+            self.framed = True
+        self.headers[key] = value.decode("latin-1").strip(" \t")
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if status < 100:
+            raise httpx.RemoteProtocolError(f"status {status} is not an HTTP status")
+        if status == 101:
+            # Nothing here asks to switch protocols: what follows is not HTTP/1.1 (h11 agrees).
+            raise httpx.RemoteProtocolError("a 101 answer switches protocols nobody asked for")
+        self.status = status
+        if status < 200:  # an interim answer (100 Continue): the real one follows
+            return
+        self.read_head = True
+        self.keep_alive = self.parser.should_keep_alive()
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if not self.read_head:  # the end of an interim answer
+            self.interim += 1
+            self.headers = {}
+            self.te_seen = self.framed = False
+            return
+        self.keep_alive = self.parser.should_keep_alive()
+        self.complete = True
+
+    @property
+    def to_close(self) -> bool:
+        """The body is delimited by the connection's close (no framing header)."""
+        return self.read_head and not self.framed and self.status not in _NO_BODY_STATUSES
+
+
+def _feed(answer: _Answer, data: bytes) -> None:
+    """Give ``data`` to ``answer``'s parser; a framing error raises ``RemoteProtocolError``."""
+    try:
+        answer.parser.feed_data(data)
+    except httptools.HttpParserCallbackError as error:
+        reason = error.__context__
+        if isinstance(reason, _Surplus):
+            answer.surplus = True
+            return
+        if isinstance(reason, httpx.RemoteProtocolError):
+            raise reason from None
+        raise  # pragma: no cover - the callbacks raise nothing else
+    except httptools.HttpParserError as error:
+        if answer.complete:  # garbage after a whole answer: the answer stands, not the connection
+            answer.surplus = True
+            return
+        raise httpx.RemoteProtocolError(f"malformed answer: {error}") from None
+
+
+def _check_protocol(head: bytes, count: int) -> None:
+    """Each of the ``count`` heads at the start of ``head`` begins ``HTTP/`` (h11's rule).
+
+    llhttp also takes ``RTSP/`` and ``ICE/`` answers, and skips blank lines before one.
+    """
+    start = 0
+    for _ in range(count):
+        if not head.startswith(b"HTTP/", start):
+            line = head[start : head.find(b"\r\n", start)]
+            raise httpx.RemoteProtocolError(f"not an HTTP/1.1 answer: {line[:80]!r}")
+        start = head.find(b"\r\n\r\n", start) + 4
 
 
 def _unanswered(conn: _Conn) -> httpx.TransportError:
@@ -338,19 +403,6 @@ def _unanswered(conn: _Conn) -> httpx.TransportError:
             f"the connection failed before any answer: {str(error) or type(error).__name__}"
         )
     return httpx.RemoteProtocolError("the server closed the connection without answering")
-
-
-def _length(value: str) -> int:
-    # Repeated identical values ("12, 12") are allowed; anything else is a framing error.
-    values = {part.strip() for part in value.split(",")}
-    if len(values) != 1 or not _digits(next(iter(values))):
-        raise httpx.RemoteProtocolError(f"malformed Content-Length {value[:40]!r}")
-    return int(values.pop())
-
-
-def _digits(text: str) -> bool:
-    # ASCII only: str.isdigit() also takes the Latin-1 superscripts "¹²³", which int() refuses.
-    return text.isascii() and text.isdigit()
 
 
 def _decode(body: bytes, encoding: str) -> bytes:
@@ -396,9 +448,7 @@ class WirePool:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
-    async def request(
-        self, head: bytes, body: bytes, timeout: httpx.Timeout, *, head_only: bool = False
-    ) -> WireResponse:
+    async def request(self, head: bytes, body: bytes, timeout: httpx.Timeout) -> WireResponse:
         """Send one request (its head, then its body) and read the whole answer.
 
         The request goes out at most twice: once more on a new connection when the first one
@@ -416,12 +466,17 @@ class WirePool:
             raise RuntimeError(msg)
         self._adopt(asyncio.get_running_loop())
         data = head + body
-        idempotent = head[: head.find(b" ")] in _IDEMPOTENT
+        method = head[: head.find(b" ")]
+        if method == b"HEAD":
+            # The answer's framing headers describe a body that never comes: the lane sends none.
+            msg = "the fast lane does not send HEAD requests"
+            raise ValueError(msg)
+        idempotent = method in _IDEMPOTENT
         for attempt in (1, 2):
             conn = await self._acquire(timeout)
             try:
                 await conn.send(data, timeout.write)
-                response, keep_alive = await conn.receive(timeout.read, head_only=head_only)
+                response, keep_alive = await conn.receive(timeout.read)
             except _NotSentError:
                 self._release(conn, reusable=False)
                 if attempt == 2:
