@@ -28,6 +28,7 @@ from wire_servers import (
 )
 
 from camunda_worker import CamundaAsyncClient, CamundaClient, ConnectError, NotFoundError
+from camunda_worker._auth.tls import shared_ssl_context
 from camunda_worker._transport.lane import wire_lane
 from camunda_worker.engine import EngineServer
 
@@ -285,10 +286,17 @@ async def test_the_default_verification_follows_ssl_cert_file(
             assert await asyncio.to_thread(sync_client.status) is True
 
 
-def test_https_without_a_known_transport_context_verifies() -> None:
+@pytest.mark.parametrize(("verify", "mode"), [(True, ssl.CERT_REQUIRED), (False, ssl.CERT_NONE)])
+def test_a_verification_flag_gives_the_lane_the_shared_context(verify: bool, mode: int) -> None:
+    # The context is built here, not read out of httpx's transport: the one httpx gets too.
     options: dict[str, Any] = {"auth": None, "headers": {}, "limits": None}
-    url = httpx.URL("https://camunda.test/v2")
-    lane = wire_lane(url, verify=True, transport=httpx.AsyncBaseTransport(), **options)
+    lane = wire_lane(httpx.URL("https://camunda.test/v2"), verify=verify, **options)
     assert lane is not None
-    assert lane._pool._ssl is not None
-    assert lane._pool._ssl.verify_mode == ssl.CERT_REQUIRED
+    assert lane._pool._ssl is shared_ssl_context(verify)
+    assert lane._pool._ssl.verify_mode == mode
+
+
+def test_the_lane_and_httpx_share_the_client_s_tls_context() -> None:
+    client = CamundaAsyncClient("https://camunda.test/v2", verify=False)
+    assert client._wire is not None
+    assert client._wire._pool._ssl is shared_ssl_context(False)

@@ -1,10 +1,10 @@
-"""The fast lane and the async network layer on uvloop: their own tests, run on a uvloop loop.
+"""The fast lane on uvloop: its own tests, run on a uvloop loop.
 
 uvicorn runs on uvloop whenever it is installed, and so does a worker started in a FastAPI
 lifespan. uvloop's transports derive from none of asyncio's classes and differ in details
-(write buffering, resets, TLS), so every test of ``test_wire.py``, ``test_wire_failures.py``,
-``test_wire_parser.py`` and ``test_asyncio_net.py`` that needs no fixture runs here again, with
-each of its parameters, on a uvloop event loop. (Their own run is on the default loop.)
+(write buffering, resets, TLS), so every test of ``test_wire.py``, ``test_wire_failures.py`` and
+``test_wire_parser.py`` that needs no fixture runs here again, with each of its parameters, on a
+uvloop event loop. (Their own run is on the default loop.)
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import test_asyncio_net
 import test_wire
 import test_wire_failures
 import test_wire_parser
@@ -63,7 +62,7 @@ def _cases(*modules: ModuleType) -> Iterator[Any]:
                 yield pytest.param(function, arguments, id=case_id)
 
 
-CASES = list(_cases(test_wire, test_wire_failures, test_wire_parser, test_asyncio_net))
+CASES = list(_cases(test_wire, test_wire_failures, test_wire_parser))
 
 
 def test_most_of_the_network_tests_run_here() -> None:

@@ -21,7 +21,6 @@ from camunda_worker._api.models import (
     PublishedMessage,
     Topology,
 )
-from camunda_worker._transport.asyncio_net import async_transport
 from camunda_worker._transport.http import (
     DEFAULT_BASE_URL,
     build_request,
@@ -79,15 +78,13 @@ class CamundaAsyncClient:
         )
         self._wire: WireLane | None = None
         if transport is None and not proxied(options["base_url"]):
-            # With a proxy in the environment, httpx builds its transports itself (trust_env).
-            transport = async_transport(verify=options["verify"], limits=limits)
+            # The lane and httpx's own transport share one TLS context (options["verify"]).
             self._wire = wire_lane(
                 options["base_url"],
                 auth=auth,
                 headers=options["headers"],
                 verify=options["verify"],
                 limits=limits,
-                transport=transport,
             )
         self._http = httpx.AsyncClient(transport=transport, **options)
 

@@ -23,6 +23,7 @@ import httpx
 from camunda_worker._api.endpoints import Call
 from camunda_worker._auth.oauth import OAuthClientCredentials
 from camunda_worker._auth.schemes import BasicAuth
+from camunda_worker._auth.tls import shared_ssl_context
 from camunda_worker._transport.http import read_answer
 from camunda_worker._transport.wire import WirePool
 
@@ -165,7 +166,6 @@ def wire_lane(
     headers: Mapping[str, str],
     verify: ssl.SSLContext | bool,
     limits: httpx.Limits | None,
-    transport: httpx.AsyncBaseTransport,
 ) -> WireLane | None:
     """The fast lane for a client of ``url``, or ``None`` when only httpx can send exactly right.
 
@@ -173,9 +173,9 @@ def wire_lane(
         url: the client's base URL.
         auth: the client's authentication.
         headers: the headers the client sends with every request (its ``User-Agent`` too).
-        verify: the client's TLS verification.
+        verify: the client's TLS verification: the context its httpx client uses too, or a
+            flag (the process's shared context for it, as the client builds).
         limits: the client's connection limits (``None``: httpx's defaults).
-        transport: the client's own httpx transport: its TLS context is reused for https.
     """
     if auth is not None and not isinstance(auth, (BasicAuth, OAuthClientCredentials)):
         return None
@@ -188,16 +188,7 @@ def wire_lane(
         auth = BasicAuth(url.username, url.password)
     ssl_context: ssl.SSLContext | None = None
     if url.scheme == "https":
-        if isinstance(verify, ssl.SSLContext):
-            ssl_context = verify
-        else:
-            pool = getattr(transport, "_pool", None)
-            found = getattr(pool, "_ssl_context", None)
-            ssl_context = (
-                found
-                if isinstance(found, ssl.SSLContext)
-                else httpx.create_ssl_context(verify=verify)
-            )
+        ssl_context = verify if isinstance(verify, ssl.SSLContext) else shared_ssl_context(verify)
     return WireLane(
         url,
         auth=auth,

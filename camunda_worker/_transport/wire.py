@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 import socket
 import ssl
 import zlib
@@ -54,11 +55,6 @@ from typing import cast
 import attrs
 import httptools
 import httpx
-
-from camunda_worker._transport.asyncio_net import expire as _expire
-from camunda_worker._transport.asyncio_net import socket_fd as _socket_fd
-from camunda_worker._transport.asyncio_net import socket_readable as _socket_readable
-from camunda_worker._transport.asyncio_net import wake as _wake
 
 __all__ = ["WirePool", "WireResponse"]
 
@@ -84,6 +80,45 @@ class WireResponse:
     # Not in the repr: a traceback rendered with its locals (loguru's diagnose) shows it, and an
     # error answer may echo the credentials.
     content: bytes = attrs.field(repr=False)
+
+
+def _socket_fd(transport: asyncio.BaseTransport) -> int:
+    """The descriptor of ``transport``'s socket; -1 when it has none the loop shows."""
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return -1
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        return int(sock.fileno())
+    return -1
+
+
+def _socket_readable(fd: int) -> bool:
+    """Whether something waits to be read in socket ``fd`` right now (data, its end, an error).
+
+    On an idle connection that is the server's close (or unasked bytes), possibly not handled by
+    the event loop yet. A descriptor that cannot be asked counts as readable: not reusable.
+    """
+    try:
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            return bool(poller.poll(0))
+        readable, _, _ = select.select([fd], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _wake(future: asyncio.Future[None] | None) -> None:
+    """Resolve ``future`` unless it is gone or done (a waiter woken by a protocol callback)."""
+    if future is not None and not future.done():
+        future.set_result(None)
+
+
+def _expire(future: asyncio.Future[None], error: type[Exception]) -> None:
+    """Fail ``future`` with ``error("timed out")`` unless it is done (a timer's callback)."""
+    if not future.done():
+        future.set_exception(error("timed out"))
 
 
 class _NotSentError(Exception):

@@ -132,6 +132,7 @@ def initialize(setup: ChildSetup) -> None:
     _exit_with_the_worker()
     _reset_signals()
     _child = _Child(setup)
+    _child.send(("child", os.getpid()))  # the parent learns its pool's children from this
     _forward_loguru(_child)
     _forward_stdlib(_child)
     if setup.initializer is not None:

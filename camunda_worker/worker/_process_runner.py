@@ -2,8 +2,10 @@
 
 The pool (a :class:`~concurrent.futures.ProcessPoolExecutor` with the configured start method,
 initializer and ``max_tasks_per_child``) is created on the first job and shut down when the
-worker closes. Children send two kinds of events through a pipe read by a thread here: "job J
-started in process P" and their log records.
+worker closes. Children send three kinds of events through a pipe read by a thread here: "I am
+process P" (when a child starts: the runner keeps its :class:`multiprocessing.Process`, found
+among :func:`multiprocessing.active_children`, so it knows its pool's children without reading
+the executor's private table), "job J started in process P", and their log records.
 
 A child that dies (``os._exit``, a segfault, the OOM killer) breaks the whole executor: every
 pending future fails with :class:`BrokenProcessPool` and the other children are terminated. The
@@ -75,6 +77,10 @@ class _Pool:
         # The job each child started last: a child runs one job at a time, so at a break the
         # job of a dead child is the one it was running. Bounded by the number of children.
         self.started_by_pid: dict[int, str] = {}
+        # This pool's children, by pid, as they announced themselves (another worker's pool in
+        # this process has children too: only the pid a child sends through this pipe is ours).
+        self.children: dict[int, multiprocessing.process.BaseProcess] = {}
+        self._pool_size = options.pool_size
         self.dead: dict[int, int | None] | None = None
         self.barren = False  # broke before any job started in it
         setup = _child.ChildSetup(events=self._writer, events_lock=context.Lock(), **setup_args)
@@ -113,11 +119,25 @@ class _Pool:
                     return
                 if event[0] == "started":
                     self.started_by_pid[event[2]] = event[1]
+                elif event[0] == "child":
+                    self._adopt(event[1])
                 else:
                     try:
                         self._logs.handle(event[0], event[1])
                     except Exception:  # noqa: BLE001, S112 - a bad record must not stop the reader
                         continue
+
+    def _adopt(self, pid: int) -> None:
+        """Keep the process object of this pool's new child ``pid`` (it announced itself)."""
+        for process in multiprocessing.active_children():
+            if process.pid == pid:
+                self.children[pid] = process
+                break
+        if len(self.children) > 2 * self._pool_size + 8:
+            # Children replaced after max_tasks_per_child: forget those that ended cleanly.
+            for old, process in list(self.children.items()):
+                if process.exitcode == 0:
+                    del self.children[old]
 
     # -- breaks --------------------------------------------------------------------------------
 
@@ -136,8 +156,12 @@ class _Pool:
         # Runs in the executor's manager thread, before it terminates the other children. A
         # child's sentinel is ready as soon as it exits, slightly before it can be reaped: wait
         # for its exit code briefly.
-        processes = list((getattr(self.executor, "_processes", None) or {}).items())
-        by_sentinel = {process.sentinel: (pid, process) for pid, process in processes}
+        self.sync()  # a child announced just before it broke the pool
+        processes = list(self.children.items())
+        # Keyed by what connection.wait() hands back (typed as any waitable): the sentinels.
+        by_sentinel: dict[Any, tuple[int, multiprocessing.process.BaseProcess]] = {
+            process.sentinel: (pid, process) for pid, process in processes
+        }
         ready = multiprocessing.connection.wait(list(by_sentinel), timeout=0)
         dead: dict[int, int | None] = {}
         for sentinel in ready:
@@ -152,11 +176,14 @@ class _Pool:
         A child still there :data:`TERMINATE_GRACE` seconds after SIGTERM (its handler
         installed a handler of its own for it, or ignores it) is killed. Blocking.
         """
-        processes = list((getattr(self.executor, "_processes", None) or {}).values())
+        self.sync()
+        processes = [process for process in self.children.values() if process.exitcode is None]
         for process in processes:
             with contextlib.suppress(Exception):
                 process.terminate()
-        sentinels = {process.sentinel: process for process in processes}
+        sentinels: dict[Any, multiprocessing.process.BaseProcess] = {
+            process.sentinel: process for process in processes
+        }
         deadline = time.monotonic() + TERMINATE_GRACE
         while sentinels and (left := deadline - time.monotonic()) > 0:
             for ended in multiprocessing.connection.wait(list(sentinels), timeout=left):
