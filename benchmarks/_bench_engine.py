@@ -1,7 +1,7 @@
 """The engine the benchmarks run against: the in-memory engine plus a few benchmark-only routes.
 
 Run as its own process (``python -m benchmarks._bench_engine``); it is served exactly as
-``camunda-worker engine`` serves it (uvicorn + httptools on 127.0.0.1, recording off), and the
+``camunda-worker engine`` serves it (its own HTTP/1.1 server on 127.0.0.1, recording off), and the
 harness reaches these extra routes over the same loopback socket:
 
 - ``POST /bench/jobs {"type", "count"}``: create ``count`` standalone jobs of ``type`` now,

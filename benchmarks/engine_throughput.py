@@ -2,12 +2,12 @@
 
 Run: ``python -m benchmarks.engine_throughput [--duration 5] [--runs 2]``.
 
-Two servers, each in its own process, both uvicorn + httptools on 127.0.0.1:
+Two servers, each in its own process, on 127.0.0.1:
 
 * the engine, served exactly as ``camunda-worker engine`` serves it (recording off), with enough
   jobs of type ``bench`` created up front for every run;
-* a minimal Starlette app with the same two routes (``benchmarks/_starlette_echo.py``): the
-  ceiling of a Python ASGI server on this machine.
+* a minimal Starlette app with the same two routes (``benchmarks/_starlette_echo.py``) behind
+  uvicorn + httptools: the ceiling of a Python ASGI server on this machine.
 
 The same client loop drives each for the same duration, alternating servers run by run: one
 sync ``httpx.Client`` activates 32 jobs, then completes each of them, one after the other. With

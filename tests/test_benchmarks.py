@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:  # `benchmarks` is a folder of the repository, not
     sys.path.insert(0, str(ROOT))
 
 pytest.importorskip(
-    "uvicorn", reason="the benchmark engine is served by uvicorn (the engine extra)"
+    "uvicorn", reason="the benchmark's Starlette ceiling is served by uvicorn (the bench extra)"
 )
 from benchmarks import _measure, _report, _suite  # noqa: E402
 from benchmarks._harness import BenchEngine  # noqa: E402

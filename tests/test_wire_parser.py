@@ -135,8 +135,9 @@ _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _STRICTER = [
     re.compile(rb"(?im)^content-length[ \t]*:.*,"),  # a list of lengths
     re.compile(rb"(?ims)^content-length[ \t]*:.*^content-length[ \t]*:"),  # two fields
-    re.compile(
-        rb"(?ims)^(content-length|transfer-encoding)[ \t]*:.*^(content-length|transfer-encoding)[ \t]*:"
+    re.compile(  # Content-Length beside Transfer-Encoding
+        rb"(?ims)^(content-length|transfer-encoding)[ \t]*:"
+        rb".*^(content-length|transfer-encoding)[ \t]*:"
     ),
     re.compile(rb"\n[ \t]"),  # a folded line
     re.compile(rb"(?<!\r)\n"),  # a bare LF
@@ -265,7 +266,8 @@ def _plausible(draw: st.DrawFn) -> bytes:
 _FRAMED = st.sampled_from(
     [
         b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 2\r\n\r\nabcde",
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
         b"HTTP/1.1 101 Switching\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
     ]
@@ -286,7 +288,8 @@ def test_the_lane_refuses_whatever_h11_refuses_and_reads_the_rest_alike(data: by
     expected = _h11_reads(data)
     read = _lane_reads(data)
     event(
-        f"h11 {'refuses' if expected is None else 'reads'}, the lane {'refuses' if read is None else 'reads'}"
+        f"h11 {'refuses' if expected is None else 'reads'}, "
+        f"the lane {'refuses' if read is None else 'reads'}"
     )
     if expected is None:
         assert read is None, f"h11 refuses {data!r}, the lane read {read!r}"

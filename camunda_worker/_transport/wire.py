@@ -9,8 +9,8 @@ by ``httptools`` (llhttp, Node.js's parser) fed from an asyncio protocol's buffe
 
 It speaks exactly the HTTP/1.1 the REST API needs: JSON request bodies with ``Content-Length``
 (no ``HEAD``); answers with ``Content-Length``, chunked, or delimited by the connection's close;
-interim 1xx answers skipped; ``gzip``/``deflate`` bodies decoded; persistent connections reused, at most
-``max_connections`` at once, ``max_keepalive_connections`` kept idle; TLS through an
+interim 1xx answers skipped; ``gzip``/``deflate`` bodies decoded; persistent connections reused,
+at most ``max_connections`` at once, ``max_keepalive_connections`` kept idle; TLS through an
 :class:`ssl.SSLContext`. Failures raise httpx's own exception types (``ConnectError``,
 ``ConnectTimeout``, ``ReadTimeout``, ``WriteTimeout``, ``PoolTimeout``, ``ReadError``,
 ``WriteError``, ``RemoteProtocolError``) so callers translate them exactly as for httpx.
@@ -313,10 +313,10 @@ class _Answer:
 
     llhttp (the parser of Node.js) does the framing: the status line, header syntax, one
     ``Content-Length`` (a second one, or one beside ``Transfer-Encoding``, is refused), chunk
-    sizes and chunk ends, interim answers. What h11 refuses and llhttp
-    lets through is checked here: a second ``Transfer-Encoding`` field, one that is not exactly
-    ``chunked``, a status under 100 or a ``101`` (nothing asked to switch protocols), control characters in the reason phrase, and a protocol
-    other than ``HTTP/`` (llhttp also reads ``RTSP/`` and ``ICE/``).
+    sizes and chunk ends, interim answers. What h11 refuses and llhttp lets through is checked
+    here: a second ``Transfer-Encoding`` field, one that is not exactly ``chunked``, a status
+    under 100 or a ``101`` (nothing asked to switch protocols), control characters in the reason
+    phrase, and a protocol other than ``HTTP/`` (llhttp also reads ``RTSP/`` and ``ICE/``).
     """
 
     __slots__ = (

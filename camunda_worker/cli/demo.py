@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="camunda-worker demo",
         description="Run a demo order process on the built-in Camunda engine: async, thread and "
         "process handlers, a gateway and a caught BPMN error, with a live progress line and a "
-        "summary. Needs the engine extra (pip install 'camunda-worker[engine]').",
+        "summary.",
     )
     parser.add_argument(
         "--instances", type=int, default=300, metavar="N", help="orders to run (default 300)"

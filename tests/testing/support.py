@@ -6,12 +6,12 @@ import pytest
 
 # An in-process run forgets the modules first imported during it, but a package keeps its
 # submodules as attributes: a module the library imports lazily (the process strategy's runner,
-# uvicorn) would come back as a second copy, and the worker's child-process entry point would no
+# the HTTP server) would come back as a second copy, and the worker's child-process entry point would no
 # longer pickle ("not the same object"). Importing them here, once, keeps one copy for everyone.
 import camunda_worker.worker._process_runner  # noqa: F401
-from camunda_worker.engine._http.server import _uvicorn
+from camunda_worker.engine._http.server import _server_class
 
-_uvicorn()
+_server_class()
 
 USER_INI = """
 [pytest]

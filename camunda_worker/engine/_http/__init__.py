@@ -5,6 +5,7 @@ recording, problem details), :mod:`.asgi_io`, :mod:`.call` and :mod:`.router` (w
 and finding it), :mod:`.routes`, :mod:`.job_routes` and :mod:`.process_routes` (the ``/v2``
 endpoints), :mod:`.requests` (request bodies, parsed strictly), :mod:`.answers` (JSON and RFC 9457
 problems), :mod:`.multipart`, :mod:`.long_polls`, :mod:`.auth` (basic, bearer and OAuth on the
-engine's side), :mod:`.server` (uvicorn over TCP) and :mod:`.transport` (in-process httpx
-transports). It imports :mod:`.._runtime` and :mod:`.._faults`; nothing below imports it.
+engine's side), :mod:`.server` and :mod:`.http11` (over TCP: the CLI, :class:`EngineServer`, and
+the HTTP/1.1 server on httptools) and :mod:`.transport` (in-process httpx transports). It
+imports :mod:`.._runtime` and :mod:`.._faults`; nothing below imports it.
 """

@@ -1,7 +1,7 @@
 """The engine's ASGI app: routing, authentication, fault injection, recording, problem details.
 
 :class:`EngineApp` is a plain ASGI 3 callable around one :class:`~camunda_worker.engine.Engine`.
-Serve it over TCP (:func:`~camunda_worker.engine.serve`, uvicorn) or in-process through an httpx
+Serve it over TCP (:func:`~camunda_worker.engine.serve`) or in-process through an httpx
 transport (:class:`~camunda_worker.engine.InProcessTransport`). Routing is done by hand: a dict
 lookup for fixed paths and a short list of templates for paths with a key, which keeps the hot
 path (activation, completion) short.

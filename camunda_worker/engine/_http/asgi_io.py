@@ -2,7 +2,7 @@
 
 The app speaks plain ASGI 3. :data:`ABORT_EXTENSION` is the one extension it uses: a server that
 offers it lets the app close a connection without any answer (the ``drop`` fault); the engine's
-uvicorn protocol and the in-process transports offer it.
+HTTP/1.1 server (:mod:`.http11`) and the in-process transports offer it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ __all__ = [
 ABORT_EXTENSION = "camunda_worker.abort"
 """ASGI scope extension through which a server lets the app drop a connection unanswered.
 
-Its value is ``{"abort": callable}``; the engine's uvicorn server and in-process transports set
+Its value is ``{"abort": callable}``; the engine's HTTP/1.1 server and in-process transports set
 it. Without it, a dropped connection is imitated by starting an answer and never finishing it.
 """
 

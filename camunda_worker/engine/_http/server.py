@@ -1,9 +1,10 @@
-"""Serving the engine over TCP with uvicorn: :func:`serve`, :class:`EngineServer` and the CLI.
+"""Serving the engine over TCP: :func:`serve`, :class:`EngineServer` and the CLI.
 
 ``camunda-worker engine [--host 127.0.0.1] [--port 8080]`` serves ``http://HOST:PORT/v2``, prints
 ``camunda engine listening on http://HOST:PORT/v2`` and stops cleanly (exit code 0) on SIGINT or
-SIGTERM; ``--port 0`` picks a free port. uvicorn and httptools come with the ``engine`` extra
-(``pip install camunda-worker[engine]``) and are imported only here.
+SIGTERM; ``--port 0`` picks a free port. The HTTP/1.1 server is the package's own
+(:mod:`~camunda_worker.engine._http.http11`, on asyncio and httptools): an answer's head and body
+go out in one write, and the limits below are its own, with no private seam of another library.
 
 When the server stops, waiting long polls are answered at once (``{"jobs": []}``) instead of
 being cut off.
@@ -20,7 +21,6 @@ never cut by these timeouts.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import signal
 import socket
 import sys
@@ -35,9 +35,7 @@ from camunda_worker.engine._faults.injection import (
     FaultPlan,
     parse_fault_spec,
 )
-from camunda_worker.engine._http.answers import PROBLEM_JSON, encode_json, problem_document
 from camunda_worker.engine._http.app import DEFAULT_MAX_BODY_SIZE, EngineApp
-from camunda_worker.engine._http.asgi_io import ABORT_EXTENSION
 
 if TYPE_CHECKING:
     from types import FrameType, TracebackType
@@ -55,7 +53,10 @@ __all__ = [
     "serve",
 ]
 
-_INSTALL_HINT = "serving the engine over TCP needs uvicorn: pip install 'camunda-worker[engine]'"
+_INSTALL_HINT = (
+    "serving the engine over TCP needs httptools (a dependency of camunda-worker): "
+    "pip install httptools"
+)
 _STARTUP_TIMEOUT = 10.0
 DEFAULT_HEADER_TIMEOUT = 10.0
 """Seconds a request head has to arrive whole (from the connection, or the request's first byte)."""
@@ -68,16 +69,15 @@ MAX_HEAD_SIZE = 64 * 1024
 
 
 class ServerDependencyError(RuntimeError):
-    """uvicorn or httptools is missing: install the ``engine`` extra."""
+    """httptools, which parses the requests, cannot be imported in this environment."""
 
 
-def _uvicorn() -> Any:
+def _server_class() -> Any:
     try:
-        import uvicorn  # noqa: PLC0415 - optional dependency, imported when serving
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # noqa: PLC0415
-    except ImportError as error:
+        from camunda_worker.engine._http.http11 import Http11Server  # noqa: PLC0415
+    except ImportError as error:  # httptools is missing or broken in this environment
         raise ServerDependencyError(_INSTALL_HINT) from error
-    return uvicorn, HttpToolsProtocol
+    return Http11Server
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -101,164 +101,6 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/v2"
 
 
-class _Coalescing:
-    """A transport that sends an answer's head and body in one ``send``.
-
-    uvicorn writes an answer's head and its body separately (the body write always follows
-    the head's, in the same step, even when empty); on loopback each write is a system call
-    and a packet. The first write is held and goes out with the next one, at once; a write
-    that nothing follows goes out at the end of the event loop's turn. Everything else is the
-    wrapped transport's.
-    """
-
-    def __init__(self, transport: Any) -> None:
-        self._transport = transport
-        self._held: bytes | None = None
-
-    def write(self, data: bytes) -> None:
-        held = self._held
-        if held is None:
-            self._held = bytes(data)
-            asyncio.get_running_loop().call_soon(self._flush)
-            return
-        self._held = None
-        self._transport.write(held + data)
-
-    def writelines(self, chunks: Any) -> None:
-        for chunk in chunks:
-            self.write(chunk)
-
-    def _flush(self) -> None:
-        held, self._held = self._held, None
-        if held is not None and not self._transport.is_closing():
-            self._transport.write(held)
-
-    def close(self) -> None:
-        self._flush()
-        self._transport.close()
-
-    def abort(self) -> None:
-        self._held = None
-        self._transport.abort()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
-def _refusal(status: int, reason: str, detail: str, target: bytes) -> bytes:
-    """A whole ``Connection: close`` answer with a problem document, for the protocol to write."""
-    instance = target.decode("latin-1").partition("?")[0][:200] or "/"
-    content = encode_json(problem_document(status, reason, detail, instance))
-    head = (
-        f"HTTP/1.1 {status} {reason}\r\ncontent-type: {PROBLEM_JSON.decode()}\r\n"
-        f"content-length: {len(content)}\r\nconnection: close\r\n\r\n"
-    )
-    return head.encode("latin-1") + content
-
-
-class _RequestGuard:
-    """The limits on reading one connection's requests: deadlines for the head and the body.
-
-    The head deadline runs from :meth:`begin` (the connection is made, or a later request's
-    first byte arrived) until :meth:`head_read`; past it the connection is closed unanswered.
-    A head over ``max_head`` bytes is answered 431. The body deadline runs from the head until
-    :meth:`body_read`, armed only when the body did not come with the head (the common case
-    arms no timer); past it the request is answered 408. Both answers close the connection.
-
-    From :meth:`body_read` to the next :meth:`begin` nothing is watched: a request being
-    answered, however long (a long poll), is never cut; an idle kept-alive connection is the
-    server's ``timeout_keep_alive``'s.
-    """
-
-    def __init__(
-        self, transport: Any, *, head_timeout: float, body_timeout: float, max_head: int
-    ) -> None:
-        self._transport = transport
-        self._head_timeout = head_timeout
-        self._body_timeout = body_timeout
-        self._max_head = max_head
-        self._timer: asyncio.TimerHandle | None = None
-        self._reading_head = False
-        self._reading_body = False
-        self._head_size = 0
-        self._counting = False
-        self._target = b""
-
-    def begin(self) -> None:
-        """A head may start now: its deadline runs (kept if it already does)."""
-        if self._reading_head:
-            return
-        self._reading_head = True
-        self._head_size = 0
-        self._counting = False
-        self._target = b""
-        self._arm(self._head_timeout, self._head_expired)
-
-    def on_target(self, piece: bytes) -> None:
-        """Keep (the start of) the request target, for the ``instance`` of a refusal."""
-        if len(self._target) < 200:
-            self._target += piece
-
-    def head_read(self) -> None:
-        """The head is complete: the body is awaited (until :meth:`body_read`)."""
-        self._reading_head = False
-        self._reading_body = True
-        self._disarm()
-
-    def body_read(self) -> None:
-        """The request is read whole: nothing is watched until the next :meth:`begin`."""
-        self._reading_body = False
-        self._disarm()
-
-    def received(self, size: int) -> None:
-        """Account for a read of ``size`` bytes, once the parser has taken it.
-
-        While a head is incomplete its bytes are counted, except those of the read it began in
-        (they may end a body), so a head passes ``max_head`` by at most one read (256 KiB)
-        before it is refused. A body still awaited after the read arms the body deadline.
-        """
-        if self._reading_head:
-            if self._counting:
-                self._head_size += size
-            self._counting = True
-            if self._head_size > self._max_head:
-                detail = f"The request line and headers are larger than {self._max_head} bytes"
-                self._refuse(431, "Request Header Fields Too Large", detail)
-        elif self._reading_body and self._timer is None:
-            self._arm(self._body_timeout, self._body_expired)
-
-    def close(self) -> None:
-        """The connection is lost: stop every deadline."""
-        self._reading_head = self._reading_body = False
-        self._disarm()
-
-    def _arm(self, delay: float, callback: Callable[[], None]) -> None:
-        self._disarm()
-        self._timer = asyncio.get_running_loop().call_later(delay, callback)
-
-    def _disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _head_expired(self) -> None:
-        self._timer = None
-        self._reading_head = False
-        if not self._transport.is_closing():
-            self._transport.close()
-
-    def _body_expired(self) -> None:
-        self._timer = None
-        detail = f"The request body did not arrive whole within {self._body_timeout:g} s"
-        self._refuse(408, "Request Timeout", detail)
-
-    def _refuse(self, status: int, reason: str, detail: str) -> None:
-        self.close()
-        if not self._transport.is_closing():
-            self._transport.write(_refusal(status, reason, detail, self._target))
-            self._transport.close()
-
-
 def _build_server(
     app: EngineApp,
     *,
@@ -267,70 +109,15 @@ def _build_server(
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
 ) -> Any:
-    uvicorn, http_tools_protocol = _uvicorn()
-
-    class _Protocol(http_tools_protocol):  # type: ignore[misc, valid-type]
-        """httptools protocol that lets the app drop a connection unanswered (fault "drop").
-
-        Its transport sends an answer's head and body in one write (see :class:`_Coalescing`).
-        Reading a request is bounded in time and size (see :class:`_RequestGuard`).
-        """
-
-        def connection_made(self, transport: Any) -> None:
-            coalescing = _Coalescing(transport)
-            self._camunda_guard = _RequestGuard(
-                coalescing,
-                head_timeout=header_timeout,
-                body_timeout=body_timeout,
-                max_head=MAX_HEAD_SIZE,
-            )
-            self._camunda_guard.begin()
-            super().connection_made(coalescing)
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._camunda_guard.close()
-            super().connection_lost(exc)
-
-        def data_received(self, data: bytes) -> None:
-            super().data_received(data)
-            self._camunda_guard.received(len(data))
-
-        def on_message_begin(self) -> None:
-            self._camunda_guard.begin()
-            super().on_message_begin()
-
-        def on_url(self, url: bytes) -> None:
-            self._camunda_guard.on_target(url)
-            super().on_url(url)
-
-        def on_headers_complete(self) -> None:
-            self._camunda_guard.head_read()
-            super().on_headers_complete()
-            transport = getattr(self, "transport", None)
-            scope = getattr(self, "scope", None)
-            if transport is not None and isinstance(scope, dict):
-                scope.setdefault("extensions", {})[ABORT_EXTENSION] = {"abort": transport.abort}
-
-        def on_message_complete(self) -> None:
-            self._camunda_guard.body_read()
-            super().on_message_complete()
-
-    class _Server(uvicorn.Server):  # type: ignore[misc, name-defined]
-        async def shutdown(self, sockets: Any = None) -> None:
-            app.end_long_polls()
-            await super().shutdown(sockets)
-
-    config = uvicorn.Config(
+    return _server_class()(
         app,
-        http=_Protocol,
-        loop="asyncio",
-        lifespan="off",
-        log_level="warning",
-        access_log=False,
-        timeout_keep_alive=idle_timeout,
-        timeout_graceful_shutdown=graceful_timeout,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        idle_timeout=idle_timeout,
+        graceful_timeout=graceful_timeout,
+        max_head=MAX_HEAD_SIZE,
+        on_stop=app.end_long_polls,
     )
-    return _Server(config)
 
 
 def _check_timeouts(**timeouts: float) -> None:
@@ -435,7 +222,7 @@ class EngineServer:
     def stop(self) -> None:
         """Answer waiting long polls, stop serving and join the thread. Idempotent."""
         if self._server is not None:
-            self._server.should_exit = True
+            self._server.request_stop()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -488,10 +275,8 @@ def serve(
     stopping: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        # uvicorn installs its own handlers while serving and replays the signal to this one
-        # after a graceful shutdown: record it instead of dying with KeyboardInterrupt.
         stopping.append(signum)
-        server.should_exit = True
+        server.request_stop()
 
     main_thread = threading.current_thread() is threading.main_thread()
     previous = {}
