@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 32
@@ -110,7 +111,7 @@ def _httptools_us(data: bytes, count: int) -> float:
     return (time.process_time() - started) / count * 1e6
 
 
-def parse(count: int) -> list[dict[str, object]]:
+def parse(count: int) -> list[dict[str, Any]]:
     rows = []
     for name, data in _answers().items():
         h11_us = min(_h11_us(data, count) for _ in range(3))

@@ -108,3 +108,13 @@ def test_a_short_measurement_runs_end_to_end() -> None:
     assert result["clean_exit"]  # SIGTERM drained the worker and it exited with 0
     assert latency["jobs"] == 20
     assert 0 < latency["p50_ms"] <= latency["p99_ms"]
+
+
+def test_the_parser_benchmark_frames_each_typical_answer_with_both_parsers() -> None:
+    # benchmarks/wire_parsers.py: the figures behind the fast lane's choice of httptools.
+    from benchmarks import wire_parsers
+
+    rows = wire_parsers.parse(count=20)
+    assert len(rows) == 2
+    assert rows[0]["answer"] == "completion 204"
+    assert all(row["h11_us"] > 0 and row["httptools_us"] > 0 for row in rows)
