@@ -210,11 +210,7 @@ def test_the_private_member_check_sees_a_reach(source: str, reach: str) -> None:
 
 def test_no_module_reaches_into_another_modules_private_members() -> None:
     reaches = [reach for path in sorted(PACKAGE.rglob("*.py")) for reach in _private_reaches(path)]
-    # The leak finder must not count multiprocessing's resource tracker and fork server (they
-    # live until the process exits): the standard library names their pids and pipes nowhere
-    # public. Read-only, and each lookup falls back to "not known" if a Python release moves it.
-    known = {"camunda_worker/testing/_leaks.py"}
-    assert [reach for reach in reaches if reach.split(":")[0] not in known] == []
+    assert reaches == []
 
 
 def test_import_linter_keeps_every_contract() -> None:

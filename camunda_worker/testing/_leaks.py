@@ -12,7 +12,6 @@ from __future__ import annotations
 import fnmatch
 import multiprocessing
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -42,28 +41,66 @@ class Snapshot:
         )
 
 
+# The command lines multiprocessing starts its process-wide helpers with (``-c 'from
+# multiprocessing.resource_tracker import main;main(5)'``, the fork server's likewise).
+_HELPERS = (b"multiprocessing.resource_tracker", b"multiprocessing.forkserver")
+
+
 def _kept_by_multiprocessing() -> tuple[set[int], set[int]]:
-    """Pids and fds of multiprocessing's process-wide helpers (they live until exit)."""
+    """Pids and fds of multiprocessing's process-wide helpers (they live until exit).
+
+    The resource tracker and the fork server are the children whose command line runs one of
+    multiprocessing's helper modules; the descriptors this process keeps to them are those
+    naming a pipe or socket the helper holds too (both ends of a pipe show the same inode).
+    Read from ``/proc`` only: the standard library names neither the helpers' pids nor their
+    pipes publicly. Where there is no ``/proc`` the helpers are not listed as children either.
+    """
     pids: set[int] = set()
-    fds: set[int] = set()
-    tracker_module = sys.modules.get("multiprocessing.resource_tracker")
-    tracker = getattr(tracker_module, "_resource_tracker", None)
-    forkserver_module = sys.modules.get("multiprocessing.forkserver")
-    forkserver = getattr(forkserver_module, "_forkserver", None)
-    for helper, pid_name, fd_names in (
-        (tracker, "_pid", ("_fd",)),
-        (forkserver, "_forkserver_pid", ("_forkserver_alive_fd",)),
-    ):
-        if helper is None:
+    shared: set[str] = set()
+    for pid in _child_pids():
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
             continue
-        pid = getattr(helper, pid_name, None)
-        if isinstance(pid, int):
-            pids.add(pid)
-        for name in fd_names:
-            fd = getattr(helper, name, None)
-            if isinstance(fd, int):
-                fds.add(fd)
+        if not any(helper in cmdline for helper in _HELPERS):
+            continue
+        pids.add(pid)
+        shared.update(_fd_targets(Path(f"/proc/{pid}/fd")).values())
+    fds = {
+        fd
+        for fd, target in _fd_targets(_PROC_FD).items()
+        if target in shared and target.startswith(("pipe:", "socket:"))
+    }
     return pids, fds
+
+
+def _fd_targets(directory: Path) -> dict[int, str]:
+    """What each descriptor listed in ``directory`` (``/proc/<pid>/fd``) points at."""
+    targets: dict[int, str] = {}
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return targets
+    for name in names:
+        try:
+            targets[int(name)] = os.readlink(directory / name)
+        except (OSError, ValueError):
+            continue  # closed meanwhile
+    return targets
+
+
+def _child_pids() -> set[int]:
+    """This process's children, as ``/proc`` lists them (empty without ``/proc``)."""
+    found: set[int] = set()
+    tasks = Path(f"/proc/{os.getpid()}/task")
+    if tasks.is_dir():
+        for task in tasks.iterdir():
+            try:
+                listed = (task / "children").read_text()
+            except OSError:
+                continue
+            found.update(map(int, listed.split()))
+    return found
 
 
 def _describe_pid(pid: int) -> str:
@@ -80,14 +117,7 @@ def _describe_pid(pid: int) -> str:
 def _children(kept: set[int]) -> frozenset[int]:
     # active_children() also reaps multiprocessing children that have ended.
     found = {process.pid for process in multiprocessing.active_children() if process.pid}
-    tasks = Path(f"/proc/{os.getpid()}/task")
-    if tasks.is_dir():
-        for task in tasks.iterdir():
-            try:
-                listed = (task / "children").read_text()
-            except OSError:
-                continue
-            found.update(map(int, listed.split()))
+    found |= _child_pids()
     return frozenset(found - kept)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +174,35 @@ def test_thread_names_can_be_ignored(user_project: pytest.Pytester, leftovers: o
     )
     result = run_user_suite(user_project, "-o", "camunda_leak_guard_ignore_threads=forgotten-*")
     result.assert_outcomes(passed=1)
+
+
+_HELPERS_SCRIPT = """
+import multiprocessing, sys
+from camunda_worker.testing._leaks import find_leaks, take_snapshot
+
+before = take_snapshot()
+context = multiprocessing.get_context("forkserver")  # starts the fork server and the tracker
+process = context.Process(target=print, args=("child",))
+process.start()
+process.join()
+process.close()  # its sentinel is the test's own descriptor
+context.Lock()  # a semaphore: the resource tracker keeps it
+leaks = find_leaks(before, grace=2.0)
+print("LEAKS" if leaks else "CLEAN", leaks.describe())
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="descriptors are read from /proc")
+def test_multiprocessing_s_own_helpers_started_during_a_test_are_not_leaks() -> None:
+    # In a fresh interpreter, so the fork server and the resource tracker start inside the
+    # snapshot's window: they live until the process exits, on purpose.
+    result = subprocess.run(
+        [sys.executable, "-c", _HELPERS_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "CLEAN" in result.stdout, result.stdout
