@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -85,13 +86,16 @@ class Load:
     """One load process (``benchmarks._runner``); ``with Load(spec):`` stops it on exit."""
 
     def __init__(self, spec: dict[str, Any], *, cpu_loops: int) -> None:
-        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        # ``spec["root"]``: another checkout whose worker (and runner) this load runs, for
+        # before/after comparisons (benchmarks.compare_revisions); this one by default.
+        root = Path(spec.get("root") or ROOT)
+        path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "PYTHONPATH": path, "BENCH_CPU_LOOPS": str(cpu_loops)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks._runner", json.dumps(spec)],
             stdout=subprocess.PIPE,
             text=True,
-            cwd=ROOT,
+            cwd=root,
             env=env,
         )
         assert self.process.stdout is not None
