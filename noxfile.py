@@ -1,7 +1,8 @@
 """Developer sessions: tests, coverage gate, lint, types, docs, benchmarks, demo, newest.
 
 Every session runs on the interpreter that runs nox, in its own virtualenv, so a fresh machine
-needs nothing but ``python3 -m pip install nox``. Developer requirements are the PEP 735
+needs nothing but nox in a virtualenv (``python3 -m venv .venv && .venv/bin/pip install nox``).
+Developer requirements are the PEP 735
 dependency groups of pyproject.toml (``pip install --group``, pip >= 25.1, which each session
 makes sure of).
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -154,7 +155,19 @@ def main(argv: Sequence[str]) -> int:
         return EXIT_INTERRUPTED
 
 
+def import_from_current_directory() -> None:
+    """Put the current directory first on ``sys.path``, as uvicorn, arq and celery do.
+
+    ``python -m camunda_worker`` has it there already; the installed ``camunda-worker`` script
+    has its own ``bin`` folder there instead, so ``run handlers`` would not find ``handlers.py``.
+    """
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:
+        sys.path.insert(0, here)
+
+
 def _load(target: str) -> list[TaskDefinition]:
+    import_from_current_directory()
     try:
         return load_tasks(target)
     except ConfigurationError:
