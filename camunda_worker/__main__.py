@@ -34,6 +34,17 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
         "main",
         "run the job handlers a module registers, configured by CAMUNDA_* settings",
     ),
+    "deploy": ("camunda_worker.cli.cluster", "deploy", "deploy BPMN files to the cluster"),
+    "start": ("camunda_worker.cli.cluster", "start", "start a process instance"),
+    "instances": ("camunda_worker.cli.cluster", "instances", "list process instances"),
+    "jobs": ("camunda_worker.cli.cluster", "jobs", "list jobs"),
+    "incidents": ("camunda_worker.cli.cluster", "incidents", "list incidents"),
+    "publish": ("camunda_worker.cli.cluster", "publish", "publish a message"),
+    "status": (
+        "camunda_worker.cli.cluster",
+        "status",
+        "show whether the cluster is ready, and its version",
+    ),
 }
 
 _USAGE = """usage: camunda-worker [--version] COMMAND [ARGS...]
