@@ -10,17 +10,27 @@ json`` each record is one flat JSON object on one line (:func:`json_line`), for 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from camunda_worker._base.logs import apply_sdk_log_level, log_filter, logger
 from camunda_worker._base.redact import scrub
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from loguru import Message, Record
 
-__all__ = ["LOG_LEVELS", "cli_filter", "format_record", "json_line", "setup_cli_logging"]
+__all__ = [
+    "LOG_LEVELS",
+    "cli_filter",
+    "format_record",
+    "json_line",
+    "setup_cli_logging",
+    "use_colour",
+]
 
 LOG_LEVELS = ("silent", "error", "warn", "info", "debug", "trace")
 """What ``--log-level`` accepts (``CAMUNDA_SDK_LOG_LEVEL``'s names)."""
@@ -37,8 +47,8 @@ def format_record(record: Record) -> str:
     context = " ".join(f"{key}={extra[key]}" for key in _CONTEXT_KEYS if key in extra)
     extra["cli_context"] = f"[{context}] " if context else ""
     return (
-        "{time:YYYY-MM-DD HH:mm:ss.SSS} {level: <7} {name}: {extra[cli_context]}{message}\n"
-        "{exception}"
+        "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> <level>{level: <7}</level> "
+        "<cyan>{name}</cyan>: {extra[cli_context]}{message}\n{exception}"
     )
 
 
@@ -70,6 +80,21 @@ def _json_sink(message: Message) -> None:
     sys.stderr.flush()
 
 
+def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether to colour log lines on ``stream``: on a terminal, unless told otherwise.
+
+    ``NO_COLOR`` (set and not empty, https://no-color.org) turns colour off and wins;
+    ``FORCE_COLOR`` (set and not empty) turns it on even into a pipe or a file.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty())
+
+
 def cli_filter(level: str) -> dict[str | None, Any]:
     """The sink's filter: the library's records at ``level``, the application's at INFO or more.
 
@@ -98,5 +123,11 @@ def setup_cli_logging(level: str, *, json: bool = False) -> None:
     if json:
         logger.add(_json_sink, level=0, filter=sink_filter, format="{message}")
     else:
-        logger.add(sys.stderr, level=0, filter=sink_filter, format=format_record, colorize=False)
+        logger.add(
+            sys.stderr,
+            level=0,
+            filter=sink_filter,
+            format=format_record,
+            colorize=use_colour(sys.stderr),
+        )
     apply_sdk_log_level(level)

@@ -9,7 +9,8 @@ activated (bad setting, module not found or registering no handler, a handler th
 in its strategy, a port that cannot be bound); 3 when a worker failed (credentials refused,
 403, a job type the cluster rejects): the message names the job type and the error; 4 when the
 workers stopped but abandoned jobs still in flight (the drain timeout passed, or a second
-signal): those jobs are activated again after their job timeout.
+signal): those jobs are activated again after their job timeout; 5 under ``--limit`` or
+``--run-timeout`` when no request to the cluster ever succeeded.
 """
 
 from __future__ import annotations
@@ -39,12 +40,15 @@ if TYPE_CHECKING:
     from camunda_worker.worker import JobWorker
     from camunda_worker.worker._registry import TaskDefinition
 
-__all__ = ["main"]
+__all__ = ["import_from_current_directory", "main"]
+
+_ANNOUNCE_INTERVAL = 0.05
 
 EXIT_OK = 0
 EXIT_CONFIGURATION = 2
 EXIT_WORKER_FAILED = 3
 EXIT_ABANDONED = 4
+EXIT_UNREACHABLE = 5
 EXIT_INTERRUPTED = 130
 
 
@@ -70,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
         "CAMUNDA_WORKER_* settings. SIGINT/SIGTERM drain the workers.",
         epilog="exit codes: 0 clean drain, 2 configuration error (nothing was activated), "
         "3 a worker failed (e.g. authentication refused), 4 stopped with jobs abandoned (drain "
-        "timeout or a second signal)",
+        "timeout or a second signal), 5 under --limit/--run-timeout: the cluster was never "
+        "reached",
     )
     parser.add_argument("target", metavar="MODULE_OR_FILE", help="e.g. shop.handlers or tasks.py")
     parser.add_argument(
@@ -204,17 +209,41 @@ async def _run(
         )
         endpoints = start_endpoints(settings, workers, metrics)
         kinds = ", ".join(f"{worker.job_type} ({worker.strategy})" for worker in workers)
-        print(f"camunda-worker: polling {settings.rest_address} for {kinds}", flush=True)
+        banner = asyncio.ensure_future(
+            _announce(workers, f"camunda-worker: polling {settings.rest_address} for {kinds}")
+        )
         try:
             await serve_until(workers, limit=arguments.limit, run_timeout=arguments.run_timeout)
         except Exception as error:  # noqa: BLE001 - reported per worker below
             return _report_failures(workers, error)
+        finally:
+            banner.cancel()
         _report_totals(workers)
+        bounded = arguments.limit is not None or arguments.run_timeout is not None
+        if bounded and not _reached(workers):
+            return _error(
+                f"no request to {settings.rest_address} ever succeeded (the warnings above say "
+                "why)",
+                EXIT_UNREACHABLE,
+            )
         return _report_abandoned(workers)
     finally:
         for endpoint in reversed(endpoints):
             endpoint.stop()
         await client.aclose()
+
+
+def _reached(workers: list[JobWorker]) -> bool:
+    return any(worker.last_successful_poll is not None for worker in workers)
+
+
+async def _announce(workers: list[JobWorker], banner: str) -> None:
+    """Print the banner once a worker's activation succeeded: it promises a working connection."""
+    while True:
+        if _reached(workers):
+            print(banner, flush=True)
+            return
+        await asyncio.sleep(_ANNOUNCE_INTERVAL)
 
 
 def _report_failures(workers: list[JobWorker], raised: Exception) -> int:
