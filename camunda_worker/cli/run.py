@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from camunda_worker.worker import JobWorker
     from camunda_worker.worker._registry import TaskDefinition
 
-__all__ = ["import_from_current_directory", "main"]
+__all__ = ["build_parser", "import_from_current_directory", "main"]
 
 _ANNOUNCE_INTERVAL = 0.05
 
@@ -66,7 +66,8 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's argument parser (docs/cli.md is tested against it)."""
     parser = argparse.ArgumentParser(
         prog="camunda-worker run",
         description="Run the job handlers that MODULE_OR_FILE registers (with @camunda_worker.task "
@@ -140,7 +141,7 @@ def _error(message: str, code: int) -> int:
 
 def main(argv: Sequence[str]) -> int:
     """Run ``camunda-worker run``; return the exit code (0, 2, 3 or 4: see the module docstring)."""
-    arguments = _parser().parse_args(argv)
+    arguments = build_parser().parse_args(argv)
     try:
         resolved = resolve_from_arguments(arguments, _flag_settings(arguments))
         settings = resolved.settings
