@@ -88,6 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only this job type of the module (repeatable; default: every one)",
     )
     parser.add_argument(
+        "-c",
+        "--concurrency",
+        type=_positive_int,
+        metavar="N",
+        help="most jobs each worker runs at once (CAMUNDA_WORKER_MAX_CONCURRENT_JOBS; "
+        "a @task max_concurrent_jobs wins)",
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=("auto", "async", "thread", "process"),
+        help="where handlers run (CAMUNDA_WORKER_EXECUTION_STRATEGY; a @task strategy wins)",
+    )
+    parser.add_argument(
         "--limit", type=_positive_int, metavar="N", help="stop once N jobs have finished"
     )
     parser.add_argument(
@@ -125,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _flag_settings(arguments: argparse.Namespace) -> dict[str, object]:
     flags = {
+        "CAMUNDA_WORKER_MAX_CONCURRENT_JOBS": arguments.concurrency,
+        "CAMUNDA_WORKER_EXECUTION_STRATEGY": arguments.strategy,
         "CAMUNDA_WORKER_HEALTH_PORT": arguments.health_port,
         "CAMUNDA_WORKER_HEALTH_HOST": arguments.health_host,
         "CAMUNDA_WORKER_METRICS_PORT": arguments.metrics_port,

@@ -120,3 +120,43 @@ def test_force_color_colours_the_log_lines_of_a_pipe(
     assert "reached" in plain.stderr
     assert "\x1b[" not in plain.stderr
     assert "\x1b[" in forced.stderr
+
+
+SYNC = """
+import camunda_worker
+
+@camunda_worker.task("plain")
+def plain(job):
+    return {}
+
+@camunda_worker.task("pinned", strategy="thread", max_concurrent_jobs=3)
+def pinned(job):
+    return {}
+"""
+
+
+def test_concurrency_and_strategy_flags_apply_where_a_task_does_not_say(
+    served_engine: ServedEngine, tmp_path: Path
+) -> None:
+    module = tmp_path / "flag_tasks.py"
+    module.write_text(textwrap.dedent(SYNC), encoding="utf-8")
+    result = run_cli(
+        "run",
+        str(module),
+        "-c",
+        "2",
+        "--strategy",
+        "process",
+        "--run-timeout",
+        "1",
+        "--log-level",
+        "debug",
+        env=served_engine.env(CAMUNDA_WORKER_TIMEOUT="30000"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "plain (process), pinned (thread)" in result.stdout
+    assert "[job_type=plain" in result.stderr
+    plain = [line for line in result.stderr.splitlines() if "[job_type=plain" in line]
+    pinned = [line for line in result.stderr.splitlines() if "[job_type=pinned" in line]
+    assert any("activating up to 2 job(s)" in line for line in plain)
+    assert any("activating up to 3 job(s)" in line for line in pinned)
