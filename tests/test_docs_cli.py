@@ -16,7 +16,7 @@ import pytest
 
 from camunda_worker import JobWorker
 from camunda_worker.__main__ import _COMMANDS
-from camunda_worker.cli import cluster, config, demo, run
+from camunda_worker.cli import cluster, completion, config, demo, run
 from camunda_worker.engine._http import server
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -25,6 +25,7 @@ PARSERS = {
     "run": run.build_parser,
     "config": config.build_parser,
     "demo": demo.build_parser,
+    "completion": completion.build_parser,
     **{name: (lambda name=name: cluster.build_parser(name)) for name in cluster.COMMANDS},
 }
 # Options every cluster command shares, documented once above their sections.
