@@ -1,8 +1,7 @@
 """Developer sessions: tests, coverage gate, lint, types, docs, benchmarks, demo, newest.
 
 Every session runs on the interpreter that runs nox, in its own virtualenv, so a fresh machine
-needs nothing but nox in a virtualenv (``python3 -m venv .venv && .venv/bin/pip install nox``).
-Developer requirements are the PEP 735
+needs nothing but ``python3 -m pip install nox``. Developer requirements are the PEP 735
 dependency groups of pyproject.toml (``pip install --group``, pip >= 25.1, which each session
 makes sure of).
 
@@ -19,7 +18,7 @@ nox.options.sessions = ["lint", "types", "coverage"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
-PROJECT = ".[engine,metrics,otel]"  # the package with the extras the suite exercises
+PROJECT = ".[engine,metrics,otel,watch]"  # the package with the extras the suite exercises
 PYTHON_PATHS = ("camunda_worker", "tests", "benchmarks", "noxfile.py")
 
 

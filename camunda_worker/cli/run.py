@@ -18,9 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shlex
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from camunda_worker._base.errors import AuthenticationError, ConfigurationError, UnauthorizedError
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["build_parser", "import_from_current_directory", "main"]
 
 _ANNOUNCE_INTERVAL = 0.05
+_WATCH_DRAIN_SECONDS = 10  # a restart gives the jobs in flight this long (SIGINT, then SIGKILL)
 
 EXIT_OK = 0
 EXIT_CONFIGURATION = 2
@@ -101,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="where handlers run (CAMUNDA_WORKER_EXECUTION_STRATEGY; a @task strategy wins)",
     )
     parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="restart when a .py file under the current directory changes (for development; "
+        "needs the watch extra: pip install 'camunda-worker[watch]')",
+    )
+    parser.add_argument(
         "--limit", type=_positive_int, metavar="N", help="stop once N jobs have finished"
     )
     parser.add_argument(
@@ -157,6 +166,8 @@ def _error(message: str, code: int) -> int:
 def main(argv: Sequence[str]) -> int:
     """Run ``camunda-worker run``; return the exit code (0, 2, 3 or 4: see the module docstring)."""
     arguments = build_parser().parse_args(argv)
+    if arguments.watch:
+        return _watch(arguments, [arg for arg in argv if arg != "--watch"])
     try:
         resolved = resolve_from_arguments(arguments, _flag_settings(arguments))
         settings = resolved.settings
@@ -174,6 +185,37 @@ def main(argv: Sequence[str]) -> int:
         return _error(f"cannot listen: {error}", EXIT_CONFIGURATION)
     except KeyboardInterrupt:  # before the workers' own signal handling was in place
         return EXIT_INTERRUPTED
+
+
+def _watch(arguments: argparse.Namespace, argv: list[str]) -> int:
+    """Run ``camunda-worker run`` (without ``--watch``) in a child, restarted on code changes."""
+    try:
+        import watchfiles  # noqa: PLC0415 - the optional watch extra
+    except ImportError:
+        return _error(
+            "--watch needs the watchfiles package: pip install 'camunda-worker[watch]'",
+            EXIT_CONFIGURATION,
+        )
+    paths = {os.getcwd()}
+    target = Path(arguments.target)
+    if target.is_file():
+        paths.add(str(target.resolve().parent))
+    command = shlex.join([sys.executable, "-m", "camunda_worker", "run", *argv])
+
+    def restarting(changes: set[tuple[watchfiles.Change, str]]) -> None:
+        names = sorted({Path(path).name for _, path in changes})
+        print(f"camunda-worker: {', '.join(names)} changed; restarting", flush=True)
+
+    print(f"camunda-worker: watching {', '.join(sorted(paths))} for changes", flush=True)
+    watchfiles.run_process(
+        *sorted(paths),
+        target=command,
+        target_type="command",
+        callback=restarting,
+        watch_filter=watchfiles.PythonFilter(),
+        sigint_timeout=_WATCH_DRAIN_SECONDS,
+    )
+    return EXIT_OK
 
 
 def import_from_current_directory() -> None:

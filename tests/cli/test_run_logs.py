@@ -3,13 +3,24 @@ the banner only once a request succeeded; a non-zero exit when none ever did."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from camunda_worker.cli._logging import use_colour
 
-from .conftest import ServedEngine, clean_environment, run_cli
+from .conftest import (
+    TIMEOUT,
+    ServedEngine,
+    clean_environment,
+    read_line_with,
+    run_cli,
+    start_cli,
+    wait_until,
+)
 
 GREET = """
 import camunda_worker
@@ -160,3 +171,43 @@ def test_concurrency_and_strategy_flags_apply_where_a_task_does_not_say(
     pinned = [line for line in result.stderr.splitlines() if "[job_type=pinned" in line]
     assert any("activating up to 2 job(s)" in line for line in plain)
     assert any("activating up to 3 job(s)" in line for line in pinned)
+
+
+VERSIONED = """
+import camunda_worker
+
+@camunda_worker.task("versioned")
+async def versioned(job):
+    return {{"version": {version}}}
+"""
+
+
+def test_watch_restarts_on_a_code_change(served_engine: ServedEngine, tmp_path: Path) -> None:
+    pytest.importorskip("watchfiles", reason="--watch needs the watch extra (watchfiles)")
+    module = tmp_path / "versioned_tasks.py"
+    module.write_text(textwrap.dedent(VERSIONED.format(version=1)), encoding="utf-8")
+    process = start_cli(
+        "run",
+        "versioned_tasks",
+        "--watch",
+        env=served_engine.env(CAMUNDA_WORKER_TIMEOUT="30000"),
+        cwd=tmp_path,
+    )
+    try:
+        read_line_with(process, "polling")
+        served_engine.engine.create_job("versioned")
+        [first] = wait_until(lambda: served_engine.completed("versioned"))
+        module.write_text(textwrap.dedent(VERSIONED.format(version=2)), encoding="utf-8")
+        read_line_with(process, "versioned_tasks.py changed; restarting")
+        read_line_with(process, "polling")
+        served_engine.engine.create_job("versioned")
+        done = wait_until(lambda: len(served_engine.completed("versioned")) == 2)
+        assert done
+        versions = [job.result_variables["version"] for job in served_engine.completed("versioned")]
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=TIMEOUT)
+    finally:
+        process.kill()
+    assert first.result_variables == {"version": 1}
+    assert versions == [1, 2]
+    assert process.returncode == 0
