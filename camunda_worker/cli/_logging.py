@@ -29,6 +29,7 @@ __all__ = [
     "format_record",
     "json_line",
     "setup_cli_logging",
+    "sink_floor",
     "use_colour",
 ]
 
@@ -106,6 +107,21 @@ def cli_filter(level: str) -> dict[str | None, Any]:
     return sink_filter
 
 
+def sink_floor(sink_filter: dict[str | None, Any]) -> int:
+    """The lowest level ``sink_filter`` lets through, as the sink's own level.
+
+    loguru drops a record below every sink's level before building it (about 0.4 us); a record
+    it builds only for the filter to drop costs about 14 us. With the sink at level 0 every
+    DEBUG line of the poll and acknowledgement path would cost that at INFO.
+    """
+    numbers = [
+        logger.level(value).no if isinstance(value, str) else value
+        for value in sink_filter.values()
+        if not isinstance(value, bool)
+    ]
+    return min(numbers, default=0)
+
+
 def setup_cli_logging(level: str, *, json: bool = False) -> None:
     """Send log records to stderr: the library's at ``level``, the application's at INFO or more.
 
@@ -119,13 +135,14 @@ def setup_cli_logging(level: str, *, json: bool = False) -> None:
     """
     level = {"warning": "warn"}.get(level, level)
     sink_filter = cli_filter(level)
+    floor = sink_floor(sink_filter)
     logger.remove()
     if json:
-        logger.add(_json_sink, level=0, filter=sink_filter, format="{message}")
+        logger.add(_json_sink, level=floor, filter=sink_filter, format="{message}")
     else:
         logger.add(
             sys.stderr,
-            level=0,
+            level=floor,
             filter=sink_filter,
             format=format_record,
             colorize=use_colour(sys.stderr),
