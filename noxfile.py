@@ -18,7 +18,7 @@ nox.options.sessions = ["lint", "types", "coverage"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
-PROJECT = ".[engine,metrics,otel]"  # the package with the extras the suite exercises
+PROJECT = ".[engine,metrics,otel,watch]"  # the package with the extras the suite exercises
 PYTHON_PATHS = ("camunda_worker", "tests", "benchmarks", "noxfile.py")
 
 

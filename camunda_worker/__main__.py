@@ -11,30 +11,7 @@ from collections.abc import Callable, Sequence
 from importlib import import_module
 
 from camunda_worker._version import __version__
-
-# sub-command -> (module, function taking argv and returning an exit code, one-line help)
-_COMMANDS: dict[str, tuple[str, str, str]] = {
-    "config": (
-        "camunda_worker.cli.config",
-        "main",
-        "print the effective configuration and where each value came from",
-    ),
-    "demo": (
-        "camunda_worker.cli.demo",
-        "main",
-        "run the demo: an order process on the built-in engine, with a summary",
-    ),
-    "engine": (
-        "camunda_worker.engine._http.server",
-        "main",
-        "serve the in-memory Camunda 8 engine over HTTP",
-    ),
-    "run": (
-        "camunda_worker.cli.run",
-        "main",
-        "run the job handlers a module registers, configured by CAMUNDA_* settings",
-    ),
-}
+from camunda_worker.cli._commands import COMMANDS as _COMMANDS
 
 _USAGE = """usage: camunda-worker [--version] COMMAND [ARGS...]
 

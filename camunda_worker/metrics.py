@@ -30,7 +30,7 @@ scrapes. ``prometheus_client`` is imported only when an observer or a server is 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from camunda_worker.worker import JobWorker
@@ -39,7 +39,7 @@ from camunda_worker.worker._observer import JobOutcome, ObservedWorker, WorkerOb
 if TYPE_CHECKING:
     from camunda_worker.worker._observer import AcknowledgementResult
 
-__all__ = ["MetricsServer", "PrometheusObserver", "serve_metrics"]
+__all__ = ["MetricsServer", "PrometheusObserver", "metrics_page", "serve_metrics"]
 
 _INSTALL_HINT = (
     "Prometheus metrics need the prometheus-client package: pip install 'camunda-worker[metrics]'"
@@ -310,6 +310,27 @@ class MetricsServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def metrics_page(registry: Any = None) -> Callable[[], tuple[str, bytes]]:
+    """A function that renders a registry as a Prometheus text page: ``(content type, body)``.
+
+    For a server of your own, or for :class:`~camunda_worker.health.HealthServer`'s ``routes``
+    (probes and metrics on one port).
+
+    Args:
+        registry: the registry to render; ``None`` renders ``prometheus_client.REGISTRY``.
+
+    Raises:
+        ImportError: ``prometheus-client`` is not installed.
+    """
+    prometheus = _prometheus_client()
+    chosen = prometheus.REGISTRY if registry is None else registry
+
+    def render() -> tuple[str, bytes]:
+        return prometheus.CONTENT_TYPE_LATEST, prometheus.generate_latest(chosen)
+
+    return render
 
 
 def serve_metrics(registry: Any = None, *, host: str = "127.0.0.1", port: int = 0) -> MetricsServer:

@@ -248,6 +248,21 @@ ENDPOINTS: dict[str, tuple[str, tuple[Any, ...], dict[str, Any], Handler, str, s
         "/process-instances/search",
         {"page": {"limit": 100}, "filter": {"state": "ACTIVE"}},
     ),
+    "search-incidents": (
+        "search_incidents",
+        (),
+        {"filter": {"state": "ACTIVE"}, "limit": 5},
+        answer(
+            200,
+            {
+                "items": [{"incidentKey": 30, "errorType": "JOB_NO_RETRIES", "state": "ACTIVE"}],
+                "page": {"totalItems": 1},
+            },
+        ),
+        "POST",
+        "/incidents/search",
+        {"page": {"limit": 5}, "filter": {"state": "ACTIVE"}},
+    ),
     "publish": (
         "publish_message",
         (),

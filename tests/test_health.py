@@ -149,11 +149,15 @@ async def test_a_worker_whose_every_slot_is_busy_stays_live(
 
 @pytest.mark.asyncio
 async def test_a_worker_whose_first_activation_never_ends_is_not_live_after_the_bound(
-    client: CamundaAsyncClient,
+    engine: Engine,
 ) -> None:
     started = datetime.now(timezone.utc) - timedelta(minutes=10)
-    # No job, and a long poll of a minute: the first activation has not come back yet.
-    async with worker_for(client, request_timeout_milliseconds=60_000) as worker:
+    # The first activation does not long-poll; a server that holds it a minute anyway:
+    faults = FaultPlan().latency(60_000, endpoint="activate")
+    client = CamundaAsyncClient(
+        URL, transport=AsyncInProcessTransport(EngineApp(engine, faults=faults))
+    )
+    async with client, worker_for(client) as worker:
         await wait_for(lambda: worker.state is WorkerState.POLLING)
         report = check([worker], started_at=started)
         fresh = check([worker], started_at=datetime.now(timezone.utc))
@@ -277,3 +281,15 @@ def test_the_server_reports_on_workers(client: CamundaAsyncClient) -> None:
         server.stop()  # idempotent
     assert status == 503
     assert json.loads(body)["reasons"] == ["work: not started"]
+
+
+def test_extra_routes_are_served_beside_the_probes() -> None:
+    with (
+        HealthServer(
+            [], routes={"/metrics": lambda: ("text/plain; version=0.0.4", b"up 1\n")}
+        ) as s,
+        urllib.request.urlopen(f"{s.url}/metrics", timeout=10) as answer,
+    ):
+        assert answer.status == 200
+        assert answer.headers["Content-Type"] == "text/plain; version=0.0.4"
+        assert answer.read() == b"up 1\n"

@@ -23,6 +23,7 @@ from camunda_worker._api.models import (
     ActivatedJobs,
     CreatedProcessInstance,
     DeploymentResult,
+    IncidentSearchResult,
     JobSearchResult,
     ProcessInstance,
     ProcessInstanceSearchResult,
@@ -322,6 +323,22 @@ def search_process_instances(
         "POST",
         "/process-instances/search",
         lambda _, content: ProcessInstanceSearchResult.model_validate_json(content),
+        json=_search_body(filter, limit, sort, after),
+    )
+
+
+def search_incidents(
+    *,
+    filter: Mapping[str, Any] | None = None,
+    limit: int = 100,
+    sort: Sequence[Mapping[str, str]] | None = None,
+    after: str | None = None,
+) -> Call[IncidentSearchResult]:
+    """``POST /incidents/search``: one page of incidents matching ``filter``."""
+    return Call(
+        "POST",
+        "/incidents/search",
+        lambda _, content: IncidentSearchResult.model_validate_json(content),
         json=_search_body(filter, limit, sort, after),
     )
 

@@ -36,6 +36,8 @@ __all__ = [
     "CreatedProcessInstance",
     "DeployedProcess",
     "DeploymentResult",
+    "Incident",
+    "IncidentSearchResult",
     "JobSearchItem",
     "JobSearchResult",
     "Partition",
@@ -456,6 +458,45 @@ class ProcessInstanceSearchResult(WireModel):
     """The answer to ``POST /process-instances/search``: one page of process instances."""
 
     items: list[ProcessInstance]
+    page: SearchPage = SearchPage()
+
+
+class Incident(WireModel):
+    """An incident (``IncidentResult``): something that stopped a token until someone fixes it.
+
+    Attributes:
+        incident_key: the incident's key.
+        error_type: e.g. ``JOB_NO_RETRIES``, ``UNHANDLED_ERROR_EVENT``, ``CONDITION_ERROR``.
+        error_message: what went wrong.
+        state: ``ACTIVE``, ``RESOLVED``, ``MIGRATED`` or ``PENDING``.
+        process_instance_key: its process instance.
+        process_definition_id: the BPMN process id.
+        process_definition_key: the deployed process definition's key.
+        element_id: the BPMN element it is on.
+        element_instance_key: the element instance it is on.
+        job_key: the job, for job incidents.
+        creation_time: when it was raised (ISO 8601).
+        tenant_id: the tenant.
+    """
+
+    incident_key: str
+    error_type: str
+    error_message: str = ""
+    state: str
+    process_instance_key: str | None = None
+    process_definition_id: str | None = None
+    process_definition_key: str | None = None
+    element_id: str | None = None
+    element_instance_key: str | None = None
+    job_key: str | None = None
+    creation_time: str | None = None
+    tenant_id: str | None = None
+
+
+class IncidentSearchResult(WireModel):
+    """The answer to ``POST /incidents/search``: one page of incidents."""
+
+    items: list[Incident]
     page: SearchPage = SearchPage()
 
 

@@ -15,6 +15,7 @@ from camunda_worker._api.models import (
     ActivatedJobs,
     CreatedProcessInstance,
     DeploymentResult,
+    IncidentSearchResult,
     JobSearchResult,
     ProcessInstance,
     ProcessInstanceSearchResult,
@@ -270,6 +271,19 @@ class CamundaAsyncClient:
         """Search process instances (e.g. ``filter={"processDefinitionId": "order"}``)."""
         return await self._send(
             ep.search_process_instances(filter=filter, limit=limit, sort=sort, after=after)
+        )
+
+    async def search_incidents(
+        self,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        sort: Sequence[Mapping[str, str]] | None = None,
+        after: str | None = None,
+    ) -> IncidentSearchResult:
+        """Search incidents (e.g. ``filter={"state": "ACTIVE"}``); pages as :meth:`search_jobs`."""
+        return await self._send(
+            ep.search_incidents(filter=filter, limit=limit, sort=sort, after=after)
         )
 
     async def publish_message(

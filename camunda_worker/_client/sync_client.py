@@ -14,6 +14,7 @@ from camunda_worker._api.models import (
     ActivatedJobs,
     CreatedProcessInstance,
     DeploymentResult,
+    IncidentSearchResult,
     JobSearchResult,
     ProcessInstance,
     ProcessInstanceSearchResult,
@@ -199,6 +200,17 @@ class CamundaClient:
         return self._send(
             ep.search_process_instances(filter=filter, limit=limit, sort=sort, after=after)
         )
+
+    def search_incidents(
+        self,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        sort: Sequence[Mapping[str, str]] | None = None,
+        after: str | None = None,
+    ) -> IncidentSearchResult:
+        """Search incidents; see :meth:`CamundaAsyncClient.search_incidents`."""
+        return self._send(ep.search_incidents(filter=filter, limit=limit, sort=sort, after=after))
 
     def publish_message(
         self,

@@ -2,7 +2,8 @@
 
 Both are off unless a port is set (``--metrics-port`` / ``CAMUNDA_WORKER_METRICS_PORT``,
 ``--health-port`` / ``CAMUNDA_WORKER_HEALTH_PORT``), both bind to 127.0.0.1 unless a host is
-set, and port 0 picks a free port, printed on stdout. The metrics live in a registry of their
+set, and port 0 picks a free port, printed on stdout. The same port for both serves both from
+one server (``/livez``, ``/readyz`` and ``/metrics``), on the health host. The metrics live in a registry of their
 own (with the process, platform and garbage-collector collectors prometheus_client adds to its
 default one), so nothing else in the process can clash with them.
 """
@@ -60,8 +61,13 @@ def start_endpoints(
         OSError: a port cannot be bound; the servers started before are stopped.
     """
     started: list[Endpoint] = []
+    shared = (
+        metrics is not None
+        and settings.worker_health_port is not None
+        and settings.worker_metrics_port == settings.worker_health_port
+    )
     try:
-        if metrics is not None and settings.worker_metrics_port is not None:
+        if metrics is not None and settings.worker_metrics_port is not None and not shared:
             from camunda_worker.metrics import serve_metrics  # noqa: PLC0415 - optional extra
 
             exporter = serve_metrics(
@@ -74,13 +80,21 @@ def start_endpoints(
         if settings.worker_health_port is not None:
             jitter = settings.worker_startup_jitter_max_seconds or 0.0
             bound = max(liveness_bound(worker) for worker in workers) + jitter
+            routes = {}
+            if shared and metrics is not None:
+                from camunda_worker.metrics import metrics_page  # noqa: PLC0415 - optional extra
+
+                routes["/metrics"] = metrics_page(metrics.registry)
             probes = HealthServer(
                 workers,
                 host=settings.worker_health_host or _LOOPBACK,
                 port=settings.worker_health_port,
                 liveness_bound_seconds=bound,
+                routes=routes,
             ).start()
             started.append(probes)
+            if routes:
+                print(f"camunda-worker: metrics on {probes.url}/metrics", flush=True)
             print(f"camunda-worker: health probes on {probes.url}/livez and /readyz", flush=True)
     except BaseException:
         for endpoint in reversed(started):

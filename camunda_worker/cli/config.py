@@ -14,7 +14,7 @@ from camunda_worker.cli._settings_args import (
     resolve_from_arguments,
 )
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 # How a source reads in the table: a flag on this command line is the "explicit" layer.
 _SOURCE_NAMES = {
@@ -25,7 +25,8 @@ _SOURCE_NAMES = {
 }
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's argument parser (docs/cli.md is tested against it)."""
     parser = argparse.ArgumentParser(
         prog="camunda-worker config",
         description="Print the effective configuration (secrets masked) and the source of each "
@@ -38,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     """Run ``camunda-worker config``; return the exit code (2 on a configuration error)."""
-    arguments = _parser().parse_args(argv)
+    arguments = build_parser().parse_args(argv)
     try:
         resolved = resolve_from_arguments(arguments)
     except ConfigurationError as error:

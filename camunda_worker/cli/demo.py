@@ -28,12 +28,13 @@ from camunda_worker.demo._rules import expected_outcome
 from camunda_worker.demo._summary import Verdict, render_summary
 from camunda_worker.demo.handlers import registry
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
 
 _BPMN = "order-process.bpmn"
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's argument parser (docs/cli.md is tested against it)."""
     parser = argparse.ArgumentParser(
         prog="camunda-worker demo",
         description="Run a demo order process on the built-in Camunda engine: async, thread and "
@@ -62,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     """Run ``camunda-worker demo``; return 0 when every order ended as expected, else 1."""
-    parser = _parser()
+    parser = build_parser()
     arguments = parser.parse_args(argv)
     if arguments.instances < 1:
         parser.error("--instances must be at least 1")

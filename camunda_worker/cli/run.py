@@ -9,16 +9,20 @@ activated (bad setting, module not found or registering no handler, a handler th
 in its strategy, a port that cannot be bound); 3 when a worker failed (credentials refused,
 403, a job type the cluster rejects): the message names the job type and the error; 4 when the
 workers stopped but abandoned jobs still in flight (the drain timeout passed, or a second
-signal): those jobs are activated again after their job timeout.
+signal): those jobs are activated again after their job timeout; 5 under ``--limit`` or
+``--run-timeout`` when no request to the cluster ever succeeded.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shlex
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from camunda_worker._base.errors import AuthenticationError, ConfigurationError, UnauthorizedError
@@ -38,12 +42,16 @@ if TYPE_CHECKING:
     from camunda_worker.worker import JobWorker
     from camunda_worker.worker._registry import TaskDefinition
 
-__all__ = ["main"]
+__all__ = ["build_parser", "import_from_current_directory", "main"]
+
+_ANNOUNCE_INTERVAL = 0.05
+_WATCH_DRAIN_SECONDS = 10  # a restart gives the jobs in flight this long (SIGINT, then SIGKILL)
 
 EXIT_OK = 0
 EXIT_CONFIGURATION = 2
 EXIT_WORKER_FAILED = 3
 EXIT_ABANDONED = 4
+EXIT_UNREACHABLE = 5
 EXIT_INTERRUPTED = 130
 
 
@@ -61,7 +69,8 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's argument parser (docs/cli.md is tested against it)."""
     parser = argparse.ArgumentParser(
         prog="camunda-worker run",
         description="Run the job handlers that MODULE_OR_FILE registers (with @camunda_worker.task "
@@ -69,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
         "CAMUNDA_WORKER_* settings. SIGINT/SIGTERM drain the workers.",
         epilog="exit codes: 0 clean drain, 2 configuration error (nothing was activated), "
         "3 a worker failed (e.g. authentication refused), 4 stopped with jobs abandoned (drain "
-        "timeout or a second signal)",
+        "timeout or a second signal), 5 under --limit/--run-timeout: the cluster was never "
+        "reached",
     )
     parser.add_argument("target", metavar="MODULE_OR_FILE", help="e.g. shop.handlers or tasks.py")
     parser.add_argument(
@@ -79,6 +89,25 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="TYPE",
         help="run only this job type of the module (repeatable; default: every one)",
+    )
+    parser.add_argument(
+        "-c",
+        "--concurrency",
+        type=_positive_int,
+        metavar="N",
+        help="most jobs each worker runs at once (CAMUNDA_WORKER_MAX_CONCURRENT_JOBS; "
+        "a @task max_concurrent_jobs wins)",
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=("auto", "async", "thread", "process"),
+        help="where handlers run (CAMUNDA_WORKER_EXECUTION_STRATEGY; a @task strategy wins)",
+    )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="restart when a .py file under the current directory changes (for development; "
+        "needs the watch extra: pip install 'camunda-worker[watch]')",
     )
     parser.add_argument(
         "--limit", type=_positive_int, metavar="N", help="stop once N jobs have finished"
@@ -118,6 +147,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _flag_settings(arguments: argparse.Namespace) -> dict[str, object]:
     flags = {
+        "CAMUNDA_WORKER_MAX_CONCURRENT_JOBS": arguments.concurrency,
+        "CAMUNDA_WORKER_EXECUTION_STRATEGY": arguments.strategy,
         "CAMUNDA_WORKER_HEALTH_PORT": arguments.health_port,
         "CAMUNDA_WORKER_HEALTH_HOST": arguments.health_host,
         "CAMUNDA_WORKER_METRICS_PORT": arguments.metrics_port,
@@ -134,7 +165,9 @@ def _error(message: str, code: int) -> int:
 
 def main(argv: Sequence[str]) -> int:
     """Run ``camunda-worker run``; return the exit code (0, 2, 3 or 4: see the module docstring)."""
-    arguments = _parser().parse_args(argv)
+    arguments = build_parser().parse_args(argv)
+    if arguments.watch:
+        return _watch(arguments, [arg for arg in argv if arg != "--watch"])
     try:
         resolved = resolve_from_arguments(arguments, _flag_settings(arguments))
         settings = resolved.settings
@@ -154,7 +187,50 @@ def main(argv: Sequence[str]) -> int:
         return EXIT_INTERRUPTED
 
 
+def _watch(arguments: argparse.Namespace, argv: list[str]) -> int:
+    """Run ``camunda-worker run`` (without ``--watch``) in a child, restarted on code changes."""
+    try:
+        import watchfiles  # noqa: PLC0415 - the optional watch extra
+    except ImportError:
+        return _error(
+            "--watch needs the watchfiles package: pip install 'camunda-worker[watch]'",
+            EXIT_CONFIGURATION,
+        )
+    paths = {os.getcwd()}
+    target = Path(arguments.target)
+    if target.is_file():
+        paths.add(str(target.resolve().parent))
+    command = shlex.join([sys.executable, "-m", "camunda_worker", "run", *argv])
+
+    def restarting(changes: set[tuple[watchfiles.Change, str]]) -> None:
+        names = sorted({Path(path).name for _, path in changes})
+        print(f"camunda-worker: {', '.join(names)} changed; restarting", flush=True)
+
+    print(f"camunda-worker: watching {', '.join(sorted(paths))} for changes", flush=True)
+    watchfiles.run_process(
+        *sorted(paths),
+        target=command,
+        target_type="command",
+        callback=restarting,
+        watch_filter=watchfiles.PythonFilter(),
+        sigint_timeout=_WATCH_DRAIN_SECONDS,
+    )
+    return EXIT_OK
+
+
+def import_from_current_directory() -> None:
+    """Put the current directory first on ``sys.path``, as uvicorn, arq and celery do.
+
+    ``python -m camunda_worker`` has it there already; the installed ``camunda-worker`` script
+    has its own ``bin`` folder there instead, so ``run handlers`` would not find ``handlers.py``.
+    """
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:
+        sys.path.insert(0, here)
+
+
 def _load(target: str) -> list[TaskDefinition]:
+    import_from_current_directory()
     try:
         return load_tasks(target)
     except ConfigurationError:
@@ -191,17 +267,41 @@ async def _run(
         )
         endpoints = start_endpoints(settings, workers, metrics)
         kinds = ", ".join(f"{worker.job_type} ({worker.strategy})" for worker in workers)
-        print(f"camunda-worker: polling {settings.rest_address} for {kinds}", flush=True)
+        banner = asyncio.ensure_future(
+            _announce(workers, f"camunda-worker: polling {settings.rest_address} for {kinds}")
+        )
         try:
             await serve_until(workers, limit=arguments.limit, run_timeout=arguments.run_timeout)
         except Exception as error:  # noqa: BLE001 - reported per worker below
             return _report_failures(workers, error)
+        finally:
+            banner.cancel()
         _report_totals(workers)
+        bounded = arguments.limit is not None or arguments.run_timeout is not None
+        if bounded and not _reached(workers):
+            return _error(
+                f"no request to {settings.rest_address} ever succeeded (the warnings above say "
+                "why)",
+                EXIT_UNREACHABLE,
+            )
         return _report_abandoned(workers)
     finally:
         for endpoint in reversed(endpoints):
             endpoint.stop()
         await client.aclose()
+
+
+def _reached(workers: list[JobWorker]) -> bool:
+    return any(worker.last_successful_poll is not None for worker in workers)
+
+
+async def _announce(workers: list[JobWorker], banner: str) -> None:
+    """Print the banner once a worker's activation succeeded: it promises a working connection."""
+    while True:
+        if _reached(workers):
+            print(banner, flush=True)
+            return
+        await asyncio.sleep(_ANNOUNCE_INTERVAL)
 
 
 def _report_failures(workers: list[JobWorker], raised: Exception) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +43,9 @@ class HealthServer:
         host: the interface to listen on; ``0.0.0.0`` for a probe from outside the container.
         port: the port; 0 picks a free one (read it from :attr:`port` after :meth:`start`).
         liveness_bound_seconds: passed to :func:`~camunda_worker.health.check`.
+        routes: more paths to serve on the same port, each a function returning
+            ``(content type, body)``: ``{"/metrics": metrics_page(registry)}`` serves the
+            Prometheus metrics beside the probes (see :func:`camunda_worker.metrics.metrics_page`).
 
     Attributes:
         host: the interface listened on.
@@ -56,8 +59,10 @@ class HealthServer:
         host: str = "127.0.0.1",
         port: int = 0,
         liveness_bound_seconds: float | None = None,
+        routes: Mapping[str, Callable[[], tuple[str, bytes]]] | None = None,
     ) -> None:
         self.host = host
+        self._routes = dict(routes or {})
         self.port = port
         self._started_at = datetime.now(timezone.utc)
         if callable(workers):
@@ -94,7 +99,7 @@ class HealthServer:
         """
         if self._server is not None:
             raise RuntimeError("the health server is already started")
-        server = _Server((self.host, self.port), _handler(self.report))
+        server = _Server((self.host, self.port), _handler(self.report, self._routes))
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(
@@ -139,7 +144,9 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, handler)
 
 
-def _handler(report: Callable[[], HealthReport]) -> type[BaseHTTPRequestHandler]:
+def _handler(
+    report: Callable[[], HealthReport], routes: Mapping[str, Callable[[], tuple[str, bytes]]]
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "camunda-worker-health"
 
@@ -150,7 +157,13 @@ def _handler(report: Callable[[], HealthReport]) -> type[BaseHTTPRequestHandler]
             self._answer(with_body=False)
 
         def _answer(self, *, with_body: bool) -> None:
-            probe = _PROBES.get(self.path.split("?", 1)[0])
+            path = self.path.split("?", 1)[0]
+            route = routes.get(path)
+            if route is not None:
+                content_type, page = route()
+                self._send(HTTPStatus.OK, content_type, page, with_body=with_body)
+                return
+            probe = _PROBES.get(path)
             if probe is None:
                 body = {"error": "not found; probes are /livez and /readyz"}
                 status = HTTPStatus.NOT_FOUND
@@ -160,8 +173,13 @@ def _handler(report: Callable[[], HealthReport]) -> type[BaseHTTPRequestHandler]
                 body = {"status": "ok" if passed else "failing", **current.to_dict()}
                 status = HTTPStatus.OK if passed else HTTPStatus.SERVICE_UNAVAILABLE
             payload = json.dumps(body).encode("utf-8")
+            self._send(status, "application/json", payload, with_body=with_body)
+
+        def _send(
+            self, status: HTTPStatus, content_type: str, payload: bytes, *, with_body: bool
+        ) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()

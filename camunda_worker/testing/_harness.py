@@ -217,24 +217,28 @@ class EngineHarness:
 
     def wait_for_completion(self, process_instance_key: str, **options: Any) -> ProcessInstanceView:
         """See :func:`~camunda_worker.testing.wait_for_completion` (its error lists the workers)."""
+        __tracebackhide__ = True
         return _waiting.wait_for_completion(self, process_instance_key, **options)
 
     async def wait_for_completion_async(
         self, process_instance_key: str, **options: Any
     ) -> ProcessInstanceView:
         """See :func:`~camunda_worker.testing.wait_for_completion_async`."""
+        __tracebackhide__ = True
         return await _waiting.wait_for_completion_async(self, process_instance_key, **options)
 
     def wait_for_incident(
         self, process_instance_key: str | None = None, **options: Any
     ) -> IncidentView:
         """See :func:`~camunda_worker.testing.wait_for_incident`."""
+        __tracebackhide__ = True
         return _waiting.wait_for_incident(self, process_instance_key, **options)
 
     async def wait_for_incident_async(
         self, process_instance_key: str | None = None, **options: Any
     ) -> IncidentView:
         """See :func:`~camunda_worker.testing.wait_for_incident_async`."""
+        __tracebackhide__ = True
         return await _waiting.wait_for_incident_async(self, process_instance_key, **options)
 
     # -- clients and the TCP server ------------------------------------------------------------

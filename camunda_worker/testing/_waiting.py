@@ -248,6 +248,7 @@ def wait_for_completion(
         RuntimeError: called from a thread that runs an event loop (use
             :func:`wait_for_completion_async`).
     """
+    __tracebackhide__ = True  # pytest: the diagnostic, not our frames, comes first
     _no_running_loop("wait_for_completion")
     engine, workers = _split(target)
     key = str(process_instance_key)
@@ -281,6 +282,7 @@ async def wait_for_completion_async(
     Raises:
         ProcessInstanceStateError: see :func:`wait_for_completion`.
     """
+    __tracebackhide__ = True  # pytest: the diagnostic, not our frames, comes first
     engine, workers = _split(target)
     key = str(process_instance_key)
     instance, reason = await _poll_async(
@@ -317,6 +319,7 @@ def wait_for_incident(
         RuntimeError: called from a thread that runs an event loop (use
             :func:`wait_for_incident_async`).
     """
+    __tracebackhide__ = True  # pytest: the diagnostic, not our frames, comes first
     _no_running_loop("wait_for_incident")
     engine, workers = _split(target)
     key = None if process_instance_key is None else str(process_instance_key)
@@ -347,6 +350,7 @@ async def wait_for_incident_async(
     Raises:
         ProcessInstanceStateError: see :func:`wait_for_incident`.
     """
+    __tracebackhide__ = True  # pytest: the diagnostic, not our frames, comes first
     engine, workers = _split(target)
     key = None if process_instance_key is None else str(process_instance_key)
     incident, reason = await _poll_async(_incident_check(engine, key, error_type), timeout)

@@ -218,6 +218,9 @@ class AckSender:
     ) -> None:
         job_key = slot.job.job_key
         call = _within_deadline(self._call(job_key, outcome), deadline)
+        log = self._log
+        log.debug(f"sending the {_describe(outcome)} of job {job_key}")
+        started = time.monotonic()
         try:
             await call()
         except Exception as error:  # noqa: BLE001 - every failure is sorted out below
@@ -228,6 +231,10 @@ class AckSender:
                 if sent is not False:
                     await self._send_instead(slot, outcome, sent, deadline)
                 return
+        log.debug(
+            f"the {_describe(outcome)} of job {job_key} was answered in "
+            f"{(time.monotonic() - started) * 1000:.0f} ms"
+        )
         self._unexpected = 0
         counters = self._counters
         if isinstance(outcome, Completion):

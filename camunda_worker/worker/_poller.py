@@ -1,12 +1,14 @@
 """The poll loop: long-poll activations for exactly the free capacity, with no fixed sleep.
 
-- Each activation asks for ``max_concurrent_jobs`` minus the jobs in flight. While jobs are in
+- Each activation asks for ``max_concurrent_jobs`` minus the jobs in flight. Until one has
+  succeeded, activations do not long-poll (``requestTimeout`` -1): the first answer says at
+  once whether the cluster is reached. While jobs are in
   flight, the loop waits until a quarter of the slots are free, or at most 10 ms after the first
   one is: under load, one activation per freed slot would double the requests per job.
 - Transport errors, backpressure and 5xx back off exponentially with jitter (capped, reset after
-  a successful activation, which is logged when it ends a run of failures). So does any
-  unexpected error: it is logged with its traceback and the loop goes on; the loop never dies
-  silently.
+  a successful activation). So does any unexpected error: it is logged with its traceback and the
+  loop goes on; the loop never dies silently. What the operator reads about it (reached,
+  failing, still failing, back) is :class:`~camunda_worker.worker._connection.ConnectionLog`'s.
 - A long poll is given up by the client ``requestTimeout`` + ``LONG_POLL_MARGIN`` after it was
   sent (a black-holed connection), like any transport error. While one is in flight its send
   time is in :class:`PollStatus`, so a probe sees it overdue even when the loop cannot run.
@@ -29,6 +31,7 @@ import anyio
 
 from camunda_worker._base.errors import AuthenticationError, ConfigurationError, ProblemError
 from camunda_worker._client.retry import Backoff
+from camunda_worker.worker._connection import ConnectionLog
 from camunda_worker.worker._deadline import JobDeadline, activation_deadlines
 from camunda_worker.worker._state import WorkerState
 
@@ -47,6 +50,8 @@ ACTIVATION_BATCH_DIVISOR = 4
 
 ACTIVATION_LINGER = 0.01
 """...or once a free slot has waited this many seconds for the others."""
+
+_ANSWER_AT_ONCE = -1  # requestTimeout < 0: the gateway answers without waiting for jobs
 
 
 def is_fatal(error: BaseException) -> bool:
@@ -128,7 +133,7 @@ class Poller:
         # Ask for a quarter of the capacity at least (when jobs are in flight): one activation
         # per freed slot would double the requests per job under load.
         self._batch = max(1, capacity.maximum // ACTIVATION_BATCH_DIVISOR)
-        self._failing_since: float | None = None
+        self._connection = ConnectionLog(log, client.base_url)
 
     async def run(self) -> None:
         """Poll until cancelled, or until a fatal error (recorded in the status) stops it."""
@@ -143,9 +148,11 @@ class Poller:
         status.state = WorkerState.POLLING
         while True:
             await self._capacity.wait_free(self._batch, ACTIVATION_LINGER)
+            asked = self._capacity.free
+            self._log.debug(f"activating up to {asked} job(s)")
             sent_monotonic = time.monotonic()
             try:
-                jobs = await self._activate(sent_monotonic, timeout)
+                jobs = await self._activate(sent_monotonic, timeout, asked)
             except Exception as error:  # noqa: BLE001 - sorted out below; the loop must go on
                 if self._observers is not None:
                     self._observers.activation_finished(
@@ -160,6 +167,10 @@ class Poller:
                 await self._back_off(error)
                 continue
             received_monotonic = time.monotonic()
+            self._log.debug(
+                f"activated {len(jobs)} of {asked} job(s) in "
+                f"{(received_monotonic - sent_monotonic) * 1000:.0f} ms"
+            )
             if self._observers is not None:
                 self._observers.activation_finished(
                     config.job_type,
@@ -167,7 +178,7 @@ class Poller:
                     jobs=len(jobs),
                     error=None,
                 )
-            self._recovered(sent_monotonic)
+            self._backoff.reset()
             status.last_successful_poll = datetime.now(timezone.utc)
             status.state = WorkerState.POLLING
             unreadable: tuple[UnreadableJob, ...] = getattr(jobs, "unreadable", ())
@@ -188,6 +199,10 @@ class Poller:
                     self._dispatch(job, deadline)
                 for refused, deadline in zip(unreadable, deadlines[len(jobs) :], strict=True):
                     self._unreadable(refused, deadline)
+            await self._connection.succeeded(self._cluster_version)
+
+    async def _cluster_version(self) -> str:
+        return (await self._client.topology()).gateway_version
 
     def _unreadable(self, job: UnreadableJob, deadline: JobDeadline) -> None:
         if self._refuse is not None:
@@ -195,32 +210,28 @@ class Poller:
         else:
             self._log.warning(f"job {job.job_key} cannot be read: {job.reason}")
 
-    async def _activate(self, sent: float, job_timeout: int) -> list[ActivatedJob]:
+    async def _activate(self, sent: float, job_timeout: int, asked: int) -> list[ActivatedJob]:
         config = self._config
         status = self._status
         status.poll_sent = sent  # a probe sees a poll that outlives its long poll
         try:
             return await self._client.activate_jobs(
                 job_type=config.job_type,
-                max_jobs_to_activate=self._capacity.free,
+                max_jobs_to_activate=asked,
                 timeout=job_timeout,
                 worker=config.worker_name or "camunda-worker",
-                request_timeout=config.request_timeout_milliseconds,
+                # The first one answers at once: whether the cluster is reached is known (and
+                # said) now, not after a long poll of an idle worker.
+                request_timeout=(
+                    config.request_timeout_milliseconds
+                    if self._connection.reached
+                    else _ANSWER_AT_ONCE
+                ),
                 fetch_variable=config.fetch_variables,
                 tenant_ids=config.tenant_ids,
             )
         finally:
             status.poll_sent = None
-
-    def _recovered(self, sent: float) -> None:
-        failures = self._backoff.attempts
-        self._backoff.reset()
-        since, self._failing_since = self._failing_since, None
-        if failures:
-            lasted = f" over {sent - since:.1f} s" if since is not None else ""
-            self._log.info(
-                f"activating jobs works again after {failures} failed attempt(s){lasted}"
-            )
 
     def _fail(self, error: BaseException) -> None:
         self._status.error = error
@@ -231,17 +242,12 @@ class Poller:
         )
 
     async def _back_off(self, error: Exception) -> None:
-        if self._failing_since is None:
-            self._failing_since = time.monotonic()
         delay = self._backoff.next_delay()
         self._status.state = WorkerState.BACKING_OFF
         if self._observers is not None:
             self._observers.backing_off(self._config.job_type, delay=delay, error=error)
         if is_expected(error):
-            self._log.warning(
-                f"activating jobs failed ({type(error).__name__}: {error}); "
-                f"retrying in {delay:.2f} s"
-            )
+            self._connection.failed(error, delay)
         else:
             self._log.exception(
                 f"unexpected error while activating jobs ({type(error).__name__}: {error}); "

@@ -82,7 +82,8 @@ class ServedEngine:
 
     def __init__(self, **app_options: Any) -> None:
         self.engine = Engine()
-        self.server = EngineServer(EngineApp(self.engine, **app_options))
+        self.app = EngineApp(self.engine, **app_options)
+        self.server = EngineServer(self.app)
 
     @property
     def url(self) -> str:

@@ -150,3 +150,11 @@ def test_the_cli_filter_applies_the_level_to_the_library_only() -> None:
     assert cli_logging.cli_filter("silent") == {"": "INFO", "camunda_worker": False}
     with pytest.raises(ValueError, match="CAMUNDA_SDK_LOG_LEVEL"):
         cli_logging.cli_filter("loud")
+
+
+def test_the_sink_level_is_the_lowest_level_its_filter_lets_through() -> None:
+    assert cli_logging.sink_floor(cli_logging.cli_filter("info")) == 20  # INFO
+    assert cli_logging.sink_floor(cli_logging.cli_filter("warn")) == 20  # the application's INFO
+    assert cli_logging.sink_floor(cli_logging.cli_filter("debug")) == 10
+    assert cli_logging.sink_floor(cli_logging.cli_filter("trace")) == 5
+    assert cli_logging.sink_floor(cli_logging.cli_filter("silent")) == 20

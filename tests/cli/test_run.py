@@ -271,3 +271,30 @@ def test_mistakes_exit_2_with_a_clear_message_before_any_activation(
         assert text in result.stderr
     assert "Traceback" not in result.stderr or case == "import error"
     assert served.engine.stats().jobs_activated == 0
+
+
+def test_health_and_metrics_share_one_port_when_given_the_same(
+    served_engine: ServedEngine, tmp_path: Path
+) -> None:
+    handlers = write(tmp_path, "shared_port_tasks.py", GREET)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = served_engine.env(CAMUNDA_WORKER_TIMEOUT="30000")
+    process = start_cli(
+        "run", str(handlers), "--health-port", str(port), "--metrics-port", str(port), env=env
+    )
+    try:
+        metrics_line = read_line_with(process, "metrics on ")
+        health_line = read_line_with(process, "health probes on ")
+        assert f"http://127.0.0.1:{port}/metrics" in metrics_line
+        assert f"http://127.0.0.1:{port}/livez" in health_line
+        wait_until(lambda: get(f"http://127.0.0.1:{port}/readyz")[0] == 200)
+        status, text = get(f"http://127.0.0.1:{port}/metrics")
+        assert status == 200
+        assert 'camunda_worker_free_capacity{job_type="greet"}' in text
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=TIMEOUT)
+    finally:
+        process.kill()
+    assert process.returncode == 0

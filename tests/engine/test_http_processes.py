@@ -202,3 +202,22 @@ def test_setting_variables_on_an_instance(client: httpx.Client, engine: Engine) 
     assert engine.process_instance(key).variables == {"a": 1, "b": 2}
     assert missing.status_code == 400
     assert missing.json()["detail"] == "No variables provided."
+
+
+def test_incidents_are_searched_by_state_and_type(client: httpx.Client, engine: Engine) -> None:
+    job = engine.create_job("work", retries=1)
+    client.post("/jobs/activation", json=activation("work"))
+    engine.fail_job(job, retries=0, error_message="card declined")
+    answer = client.post("/incidents/search", json={"filter": {"state": "ACTIVE"}})
+    assert answer.status_code == 200
+    [incident] = answer.json()["items"]
+    assert incident["jobKey"] == job
+    assert incident["errorType"] == "JOB_NO_RETRIES"
+    assert incident["errorMessage"] == "card declined"
+    assert answer.json()["page"]["totalItems"] == 1
+    engine.update_job(job, retries=1)
+    engine.resolve_incident(incident["incidentKey"])
+    active = client.post("/incidents/search", json={"filter": {"state": "ACTIVE"}}).json()
+    assert active["items"] == []
+    resolved = client.post("/incidents/search", json={"filter": {"state": "RESOLVED"}}).json()
+    assert [item["incidentKey"] for item in resolved["items"]] == [incident["incidentKey"]]

@@ -17,7 +17,7 @@ import pytest
 from camunda_worker.engine import EngineApp, EngineServer
 from camunda_worker.engine._http import server as server_module
 
-from .conftest import activation
+from .conftest import ORDER_BPMN, activation
 
 REPO = Path(__file__).resolve().parents[2]
 LISTENING = re.compile(r"^camunda engine listening on (http://127\.0\.0\.1:(\d+)/v2)$")
@@ -38,6 +38,19 @@ def test_the_server_serves_the_api_over_loopback(make_app: Callable[..., EngineA
     assert completed.status_code == 204
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
+
+
+def test_an_awaited_instance_that_does_not_complete_is_a_504_over_tcp(
+    make_app: Callable[..., EngineApp],
+) -> None:
+    app = make_app()
+    files = {"resources": ("order.bpmn", ORDER_BPMN.encode(), "application/xml")}
+    body = {"processDefinitionId": "order", "awaitCompletion": True, "requestTimeout": 50}
+    with EngineServer(app) as server, httpx.Client(base_url=server.url) as client:
+        client.post("/deployments", files=files)
+        answer = client.post("/process-instances", json=body)
+    assert answer.status_code == 504, answer.text
+    assert answer.json()["title"] == "DEADLINE_EXCEEDED"
 
 
 def test_a_dropped_connection_gets_no_answer_over_tcp(make_app: Callable[..., EngineApp]) -> None:

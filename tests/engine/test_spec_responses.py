@@ -49,9 +49,12 @@ def exercise(app: EngineApp) -> None:
         client.put(f"/element-instances/{first}/variables", json={"variables": {"c": 3}})
         client.put("/element-instances/2251799813685999/variables", json={"variables": {}})
         incident_key = app.engine.incidents()[0].key
+        client.post("/incidents/search", json={"filter": {"state": "ACTIVE"}})
+        client.post("/incidents/search", json={"page": {"limit": 1, "after": "nope"}})
         client.patch(f"/jobs/{jobs[1]['jobKey']}", json={"changeset": {"retries": 2}})
         client.post(f"/incidents/{incident_key}/resolution")
         client.post("/incidents/2251799813685999/resolution")
+        client.post("/incidents/search", json={})
         client.post(f"/process-instances/{first}/cancellation")
         client.post(f"/process-instances/{first}/cancellation")
         client.get("/process-instances/2251799813685999")

@@ -324,7 +324,7 @@ def test_a_worker_backing_off_from_an_echoing_500_shows_no_secret(
             return state
 
         assert asyncio.run(serve()) is WorkerState.BACKING_OFF
-    assert any("activating jobs failed (ServerError" in line for line in lines), lines
+    assert any("(ServerError" in line and "retrying with back-off" in line for line in lines), lines
     seen.assert_clean()
 
 

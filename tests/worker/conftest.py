@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import types
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -111,6 +112,9 @@ class FakeAsyncClient:
     async def update_job(self, job_key: str, **kwargs: Any) -> None:
         self._ack("update", job_key)
         self.updates.append((job_key, kwargs))
+
+    async def topology(self) -> Any:
+        return types.SimpleNamespace(gateway_version="8.10.0-fake")
 
     async def aclose(self) -> None:
         self.closed = True

@@ -129,3 +129,8 @@ async def search_jobs(app: RouteHost, call: Call) -> Reply:
 async def search_instances(app: RouteHost, call: Call) -> Reply:
     filter_, limit, after = _search_arguments(app, call)
     return Reply(200, app.engine.search_process_instances(filter_, limit=limit, after=after))
+
+
+async def search_incidents(app: RouteHost, call: Call) -> Reply:
+    filter_, limit, after = _search_arguments(app, call)
+    return Reply(200, app.engine.search_incidents(filter_, limit=limit, after=after))

@@ -55,6 +55,7 @@ class LongPolls:
         if receive is None:
             return await self._endable(waiting, closed)
         outcome: list[T] = []
+        failure: list[Exception] = []
         async with anyio.create_task_group() as group:
 
             async def watch() -> None:
@@ -63,8 +64,13 @@ class LongPolls:
                     group.cancel_scope.cancel()
 
             group.start_soon(watch)
-            outcome.append(await self._endable(waiting, closed))
+            try:
+                outcome.append(await self._endable(waiting, closed))
+            except Exception as error:  # noqa: BLE001 - raised below, not as an ExceptionGroup
+                failure.append(error)
             group.cancel_scope.cancel()
+        if failure:  # e.g. the 504 of an awaited instance that did not complete in time
+            raise failure[0]
         return outcome[0] if outcome else closed()
 
     async def _endable(self, waiting: Awaitable[T], closed: Callable[[], T]) -> T:

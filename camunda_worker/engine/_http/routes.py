@@ -30,6 +30,7 @@ ROUTES: tuple[Route, ...] = (
         processes.cancel_instance,
     ),
     Route("POST", "/v2/process-instances/search", "search_instances", jobs.search_instances),
+    Route("POST", "/v2/incidents/search", "search_incidents", jobs.search_incidents),
     Route(
         "POST",
         "/v2/incidents/{incidentKey}/resolution",

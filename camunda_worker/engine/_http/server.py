@@ -49,6 +49,7 @@ __all__ = [
     "MAX_HEAD_SIZE",
     "EngineServer",
     "ServerDependencyError",
+    "build_parser",
     "main",
     "serve",
 ]
@@ -292,7 +293,8 @@ def serve(
             signal.signal(sig, handler)
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command's argument parser (docs/cli.md is tested against it)."""
     parser = argparse.ArgumentParser(
         prog="camunda-worker engine",
         description="Serve the in-memory Camunda 8 engine's REST API (/v2) over HTTP.",
@@ -375,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code: 0 after a signal, 2 for bad arguments.
     """
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
     plan = FaultPlan(seed=args.seed, latency_ms=max(args.latency_ms, 0))
     try:

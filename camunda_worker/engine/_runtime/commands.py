@@ -16,6 +16,7 @@ from camunda_worker.engine._runtime.errors import invalid_argument, not_found, v
 from camunda_worker.engine._runtime.lines import (
     ServerLine,
     created_instance,
+    incident_result,
     job_search_item,
     process_instance,
     topology,
@@ -339,6 +340,41 @@ class EngineBase:
                 list(self._machine.jobs.values()),
                 lambda job: job.key,
                 lambda job: job_search_item(line, job),
+                filter,
+                limit,
+                after,
+            )
+
+    def search_incidents(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> dict[str, Any]:
+        """Search incidents (``{"items": [...], "page": {...}}``) by wire fields, by key ascending.
+
+        Active incidents and the resolved ones still retained are listed.
+        """
+        with self._lock:
+            self._tick()
+            machine = self._machine
+            line = machine.line
+
+            def definition_key(process_instance_key: int, job_key: int | None) -> int:
+                instance = machine.instances.get(process_instance_key)
+                if instance is not None:
+                    return instance.definition.key
+                job = machine.jobs.get(job_key) if job_key is not None else None
+                return job.process_definition_key if job is not None else -1
+
+            return search(
+                line,
+                list(machine.incidents.values()),
+                lambda incident: incident.key,
+                lambda incident: incident_result(
+                    line, incident, definition_key(incident.process_instance_key, incident.job_key)
+                ),
                 filter,
                 limit,
                 after,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     from camunda_worker.engine._model.definitions import ProcessDefinition
-    from camunda_worker.engine._runtime.instances import ProcessInstanceRecord
+    from camunda_worker.engine._runtime.instances import IncidentRecord, ProcessInstanceRecord
     from camunda_worker.engine._runtime.jobs import JobRecord
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "cursor",
     "deployment_result",
     "gateway_version",
+    "incident_result",
     "iso_time",
     "job_search_item",
     "message_published",
@@ -172,6 +173,30 @@ def process_instance(line: ServerLine, instance: ProcessInstanceRecord) -> dict[
     document["businessId"] = None
     if line == "8.10":
         document["suspendedDate"] = None
+    return document
+
+
+def incident_result(
+    line: ServerLine, incident: IncidentRecord, process_definition_key: int
+) -> dict[str, Any]:
+    """An ``IncidentResult`` (what ``POST /incidents/search`` lists)."""
+    document: dict[str, Any] = {
+        "incidentKey": str(incident.key),
+        "processDefinitionId": incident.process_definition_id,
+        "processDefinitionKey": str(process_definition_key),
+        "processInstanceKey": str(incident.process_instance_key),
+        "elementId": incident.element_id,
+        "elementInstanceKey": str(incident.element_instance_key),
+        "errorType": incident.error_type,
+        "errorMessage": incident.error_message,
+        "creationTime": iso_time(incident.created_ms),
+        "state": incident.state,
+        "jobKey": _key(incident.job_key) if incident.job_key is not None else None,
+        "tenantId": incident.tenant_id,
+    }
+    if line == "8.8":
+        return _without_nulls(document)
+    document["rootProcessInstanceKey"] = str(incident.process_instance_key)
     return document
 
 
