@@ -236,15 +236,15 @@ def test_secrets_in_urls_given_to_objects_directly_are_masked(logs: list[str]) -
         client_secret=CLIENT_SECRET,
         transport=httpx.MockTransport(lambda request: httpx.Response(401, text="no")),
     )
-    assert "client_secret=***" in repr(auth)
+    assert "token?***" in repr(auth)
     with pytest.raises(CamundaError) as caught:
         auth.token()
-    assert "http://idp.test/token?client_secret=***" in str(caught.value)
+    assert "http://idp.test/token?***" in str(caught.value)
     assert_clean_error(caught.value)
     log_like_a_user(caught.value)
     address = f"http://api.test/v2?token={TOKENS[0]}&x={PASSWORD}"
     with CamundaClient(address) as client:
-        assert client.base_url == "http://api.test/v2?token=***&x=***"
+        assert client.base_url == "http://api.test/v2?***"
         assert_clean(repr(client))
         logger.debug("built {}", client)
 
@@ -253,5 +253,5 @@ def test_secrets_in_urls_given_to_objects_directly_are_masked(logs: list[str]) -
             return repr(client)
 
     shown = asyncio.run(build_async())
-    assert "token=***&x=***" in shown
+    assert "v2?***" in shown
     assert_clean(shown)

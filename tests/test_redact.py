@@ -103,16 +103,20 @@ def test_a_live_holder_has_its_secrets_masked_everywhere_and_only_while_it_lives
         ("http://localhost:8080/v2", "http://localhost:8080/v2"),
         (
             "https://idp.example/token?client_secret=S3cr3t%2F&audience=zeebe",
-            "https://idp.example/token?client_secret=***&audience=***",
+            "https://idp.example/token?***",
         ),
         ("https://idp.example/token?S3cr3t", "https://idp.example/token?***"),
-        ("https://idp.example/token?a=1#S3cr3t", "https://idp.example/token?a=***#***"),
+        ("https://idp.example/token?a=1#S3cr3t", "https://idp.example/token?***#***"),
         ("https://user:S3cr3t@idp.example/token", "https://***@idp.example/token"),
         ("https://user:S3/cr3t@idp.example/token", "https://***@idp.example/token"),
         # An @ after a ? or #: a password holding one, or a query holding an @: mask it all.
         ("https://user:S3?cr3t@idp.example/token", "https://***"),
         ("https://idp.example/token?hint=me@example.com", "https://***"),
-        ("idp.example/token?client_secret=S3cr3t", "idp.example/token?client_secret=***"),
+        ("idp.example/token?client_secret=S3cr3t", "idp.example/token?***"),
+        # A secret holding "=" stood as a query name (hypothesis found "000\u03a9000="): the
+        # whole query is masked, names too.
+        ("https://idp.example/token?000\u03a9000=", "https://idp.example/token?***"),
+        ("https://idp.example/token?abc=def", "https://idp.example/token?***"),
     ],
 )
 def test_urls_show_no_userinfo_query_value_or_fragment(url: str, shown: str) -> None:

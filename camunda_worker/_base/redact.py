@@ -288,11 +288,12 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?://)?")
 
 
 def redact_url(url: str) -> str:
-    """Mask what a URL may carry secrets in: userinfo, query values, fragment.
+    """Mask what a URL may carry secrets in: userinfo, the query string, the fragment.
 
     ``https://user:pw@idp/token?client_secret=x&audience=y#z`` becomes
-    ``https://***@idp/token?client_secret=***&audience=***#***``. A query item without ``=``
-    is masked whole. Text that is not a well-formed URL is masked more, never less: when an
+    ``https://***@idp/token?***#***``. The query is masked whole, names too: a secret that holds
+    a ``=`` or ``&`` would otherwise show in part as a name. Text that is not a well-formed URL
+    is masked more, never less: when an
     ``@`` follows a ``?`` or ``#`` (a password holding one of them, or a query holding an
     ``@``), everything after the scheme is masked.
 
@@ -313,14 +314,6 @@ def redact_url(url: str) -> str:
         authority_and_path = MASK + authority_and_path[authority_and_path.rfind("@") :]
     query, hash_sign, _fragment = tail.partition("#")
     if query:
-        items = query[1:].split("&")
-        query = "?" + "&".join(_mask_item(item) for item in items)
+        query = "?" + MASK
     fragment = "#" + MASK if hash_sign else ""
     return head + authority_and_path + query + fragment
-
-
-def _mask_item(item: str) -> str:
-    name, equals, _value = item.partition("=")
-    if not equals:
-        return MASK if item else item
-    return f"{name}={MASK}"

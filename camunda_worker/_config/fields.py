@@ -385,7 +385,7 @@ _URL_CHECKS: tuple[tuple[Callable[[str], bool], str], ...] = (
     ),
     (
         lambda text: "?" in text,
-        f"it has a query string (?...; its values are masked here: {_NOT_IN_URLS})",
+        f"it has a query string (?..., masked here: {_NOT_IN_URLS})",
     ),
     (lambda text: "#" in text, "it has a fragment (#...)"),
     (lambda text: any(char.isspace() for char in text), "it contains whitespace"),
