@@ -39,7 +39,13 @@ from camunda_worker.worker._observer import JobOutcome, ObservedWorker, WorkerOb
 if TYPE_CHECKING:
     from camunda_worker.worker._observer import AcknowledgementResult
 
-__all__ = ["MetricsServer", "PrometheusObserver", "metrics_page", "serve_metrics"]
+__all__ = [
+    "MetricsServer",
+    "PrometheusObserver",
+    "metrics_page",
+    "process_registry",
+    "serve_metrics",
+]
 
 _INSTALL_HINT = (
     "Prometheus metrics need the prometheus-client package: pip install 'camunda-worker[metrics]'"
@@ -55,6 +61,26 @@ def _prometheus_client() -> Any:
     except ImportError as error:
         raise ImportError(_INSTALL_HINT) from error
     return prometheus_client
+
+
+def process_registry() -> Any:
+    """A new registry with the process, platform and garbage-collector collectors.
+
+    What ``camunda-worker run --metrics-port`` serves beside the workers' metrics: pass it to
+    :class:`PrometheusObserver` in your own worker process to expose the same.
+
+    Returns:
+        A ``prometheus_client.CollectorRegistry``.
+
+    Raises:
+        ImportError: prometheus-client is missing (the message says how to install it).
+    """
+    prometheus = _prometheus_client()
+    registry = prometheus.CollectorRegistry()
+    prometheus.ProcessCollector(registry=registry)
+    prometheus.PlatformCollector(registry=registry)
+    prometheus.GCCollector(registry=registry)
+    return registry
 
 
 def _name(namespace: str, name: str) -> str:

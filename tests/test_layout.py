@@ -208,6 +208,42 @@ def test_the_private_member_check_sees_a_reach(source: str, reach: str) -> None:
         tree.unlink()
 
 
+def _private_imports(path: Path) -> list[str]:
+    """``from camunda_worker.x import _name`` where ``_name`` is not a module of that package."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith(
+            "camunda_worker"
+        ):
+            continue
+        base = ROOT.joinpath(*(node.module or "").split("."))
+        for alias in node.names:
+            name = alias.name
+            if not name.startswith("_") or name.startswith("__"):
+                continue
+            if (base / f"{name}.py").exists() or (base / name / "__init__.py").exists():
+                continue  # a private module of that package: importing it is how rooms work
+            found.append(f"{path.relative_to(ROOT).as_posix()}:{node.lineno}: {node.module}.{name}")
+    return found
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    imports = [found for path in sorted(PACKAGE.rglob("*.py")) for found in _private_imports(path)]
+    assert imports == []
+
+
+def test_the_private_import_check_sees_one(tmp_path: Path) -> None:
+    sample = ROOT / "tests" / "_layout_import_sample.py"
+    sample.write_text("from camunda_worker.metrics import _prometheus_client\n", encoding="utf-8")
+    try:
+        assert _private_imports(sample) == [
+            "tests/_layout_import_sample.py:1: camunda_worker.metrics._prometheus_client"
+        ]
+    finally:
+        sample.unlink()
+
+
 def test_no_module_reaches_into_another_modules_private_members() -> None:
     reaches = [reach for path in sorted(PACKAGE.rglob("*.py")) for reach in _private_reaches(path)]
     assert reaches == []

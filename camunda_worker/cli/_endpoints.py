@@ -39,14 +39,9 @@ def metrics_observer(settings: CamundaSettings) -> PrometheusObserver | None:
     """
     if settings.worker_metrics_port is None:
         return None
-    from camunda_worker.metrics import PrometheusObserver, _prometheus_client  # noqa: PLC0415
+    from camunda_worker.metrics import PrometheusObserver, process_registry  # noqa: PLC0415
 
-    prometheus = _prometheus_client()
-    registry = prometheus.CollectorRegistry()
-    prometheus.ProcessCollector(registry=registry)
-    prometheus.PlatformCollector(registry=registry)
-    prometheus.GCCollector(registry=registry)
-    return PrometheusObserver(registry)
+    return PrometheusObserver(process_registry())
 
 
 def start_endpoints(
