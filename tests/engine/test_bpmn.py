@@ -124,7 +124,7 @@ def _start_task_end(task_xml: str, extra: str = "") -> str:
     [
         ('<bpmn:userTask id="Task_1" />', "Task_1 (bpmn:userTask)"),
         ('<bpmn:callActivity id="Task_1" />', "Task_1 (bpmn:callActivity)"),
-        ('<bpmn:subProcess id="Task_1" />', "Task_1 (bpmn:subProcess)"),
+        ('<bpmn:subProcess id="Task_1" triggeredByEvent="true" />', "Task_1 (bpmn:subProcess)"),
         ('<bpmn:receiveTask id="Task_1" />', "Task_1 (bpmn:receiveTask)"),
         ('<bpmn:inclusiveGateway id="Task_1" />', "Task_1 (bpmn:inclusiveGateway)"),
         ('<bpmn:eventBasedGateway id="Task_1" />', "Task_1 (bpmn:eventBasedGateway)"),
@@ -151,10 +151,10 @@ def test_unsupported_elements_are_refused_by_id_and_type(
         ),
         (
             '<bpmn:serviceTask id="Task_1"><bpmn:extensionElements><zeebe:taskDefinition type="x" />'
-            '<zeebe:ioMapping><zeebe:input source="=a" target="b" /></zeebe:ioMapping>'
+            '<zeebe:ioMapping><zeebe:input source="=a" target="b c" /></zeebe:ioMapping>'
             "</bpmn:extensionElements></bpmn:serviceTask>",
             "Task_1 (bpmn:serviceTask)",
-            "zeebe:ioMapping",
+            "Expected path expression 'b c' but doesn't match the pattern",
         ),
         (
             '<bpmn:serviceTask id="Task_1"><bpmn:extensionElements><zeebe:taskDefinition type="=kind" />'
@@ -269,9 +269,9 @@ def test_unsupported_boundary_events_are_refused(
         ),
         (
             '<bpmn:startEvent id="start" /><bpmn:endEvent id="end">'
-            '<bpmn:terminateEventDefinition id="t" /></bpmn:endEvent>',
+            '<bpmn:signalEventDefinition id="t" /></bpmn:endEvent>',
             "end (bpmn:endEvent)",
-            "terminateEventDefinition",
+            "signalEventDefinition",
         ),
         (
             '<bpmn:startEvent id="start" /><bpmn:startEvent id="start2" /><bpmn:endEvent id="end" />',

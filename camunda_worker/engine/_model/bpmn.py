@@ -32,6 +32,13 @@ from camunda_worker.engine._model.definitions import (
     ProcessModel,
     SequenceFlow,
     TaskDefinition,
+    VariableMapping,
+)
+from camunda_worker.engine._model.expressions import (
+    PATH_PATTERN,
+    ExpressionSyntaxError,
+    is_variable_path,
+    parse_expression,
 )
 from camunda_worker.engine._model.validation import Problem, validate_process
 
@@ -44,7 +51,14 @@ _PROCESS_ID = re.compile(r"^[^\W\d][\w\-.]*$")
 _NODE_KINDS = (
     JOB_TASK_KINDS
     | PASS_THROUGH_KINDS
-    | {"startEvent", "endEvent", "exclusiveGateway", "parallelGateway", "boundaryEvent"}
+    | {
+        "startEvent",
+        "endEvent",
+        "exclusiveGateway",
+        "parallelGateway",
+        "boundaryEvent",
+        "subProcess",
+    }
 )
 # Children without runtime meaning in Zeebe either.
 _IGNORED_IN_PROCESS = frozenset(
@@ -73,10 +87,15 @@ _IGNORED_IN_NODE = frozenset(
         "ioSpecification",
     }
 )
-_IO_MAPPING = (
-    "input/output mappings (zeebe:ioMapping) are not supported by this engine: "
-    "all variables live in the process instance's root scope"
-)
+# Children of an embedded sub-process besides its flow elements.
+_IGNORED_IN_SUB_PROCESS = _IGNORED_IN_PROCESS | {
+    "incoming",
+    "outgoing",
+    "dataInputAssociation",
+    "dataOutputAssociation",
+    "property",
+    "ioSpecification",
+}
 
 
 class BpmnValidationError(ValueError):
@@ -201,16 +220,7 @@ class _ProcessReader:
         nodes: dict[str, FlowNode] = {}
         flow_elements: list[ET.Element] = []
         refused: set[str] = set()
-        for local, child in _children(self.process, BPMN_NS):
-            if local == "sequenceFlow":
-                flow_elements.append(child)
-            elif local in _NODE_KINDS:
-                node = self._node(local, child)
-                if node is not None:
-                    nodes[node.id] = node
-            elif local not in _IGNORED_IN_PROCESS:
-                refused.add(child.get("id", ""))
-                self.problem(child, f"elements of type '{local}' are not supported by this engine")
+        self._read_container(self.process, None, nodes, flow_elements, refused)
         flows = {
             flow.id: flow for flow in (self._flow(element) for element in flow_elements) if flow
         }
@@ -225,6 +235,32 @@ class _ProcessReader:
             flows=flows,
             start_node=start,
         )
+
+    def _read_container(
+        self,
+        container: ET.Element,
+        scope: str | None,
+        nodes: dict[str, FlowNode],
+        flow_elements: list[ET.Element],
+        refused: set[str],
+    ) -> None:
+        # The flow elements of the process or of an embedded sub-process (recursively).
+        ignored = _IGNORED_IN_PROCESS if scope is None else _IGNORED_IN_SUB_PROCESS
+        for local, child in _children(container, BPMN_NS):
+            if local == "sequenceFlow":
+                flow_elements.append(child)
+            elif local == "subProcess" and child.get("triggeredByEvent", "").lower() == "true":
+                refused.add(child.get("id", ""))
+                self.problem(child, "event sub-processes are not supported by this engine")
+            elif local in _NODE_KINDS:
+                node = self._node(local, child, scope)
+                if node is not None:
+                    nodes[node.id] = node
+                    if local == "subProcess":
+                        self._read_container(child, node.id, nodes, flow_elements, refused)
+            elif local not in ignored:
+                refused.add(child.get("id", ""))
+                self.problem(child, f"elements of type '{local}' are not supported by this engine")
 
     def _process_extensions(self) -> str | None:
         version_tag = None
@@ -249,7 +285,7 @@ class _ProcessReader:
         found.pop("properties", None)
         return found
 
-    def _node(self, kind: str, element: ET.Element) -> FlowNode | None:
+    def _node(self, kind: str, element: ET.Element, scope: str | None) -> FlowNode | None:
         node_id = element.get("id")
         if not node_id:
             self.problem(element, "the element has no id")
@@ -259,24 +295,30 @@ class _ProcessReader:
             for local, _ in _children(element, BPMN_NS)
             if local.endswith("EventDefinition") or local == "eventDefinitionRef"
         ]
-        for local, _ in _children(element, BPMN_NS):
-            if local not in _IGNORED_IN_NODE and local not in definitions:
-                self.problem(
-                    element, f"'bpmn:{local}' inside a {kind} is not supported by this engine"
-                )
+        if kind != "subProcess":
+            for local, _ in _children(element, BPMN_NS):
+                if local not in _IGNORED_IN_NODE and local not in definitions:
+                    self.problem(
+                        element, f"'bpmn:{local}' inside a {kind} is not supported by this engine"
+                    )
         extensions = self._extensions(element)
         task = None
         error_code = None
+        event = None
         if kind in JOB_TASK_KINDS:
             task = self._task_definition(element, extensions)
         elif kind == "boundaryEvent":
             error_code = self._error_boundary(element, definitions)
+            event = "error"
+        elif kind == "endEvent" and definitions:
+            event, error_code = self._end_event(element, definitions)
         elif definitions:
             self.problem(
                 element,
                 f"a {kind} with a {definitions[0]} is not supported by this engine "
-                "(only none events and error boundary events)",
+                "(only none events, error and terminate end events and error boundary events)",
             )
+        inputs, outputs = self._io_mapping(kind, element, extensions.pop("ioMapping", None))
         self._unsupported_extensions(element, extensions)
         return FlowNode(
             id=node_id,
@@ -286,16 +328,89 @@ class _ProcessReader:
             default_flow=element.get("default") if kind == "exclusiveGateway" else None,
             attached_to=element.get("attachedToRef") if kind == "boundaryEvent" else None,
             error_code=error_code,
+            event=event,
+            scope=scope,
+            inputs=inputs,
+            outputs=outputs,
         )
+
+    def _end_event(
+        self, element: ET.Element, definitions: list[str]
+    ) -> tuple[str | None, str | None]:
+        if definitions == ["terminateEventDefinition"]:
+            return "terminate", None
+        if definitions != ["errorEventDefinition"]:
+            self.problem(
+                element,
+                f"end events with {definitions[0]} are not supported by this engine "
+                "(only none, error and terminate end events)",
+            )
+            return None, None
+        definition = next(
+            child for local, child in _children(element, BPMN_NS) if local == "errorEventDefinition"
+        )
+        error_ref = definition.get("errorRef")
+        code = self.errors.get(error_ref or "") if error_ref in self.errors else None
+        if not code:
+            # Zeebe's wording for an error end event without a code to throw.
+            self.problem(element, "ErrorEventDefinition must reference an error with an errorCode")
+            return "error", None
+        if code.startswith("="):
+            self.problem(
+                element, f"error code expressions ({code!r}) are not supported by this engine"
+            )
+        return "error", code
+
+    def _io_mapping(
+        self, kind: str, element: ET.Element, mapping: ET.Element | None
+    ) -> tuple[tuple[VariableMapping, ...], tuple[VariableMapping, ...]]:
+        if mapping is None:
+            return (), ()
+        if kind in ("exclusiveGateway", "parallelGateway"):
+            self.problem(element, f"'zeebe:ioMapping' is not allowed on a {kind}")
+            return (), ()
+        inputs: list[VariableMapping] = []
+        outputs: list[VariableMapping] = []
+        for local, child in _children(mapping, ZEEBE_NS):
+            if local not in ("input", "output"):
+                self.problem(element, f"'zeebe:{local}' is not allowed inside 'zeebe:ioMapping'")
+                continue
+            if local == "input" and kind in ("startEvent", "boundaryEvent"):
+                self.problem(element, f"Input mappings are not allowed on a {kind}")
+                continue
+            parsed = self._variable_mapping(element, child)
+            if parsed is not None:
+                (inputs if local == "input" else outputs).append(parsed)
+        return tuple(inputs), tuple(outputs)
+
+    def _variable_mapping(self, element: ET.Element, child: ET.Element) -> VariableMapping | None:
+        source_text = child.get("source")
+        target = (child.get("target") or "").strip()
+        if source_text is None or not source_text.strip():
+            self.problem(element, "Attribute 'source' must be present and not empty")
+            return None
+        if not target:
+            self.problem(element, "Attribute 'target' must be present and not empty")
+            return None
+        if not is_variable_path(target):
+            self.problem(
+                element,
+                f"Expected path expression '{target}' but doesn't match the pattern "
+                f"'{PATH_PATTERN}'.",
+            )
+            return None
+        try:
+            source = parse_expression(source_text)
+        except ExpressionSyntaxError as exc:
+            self.problem(element, f"the expression {source_text.strip()!r} cannot be parsed: {exc}")
+            return None
+        return VariableMapping(source, target)
 
     def _unsupported_extensions(
         self, element: ET.Element, extensions: dict[str, ET.Element]
     ) -> None:
         for name in extensions:
-            if name == "ioMapping":
-                self.problem(element, _IO_MAPPING)
-            else:
-                self.problem(element, f"'zeebe:{name}' is not supported by this engine")
+            self.problem(element, f"'zeebe:{name}' is not supported by this engine")
 
     def _task_definition(
         self, element: ET.Element, extensions: dict[str, ET.Element]

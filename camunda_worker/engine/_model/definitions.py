@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import attrs
 
 from camunda_worker.engine._model.conditions import Condition
+from camunda_worker.engine._model.expressions import Expression
 
 __all__ = [
     "JOB_TASK_KINDS",
@@ -16,6 +17,7 @@ __all__ = [
     "ProcessModel",
     "SequenceFlow",
     "TaskDefinition",
+    "VariableMapping",
 ]
 
 #: Tasks that create a job for a worker (with a ``zeebe:taskDefinition``).
@@ -37,6 +39,19 @@ class TaskDefinition:
     job_type: str
     retries: int
     headers: Mapping[str, str] = attrs.field(factory=dict, hash=False)
+
+
+@attrs.frozen
+class VariableMapping:
+    """One ``zeebe:input`` or ``zeebe:output`` of a ``zeebe:ioMapping``.
+
+    Attributes:
+        source: the value: a FEEL expression (``=order.total``) or a static value.
+        target: the variable name or dotted path it is written to.
+    """
+
+    source: Expression
+    target: str
 
 
 @attrs.frozen
@@ -69,8 +84,14 @@ class FlowNode:
         task: the task definition of a job-based task.
         default_flow: the default flow of an exclusive gateway.
         attached_to: for a boundary event, the id of the task it is attached to.
-        error_code: for an error boundary event, the code it catches (``None``: every error).
-        boundary_events: for a task, the ids of the error boundary events attached to it.
+        error_code: for an error boundary event, the code it catches (``None``: every error);
+            for an error end event, the code it throws.
+        boundary_events: for an activity, the ids of the boundary events attached to it.
+        event: the event definition of an event (``error``, ``terminate``...), ``None`` for none.
+        scope: the id of the embedded sub-process the node is in (``None``: the process).
+        start_node: for an embedded sub-process, the id of its none start event.
+        inputs: the input mappings (``zeebe:ioMapping``), in document order.
+        outputs: the output mappings, in document order.
     """
 
     id: str
@@ -83,6 +104,11 @@ class FlowNode:
     attached_to: str | None = None
     error_code: str | None = None
     boundary_events: tuple[str, ...] = ()
+    event: str | None = None
+    scope: str | None = None
+    start_node: str | None = None
+    inputs: tuple[VariableMapping, ...] = ()
+    outputs: tuple[VariableMapping, ...] = ()
 
 
 @attrs.frozen

@@ -80,16 +80,38 @@ def validate_process(
     for node in nodes.values():
         if node.kind == "exclusiveGateway":
             _check_exclusive_gateway(node, flows, report)
-    starts = [node.id for node in nodes.values() if node.kind == "startEvent"]
-    if len(starts) != 1:
+    return _check_starts(process_id, nodes, report)
+
+
+def _check_starts(process_id: str, nodes: dict[str, FlowNode], report: _Report) -> str | None:
+    # One none start event per scope; a sub-process learns its own. Returns the process's.
+    starts: dict[str | None, list[str]] = {}
+    for node in nodes.values():
+        if node.kind == "startEvent":
+            starts.setdefault(node.scope, []).append(node.id)
+    for node_id, node in list(nodes.items()):
+        if node.kind != "subProcess":
+            continue
+        found = starts.get(node_id, [])
+        if len(found) != 1:
+            message = (
+                "Must have exactly one none start event"
+                if found
+                else "Must have exactly one start event"
+            )
+            report(node_id, "bpmn:subProcess", message)
+        else:
+            nodes[node_id] = attrs.evolve(node, start_node=found[0])
+    found = starts.get(None, [])
+    if len(found) != 1:
         message = (
             "Must have exactly one none start event"
-            if starts
+            if found
             else "Must have at least one start event"
         )
         report(process_id, "bpmn:process", message)
         return None
-    return starts[0]
+    return found[0]
 
 
 def _check_flow(
@@ -104,6 +126,13 @@ def _check_flow(
             flow.id, "bpmn:sequenceFlow", f"a {target.kind} must not have incoming sequence flows"
         )
     source = nodes.get(flow.source)
+    if source is not None and target is not None and source.scope != target.scope:
+        report(
+            flow.id,
+            "bpmn:sequenceFlow",
+            "a sequence flow must connect elements of the same scope "
+            f"('{flow.source}' and '{flow.target}' are in different sub-processes)",
+        )
     if flow.condition is not None and source is not None and source.kind != "exclusiveGateway":
         report(
             flow.id,
@@ -115,12 +144,21 @@ def _check_flow(
 def _check_boundary(node: FlowNode, nodes: dict[str, FlowNode], report: _Report) -> None:
     host = nodes.get(node.attached_to or "")
     if host is None:
-        report(node.id, "bpmn:boundaryEvent", f"attachedToRef {node.attached_to!r} is not a task")
-    elif host.kind not in JOB_TASK_KINDS:
+        report(
+            node.id, "bpmn:boundaryEvent", f"attachedToRef {node.attached_to!r} is not an activity"
+        )
+    elif host.kind not in JOB_TASK_KINDS and host.kind != "subProcess":
         report(
             node.id,
             "bpmn:boundaryEvent",
-            f"error boundary events are only supported on job-based tasks, not on a {host.kind}",
+            "error boundary events are only supported on job-based tasks and sub-processes, "
+            f"not on a {host.kind}",
+        )
+    elif host.scope != node.scope:
+        report(
+            node.id,
+            "bpmn:boundaryEvent",
+            "a boundary event must be in the same scope as the activity it is attached to",
         )
 
 

@@ -1,21 +1,33 @@
-"""Token movement through a process model: tasks, gateways, events and boundary events.
+"""Token movement through a process model: tasks, sub-processes, gateways, events, boundaries.
 
 Tokens move synchronously inside one engine command until each waits in a job-based task, is
 consumed by an end event (or a node without outgoing flows: an implicit end), waits at a parallel
 join, or stops on an incident. Nodes with several outgoing flows outside gateways fork the token
 (uncontrolled flow), as in BPMN; several incoming flows into a task merge without waiting.
+
+Every token runs in a scope: the process instance (the root) or an embedded sub-process's
+element instance. A scope completes when it has no token left (no child element instance, no
+token waiting at one of its joins, none queued): a sub-process then applies its output mappings
+and leaves along its outgoing flows, the root ends the process instance. Variables follow
+:mod:`.scopes`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import deque
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
+from camunda_worker.engine._model.conditions import feel_type_name
 from camunda_worker.engine._model.definitions import JOB_TASK_KINDS, FlowNode, ProcessModel
-from camunda_worker.engine._model.feel import FeelEvaluationError
-from camunda_worker.engine._runtime.clock import Clock
 from camunda_worker.engine._runtime.instances import ElementInstance, ProcessInstanceRecord
+from camunda_worker.engine._runtime.scopes import (
+    evaluate_inputs,
+    evaluate_outputs,
+    propagate,
+    set_local,
+    visible,
+)
 
 __all__ = ["MAX_STEPS", "FlowHooks", "FlowRunner"]
 
@@ -24,7 +36,8 @@ MAX_STEPS = 10_000
 
 _NO_FLOW_TAKEN = "Expected at least one condition to evaluate to true, or to have a default flow"
 
-Token = tuple[str, str | None]  # (node id, id of the flow it arrived by)
+# (node id, id of the flow it arrived by, the scope it runs in, variables of the event, if any)
+Token = tuple[str, str | None, ElementInstance, Mapping[str, Any] | None]
 
 
 class FlowHooks(Protocol):
@@ -50,105 +63,307 @@ class FlowHooks(Protocol):
         """Raise an incident on an element instance a token is stuck in."""
         ...
 
+    def element_terminated(self, instance: ProcessInstanceRecord, element: ElementInstance) -> None:
+        """An element instance was terminated: cancel its job, resolve its incident."""
+        ...
+
     def instance_ended(self, instance: ProcessInstanceRecord) -> None:
         """Called once when the last token of an active instance is consumed."""
         ...
 
 
+def _within(element: ElementInstance, ancestor: ElementInstance) -> bool:
+    current: ElementInstance | None = element
+    while current is not None:
+        if current is ancestor:
+            return True
+        current = current.parent
+    return False
+
+
 class FlowRunner:
     """Moves tokens of process instances; the engine supplies keys, jobs and incidents."""
 
-    def __init__(self, hooks: FlowHooks, clock: Clock | None = None) -> None:
+    def __init__(self, hooks: FlowHooks) -> None:
         self._hooks = hooks
-        self._clock = clock
-
-    def _now(self) -> dt.datetime:
-        """The engine clock's time, for FEEL's ``now()`` and ``today()`` (UTC)."""
-        millis = self._clock.now_ms() if self._clock is not None else None
-        if millis is None:
-            return dt.datetime.now(dt.timezone.utc)
-        return dt.datetime.fromtimestamp(millis / 1000, tz=dt.timezone.utc)
 
     def start(self, instance: ProcessInstanceRecord) -> None:
         """Place a token on the start event and run it."""
-        self._run(instance, [(instance.definition.model.start_node, None)])
+        self._run(instance, [(instance.definition.model.start_node, None, instance.root, None)])
+
+    def complete_task(
+        self,
+        instance: ProcessInstanceRecord,
+        element: ElementInstance,
+        variables: Mapping[str, Any],
+    ) -> None:
+        """Complete a task's element instance with its job's variables and move on.
+
+        With output mappings the job's variables become the task's local variables and only
+        the mappings' results reach the flow scope; without, they are propagated from the task.
+        """
+        node = instance.definition.model.nodes[element.node_id]
+        if node.outputs:
+            set_local(element, variables)
+            if element.parent is not None:
+                propagate(element.parent, evaluate_outputs(node.outputs, element))
+        else:
+            propagate(element, variables)
+        self._leave(instance, element, node)
 
     def leave(self, instance: ProcessInstanceRecord, element: ElementInstance) -> None:
-        """Complete a task's element instance and move on along its outgoing flows."""
+        """Complete an element instance without variables and move on along its outgoing flows."""
+        self._leave(instance, element, instance.definition.model.nodes[element.node_id])
+
+    def _leave(
+        self, instance: ProcessInstanceRecord, element: ElementInstance, node: FlowNode
+    ) -> None:
         instance.active.pop(element.key, None)
-        model = instance.definition.model
-        self._run(instance, self._outgoing(model, model.nodes[element.node_id]))
+        scope = element.parent or instance.root
+        scope.live -= 1
+        if node.outgoing:
+            self._run(instance, self._outgoing(instance.definition.model, node, scope))
+        else:
+            self._run(instance, [], [scope])
 
     def catch_error(
-        self, instance: ProcessInstanceRecord, element: ElementInstance, error_code: str
+        self,
+        instance: ProcessInstanceRecord,
+        element: ElementInstance,
+        error_code: str,
+        variables: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Route a BPMN error thrown by a task's job to a matching error boundary event.
+        """Route a BPMN error thrown by a task's job to the nearest matching error boundary event.
 
-        An event with the same error code wins over a catch-all one (no error code).
+        The task's own boundary events come first, then those of the sub-processes around it,
+        innermost first; on each, an event with the same error code wins over a catch-all one.
+        The error's variables become the catch event's local variables.
 
         Returns:
-            Whether an event caught it (the task is then terminated and the token moves on).
+            Whether an event caught it (the activity it is attached to is then terminated, with
+            everything inside it, and the token moves on from the event).
         """
-        model = instance.definition.model
-        catch_all = None
-        chosen = None
-        for event_id in model.nodes[element.node_id].boundary_events:
-            event = model.nodes[event_id]
-            if event.error_code is None:
-                catch_all = catch_all or event
-            elif event.error_code == error_code:
-                chosen = event
-                break
-        chosen = chosen or catch_all
-        if chosen is None:
+        queue: deque[Token] = deque()
+        element.job_key = None  # the caller ends the job that threw
+        if not self._throw(instance, element, error_code, variables, queue):
             return False
-        instance.active.pop(element.key, None)
-        self._run(instance, [(chosen.id, None)])
+        self._run_queue(instance, queue, [])
         return True
 
     def retry(self, instance: ProcessInstanceRecord, element: ElementInstance) -> None:
         """Run a token stuck on an incident (e.g. a gateway) again after the incident is resolved."""
         instance.active.pop(element.key, None)
-        self._run(instance, [(element.node_id, None)])
+        scope = element.parent or instance.root
+        scope.live -= 1
+        self._run(instance, [(element.node_id, None, scope, None)])
 
     @staticmethod
-    def _outgoing(model: ProcessModel, node: FlowNode) -> list[Token]:
-        return [(model.flows[flow_id].target, flow_id) for flow_id in node.outgoing]
+    def _outgoing(model: ProcessModel, node: FlowNode, scope: ElementInstance) -> list[Token]:
+        return [(model.flows[flow_id].target, flow_id, scope, None) for flow_id in node.outgoing]
 
-    def _run(self, instance: ProcessInstanceRecord, tokens: list[Token]) -> None:
+    def _run(
+        self,
+        instance: ProcessInstanceRecord,
+        tokens: list[Token],
+        ended: list[ElementInstance] | None = None,
+    ) -> None:
+        self._run_queue(instance, deque(tokens), ended or [])
+
+    def _run_queue(
+        self, instance: ProcessInstanceRecord, queue: deque[Token], ended: list[ElementInstance]
+    ) -> None:
+        # ``ended``: scopes a token was consumed in; each completes once it has no token left.
         model = instance.definition.model
-        queue: deque[Token] = deque(tokens)
+        path = instance.path
         steps = 0
-        while queue:
-            node_id, via = queue.popleft()
-            node = model.nodes[node_id]
-            steps += 1
-            if steps > MAX_STEPS:
-                self._stuck(
-                    instance,
-                    node,
-                    "UNKNOWN",
-                    f"The engine passed {MAX_STEPS} elements without reaching a wait state "
-                    "(an endless loop?)",
+        while True:
+            while queue:
+                token = queue.popleft()
+                path.append(token[0])
+                steps += 1
+                if steps > MAX_STEPS:
+                    self._stuck(
+                        instance,
+                        model.nodes[token[0]],
+                        token[2],
+                        "UNKNOWN",
+                        f"The engine passed {MAX_STEPS} elements without reaching a wait state "
+                        "(an endless loop?)",
+                    )
+                else:
+                    self._step(instance, model, token, queue, ended)
+            if not ended:
+                return
+            scope = ended.pop()
+            if scope.live == 0:
+                self._complete_scope(instance, model, scope, queue, ended)
+
+    def _step(
+        self,
+        instance: ProcessInstanceRecord,
+        model: ProcessModel,
+        token: Token,
+        queue: deque[Token],
+        ended: list[ElementInstance],
+    ) -> None:
+        node_id, via, scope, event_variables = token
+        node = model.nodes[node_id]
+        kind = node.kind
+        if kind in JOB_TASK_KINDS:
+            element = self._enter(instance, node, scope)
+            element.job_key = self._hooks.create_task_job(instance, node, element.key)
+        elif kind == "subProcess":
+            element = self._enter(instance, node, scope)
+            queue.append((node.start_node or "", None, element, None))
+        elif kind == "exclusiveGateway":
+            self._exclusive(instance, model, node, scope, queue)
+        elif kind == "parallelGateway" and len(node.incoming) > 1 and via is not None:
+            self._join(instance, model, node, via, scope, queue)
+        elif kind == "endEvent":
+            self._end_event(instance, node, scope, queue, ended)
+        else:
+            if node.inputs or node.outputs or event_variables:
+                self._pass_with_variables(node, scope, event_variables)
+            if node.outgoing:
+                queue.extend(self._outgoing(model, node, scope))
+            else:
+                ended.append(scope)
+
+    def _enter(
+        self, instance: ProcessInstanceRecord, node: FlowNode, scope: ElementInstance
+    ) -> ElementInstance:
+        element = ElementInstance(self._hooks.next_key(), node.id, parent=scope)
+        if node.inputs:
+            set_local(element, evaluate_inputs(node.inputs, scope))
+        instance.active[element.key] = element
+        scope.live += 1
+        return element
+
+    def _pass_with_variables(
+        self,
+        node: FlowNode,
+        scope: ElementInstance,
+        event_variables: Mapping[str, Any] | None,
+    ) -> None:
+        # An element without a wait state but with mappings or event variables (a catch event).
+        element = ElementInstance(self._hooks.next_key(), node.id, parent=scope)
+        if node.inputs:
+            set_local(element, evaluate_inputs(node.inputs, scope))
+        if event_variables:
+            if node.outputs:
+                set_local(element, event_variables)
+            else:
+                propagate(element, event_variables)
+        if node.outputs:
+            propagate(scope, evaluate_outputs(node.outputs, element))
+
+    def _end_event(
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        scope: ElementInstance,
+        queue: deque[Token],
+        ended: list[ElementInstance],
+    ) -> None:
+        if node.inputs or node.outputs:
+            self._pass_with_variables(node, scope, None)
+        if node.event == "error":
+            code = node.error_code or ""
+            if not self._throw(instance, scope, code, None, queue):
+                message = (
+                    f"Expected to throw an error event with the code '{code}', but it was not "
+                    "caught. No error events are available in the scope."
                 )
-            elif node.kind in JOB_TASK_KINDS:
-                element = ElementInstance(self._hooks.next_key(), node.id)
-                instance.active[element.key] = element
-                element.job_key = self._hooks.create_task_job(instance, node, element.key)
-            elif node.kind == "exclusiveGateway":
-                self._exclusive(instance, model, node, queue)
-            elif node.kind == "parallelGateway" and len(node.incoming) > 1 and via is not None:
-                self._join(instance, model, node, via, queue)
-            elif node.kind != "endEvent":
-                queue.extend(self._outgoing(model, node))
-        if instance.state == "ACTIVE" and not instance.active and instance.waiting_tokens == 0:
-            self._hooks.instance_ended(instance)
+                self._stuck(instance, node, scope, "UNHANDLED_ERROR_EVENT", message)
+            return
+        if node.event == "terminate":
+            self._terminate_inside(instance, scope, queue)
+        ended.append(scope)
+
+    def _complete_scope(
+        self,
+        instance: ProcessInstanceRecord,
+        model: ProcessModel,
+        scope: ElementInstance,
+        queue: deque[Token],
+        ended: list[ElementInstance],
+    ) -> None:
+        parent = scope.parent
+        if parent is None:
+            if instance.state == "ACTIVE":
+                self._hooks.instance_ended(instance)
+            return
+        if instance.active.pop(scope.key, None) is None:
+            return  # terminated meanwhile, or completed already
+        node = model.nodes[scope.node_id]
+        if node.outputs:
+            propagate(parent, evaluate_outputs(node.outputs, scope))
+        parent.live -= 1
+        if node.outgoing:
+            queue.extend(self._outgoing(model, node, parent))
+        else:
+            ended.append(parent)
+
+    def _throw(
+        self,
+        instance: ProcessInstanceRecord,
+        source: ElementInstance,
+        error_code: str,
+        variables: Mapping[str, Any] | None,
+        queue: deque[Token],
+    ) -> bool:
+        model = instance.definition.model
+        current = source
+        while current.parent is not None:
+            event = _matching_error_boundary(model, model.nodes[current.node_id], error_code)
+            if event is not None:
+                self._terminate(instance, current, queue)
+                queue.append((event.id, None, current.parent, dict(variables or {})))
+                return True
+            current = current.parent
+        return False
+
+    def _terminate(
+        self, instance: ProcessInstanceRecord, element: ElementInstance, queue: deque[Token]
+    ) -> None:
+        # Terminate an element instance and everything inside it.
+        self._terminate_inside(instance, element, queue)
+        if instance.active.pop(element.key, None) is not None:
+            self._hooks.element_terminated(instance, element)
+            (element.parent or instance.root).live -= 1
+
+    def _terminate_inside(
+        self, instance: ProcessInstanceRecord, scope: ElementInstance, queue: deque[Token]
+    ) -> None:
+        # Terminate every element instance inside a scope, its waiting and queued tokens.
+        doomed = [
+            element
+            for element in instance.active.values()
+            if element is not scope and _within(element, scope)
+        ]
+        for element in doomed:
+            del instance.active[element.key]
+            self._hooks.element_terminated(instance, element)
+        keys = {scope.key} | {element.key for element in doomed}
+        for join in [join for join in instance.joins if join[0] in keys]:
+            del instance.joins[join]
+        scope.live = 0
+        kept = [token for token in queue if not _within(token[2], scope)]
+        if len(kept) != len(queue):
+            queue.clear()
+            queue.extend(kept)
 
     def _stuck(
-        self, instance: ProcessInstanceRecord, node: FlowNode, error_type: str, message: str
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        scope: ElementInstance,
+        error_type: str,
+        message: str,
     ) -> None:
-        element = ElementInstance(self._hooks.next_key(), node.id)
+        element = ElementInstance(self._hooks.next_key(), node.id, parent=scope)
         instance.active[element.key] = element
+        scope.live += 1
         self._hooks.raise_element_incident(instance, element, error_type, message)
 
     def _exclusive(
@@ -156,30 +371,35 @@ class FlowRunner:
         instance: ProcessInstanceRecord,
         model: ProcessModel,
         node: FlowNode,
+        scope: ElementInstance,
         queue: deque[Token],
     ) -> None:
+        variables: dict[str, Any] | None = None
         for flow_id in node.outgoing:
             condition = model.flows[flow_id].condition
             if flow_id == node.default_flow:
                 continue
             if condition is None:
                 # The only outgoing flow (validated at deploy time): always taken.
-                queue.append((model.flows[flow_id].target, flow_id))
+                queue.append((model.flows[flow_id].target, flow_id, scope, None))
                 return
-            try:
-                taken = condition.check(instance.variables, now=self._now)
-            except FeelEvaluationError as exc:
-                # Zeebe: a condition that is not a boolean is an EXTRACT_VALUE_ERROR incident,
-                # its message listing the evaluation's warnings.
-                self._stuck(instance, node, "EXTRACT_VALUE_ERROR", exc.message)
+            if variables is None:
+                variables = visible(scope)
+            result = condition.evaluate(variables)
+            if not isinstance(result, bool):
+                message = (
+                    f"Expected result of the expression '{condition.source}' to be 'BOOLEAN', "
+                    f"but was '{feel_type_name(result)}'."
+                )
+                self._stuck(instance, node, scope, "EXTRACT_VALUE_ERROR", message)
                 return
-            if taken:
-                queue.append((model.flows[flow_id].target, flow_id))
+            if result:
+                queue.append((model.flows[flow_id].target, flow_id, scope, None))
                 return
         if node.default_flow is not None:
-            queue.append((model.flows[node.default_flow].target, node.default_flow))
+            queue.append((model.flows[node.default_flow].target, node.default_flow, scope, None))
         elif node.outgoing:
-            self._stuck(instance, node, "CONDITION_ERROR", _NO_FLOW_TAKEN)
+            self._stuck(instance, node, scope, "CONDITION_ERROR", _NO_FLOW_TAKEN)
 
     @staticmethod
     def _join(
@@ -187,13 +407,31 @@ class FlowRunner:
         model: ProcessModel,
         node: FlowNode,
         via: str,
+        scope: ElementInstance,
         queue: deque[Token],
     ) -> None:
-        arrivals = instance.joins.setdefault(node.id, {})
+        arrivals = instance.joins.setdefault((scope.key, node.id), {})
         arrivals[via] = arrivals.get(via, 0) + 1
-        instance.waiting_tokens += 1
+        scope.live += 1
         if all(arrivals.get(flow_id, 0) > 0 for flow_id in node.incoming):
             for flow_id in node.incoming:
                 arrivals[flow_id] -= 1
-            instance.waiting_tokens -= len(node.incoming)
-            queue.extend((model.flows[flow_id].target, flow_id) for flow_id in node.outgoing)
+            scope.live -= len(node.incoming)
+            queue.extend(
+                (model.flows[flow_id].target, flow_id, scope, None) for flow_id in node.outgoing
+            )
+
+
+def _matching_error_boundary(
+    model: ProcessModel, activity: FlowNode, error_code: str
+) -> FlowNode | None:
+    catch_all = None
+    for event_id in activity.boundary_events:
+        event = model.nodes[event_id]
+        if event.event != "error":
+            continue
+        if event.error_code is None:
+            catch_all = catch_all or event
+        elif event.error_code == error_code:
+            return event
+    return catch_all

@@ -1,11 +1,9 @@
 """Process instance and incident records (mutable, guarded by the engine's lock).
 
-Variables: a process instance has exactly one variable scope, its root. Creation variables and
-job completion variables merge into it; a job activation sees all of it (or only the names asked
-for with ``fetchVariable``). Variables sent with a job failure stay local to the failed task (later
-activations of the same job see them, the process does not); variables sent with a BPMN error are
-not merged anywhere (Camunda keeps them in the catch event's scope, which needs output mappings
-to reach the process). Input/output mappings and sub-process scopes are not supported.
+Variables live in scopes, as in Zeebe: the process instance is the root scope, and every element
+instance (a task, an embedded sub-process, a catch event) is a scope of its own whose parent is
+the element instance it runs in (its flow scope). A name resolves to the nearest scope that has
+it. See :mod:`.scopes` for how variables are set and propagated.
 """
 
 from __future__ import annotations
@@ -40,19 +38,28 @@ INCIDENT_RESOLVED = "RESOLVED"
 
 @attrs.define(slots=True, eq=False)
 class ElementInstance:
-    """A flow node a token waits in: a job-based task, or a gateway stuck on an incident.
+    """An element instance a token waits in, or a scope tokens run in.
+
+    A job-based task, an embedded sub-process, an element stuck on an incident, or the process
+    instance itself (the root scope, ``parent`` ``None``).
 
     Attributes:
         key: the element instance key.
-        node_id: the flow node's id.
+        node_id: the flow node's id (the process id for the root scope).
         job_key: the job of a task.
         incident_key: the active incident on this element, if any.
+        parent: the element instance it runs in (its flow scope); ``None`` for the root.
+        variables: its local variables (``None`` until it has some).
+        live: for a scope, its child element instances plus the tokens waiting at its joins.
     """
 
     key: int
     node_id: str
     job_key: int | None = None
     incident_key: int | None = None
+    parent: ElementInstance | None = None
+    variables: dict[str, Any] | None = None
+    live: int = 0
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -86,8 +93,9 @@ class ProcessInstanceRecord:
         start_ms: creation time.
         end_ms: completion or termination time.
         active: the element instances tokens wait in, by key.
-        joins: arrivals per incoming flow at each parallel join, by gateway id.
-        waiting_tokens: tokens waiting at parallel joins.
+        joins: arrivals per incoming flow at each parallel join, by (scope key, gateway id).
+        root: the root scope (its ``variables`` are ``variables``).
+        path: ids of the flow nodes tokens entered, in order.
         incident_keys: keys of its active incidents.
         waiters: callers awaiting its end.
     """
@@ -100,10 +108,14 @@ class ProcessInstanceRecord:
     state: str = ACTIVE
     end_ms: int | None = None
     active: dict[int, ElementInstance] = attrs.field(factory=dict)
-    joins: dict[str, dict[str, int]] = attrs.field(factory=dict)
-    waiting_tokens: int = 0
+    joins: dict[tuple[int, str], dict[str, int]] = attrs.field(factory=dict)
     incident_keys: set[int] = attrs.field(factory=set)
     waiters: list[InstanceWaiter] = attrs.field(factory=list)
+    path: list[str] = attrs.field(factory=list)
+    root: ElementInstance = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.root = ElementInstance(self.key, self.definition.process_id, variables=self.variables)
 
 
 @attrs.define(slots=True, eq=False)

@@ -48,12 +48,16 @@ class JobCommands(EngineState, abc.ABC):
     """The job half of the engine's state machine (``ProcessCommands`` adds the other half)."""
 
     @abc.abstractmethod
-    def task_completed(self, job: JobRecord) -> None:
-        """Move the job's process instance on after its task completed (see ProcessCommands)."""
+    def task_completed(self, job: JobRecord, variables: dict[str, Any]) -> None:
+        """Apply the job's variables to its task and move the instance on (see ProcessCommands)."""
 
     @abc.abstractmethod
-    def error_thrown(self, job: JobRecord) -> bool:
+    def error_thrown(self, job: JobRecord, variables: dict[str, Any]) -> bool:
         """Route the job's BPMN error to a boundary event; ``False`` when nothing catches it."""
+
+    @abc.abstractmethod
+    def set_task_local(self, job: JobRecord, variables: dict[str, Any]) -> None:
+        """Set variables in the local scope of the job's task (see ProcessCommands)."""
 
     def create_job(
         self,
@@ -143,19 +147,16 @@ class JobCommands(EngineState, abc.ABC):
     def complete(
         self, key: int, variables: Mapping[str, Any] | None, lease_token: str | None
     ) -> None:
-        """Complete a job; its variables merge into the process instance's root scope."""
+        """Complete a job; its variables reach the process instance (see :mod:`.scopes`)."""
         job = self._job_for(key, "COMPLETE", "complete", lease_token)
         values = copy_variables(variables)
         job.result_variables = values
         if job.process_instance_key == NO_KEY:
             job.variables = {**(job.variables or {}), **values}
-        else:
-            instance = self.instances[job.process_instance_key]
-            instance.variables.update(values)
         self.finish_job(job, COMPLETED, "COMPLETED")
         self.stats.jobs_completed += 1
         if job.process_instance_key != NO_KEY:
-            self.task_completed(job)
+            self.task_completed(job, values)
 
     def fail(
         self,
@@ -177,7 +178,10 @@ class JobCommands(EngineState, abc.ABC):
         job.error_message = error_message or ""
         job.result_variables = values
         if values:
-            job.local_variables = {**(job.local_variables or {}), **values}
+            if job.process_instance_key == NO_KEY:
+                job.local_variables = {**(job.local_variables or {}), **values}
+            else:
+                self.set_task_local(job, values)
         job.state = "FAILED"
         job.deadline_ms = None
         job.updated_ms = now
@@ -216,7 +220,7 @@ class JobCommands(EngineState, abc.ABC):
         job.deadline_ms = None
         job.updated_ms = self.now()
         self.stats.bpmn_errors_thrown += 1
-        caught = job.process_instance_key != NO_KEY and self.error_thrown(job)
+        caught = job.process_instance_key != NO_KEY and self.error_thrown(job, job.result_variables)
         if caught:
             self.finish_job(job, ERROR_THROWN, "ERROR_THROWN")
             return

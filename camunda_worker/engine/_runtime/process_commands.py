@@ -26,6 +26,7 @@ from camunda_worker.engine._runtime.instances import (
 from camunda_worker.engine._runtime.job_commands import JobCommands
 from camunda_worker.engine._runtime.jobs import ERROR_THROWN, FAILED, JobRecord
 from camunda_worker.engine._runtime.lines import ServerLine, deployment_result, message_published
+from camunda_worker.engine._runtime.scopes import set_local
 from camunda_worker.engine._runtime.state import DEFAULT_TENANT, copy_variables
 
 __all__ = ["ProcessCommands"]
@@ -218,20 +219,37 @@ class ProcessCommands(JobCommands):
 
     # Hooks of the job commands and of the flow.
 
-    def task_completed(self, job: JobRecord) -> None:
-        """Move the instance on from the completed job's task."""
+    def task_completed(self, job: JobRecord, variables: dict[str, Any]) -> None:
+        """Apply the job's variables to its task and move the instance on."""
         instance = self.instances.get(job.process_instance_key)
         element = instance.active.get(job.element_instance_key) if instance else None
         if instance is not None and element is not None:
-            self.flow.leave(instance, element)
+            self.flow.complete_task(instance, element, variables)
 
-    def error_thrown(self, job: JobRecord) -> bool:
-        """Route the job's BPMN error to a boundary event of its task."""
+    def error_thrown(self, job: JobRecord, variables: dict[str, Any]) -> bool:
+        """Route the job's BPMN error to the nearest matching error boundary event."""
         instance = self.instances.get(job.process_instance_key)
         element = instance.active.get(job.element_instance_key) if instance else None
         if instance is None or element is None:
             return False
-        return self.flow.catch_error(instance, element, job.error_code or "")
+        return self.flow.catch_error(instance, element, job.error_code or "", variables)
+
+    def set_task_local(self, job: JobRecord, variables: dict[str, Any]) -> None:
+        """Set variables in the local scope of the job's task (a failure's variables)."""
+        instance = self.instances.get(job.process_instance_key)
+        element = instance.active.get(job.element_instance_key) if instance else None
+        if element is not None:
+            set_local(element, variables)
+
+    def element_terminated(self, instance: ProcessInstanceRecord, element: ElementInstance) -> None:
+        """Cancel the job of a terminated element instance and resolve its incident."""
+        job = self.jobs.get(element.job_key) if element.job_key is not None else None
+        if job is not None:
+            self.cancel_job(job)
+            if job.incident_key is not None and job.incident_key in self.incidents:
+                self.resolve_incident_record(self.incidents[job.incident_key])
+        if element.incident_key is not None and element.incident_key in self.incidents:
+            self.resolve_incident_record(self.incidents[element.incident_key])
 
     def create_task_job(
         self, instance: ProcessInstanceRecord, node: FlowNode, element_key: int

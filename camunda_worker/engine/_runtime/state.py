@@ -25,6 +25,7 @@ from camunda_worker.engine._runtime.instances import (
 )
 from camunda_worker.engine._runtime.jobs import ACTIVATABLE, NO_KEY, JobRecord, ReadyQueues
 from camunda_worker.engine._runtime.lines import ServerLine
+from camunda_worker.engine._runtime.scopes import visible
 from camunda_worker.engine._runtime.timers import TimerQueue
 from camunda_worker.engine._runtime.views import EngineStats
 
@@ -166,10 +167,10 @@ class EngineState:
         if job.process_instance_key == NO_KEY:
             return dict(job.variables or {})
         instance = self.instances.get(job.process_instance_key)
-        variables = dict(instance.variables) if instance is not None else {}
-        if job.local_variables:
-            variables.update(job.local_variables)
-        return variables
+        if instance is None:
+            return {}
+        element = instance.active.get(job.element_instance_key)
+        return visible(element) if element is not None else dict(instance.variables)
 
     def raise_incident(
         self,
@@ -228,7 +229,7 @@ class EngineState:
         instance.state = state
         instance.end_ms = self.now()
         instance.joins.clear()
-        instance.waiting_tokens = 0
+        instance.root.live = 0
         for incident_key in list(instance.incident_keys):
             self.resolve_incident_record(self.incidents[incident_key])
         for waiter in instance.waiters:

@@ -165,6 +165,8 @@ class ProcessInstanceView:
         incidents: the active incidents.
         start_ms: creation time.
         end_ms: completion or termination time.
+        visited_element_ids: ids of the flow nodes tokens entered, in order (the path taken;
+            an element entered twice, by a loop or a retry after an incident, is listed twice).
     """
 
     key: str
@@ -178,6 +180,7 @@ class ProcessInstanceView:
     incidents: tuple[IncidentView, ...]
     start_ms: int
     end_ms: int | None
+    visited_element_ids: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -197,6 +200,7 @@ class ProcessInstanceView:
             incidents=incidents,
             start_ms=instance.start_ms,
             end_ms=instance.end_ms,
+            visited_element_ids=tuple(instance.path),
         )
 
 

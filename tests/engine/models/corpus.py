@@ -1,0 +1,435 @@
+"""The corpus's models, compactly: each becomes ``<name>.bpmn`` through :mod:`.modeler`.
+
+Bodies are the root elements of a ``bpmn:definitions`` (errors, messages, processes) with the
+``bpmn:`` prefix; the Modeler's incoming/outgoing references and the diagram are added by
+:func:`.modeler.modeler_xml`.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+__all__ = ["MODELS"]
+
+
+def service(node_id: str, job_type: str, *, name: str = "", extra: str = "") -> str:
+    """A service task with a task definition and more extension elements (``extra``)."""
+    label = f' name="{name}"' if name else f' name="{node_id}"'
+    return (
+        f'<bpmn:serviceTask id="{node_id}"{label}><bpmn:extensionElements>'
+        f'<zeebe:taskDefinition type="{job_type}" />{extra}'
+        "</bpmn:extensionElements></bpmn:serviceTask>"
+    )
+
+
+def io(
+    *, inputs: tuple[tuple[str, str], ...] = (), outputs: tuple[tuple[str, str], ...] = ()
+) -> str:
+    """A ``zeebe:ioMapping`` (source, target pairs; ``&``, ``<``, ``"`` escaped by the caller)."""
+    parts = [f'<zeebe:input source="{s}" target="{t}" />' for s, t in inputs]
+    parts += [f'<zeebe:output source="{s}" target="{t}" />' for s, t in outputs]
+    return "<zeebe:ioMapping>" + "".join(parts) + "</zeebe:ioMapping>"
+
+
+def flow(flow_id: str, source: str, target: str, condition: str | None = None) -> str:
+    """A sequence flow, with a condition when given."""
+    if condition is None:
+        return f'<bpmn:sequenceFlow id="{flow_id}" sourceRef="{source}" targetRef="{target}" />'
+    return (
+        f'<bpmn:sequenceFlow id="{flow_id}" sourceRef="{source}" targetRef="{target}">'
+        f'<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{condition}'
+        "</bpmn:conditionExpression></bpmn:sequenceFlow>"
+    )
+
+
+def chain(prefix: str, *node_ids: str) -> str:
+    """Sequence flows through the nodes in order, named ``<prefix>1``, ``<prefix>2``..."""
+    return "".join(
+        flow(f"{prefix}{index}", source, target)
+        for index, (source, target) in enumerate(itertools.pairwise(node_ids), 1)
+    )
+
+
+def process(process_id: str, body: str, *, name: str = "") -> str:
+    """An executable process."""
+    return (
+        f'<bpmn:process id="{process_id}" name="{name or process_id}" isExecutable="true">'
+        f"{body}</bpmn:process>"
+    )
+
+
+def error(error_id: str, code: str) -> str:
+    """A ``bpmn:error`` with a code."""
+    return f'<bpmn:error id="{error_id}" name="{code}" errorCode="{code}" />'
+
+
+def error_boundary(node_id: str, host: str, error_ref: str | None, *, extra: str = "") -> str:
+    """An interrupting error boundary event (catch-all without ``error_ref``)."""
+    ref = f' errorRef="{error_ref}"' if error_ref else ""
+    extensions = f"<bpmn:extensionElements>{extra}</bpmn:extensionElements>" if extra else ""
+    return (
+        f'<bpmn:boundaryEvent id="{node_id}" name="{node_id}" attachedToRef="{host}">'
+        f'{extensions}<bpmn:errorEventDefinition id="{node_id}_def"{ref} /></bpmn:boundaryEvent>'
+    )
+
+
+def error_end(node_id: str, error_ref: str) -> str:
+    """An error end event."""
+    return (
+        f'<bpmn:endEvent id="{node_id}" name="{node_id}">'
+        f'<bpmn:errorEventDefinition id="{node_id}_def" errorRef="{error_ref}" /></bpmn:endEvent>'
+    )
+
+
+def terminate_end(node_id: str) -> str:
+    """A terminate end event."""
+    return (
+        f'<bpmn:endEvent id="{node_id}" name="{node_id}">'
+        f'<bpmn:terminateEventDefinition id="{node_id}_def" /></bpmn:endEvent>'
+    )
+
+
+def sub_process(node_id: str, body: str, *, extra: str = "") -> str:
+    """An embedded sub-process."""
+    extensions = f"<bpmn:extensionElements>{extra}</bpmn:extensionElements>" if extra else ""
+    return f'<bpmn:subProcess id="{node_id}" name="{node_id}">{extensions}{body}</bpmn:subProcess>'
+
+
+START = '<bpmn:startEvent id="start" name="start" />'
+END = '<bpmn:endEvent id="end" name="end" />'
+
+
+def start(node_id: str) -> str:
+    """A none start event."""
+    return f'<bpmn:startEvent id="{node_id}" name="{node_id}" />'
+
+
+def end(node_id: str) -> str:
+    """A none end event."""
+    return f'<bpmn:endEvent id="{node_id}" name="{node_id}" />'
+
+
+def gateway(node_id: str, kind: str = "exclusive", default: str | None = None) -> str:
+    """An exclusive or parallel gateway."""
+    default_attribute = f' default="{default}"' if default else ""
+    return f'<bpmn:{kind}Gateway id="{node_id}" name="{node_id}"{default_attribute} />'
+
+
+MODELS: dict[str, str] = {
+    # --- Straight-through basics.
+    "one-task": process(
+        "one-task", START + service("work", "work") + END + chain("f", "start", "work", "end")
+    ),
+    "two-tasks-headers": process(
+        "two-tasks-headers",
+        START
+        + service(
+            "charge",
+            "charge",
+            extra='<zeebe:taskHeaders><zeebe:header key="currency" value="EUR" /></zeebe:taskHeaders>',
+        )
+        + service("ship", "ship")
+        + END
+        + chain("f", "start", "charge", "ship", "end"),
+    ),
+    "no-wait": process(
+        "no-wait",
+        START
+        + '<bpmn:task id="note" name="note" /><bpmn:manualTask id="sign" name="sign" />'
+        + '<bpmn:intermediateThrowEvent id="reached" name="reached" />'
+        + END
+        + chain("f", "start", "note", "sign", "reached", "end"),
+    ),
+    "exclusive-gateway": process(
+        "exclusive-gateway",
+        START
+        + gateway("decide", default="to-small")
+        + service("big", "big")
+        + service("small", "small")
+        + gateway("merge")
+        + END
+        + flow("f1", "start", "decide")
+        + flow("to-big", "decide", "big", "=amount &gt; 100")
+        + flow("to-small", "decide", "small")
+        + flow("f2", "big", "merge")
+        + flow("f3", "small", "merge")
+        + flow("f4", "merge", "end"),
+    ),
+    "parallel-gateway": process(
+        "parallel-gateway",
+        START
+        + gateway("fork", "parallel")
+        + service("pack", "pack")
+        + service("bill", "bill")
+        + gateway("join", "parallel")
+        + END
+        + flow("f1", "start", "fork")
+        + flow("f2", "fork", "pack")
+        + flow("f3", "fork", "bill")
+        + flow("f4", "pack", "join")
+        + flow("f5", "bill", "join")
+        + flow("f6", "join", "end"),
+    ),
+    "error-boundary": error("Error_NoFunds", "NO_FUNDS")
+    + process(
+        "error-boundary",
+        START
+        + service("pay", "pay")
+        + error_boundary("no-funds", "pay", "Error_NoFunds")
+        + service("notify", "notify")
+        + END
+        + end("notified")
+        + chain("f", "start", "pay", "end")
+        + chain("g", "no-funds", "notify", "notified"),
+    ),
+    # --- Variables: input and output mappings, propagation, local variables.
+    "io-input-mappings": process(
+        "io-input-mappings",
+        START
+        + service(
+            "charge",
+            "charge",
+            extra=io(
+                inputs=(
+                    ("=order.total", "amount"),
+                    ("EUR", "currency"),
+                    ("=amount + 1", "fee"),
+                    ("=order.customer", "payer.name"),
+                )
+            ),
+        )
+        + END
+        + chain("f", "start", "charge", "end"),
+    ),
+    "io-output-mappings": process(
+        "io-output-mappings",
+        START
+        + service(
+            "lookup",
+            "lookup",
+            extra=io(
+                outputs=(
+                    ("=result.id", "orderId"),
+                    ("=orderId", "customer.orderRef"),
+                )
+            ),
+        )
+        + END
+        + chain("f", "start", "lookup", "end"),
+    ),
+    "io-local-shadow": process(
+        "io-local-shadow",
+        START
+        + service("count", "count", extra=io(inputs=(("=0", "counter"),)))
+        + service("after", "after")
+        + END
+        + chain("f", "start", "count", "after", "end"),
+    ),
+    "io-fail-local": process(
+        "io-fail-local",
+        START + service("flaky", "flaky") + END + chain("f", "start", "flaky", "end"),
+    ),
+    "io-event-mappings": process(
+        "io-event-mappings",
+        '<bpmn:startEvent id="start" name="start"><bpmn:extensionElements>'
+        + io(outputs=(("=1", "stage"),))
+        + "</bpmn:extensionElements></bpmn:startEvent>"
+        + '<bpmn:intermediateThrowEvent id="mark" name="mark"><bpmn:extensionElements>'
+        + io(inputs=(("=stage + 1", "next"),), outputs=(("=next", "stage"),))
+        + "</bpmn:extensionElements></bpmn:intermediateThrowEvent>"
+        + service("show", "show")
+        + END
+        + chain("f", "start", "mark", "show", "end"),
+    ),
+    "error-boundary-output": error("Error_Declined", "DECLINED")
+    + process(
+        "error-boundary-output",
+        START
+        + service("pay", "pay")
+        + error_boundary(
+            "declined", "pay", "Error_Declined", extra=io(outputs=(("=reason", "failureReason"),))
+        )
+        + END
+        + end("failed")
+        + chain("f", "start", "pay", "end")
+        + chain("g", "declined", "failed"),
+    ),
+    # --- Embedded sub-processes.
+    "sub-process": process(
+        "sub-process",
+        START
+        + sub_process(
+            "greeting",
+            start("greeting-start")
+            + service("greet", "greet")
+            + end("greeting-end")
+            + chain("s", "greeting-start", "greet", "greeting-end"),
+            extra=io(inputs=(("=customer.name", "name"),)),
+        )
+        + service("log", "log")
+        + END
+        + chain("f", "start", "greeting", "log", "end"),
+    ),
+    "sub-process-output": process(
+        "sub-process-output",
+        START
+        + sub_process(
+            "compose",
+            start("compose-start")
+            + service("write", "write")
+            + end("compose-end")
+            + chain("s", "compose-start", "write", "compose-end"),
+            extra=io(inputs=(("=&quot;&quot;", "text"),), outputs=(("=text", "message"),)),
+        )
+        + END
+        + chain("f", "start", "compose", "end"),
+    ),
+    "sub-process-parallel": process(
+        "sub-process-parallel",
+        START
+        + sub_process(
+            "prepare",
+            start("prepare-start")
+            + gateway("fork", "parallel")
+            + service("pack", "pack")
+            + service("label", "label")
+            + gateway("join", "parallel")
+            + end("prepare-end")
+            + flow("s1", "prepare-start", "fork")
+            + flow("s2", "fork", "pack")
+            + flow("s3", "fork", "label")
+            + flow("s4", "pack", "join")
+            + flow("s5", "label", "join")
+            + flow("s6", "join", "prepare-end"),
+        )
+        + service("ship", "ship")
+        + END
+        + chain("f", "start", "prepare", "ship", "end"),
+    ),
+    "sub-process-error-boundary": error("Error_Fail", "FAIL")
+    + process(
+        "sub-process-error-boundary",
+        START
+        + sub_process(
+            "attempt",
+            start("attempt-start")
+            + service("risky", "risky")
+            + service("safe", "safe")
+            + end("attempt-end")
+            + chain("s", "attempt-start", "risky", "safe", "attempt-end"),
+        )
+        + error_boundary("failed", "attempt", "Error_Fail")
+        + service("recover", "recover")
+        + END
+        + end("recovered")
+        + chain("f", "start", "attempt", "end")
+        + chain("g", "failed", "recover", "recovered"),
+    ),
+    "sub-process-error-end": error("Error_Bad", "BAD")
+    + process(
+        "sub-process-error-end",
+        START
+        + sub_process(
+            "check",
+            start("check-start")
+            + gateway("ok-gw", default="not-ok")
+            + end("check-end")
+            + error_end("bad", "Error_Bad")
+            + flow("s1", "check-start", "ok-gw")
+            + flow("is-ok", "ok-gw", "check-end", "=ok = true")
+            + flow("not-ok", "ok-gw", "bad"),
+        )
+        + error_boundary("on-bad", "check", "Error_Bad")
+        + service("handle", "handle")
+        + END
+        + end("handled")
+        + chain("f", "start", "check", "end")
+        + chain("g", "on-bad", "handle", "handled"),
+    ),
+    "sub-process-inner-boundary": error("Error_X", "X")
+    + process(
+        "sub-process-inner-boundary",
+        START
+        + sub_process(
+            "outer",
+            start("outer-start")
+            + service("work", "work")
+            + error_boundary("inner-catch", "work", None)
+            + end("outer-end")
+            + end("inner-caught")
+            + chain("s", "outer-start", "work", "outer-end")
+            + chain("c", "inner-catch", "inner-caught"),
+        )
+        + error_boundary("outer-catch", "outer", "Error_X")
+        + service("after", "after")
+        + END
+        + end("outer-caught")
+        + chain("f", "start", "outer", "after", "end")
+        + chain("g", "outer-catch", "outer-caught"),
+    ),
+    "nested-sub-processes": error("Error_Deep", "DEEP")
+    + process(
+        "nested-sub-processes",
+        START
+        + sub_process(
+            "level1",
+            start("level1-start")
+            + sub_process(
+                "level2",
+                start("level2-start")
+                + service("deep", "deep")
+                + end("level2-end")
+                + chain("t", "level2-start", "deep", "level2-end"),
+                extra=io(inputs=(("=depth + 1", "depth"),)),
+            )
+            + end("level1-end")
+            + chain("s", "level1-start", "level2", "level1-end"),
+            extra=io(inputs=(("=1", "depth"),)),
+        )
+        + error_boundary("deep-error", "level1", "Error_Deep")
+        + END
+        + end("escaped")
+        + chain("f", "start", "level1", "end")
+        + chain("g", "deep-error", "escaped"),
+    ),
+    "terminate-in-sub-process": process(
+        "terminate-in-sub-process",
+        START
+        + sub_process(
+            "race",
+            start("race-start")
+            + gateway("fork", "parallel")
+            + service("slow", "slow")
+            + service("fast", "fast")
+            + end("slow-end")
+            + terminate_end("stop")
+            + flow("s1", "race-start", "fork")
+            + flow("s2", "fork", "slow")
+            + flow("s3", "fork", "fast")
+            + flow("s4", "slow", "slow-end")
+            + flow("s5", "fast", "stop"),
+        )
+        + service("after", "after")
+        + END
+        + chain("f", "start", "race", "after", "end"),
+    ),
+    "terminate-process": process(
+        "terminate-process",
+        START
+        + gateway("fork", "parallel")
+        + service("a", "a")
+        + service("b", "b")
+        + terminate_end("stop")
+        + END
+        + flow("f1", "start", "fork")
+        + flow("f2", "fork", "a")
+        + flow("f3", "fork", "b")
+        + flow("f4", "a", "stop")
+        + flow("f5", "b", "end"),
+    ),
+    "error-end-uncaught": error("Error_Oops", "OOPS")
+    + process(
+        "error-end-uncaught",
+        START + error_end("oops", "Error_Oops") + flow("f1", "start", "oops"),
+    ),
+}

@@ -1,0 +1,351 @@
+"""The corpus: Modeler-style models under ``models/``, each run to its end state.
+
+Every run deploys one model, starts an instance, plays the steps a worker (or a test) would
+take, and checks the path the tokens took (``visited_element_ids``), the final root-scope
+variables, the instance's state and what is still active. The ``.bpmn`` files are generated from
+``models/corpus.py`` by ``models/modeler.py``; a test checks they are up to date.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from camunda_worker.engine import Engine, ManualClock
+
+from .models.corpus import MODELS
+from .models.modeler import modeler_xml
+
+MODELS_DIR = Path(__file__).parent / "models"
+
+Step = tuple[Any, ...]
+
+
+@attrs.frozen
+class Run:
+    """One run of a model: the steps, and the end state they lead to."""
+
+    model: str
+    path: tuple[str, ...]
+    variables: dict[str, Any]
+    start: dict[str, Any] = attrs.field(factory=dict)
+    steps: tuple[Step, ...] = ()
+    state: str = "COMPLETED"
+    active: tuple[str, ...] = ()
+    incident: str | None = None
+    process_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.model
+
+
+def complete(job_type: str, variables: dict[str, Any] | None = None) -> Step:
+    return ("complete", job_type, variables or {})
+
+
+def fail(job_type: str, retries: int, variables: dict[str, Any] | None = None) -> Step:
+    return ("fail", job_type, retries, variables or {})
+
+
+def throw(job_type: str, code: str, variables: dict[str, Any] | None = None) -> Step:
+    return ("error", job_type, code, variables or {})
+
+
+def sees(job_type: str, variables: dict[str, Any]) -> Step:
+    """The next activation of a job of this type hands over exactly these variables."""
+    return ("sees", job_type, variables)
+
+
+def no_job(job_type: str) -> Step:
+    return ("no_job", job_type)
+
+
+RUNS = [
+    Run(
+        "one-task",
+        ("start", "work", "end"),
+        {"done": True},
+        steps=(complete("work", {"done": True}),),
+    ),
+    Run(
+        "two-tasks-headers",
+        ("start", "charge", "ship", "end"),
+        {"amount": 5, "charged": 5, "tracking": "T"},
+        start={"amount": 5},
+        steps=(complete("charge", {"charged": 5}), complete("ship", {"tracking": "T"})),
+    ),
+    Run("no-wait", ("start", "note", "sign", "reached", "end"), {"x": 1}, start={"x": 1}),
+    Run(
+        "exclusive-gateway",
+        ("start", "decide", "big", "merge", "end"),
+        {"amount": 500},
+        start={"amount": 500},
+        steps=(no_job("small"), complete("big")),
+    ),
+    Run(
+        "exclusive-gateway",
+        ("start", "decide", "small", "merge", "end"),
+        {"amount": 5},
+        start={"amount": 5},
+        steps=(no_job("big"), complete("small")),
+    ),
+    Run(
+        "parallel-gateway",
+        ("start", "fork", "pack", "bill", "join", "join", "end"),
+        {"packed": 1, "billed": 1},
+        steps=(complete("bill", {"billed": 1}), complete("pack", {"packed": 1})),
+    ),
+    Run(
+        "error-boundary",
+        ("start", "pay", "no-funds", "notify", "notified"),
+        {"why": "broke"},
+        steps=(throw("pay", "NO_FUNDS", {"why": "broke"}), complete("notify")),
+    ),
+    Run(
+        "io-input-mappings",
+        ("start", "charge", "end"),
+        {"order": {"total": 10, "customer": "Ann"}, "receipt": "R1"},
+        start={"order": {"total": 10, "customer": "Ann"}},
+        steps=(
+            sees(
+                "charge",
+                {
+                    "order": {"total": 10, "customer": "Ann"},
+                    "amount": 10,
+                    "currency": "EUR",
+                    "fee": 11,
+                    "payer": {"name": "Ann"},
+                },
+            ),
+            complete("charge", {"receipt": "R1"}),
+        ),
+    ),
+    Run(
+        "io-output-mappings",
+        ("start", "lookup", "end"),
+        {"customer": {"name": "Ann", "orderRef": "A-1"}, "orderId": "A-1"},
+        start={"customer": {"name": "Ann"}},
+        steps=(complete("lookup", {"result": {"id": "A-1"}, "noise": True}),),
+    ),
+    Run(
+        # A completion variable named like an input-mapped local updates the local only.
+        "io-local-shadow",
+        ("start", "count", "after", "end"),
+        {"counter": 1, "other": 2},
+        start={"counter": 1},
+        steps=(
+            sees("count", {"counter": 0}),
+            complete("count", {"counter": 5, "other": 2}),
+            sees("after", {"counter": 1, "other": 2}),
+            complete("after"),
+        ),
+    ),
+    Run(
+        "io-fail-local",
+        ("start", "flaky", "end"),
+        {"result": "ok"},
+        steps=(
+            fail("flaky", 2, {"attempt": 1}),
+            sees("flaky", {"attempt": 1}),
+            complete("flaky", {"result": "ok"}),
+        ),
+    ),
+    Run(
+        "io-event-mappings",
+        ("start", "mark", "show", "end"),
+        {"stage": 2},
+        steps=(sees("show", {"stage": 2}), complete("show")),
+    ),
+    Run(
+        "error-boundary-output",
+        ("start", "pay", "declined", "failed"),
+        {"failureReason": "card expired"},
+        steps=(throw("pay", "DECLINED", {"reason": "card expired", "extra": 1}),),
+    ),
+    Run(
+        "sub-process",
+        ("start", "greeting", "greeting-start", "greet", "greeting-end", "log", "end"),
+        {"customer": {"name": "Ann"}, "greeting": "Hello Ann"},
+        start={"customer": {"name": "Ann"}},
+        steps=(
+            sees("greet", {"customer": {"name": "Ann"}, "name": "Ann"}),
+            complete("greet", {"greeting": "Hello Ann"}),
+            sees("log", {"customer": {"name": "Ann"}, "greeting": "Hello Ann"}),
+            complete("log"),
+        ),
+    ),
+    Run(
+        "sub-process-output",
+        ("start", "compose", "compose-start", "write", "compose-end", "end"),
+        {"message": "hi"},
+        steps=(sees("write", {"text": ""}), complete("write", {"text": "hi"})),
+    ),
+    Run(
+        "sub-process-parallel",
+        (
+            "start",
+            "prepare",
+            "prepare-start",
+            "fork",
+            "pack",
+            "label",
+            "join",
+            "join",
+            "prepare-end",
+            "ship",
+            "end",
+        ),
+        {"labelled": 1, "packed": 1},
+        steps=(
+            complete("label", {"labelled": 1}),
+            no_job("ship"),
+            complete("pack", {"packed": 1}),
+            complete("ship"),
+        ),
+    ),
+    Run(
+        "sub-process-error-boundary",
+        ("start", "attempt", "attempt-start", "risky", "failed", "recover", "recovered"),
+        {"reason": "boom"},
+        steps=(throw("risky", "FAIL", {"reason": "boom"}), no_job("safe"), complete("recover")),
+    ),
+    Run(
+        "sub-process-error-end",
+        ("start", "check", "check-start", "ok-gw", "bad", "on-bad", "handle", "handled"),
+        {"ok": False},
+        start={"ok": False},
+        steps=(complete("handle"),),
+    ),
+    Run(
+        "sub-process-error-end",
+        ("start", "check", "check-start", "ok-gw", "check-end", "end"),
+        {"ok": True},
+        start={"ok": True},
+    ),
+    Run(
+        # The task's own (catch-all) boundary event wins over the sub-process's.
+        "sub-process-inner-boundary",
+        ("start", "outer", "outer-start", "work", "inner-catch", "inner-caught", "after", "end"),
+        {},
+        steps=(throw("work", "X"), complete("after")),
+    ),
+    Run(
+        "nested-sub-processes",
+        (
+            "start",
+            "level1",
+            "level1-start",
+            "level2",
+            "level2-start",
+            "deep",
+            "deep-error",
+            "escaped",
+        ),
+        {},
+        steps=(sees("deep", {"depth": 2}), throw("deep", "DEEP")),
+    ),
+    Run(
+        "nested-sub-processes",
+        (
+            "start",
+            "level1",
+            "level1-start",
+            "level2",
+            "level2-start",
+            "deep",
+            "level2-end",
+            "level1-end",
+            "end",
+        ),
+        {"result": 7},
+        steps=(complete("deep", {"result": 7}),),
+    ),
+    Run(
+        "terminate-in-sub-process",
+        ("start", "race", "race-start", "fork", "slow", "fast", "stop", "after", "end"),
+        {},
+        steps=(complete("fast"), no_job("slow"), complete("after")),
+    ),
+    Run(
+        "terminate-process",
+        ("start", "fork", "a", "b", "stop"),
+        {},
+        steps=(complete("a"), no_job("b")),
+    ),
+    Run(
+        "error-end-uncaught",
+        ("start", "oops"),
+        {},
+        state="ACTIVE",
+        active=("oops",),
+        incident="UNHANDLED_ERROR_EVENT",
+    ),
+]
+
+
+def _activate(engine: Engine, job_type: str) -> dict[str, Any]:
+    jobs = engine.activate_ready_jobs(
+        job_type=job_type, max_jobs_to_activate=1, timeout_ms=60_000, worker="corpus"
+    )
+    assert jobs, f"no activatable job of type {job_type!r}"
+    return jobs[0]
+
+
+def _play(engine: Engine, step: Step) -> None:
+    kind, job_type = step[0], step[1]
+    if kind == "no_job":
+        assert engine.jobs(job_type=job_type, lifecycle="ACTIVATABLE") == []
+    elif kind == "sees":
+        job = _activate(engine, job_type)
+        assert job["variables"] == step[2]
+        engine.fail_job(str(job["jobKey"]), retries=job["retries"])  # hand it back untouched
+    elif kind == "complete":
+        engine.complete_job(str(_activate(engine, job_type)["jobKey"]), step[2])
+    elif kind == "fail":
+        job_key = str(_activate(engine, job_type)["jobKey"])
+        engine.fail_job(job_key, retries=step[2], variables=step[3])
+    elif kind == "error":
+        job_key = str(_activate(engine, job_type)["jobKey"])
+        engine.throw_job_error(job_key, error_code=step[2], variables=step[3])
+    else:  # pragma: no cover - a typo in a run
+        raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("run", RUNS, ids=[run.id for run in RUNS])
+def test_the_model_runs_to_its_end_state(run: Run) -> None:
+    engine = Engine(clock=ManualClock())
+    xml = (MODELS_DIR / f"{run.model}.bpmn").read_bytes()
+    engine.deploy([(f"{run.model}.bpmn", xml)])
+    created = engine.create_process_instance(
+        process_definition_id=run.process_id or run.model, variables=run.start
+    )
+    key = str(created["processInstanceKey"])
+    for step in run.steps:
+        _play(engine, step)
+    view = engine.process_instance(key)
+    assert view.visited_element_ids == run.path
+    assert dict(view.variables) == {**run.start, **run.variables}
+    assert view.state == run.state
+    assert view.active_element_ids == tuple(sorted(run.active))
+    assert [incident.error_type for incident in view.incidents] == (
+        [run.incident] if run.incident else []
+    )
+    if run.state != "ACTIVE":
+        live = [job for job in engine.jobs(process_instance_key=key) if job.end_ms is None]
+        assert live == [], "an ended instance leaves no job behind"
+
+
+def test_every_model_has_a_run() -> None:
+    assert {run.model for run in RUNS} == set(MODELS)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_the_model_files_are_what_the_corpus_generates(name: str) -> None:
+    path = MODELS_DIR / f"{name}.bpmn"
+    assert path.read_text(encoding="utf-8") == modeler_xml(name, MODELS[name]), (
+        "regenerate with: python -m tests.engine.models.modeler"
+    )
