@@ -128,7 +128,11 @@ def _start_task_end(task_xml: str, extra: str = "") -> str:
         ('<bpmn:receiveTask id="Task_1" />', "Task_1 (bpmn:receiveTask)"),
         ('<bpmn:inclusiveGateway id="Task_1" />', "Task_1 (bpmn:inclusiveGateway)"),
         ('<bpmn:eventBasedGateway id="Task_1" />', "Task_1 (bpmn:eventBasedGateway)"),
-        ('<bpmn:intermediateCatchEvent id="Task_1" />', "Task_1 (bpmn:intermediateCatchEvent)"),
+        (
+            '<bpmn:intermediateCatchEvent id="Task_1"><bpmn:signalEventDefinition id="s" />'
+            "</bpmn:intermediateCatchEvent>",
+            "Task_1 (bpmn:intermediateCatchEvent)",
+        ),
     ],
 )
 def test_unsupported_elements_are_refused_by_id_and_type(
@@ -208,9 +212,9 @@ def test_unsupported_task_configuration_is_refused(
     [
         (
             '<bpmn:boundaryEvent id="Timer_1" attachedToRef="Task_1">'
-            '<bpmn:timerEventDefinition id="td" /></bpmn:boundaryEvent>',
+            '<bpmn:signalEventDefinition id="td" /></bpmn:boundaryEvent>',
             "Timer_1 (bpmn:boundaryEvent)",
-            "timerEventDefinition are not supported",
+            "signalEventDefinition are not supported",
         ),
         (
             '<bpmn:boundaryEvent id="Err_1" attachedToRef="end">'

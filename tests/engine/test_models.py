@@ -37,6 +37,8 @@ class Run:
     active: tuple[str, ...] = ()
     incident: str | None = None
     process_id: str | None = None
+    #: For a process started by its timer start event: how far to advance the clock first.
+    started_by_timer_ms: int | None = None
 
     @property
     def id(self) -> str:
@@ -62,6 +64,17 @@ def sees(job_type: str, variables: dict[str, Any]) -> Step:
 
 def no_job(job_type: str) -> Step:
     return ("no_job", job_type)
+
+
+def advance(**duration: int) -> Step:
+    """Move the engine's manual clock (``advance(minutes=5)``)."""
+    units = {"milliseconds": 1, "seconds": 1000, "minutes": 60_000, "hours": 3_600_000}
+    return ("advance", sum(units[unit] * value for unit, value in duration.items()))
+
+
+def jobs(job_type: str, count: int) -> Step:
+    """Exactly ``count`` jobs of this type are activatable now."""
+    return ("jobs", job_type, count)
 
 
 RUNS = [
@@ -277,6 +290,109 @@ RUNS = [
         steps=(complete("a"), no_job("b")),
     ),
     Run(
+        "timer-catch",
+        ("start", "wait", "remind", "end"),
+        {},
+        steps=(
+            advance(minutes=9, seconds=59),
+            no_job("remind"),
+            advance(seconds=1),
+            complete("remind"),
+        ),
+    ),
+    Run(
+        # 2025-01-02T09:00+01:00 is 32 hours after the ManualClock's 2025-01-01T00:00Z.
+        "timer-catch-date",
+        ("start", "until"),
+        {},
+        state="ACTIVE",
+        active=("until",),
+        steps=(advance(hours=31, minutes=59),),
+    ),
+    Run(
+        "timer-catch-date",
+        ("start", "until", "end"),
+        {},
+        steps=(advance(hours=32),),
+    ),
+    Run(
+        "timer-catch-expression",
+        ("start", "wait", "after", "end"),
+        {"delay": "PT2H"},
+        start={"delay": "PT2H"},
+        steps=(advance(hours=1), no_job("after"), advance(hours=1), complete("after")),
+    ),
+    Run(
+        "timer-boundary",
+        ("start", "call", "end"),
+        {},
+        steps=(advance(minutes=4), complete("call"), advance(minutes=10), no_job("escalate")),
+    ),
+    Run(
+        "timer-boundary",
+        ("start", "call", "timeout", "escalate", "escalated"),
+        {},
+        steps=(advance(minutes=5), no_job("call"), complete("escalate")),
+    ),
+    Run(
+        "timer-boundary-cycle",
+        (
+            "start",
+            "work",
+            "nudge",
+            "remind",
+            "nudge",
+            "remind",
+            "nudge",
+            "remind",
+            "reminded",
+            "end",
+        ),
+        {},
+        steps=(
+            advance(minutes=1),
+            jobs("remind", 1),
+            advance(minutes=10),
+            jobs("remind", 3),
+            complete("remind"),
+            jobs("work", 1),
+            complete("work"),
+        ),
+        state="ACTIVE",
+        active=("remind", "remind"),
+    ),
+    Run(
+        "timer-boundary-sub-process",
+        ("start", "attempt", "attempt-start", "try", "deadline", "give-up", "gave-up"),
+        {},
+        steps=(
+            advance(minutes=59),
+            jobs("try", 1),
+            advance(minutes=1),
+            no_job("try"),
+            complete("give-up"),
+        ),
+    ),
+    Run(
+        "timer-boundary-sub-process",
+        ("start", "attempt", "attempt-start", "try", "pause", "retry", "attempt-end", "end"),
+        {},
+        steps=(
+            complete("try"),
+            advance(minutes=30),
+            complete("retry"),
+            advance(hours=2),
+            no_job("give-up"),
+        ),
+    ),
+    Run(
+        "timer-start-cycle",
+        ("hourly", "report", "end"),
+        {},
+        started_by_timer_ms=3_600_000,
+        steps=(complete("report"),),
+    ),
+    Run(
         "error-end-uncaught",
         ("start", "oops"),
         {},
@@ -295,10 +411,14 @@ def _activate(engine: Engine, job_type: str) -> dict[str, Any]:
     return jobs[0]
 
 
-def _play(engine: Engine, step: Step) -> None:
+def _play(engine: Engine, clock: ManualClock, step: Step) -> None:
     kind, job_type = step[0], step[1]
-    if kind == "no_job":
+    if kind == "advance":
+        clock.advance(step[1])
+    elif kind == "no_job":
         assert engine.jobs(job_type=job_type, lifecycle="ACTIVATABLE") == []
+    elif kind == "jobs":
+        assert len(engine.jobs(job_type=job_type, lifecycle="ACTIVATABLE")) == step[2]
     elif kind == "sees":
         job = _activate(engine, job_type)
         assert job["variables"] == step[2]
@@ -317,15 +437,21 @@ def _play(engine: Engine, step: Step) -> None:
 
 @pytest.mark.parametrize("run", RUNS, ids=[run.id for run in RUNS])
 def test_the_model_runs_to_its_end_state(run: Run) -> None:
-    engine = Engine(clock=ManualClock())
+    clock = ManualClock()
+    engine = Engine(clock=clock)
     xml = (MODELS_DIR / f"{run.model}.bpmn").read_bytes()
     engine.deploy([(f"{run.model}.bpmn", xml)])
-    created = engine.create_process_instance(
-        process_definition_id=run.process_id or run.model, variables=run.start
-    )
-    key = str(created["processInstanceKey"])
+    if run.started_by_timer_ms is None:
+        created = engine.create_process_instance(
+            process_definition_id=run.process_id or run.model, variables=run.start
+        )
+        key = str(created["processInstanceKey"])
+    else:
+        assert engine.process_instances() == []
+        clock.advance(run.started_by_timer_ms)
+        key = engine.process_instances()[0].key
     for step in run.steps:
-        _play(engine, step)
+        _play(engine, clock, step)
     view = engine.process_instance(key)
     assert view.visited_element_ids == run.path
     assert dict(view.variables) == {**run.start, **run.variables}

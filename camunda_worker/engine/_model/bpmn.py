@@ -32,6 +32,7 @@ from camunda_worker.engine._model.definitions import (
     ProcessModel,
     SequenceFlow,
     TaskDefinition,
+    TimerDefinition,
     VariableMapping,
 )
 from camunda_worker.engine._model.expressions import (
@@ -40,6 +41,7 @@ from camunda_worker.engine._model.expressions import (
     is_variable_path,
     parse_expression,
 )
+from camunda_worker.engine._model.timers import TimerValueError, check_timer_value
 from camunda_worker.engine._model.validation import Problem, validate_process
 
 __all__ = ["BPMN_NS", "ZEEBE_NS", "BpmnValidationError", "Problem", "parse_bpmn"]
@@ -57,6 +59,7 @@ _NODE_KINDS = (
         "exclusiveGateway",
         "parallelGateway",
         "boundaryEvent",
+        "intermediateCatchEvent",
         "subProcess",
     }
 )
@@ -87,6 +90,13 @@ _IGNORED_IN_NODE = frozenset(
         "ioSpecification",
     }
 )
+# The timer definitions each kind of timer event may have (Camunda's timer events page).
+_TIMER_KINDS = {
+    "start event": ("timeDate", "timeCycle"),
+    "intermediate catch event": ("timeDuration", "timeDate"),
+    "boundary": ("timeDuration", "timeDate"),
+    "non-interrupting boundary": ("timeDuration", "timeCycle", "timeDate"),
+}
 # Children of an embedded sub-process besides its flow elements.
 _IGNORED_IN_SUB_PROCESS = _IGNORED_IN_PROCESS | {
     "incoming",
@@ -224,8 +234,8 @@ class _ProcessReader:
         flows = {
             flow.id: flow for flow in (self._flow(element) for element in flow_elements) if flow
         }
-        start = validate_process(self.process_id, nodes, flows, self.problems, refused)
-        if len(self.problems) > before or start is None:
+        starts = validate_process(self.process_id, nodes, flows, self.problems, refused)
+        if len(self.problems) > before or starts is None:
             return None
         return ProcessModel(
             process_id=self.process_id,
@@ -233,7 +243,8 @@ class _ProcessReader:
             version_tag=version_tag,
             nodes=nodes,
             flows=flows,
-            start_node=start,
+            start_node=starts[0],
+            timer_starts=starts[1],
         )
 
     def _read_container(
@@ -305,13 +316,22 @@ class _ProcessReader:
         task = None
         error_code = None
         event = None
+        timer = None
+        interrupting = element.get("cancelActivity", "true").strip().lower() != "false"
         if kind in JOB_TASK_KINDS:
             task = self._task_definition(element, extensions)
+        elif kind == "boundaryEvent" and definitions == ["timerEventDefinition"]:
+            allowed = _TIMER_KINDS["boundary" if interrupting else "non-interrupting boundary"]
+            event, timer = "timer", self._timer(element, "boundary event", allowed)
         elif kind == "boundaryEvent":
             error_code = self._error_boundary(element, definitions)
             event = "error"
         elif kind == "endEvent" and definitions:
             event, error_code = self._end_event(element, definitions)
+        elif kind in ("intermediateCatchEvent", "startEvent") and definitions:
+            event, timer = self._catch_event(kind, element, definitions, scope)
+        elif kind == "intermediateCatchEvent":
+            self.problem(element, "Must have exactly one event definition")
         elif definitions:
             self.problem(
                 element,
@@ -332,7 +352,60 @@ class _ProcessReader:
             scope=scope,
             inputs=inputs,
             outputs=outputs,
+            timer=timer,
+            interrupting=interrupting,
         )
+
+    def _catch_event(
+        self, kind: str, element: ET.Element, definitions: list[str], scope: str | None
+    ) -> tuple[str | None, TimerDefinition | None]:
+        if len(definitions) != 1:
+            self.problem(element, "Must have exactly one event definition")
+            return None, None
+        if definitions[0] != "timerEventDefinition":
+            self.problem(
+                element,
+                f"a {kind} with a {definitions[0]} is not supported by this engine",
+            )
+            return None, None
+        if kind == "startEvent" and scope is not None:
+            self.problem(element, "Start events in embedded sub-processes must be none events")
+            return None, None
+        where = "start event" if kind == "startEvent" else "intermediate catch event"
+        return "timer", self._timer(element, where, _TIMER_KINDS[where])
+
+    def _timer(
+        self, element: ET.Element, where: str, allowed: tuple[str, ...]
+    ) -> TimerDefinition | None:
+        definition = next(
+            child for local, child in _children(element, BPMN_NS) if local == "timerEventDefinition"
+        )
+        values = [
+            (local, child)
+            for local, child in _children(definition, BPMN_NS)
+            if local in ("timeDuration", "timeDate", "timeCycle")
+        ]
+        if len(values) != 1:
+            self.problem(
+                element, "Must have exactly one type of timer: timeDuration, timeDate or timeCycle"
+            )
+            return None
+        kind, child = values[0]
+        if kind not in allowed:
+            self.problem(
+                element,
+                f"a timer {where} must have a {' or a '.join(allowed)} definition, not a {kind}",
+            )
+            return None
+        text = (child.text or "").strip()
+        try:
+            value = parse_expression(text)
+            if value.static:
+                check_timer_value(kind, text)
+        except (ExpressionSyntaxError, TimerValueError) as exc:
+            self.problem(element, str(exc))
+            return None
+        return TimerDefinition(kind, value)
 
     def _end_event(
         self, element: ET.Element, definitions: list[str]
@@ -449,12 +522,12 @@ class _ProcessReader:
             self.problem(
                 element,
                 f"boundary events with {what} are not supported by this engine "
-                "(only error boundary events)",
+                "(only error and timer boundary events)",
             )
             return None
         if element.get("cancelActivity", "true").lower() == "false":
             self.problem(
-                element, "an error boundary event must interrupt the task (cancelActivity)"
+                element, "an error boundary event must interrupt the activity (cancelActivity)"
             )
         definition = next(
             child

@@ -17,6 +17,7 @@ __all__ = [
     "ProcessModel",
     "SequenceFlow",
     "TaskDefinition",
+    "TimerDefinition",
     "VariableMapping",
 ]
 
@@ -52,6 +53,19 @@ class VariableMapping:
 
     source: Expression
     target: str
+
+
+@attrs.frozen
+class TimerDefinition:
+    """The ``bpmn:timerEventDefinition`` of a timer event.
+
+    Attributes:
+        kind: ``timeDuration``, ``timeDate`` or ``timeCycle``.
+        value: the ISO 8601 value, static or a FEEL expression evaluated when the timer is armed.
+    """
+
+    kind: str
+    value: Expression
 
 
 @attrs.frozen
@@ -92,6 +106,9 @@ class FlowNode:
         start_node: for an embedded sub-process, the id of its none start event.
         inputs: the input mappings (``zeebe:ioMapping``), in document order.
         outputs: the output mappings, in document order.
+        timer: the timer of a timer event.
+        interrupting: for a boundary event, whether it terminates the activity
+            (``cancelActivity``).
     """
 
     id: str
@@ -109,6 +126,8 @@ class FlowNode:
     start_node: str | None = None
     inputs: tuple[VariableMapping, ...] = ()
     outputs: tuple[VariableMapping, ...] = ()
+    timer: TimerDefinition | None = None
+    interrupting: bool = True
 
 
 @attrs.frozen
@@ -121,7 +140,9 @@ class ProcessModel:
         version_tag: the ``zeebe:versionTag``, if any.
         nodes: the flow nodes by id.
         flows: the sequence flows by id.
-        start_node: the id of the single none start event.
+        start_node: the id of the none start event (``None``: the process has only other
+            start events, and cannot be started by a command).
+        timer_starts: the ids of its timer start events.
     """
 
     process_id: str
@@ -129,7 +150,8 @@ class ProcessModel:
     version_tag: str | None
     nodes: Mapping[str, FlowNode] = attrs.field(hash=False)
     flows: Mapping[str, SequenceFlow] = attrs.field(hash=False)
-    start_node: str
+    start_node: str | None
+    timer_starts: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -38,7 +38,7 @@ def validate_process(
     flows: dict[str, SequenceFlow],
     problems: list[Problem],
     refused: Set[str] = frozenset(),
-) -> str | None:
+) -> tuple[str | None, tuple[str, ...]] | None:
     """Check the process as a whole and wire flows and boundary events into its nodes.
 
     Args:
@@ -50,7 +50,8 @@ def validate_process(
         refused: ids of elements already refused (flows to them are not reported again).
 
     Returns:
-        The id of the single none start event, or ``None`` when there is none (reported).
+        The id of the process's none start event (``None`` without one) and the ids of its
+        timer start events; ``None`` when it has no usable start event (reported).
     """
 
     def report(element_id: str, element_type: str, message: str) -> None:
@@ -69,7 +70,8 @@ def validate_process(
             _check_boundary(node, nodes, report)
             boundaries.setdefault(node.attached_to or "", []).append(node.id)
     for task_id, event_ids in boundaries.items():
-        _check_duplicate_codes(task_id, [nodes[event_id] for event_id in event_ids], report)
+        errors = [nodes[event_id] for event_id in event_ids if nodes[event_id].event == "error"]
+        _check_duplicate_codes(task_id, errors, report)
     for node_id, node in list(nodes.items()):
         nodes[node_id] = attrs.evolve(
             node,
@@ -83,8 +85,11 @@ def validate_process(
     return _check_starts(process_id, nodes, report)
 
 
-def _check_starts(process_id: str, nodes: dict[str, FlowNode], report: _Report) -> str | None:
-    # One none start event per scope; a sub-process learns its own. Returns the process's.
+def _check_starts(
+    process_id: str, nodes: dict[str, FlowNode], report: _Report
+) -> tuple[str | None, tuple[str, ...]] | None:
+    # One none start event per sub-process (it learns its own); the process may have at most
+    # one none start event besides timer start events.
     starts: dict[str | None, list[str]] = {}
     for node in nodes.values():
         if node.kind == "startEvent":
@@ -103,15 +108,15 @@ def _check_starts(process_id: str, nodes: dict[str, FlowNode], report: _Report) 
         else:
             nodes[node_id] = attrs.evolve(node, start_node=found[0])
     found = starts.get(None, [])
-    if len(found) != 1:
-        message = (
-            "Must have exactly one none start event"
-            if found
-            else "Must have at least one start event"
-        )
-        report(process_id, "bpmn:process", message)
+    none_starts = [node_id for node_id in found if nodes[node_id].event is None]
+    timer_starts = tuple(node_id for node_id in found if nodes[node_id].event == "timer")
+    if not found:
+        report(process_id, "bpmn:process", "Must have at least one start event")
         return None
-    return found[0]
+    if len(none_starts) > 1:
+        report(process_id, "bpmn:process", "Must have exactly one none start event")
+        return None
+    return (none_starts[0] if none_starts else None), timer_starts
 
 
 def _check_flow(
@@ -151,7 +156,7 @@ def _check_boundary(node: FlowNode, nodes: dict[str, FlowNode], report: _Report)
         report(
             node.id,
             "bpmn:boundaryEvent",
-            "error boundary events are only supported on job-based tasks and sub-processes, "
+            "boundary events are only supported on job-based tasks and sub-processes, "
             f"not on a {host.kind}",
         )
     elif host.scope != node.scope:

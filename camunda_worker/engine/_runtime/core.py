@@ -228,7 +228,7 @@ class Engine(EngineInspection):
 
     def _seconds_to_next_timer(self) -> float:
         with self._lock:
-            due = self._machine.timers.next_due_ms()
+            due = self._machine.next_due_ms()
         if due is None:
             return float("inf")
         # A millisecond late, so the timer is due when the poll wakes.

@@ -18,8 +18,12 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+import attrs
+
 from camunda_worker.engine._model.conditions import feel_type_name
 from camunda_worker.engine._model.definitions import JOB_TASK_KINDS, FlowNode, ProcessModel
+from camunda_worker.engine._model.timers import TimerValueError
+from camunda_worker.engine._runtime.element_timers import ElementTimer, ElementTimers, resolve_timer
 from camunda_worker.engine._runtime.instances import ElementInstance, ProcessInstanceRecord
 from camunda_worker.engine._runtime.scopes import (
     evaluate_inputs,
@@ -45,6 +49,10 @@ class FlowHooks(Protocol):
 
     def next_key(self) -> int:
         """A new unique key."""
+        ...
+
+    def now(self) -> int:
+        """The engine clock's time in epoch milliseconds."""
         ...
 
     def create_task_job(
@@ -84,12 +92,42 @@ def _within(element: ElementInstance, ancestor: ElementInstance) -> bool:
 class FlowRunner:
     """Moves tokens of process instances; the engine supplies keys, jobs and incidents."""
 
-    def __init__(self, hooks: FlowHooks) -> None:
+    def __init__(self, hooks: FlowHooks, timers: ElementTimers) -> None:
         self._hooks = hooks
+        self._timers = timers
 
-    def start(self, instance: ProcessInstanceRecord) -> None:
-        """Place a token on the start event and run it."""
-        self._run(instance, [(instance.definition.model.start_node, None, instance.root, None)])
+    def start(self, instance: ProcessInstanceRecord, start_node: str) -> None:
+        """Place a token on a start event and run it."""
+        self._run(instance, [(start_node, None, instance.root, None)])
+
+    def fire_timer(self, instance: ProcessInstanceRecord, timer: ElementTimer) -> None:
+        """A timer of a catch event or boundary event is due: move its token on.
+
+        A cycle of a non-interrupting boundary event is armed again (one interval later) while
+        it has repetitions left and the activity is still active.
+        """
+        node = instance.definition.model.nodes[timer.node_id]
+        element = instance.active.get(timer.element_key)
+        if element is None:
+            return
+        if node.kind != "boundaryEvent":
+            self.complete_task(instance, element, {})
+            return
+        queue: deque[Token] = deque()
+        if node.interrupting:
+            self._terminate(instance, element, queue)
+        elif timer.interval is not None and timer.repetitions != 0:
+            repetitions = None if timer.repetitions is None else timer.repetitions - 1
+            self._timers.schedule(
+                attrs.evolve(
+                    timer,
+                    key=self._hooks.next_key(),
+                    due_ms=timer.interval.after(timer.due_ms),
+                    repetitions=repetitions,
+                )
+            )
+        queue.append((node.id, None, element.parent or instance.root, None))
+        self._run_queue(instance, queue, [])
 
     def complete_task(
         self,
@@ -111,14 +149,10 @@ class FlowRunner:
             propagate(element, variables)
         self._leave(instance, element, node)
 
-    def leave(self, instance: ProcessInstanceRecord, element: ElementInstance) -> None:
-        """Complete an element instance without variables and move on along its outgoing flows."""
-        self._leave(instance, element, instance.definition.model.nodes[element.node_id])
-
     def _leave(
         self, instance: ProcessInstanceRecord, element: ElementInstance, node: FlowNode
     ) -> None:
-        instance.active.pop(element.key, None)
+        self._drop(instance, element)
         scope = element.parent or instance.root
         scope.live -= 1
         if node.outgoing:
@@ -152,7 +186,7 @@ class FlowRunner:
 
     def retry(self, instance: ProcessInstanceRecord, element: ElementInstance) -> None:
         """Run a token stuck on an incident (e.g. a gateway) again after the incident is resolved."""
-        instance.active.pop(element.key, None)
+        self._drop(instance, element)
         scope = element.parent or instance.root
         scope.live -= 1
         self._run(instance, [(element.node_id, None, scope, None)])
@@ -211,10 +245,14 @@ class FlowRunner:
         kind = node.kind
         if kind in JOB_TASK_KINDS:
             element = self._enter(instance, node, scope)
-            element.job_key = self._hooks.create_task_job(instance, node, element.key)
+            if element is not None:
+                element.job_key = self._hooks.create_task_job(instance, node, element.key)
         elif kind == "subProcess":
             element = self._enter(instance, node, scope)
-            queue.append((node.start_node or "", None, element, None))
+            if element is not None:
+                queue.append((node.start_node or "", None, element, None))
+        elif kind == "intermediateCatchEvent":
+            self._enter(instance, node, scope)
         elif kind == "exclusiveGateway":
             self._exclusive(instance, model, node, scope, queue)
         elif kind == "parallelGateway" and len(node.incoming) > 1 and via is not None:
@@ -231,13 +269,63 @@ class FlowRunner:
 
     def _enter(
         self, instance: ProcessInstanceRecord, node: FlowNode, scope: ElementInstance
-    ) -> ElementInstance:
+    ) -> ElementInstance | None:
+        # A wait state: the element instance, its input mappings, its timers. ``None`` when a
+        # timer cannot be armed (the element then holds an incident).
         element = ElementInstance(self._hooks.next_key(), node.id, parent=scope)
         if node.inputs:
             set_local(element, evaluate_inputs(node.inputs, scope))
         instance.active[element.key] = element
         scope.live += 1
+        if node.timer is not None or node.boundary_events:
+            model = instance.definition.model
+            timed = [node] if node.timer is not None else []
+            timed += [
+                model.nodes[event_id]
+                for event_id in node.boundary_events
+                if model.nodes[event_id].timer is not None
+            ]
+            if timed and not self._arm(instance, element, timed):
+                return None
         return element
+
+    def _arm(
+        self, instance: ProcessInstanceRecord, element: ElementInstance, events: list[FlowNode]
+    ) -> bool:
+        variables = visible(element)
+        now = self._hooks.now()
+        armed = []
+        for event in events:
+            if event.timer is None:
+                continue
+            try:
+                due, repetitions, interval = resolve_timer(event.timer, variables, now)
+            except TimerValueError as exc:
+                self._timers.cancel_element(element.key)
+                self._hooks.raise_element_incident(
+                    instance, element, "EXTRACT_VALUE_ERROR", str(exc)
+                )
+                return False
+            armed.append(
+                ElementTimer(
+                    key=self._hooks.next_key(),
+                    due_ms=due,
+                    node_id=event.id,
+                    definition_key=instance.definition.key,
+                    process_instance_key=instance.key,
+                    element_key=element.key,
+                    repetitions=repetitions,
+                    interval=interval,
+                )
+            )
+        for timer in armed:
+            self._timers.schedule(timer)
+        return True
+
+    def _drop(self, instance: ProcessInstanceRecord, element: ElementInstance) -> bool:
+        # The element instance ends: it leaves the active ones, its timers are forgotten.
+        self._timers.cancel_element(element.key)
+        return instance.active.pop(element.key, None) is not None
 
     def _pass_with_variables(
         self,
@@ -293,7 +381,7 @@ class FlowRunner:
             if instance.state == "ACTIVE":
                 self._hooks.instance_ended(instance)
             return
-        if instance.active.pop(scope.key, None) is None:
+        if not self._drop(instance, scope):
             return  # terminated meanwhile, or completed already
         node = model.nodes[scope.node_id]
         if node.outputs:
@@ -328,7 +416,7 @@ class FlowRunner:
     ) -> None:
         # Terminate an element instance and everything inside it.
         self._terminate_inside(instance, element, queue)
-        if instance.active.pop(element.key, None) is not None:
+        if self._drop(instance, element):
             self._hooks.element_terminated(instance, element)
             (element.parent or instance.root).live -= 1
 
@@ -342,7 +430,7 @@ class FlowRunner:
             if element is not scope and _within(element, scope)
         ]
         for element in doomed:
-            del instance.active[element.key]
+            self._drop(instance, element)
             self._hooks.element_terminated(instance, element)
         keys = {scope.key} | {element.key for element in doomed}
         for join in [join for join in instance.joins if join[0] in keys]:

@@ -12,7 +12,9 @@ from typing import Any
 
 from camunda_worker.engine._model.bpmn import BpmnValidationError, parse_bpmn
 from camunda_worker.engine._model.definitions import FlowNode, ProcessDefinition, ProcessModel
+from camunda_worker.engine._model.timers import TimerValueError
 from camunda_worker.engine._runtime.clock import Clock
+from camunda_worker.engine._runtime.element_timers import ElementTimer, ElementTimers, resolve_timer
 from camunda_worker.engine._runtime.errors import invalid_argument, rejected
 from camunda_worker.engine._runtime.flow import FlowRunner
 from camunda_worker.engine._runtime.instances import (
@@ -24,12 +26,15 @@ from camunda_worker.engine._runtime.instances import (
     ProcessInstanceRecord,
 )
 from camunda_worker.engine._runtime.job_commands import JobCommands
-from camunda_worker.engine._runtime.jobs import ERROR_THROWN, FAILED, JobRecord
+from camunda_worker.engine._runtime.jobs import ERROR_THROWN, FAILED, NO_KEY, JobRecord
 from camunda_worker.engine._runtime.lines import ServerLine, deployment_result, message_published
 from camunda_worker.engine._runtime.scopes import set_local
 from camunda_worker.engine._runtime.state import DEFAULT_TENANT, copy_variables
 
 __all__ = ["ProcessCommands"]
+
+#: Timer events one tick fires at most (a cycle far behind the clock catches up over ticks).
+_MAX_FIRINGS = 10_000
 
 
 class ProcessCommands(JobCommands):
@@ -37,7 +42,8 @@ class ProcessCommands(JobCommands):
 
     def __init__(self, clock: Clock, line: ServerLine, retention: int) -> None:
         super().__init__(clock, line, retention)
-        self.flow = FlowRunner(self, clock)
+        self.element_timers = ElementTimers()
+        self.flow = FlowRunner(self, self.element_timers)
         self._message_ids: collections.OrderedDict[tuple[str, str], int] = collections.OrderedDict()
 
     def deploy(
@@ -70,12 +76,57 @@ class ProcessCommands(JobCommands):
                 )
                 raise rejected("CREATE", "INVALID_ARGUMENT", reason)
             seen[model.process_id] = name
+        start_timers = [self._start_timers(name, model) for name, _, model in parsed]
         deployment_key = self.next_key()
         deployed = [
             self._define(deployment_key, tenant, name, checksum, model)
             for name, checksum, model in parsed
         ]
+        for definition, timers in zip(deployed, start_timers, strict=True):
+            if definition.deployment_key == deployment_key:  # a new version
+                self._arm_start_timers(definition, timers)
         return deployment_result(self.line, deployment_key, tenant, deployed)
+
+    def _start_timers(
+        self, name: str, model: ProcessModel
+    ) -> list[tuple[str, int, int | None, Any]]:
+        # Timer start events are evaluated at deployment (no variables), as Zeebe does.
+        timers = []
+        now = self.now()
+        for node_id in model.timer_starts:
+            timer = model.nodes[node_id].timer
+            if timer is None:
+                continue
+            try:
+                due, repetitions, interval = resolve_timer(timer, {}, now)
+            except TimerValueError as exc:
+                reason = (
+                    "Expected to deploy new resources, but encountered the following errors:\n"
+                    f"'{name}': - Element: {node_id} (bpmn:startEvent)\n    - ERROR: {exc}"
+                )
+                raise rejected("CREATE", "INVALID_ARGUMENT", reason) from None
+            timers.append((node_id, due, repetitions, interval))
+        return timers
+
+    def _arm_start_timers(
+        self, definition: ProcessDefinition, timers: list[tuple[str, int, int | None, Any]]
+    ) -> None:
+        # Zeebe: a new version's timer start events replace those of the versions before it.
+        versions = self.versions[(definition.tenant_id, definition.process_id)]
+        for previous in versions[:-1]:
+            for timer in self.element_timers.of_definition(previous.key):
+                self.element_timers.cancel(timer)
+        for node_id, due, repetitions, interval in timers:
+            self.element_timers.schedule(
+                ElementTimer(
+                    key=self.next_key(),
+                    due_ms=due,
+                    node_id=node_id,
+                    definition_key=definition.key,
+                    repetitions=repetitions,
+                    interval=interval,
+                )
+            )
 
     def _define(
         self, deployment_key: int, tenant: str, name: str, checksum: str, model: ProcessModel
@@ -127,9 +178,23 @@ class ProcessCommands(JobCommands):
         raise rejected("CREATE", "NOT_FOUND", reason)
 
     def create_instance(
-        self, definition: ProcessDefinition, variables: Mapping[str, Any] | None
+        self,
+        definition: ProcessDefinition,
+        variables: Mapping[str, Any] | None,
+        start_node: str | None = None,
     ) -> ProcessInstanceRecord:
-        """Start an instance: its token runs until it waits (or the instance ends)."""
+        """Start an instance at its none start event (or ``start_node``); run it until it waits.
+
+        Raises:
+            EngineError: 400 when the process has no none start event (only timer starts).
+        """
+        start = start_node or definition.model.start_node
+        if start is None:
+            reason = (
+                "Expected to create instance of process with none start event, but there is "
+                "no such event"
+            )
+            raise rejected("CREATE", "INVALID_ARGUMENT", reason)
         instance = ProcessInstanceRecord(
             key=self.next_key(),
             definition=definition,
@@ -139,7 +204,7 @@ class ProcessCommands(JobCommands):
         )
         self.instances[instance.key] = instance
         self.stats.process_instances_created += 1
-        self.flow.start(instance)
+        self.flow.start(instance, start)
         return instance
 
     def instance_for(self, key: int, command: str, intent: str) -> ProcessInstanceRecord:
@@ -154,6 +219,7 @@ class ProcessCommands(JobCommands):
         """Terminate an active instance: its jobs are canceled, its incidents resolved."""
         instance = self.instance_for(key, "CANCEL", "cancel")
         for element in list(instance.active.values()):
+            self.element_timers.cancel_element(element.key)
             if element.job_key is not None and (job := self.jobs.get(element.job_key)):
                 self.cancel_job(job)
         instance.active.clear()
@@ -216,6 +282,51 @@ class ProcessCommands(JobCommands):
                 while len(ids) > max(self.retention, 1):
                     ids.popitem(last=False)
         return message_published(self.line, self.next_key(), tenant)
+
+    # Time.
+
+    def next_due_ms(self) -> int | None:
+        """When the next timer of any kind (job deadline, back-off, timer event) is due."""
+        due = self.timers.next_due_ms()
+        event_due = self.element_timers.next_due_ms()
+        if event_due is None:
+            return due
+        return event_due if due is None else min(due, event_due)
+
+    def process_due(self) -> None:
+        """Fire due job timers, then due timer events (in due order, cycles included)."""
+        super().process_due()
+        timers = self.element_timers
+        if (due := timers.next_due_ms()) is None or due > (now := self.now()):
+            return
+        for _ in range(_MAX_FIRINGS):
+            timer = timers.pop_due(now)
+            if timer is None:
+                return
+            self._fire(timer)
+
+    def _fire(self, timer: ElementTimer) -> None:
+        if timer.process_instance_key != NO_KEY:
+            instance = self.instances.get(timer.process_instance_key)
+            if instance is not None and instance.state == ACTIVE:
+                self.flow.fire_timer(instance, timer)
+            return
+        definition = self.definitions.get(timer.definition_key)
+        if definition is None:
+            return
+        if timer.interval is not None and timer.repetitions != 0:
+            repetitions = None if timer.repetitions is None else timer.repetitions - 1
+            self.element_timers.schedule(
+                ElementTimer(
+                    key=self.next_key(),
+                    due_ms=timer.interval.after(timer.due_ms),
+                    node_id=timer.node_id,
+                    definition_key=timer.definition_key,
+                    repetitions=repetitions,
+                    interval=timer.interval,
+                )
+            )
+        self.create_instance(definition, None, timer.node_id)
 
     # Hooks of the job commands and of the flow.
 

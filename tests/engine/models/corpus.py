@@ -95,6 +95,36 @@ def sub_process(node_id: str, body: str, *, extra: str = "") -> str:
     return f'<bpmn:subProcess id="{node_id}" name="{node_id}">{extensions}{body}</bpmn:subProcess>'
 
 
+def timer_catch(node_id: str, kind: str, value: str) -> str:
+    """An intermediate timer catch event."""
+    return (
+        f'<bpmn:intermediateCatchEvent id="{node_id}" name="{node_id}">'
+        f'<bpmn:timerEventDefinition id="{node_id}_def"><bpmn:{kind} xsi:type="bpmn:tFormalExpression">'
+        f"{value}</bpmn:{kind}></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+    )
+
+
+def timer_boundary(
+    node_id: str, host: str, kind: str, value: str, *, interrupting: bool = True
+) -> str:
+    """A timer boundary event."""
+    cancel = "" if interrupting else ' cancelActivity="false"'
+    return (
+        f'<bpmn:boundaryEvent id="{node_id}" name="{node_id}"{cancel} attachedToRef="{host}">'
+        f'<bpmn:timerEventDefinition id="{node_id}_def"><bpmn:{kind} xsi:type="bpmn:tFormalExpression">'
+        f"{value}</bpmn:{kind}></bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+    )
+
+
+def timer_start(node_id: str, kind: str, value: str) -> str:
+    """A timer start event."""
+    return (
+        f'<bpmn:startEvent id="{node_id}" name="{node_id}">'
+        f'<bpmn:timerEventDefinition id="{node_id}_def"><bpmn:{kind} xsi:type="bpmn:tFormalExpression">'
+        f"{value}</bpmn:{kind}></bpmn:timerEventDefinition></bpmn:startEvent>"
+    )
+
+
 START = '<bpmn:startEvent id="start" name="start" />'
 END = '<bpmn:endEvent id="end" name="end" />'
 
@@ -426,6 +456,78 @@ MODELS: dict[str, str] = {
         + flow("f3", "fork", "b")
         + flow("f4", "a", "stop")
         + flow("f5", "b", "end"),
+    ),
+    # --- Timers.
+    "timer-catch": process(
+        "timer-catch",
+        START
+        + timer_catch("wait", "timeDuration", "PT10M")
+        + service("remind", "remind")
+        + END
+        + chain("f", "start", "wait", "remind", "end"),
+    ),
+    "timer-catch-date": process(
+        "timer-catch-date",
+        START
+        + timer_catch("until", "timeDate", "2025-01-02T09:00:00+01:00")
+        + END
+        + chain("f", "start", "until", "end"),
+    ),
+    "timer-catch-expression": process(
+        "timer-catch-expression",
+        START
+        + timer_catch("wait", "timeDuration", "=delay")
+        + service("after", "after")
+        + END
+        + chain("f", "start", "wait", "after", "end"),
+    ),
+    "timer-boundary": process(
+        "timer-boundary",
+        START
+        + service("call", "call")
+        + timer_boundary("timeout", "call", "timeDuration", "PT5M")
+        + service("escalate", "escalate")
+        + END
+        + end("escalated")
+        + chain("f", "start", "call", "end")
+        + chain("g", "timeout", "escalate", "escalated"),
+    ),
+    "timer-boundary-cycle": process(
+        "timer-boundary-cycle",
+        START
+        + service("work", "work")
+        + timer_boundary("nudge", "work", "timeCycle", "R3/PT1M", interrupting=False)
+        + service("remind", "remind")
+        + END
+        + end("reminded")
+        + chain("f", "start", "work", "end")
+        + chain("g", "nudge", "remind", "reminded"),
+    ),
+    "timer-boundary-sub-process": process(
+        "timer-boundary-sub-process",
+        START
+        + sub_process(
+            "attempt",
+            start("attempt-start")
+            + service("try", "try")
+            + timer_catch("pause", "timeDuration", "PT30M")
+            + service("retry", "retry")
+            + end("attempt-end")
+            + chain("s", "attempt-start", "try", "pause", "retry", "attempt-end"),
+        )
+        + timer_boundary("deadline", "attempt", "timeDuration", "PT1H")
+        + service("give-up", "give-up")
+        + END
+        + end("gave-up")
+        + chain("f", "start", "attempt", "end")
+        + chain("g", "deadline", "give-up", "gave-up"),
+    ),
+    "timer-start-cycle": process(
+        "timer-start-cycle",
+        timer_start("hourly", "timeCycle", "R2/PT1H")
+        + service("report", "report")
+        + END
+        + chain("f", "hourly", "report", "end"),
     ),
     "error-end-uncaught": error("Error_Oops", "OOPS")
     + process(
