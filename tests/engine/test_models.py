@@ -39,6 +39,9 @@ class Run:
     process_id: str | None = None
     #: For a process started by its timer start event: how far to advance the clock first.
     started_by_timer_ms: int | None = None
+    #: Steps before the instance is created (or, with ``create=False``, starts it).
+    before: tuple[Step, ...] = ()
+    create: bool = True
 
     @property
     def id(self) -> str:
@@ -70,6 +73,13 @@ def advance(**duration: int) -> Step:
     """Move the engine's manual clock (``advance(minutes=5)``)."""
     units = {"milliseconds": 1, "seconds": 1000, "minutes": 60_000, "hours": 3_600_000}
     return ("advance", sum(units[unit] * value for unit, value in duration.items()))
+
+
+def publish(
+    name: str, key: str = "", variables: dict[str, Any] | None = None, ttl_ms: int = 0
+) -> Step:
+    """Publish a message."""
+    return ("publish", name, key, variables or {}, ttl_ms)
 
 
 def jobs(job_type: str, count: int) -> Step:
@@ -393,6 +403,103 @@ RUNS = [
         steps=(complete("report"),),
     ),
     Run(
+        "message-catch",
+        ("start", "paid", "ship", "end"),
+        {"orderId": "o-1", "paid": 10},
+        start={"orderId": "o-1"},
+        steps=(
+            publish("payment-received", "o-2", {"paid": 99}),
+            no_job("ship"),
+            publish("payment-received", "o-1", {"paid": 10}),
+            complete("ship"),
+        ),
+    ),
+    Run(
+        # Published before the instance waits: buffered for its time to live.
+        "message-catch",
+        ("start", "paid", "ship", "end"),
+        {"orderId": "o-1", "paid": 10},
+        start={"orderId": "o-1"},
+        before=(publish("payment-received", "o-1", {"paid": 10}, ttl_ms=60_000),),
+        steps=(complete("ship"),),
+    ),
+    Run(
+        # The buffered message expired before the instance subscribed.
+        "message-catch",
+        ("start", "paid"),
+        {"orderId": "o-1"},
+        start={"orderId": "o-1"},
+        before=(publish("payment-received", "o-1", {"paid": 10}, ttl_ms=1_000), advance(seconds=1)),
+        state="ACTIVE",
+        active=("paid",),
+    ),
+    Run(
+        "receive-task",
+        ("start", "approve", "approved-gw", "grant", "end"),
+        {"request": {"id": 7}, "decision": True},
+        start={"request": {"id": 7}},
+        steps=(publish("approval", "7", {"approved": True, "by": "Ann"}), complete("grant")),
+    ),
+    Run(
+        "receive-task",
+        ("start", "approve", "approved-gw", "denied"),
+        {"request": {"id": 7}, "decision": False},
+        start={"request": {"id": 7}},
+        steps=(publish("approval", "7", {"approved": False}),),
+    ),
+    Run(
+        "message-boundary",
+        ("start", "deliver", "cancelled", "refund", "refunded"),
+        {"orderId": "A", "reason": "late"},
+        start={"orderId": "A"},
+        steps=(
+            publish("order-cancelled", "A", {"reason": "late"}),
+            no_job("deliver"),
+            complete("refund"),
+        ),
+    ),
+    Run(
+        "message-boundary",
+        ("start", "deliver", "end"),
+        {"orderId": "A"},
+        start={"orderId": "A"},
+        steps=(complete("deliver"), publish("order-cancelled", "A"), no_job("refund")),
+    ),
+    Run(
+        "message-boundary-non-interrupting",
+        ("start", "work", "updated", "note", "updated", "note", "noted", "end"),
+        {"orderId": "A", "change": 2},
+        start={"orderId": "A"},
+        steps=(
+            publish("order-updated", "A", {"change": 1}),
+            publish("order-updated", "A", {"change": 2}),
+            jobs("note", 2),
+            jobs("work", 1),
+            complete("note"),
+            complete("work"),
+            publish("order-updated", "A", {"change": 3}),
+            jobs("note", 1),
+        ),
+        state="ACTIVE",
+        active=("note",),
+    ),
+    Run(
+        "message-start",
+        ("placed", "process", "end"),
+        {"item": "book"},
+        start={"item": "book"},
+        create=False,
+        before=(publish("order-placed", "", {"item": "book"}),),
+        steps=(complete("process"),),
+    ),
+    Run(
+        "message-in-sub-process",
+        ("start", "conversation", "conversation-start", "replied", "conversation-end", "end"),
+        {"case": {"id": "T-9"}, "answer": "yes"},
+        start={"case": {"id": "T-9"}},
+        steps=(publish("reply", "T-9", {"text": "yes"}),),
+    ),
+    Run(
         "error-end-uncaught",
         ("start", "oops"),
         {},
@@ -415,6 +522,10 @@ def _play(engine: Engine, clock: ManualClock, step: Step) -> None:
     kind, job_type = step[0], step[1]
     if kind == "advance":
         clock.advance(step[1])
+    elif kind == "publish":
+        engine.publish_message(
+            name=step[1], correlation_key=step[2], variables=step[3], time_to_live_ms=step[4]
+        )
     elif kind == "no_job":
         assert engine.jobs(job_type=job_type, lifecycle="ACTIVATABLE") == []
     elif kind == "jobs":
@@ -441,7 +552,11 @@ def test_the_model_runs_to_its_end_state(run: Run) -> None:
     engine = Engine(clock=clock)
     xml = (MODELS_DIR / f"{run.model}.bpmn").read_bytes()
     engine.deploy([(f"{run.model}.bpmn", xml)])
-    if run.started_by_timer_ms is None:
+    for step in run.before:
+        _play(engine, clock, step)
+    if not run.create:
+        key = engine.process_instances()[0].key
+    elif run.started_by_timer_ms is None:
         created = engine.create_process_instance(
             process_definition_id=run.process_id or run.model, variables=run.start
         )

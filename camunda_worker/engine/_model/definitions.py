@@ -13,6 +13,7 @@ __all__ = [
     "JOB_TASK_KINDS",
     "PASS_THROUGH_KINDS",
     "FlowNode",
+    "MessageDefinition",
     "ProcessDefinition",
     "ProcessModel",
     "SequenceFlow",
@@ -53,6 +54,20 @@ class VariableMapping:
 
     source: Expression
     target: str
+
+
+@attrs.frozen
+class MessageDefinition:
+    """The ``bpmn:message`` a message event or receive task waits for.
+
+    Attributes:
+        name: the message name (static, or an expression evaluated when the subscription opens).
+        correlation_key: the ``zeebe:subscription`` correlation key expression (``None`` on a
+            message start event, which needs none).
+    """
+
+    name: Expression
+    correlation_key: Expression | None
 
 
 @attrs.frozen
@@ -107,6 +122,7 @@ class FlowNode:
         inputs: the input mappings (``zeebe:ioMapping``), in document order.
         outputs: the output mappings, in document order.
         timer: the timer of a timer event.
+        message: the message of a message event or receive task.
         interrupting: for a boundary event, whether it terminates the activity
             (``cancelActivity``).
     """
@@ -127,6 +143,7 @@ class FlowNode:
     inputs: tuple[VariableMapping, ...] = ()
     outputs: tuple[VariableMapping, ...] = ()
     timer: TimerDefinition | None = None
+    message: MessageDefinition | None = None
     interrupting: bool = True
 
 
@@ -143,6 +160,7 @@ class ProcessModel:
         start_node: the id of the none start event (``None``: the process has only other
             start events, and cannot be started by a command).
         timer_starts: the ids of its timer start events.
+        message_starts: the ids of its message start events.
     """
 
     process_id: str
@@ -152,6 +170,7 @@ class ProcessModel:
     flows: Mapping[str, SequenceFlow] = attrs.field(hash=False)
     start_node: str | None
     timer_starts: tuple[str, ...] = ()
+    message_starts: tuple[str, ...] = ()
 
 
 @attrs.frozen

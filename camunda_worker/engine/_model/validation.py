@@ -110,6 +110,10 @@ def _check_starts(
     found = starts.get(None, [])
     none_starts = [node_id for node_id in found if nodes[node_id].event is None]
     timer_starts = tuple(node_id for node_id in found if nodes[node_id].event == "timer")
+    names = [nodes[node_id].message for node_id in found if nodes[node_id].message is not None]
+    texts = [name.name.text for name in names if name is not None]
+    if len(set(texts)) != len(texts):
+        report(process_id, "bpmn:process", "Multiple message start events with the same name")
     if not found:
         report(process_id, "bpmn:process", "Must have at least one start event")
         return None
@@ -152,7 +156,7 @@ def _check_boundary(node: FlowNode, nodes: dict[str, FlowNode], report: _Report)
         report(
             node.id, "bpmn:boundaryEvent", f"attachedToRef {node.attached_to!r} is not an activity"
         )
-    elif host.kind not in JOB_TASK_KINDS and host.kind != "subProcess":
+    elif host.kind not in JOB_TASK_KINDS and host.kind not in ("subProcess", "receiveTask"):
         report(
             node.id,
             "bpmn:boundaryEvent",

@@ -394,14 +394,27 @@ class EngineBase:
     ) -> dict[str, Any]:
         """Publish a message; returns the ``MessagePublicationResult``.
 
-        The supported BPMN has no message catch events, so nothing correlates; a ``message_id``
-        already published within its time to live is refused (409 ``ALREADY_EXISTS``).
+        The message goes to the oldest open subscription (message catch event, receive task,
+        message boundary event) of each process with its name, correlation key and tenant,
+        starts an instance of each process with a message start event of that name (one active
+        instance per correlation key), and with a time to live stays buffered for subscriptions
+        opened later. A ``message_id`` already published within its time to live is refused
+        (409 ``ALREADY_EXISTS``).
         """
-        del correlation_key, variables  # nothing can correlate them
         if error := violations(["No name provided"] if not name.strip() else []):
             raise error
         with self._lock:
-            return self._machine.publish_message(message_id, time_to_live_ms, tenant_id)
+            self._tick()
+            result = self._machine.publish_message(
+                name,
+                correlation_key,
+                variables,
+                message_id,
+                max(time_to_live_ms, 0),
+                tenant_id,
+            )
+            self._serve_waiters()
+            return result
 
     def topology(self) -> dict[str, Any]:
         """The ``TopologyResponse`` of a one-broker, one-partition cluster."""

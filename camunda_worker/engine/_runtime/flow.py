@@ -25,6 +25,7 @@ from camunda_worker.engine._model.definitions import JOB_TASK_KINDS, FlowNode, P
 from camunda_worker.engine._model.timers import TimerValueError
 from camunda_worker.engine._runtime.element_timers import ElementTimer, ElementTimers, resolve_timer
 from camunda_worker.engine._runtime.instances import ElementInstance, ProcessInstanceRecord
+from camunda_worker.engine._runtime.messages import MessageState, MessageSubscription
 from camunda_worker.engine._runtime.scopes import (
     evaluate_inputs,
     evaluate_outputs,
@@ -92,9 +93,37 @@ def _within(element: ElementInstance, ancestor: ElementInstance) -> bool:
 class FlowRunner:
     """Moves tokens of process instances; the engine supplies keys, jobs and incidents."""
 
-    def __init__(self, hooks: FlowHooks, timers: ElementTimers) -> None:
+    def __init__(self, hooks: FlowHooks, timers: ElementTimers, messages: MessageState) -> None:
         self._hooks = hooks
         self._timers = timers
+        self._messages = messages
+        # Buffered messages that new subscriptions took, correlated once the tokens rest.
+        self._pending: list[tuple[ProcessInstanceRecord, MessageSubscription, dict[str, Any]]] = []
+
+    def correlate(
+        self,
+        instance: ProcessInstanceRecord,
+        subscription: MessageSubscription,
+        variables: dict[str, Any],
+    ) -> bool:
+        """Hand a message to a subscription: its catch event completes, or its boundary fires.
+
+        Returns:
+            Whether the subscription's element instance was still there to take it.
+        """
+        element = instance.active.get(subscription.element_key)
+        if element is None:
+            return False
+        node = instance.definition.model.nodes[subscription.node_id]
+        if node.kind != "boundaryEvent":
+            self.complete_task(instance, element, variables)
+            return True
+        queue: deque[Token] = deque()
+        if node.interrupting:
+            self._terminate(instance, element, queue)
+        queue.append((node.id, None, element.parent or instance.root, variables))
+        self._run_queue(instance, queue, [])
+        return True
 
     def start(self, instance: ProcessInstanceRecord, start_node: str) -> None:
         """Place a token on a start event and run it."""
@@ -206,6 +235,15 @@ class FlowRunner:
     def _run_queue(
         self, instance: ProcessInstanceRecord, queue: deque[Token], ended: list[ElementInstance]
     ) -> None:
+        self._drain(instance, queue, ended)
+        while self._pending:
+            waiting, subscription, variables = self._pending.pop(0)
+            if waiting.state == "ACTIVE":
+                self.correlate(waiting, subscription, variables)
+
+    def _drain(
+        self, instance: ProcessInstanceRecord, queue: deque[Token], ended: list[ElementInstance]
+    ) -> None:
         # ``ended``: scopes a token was consumed in; each completes once it has no token left.
         model = instance.definition.model
         path = instance.path
@@ -251,7 +289,7 @@ class FlowRunner:
             element = self._enter(instance, node, scope)
             if element is not None:
                 queue.append((node.start_node or "", None, element, None))
-        elif kind == "intermediateCatchEvent":
+        elif kind in ("intermediateCatchEvent", "receiveTask"):
             self._enter(instance, node, scope)
         elif kind == "exclusiveGateway":
             self._exclusive(instance, model, node, scope, queue)
@@ -277,17 +315,68 @@ class FlowRunner:
             set_local(element, evaluate_inputs(node.inputs, scope))
         instance.active[element.key] = element
         scope.live += 1
-        if node.timer is not None or node.boundary_events:
+        if node.timer is not None or node.message is not None or node.boundary_events:
             model = instance.definition.model
-            timed = [node] if node.timer is not None else []
-            timed += [
-                model.nodes[event_id]
-                for event_id in node.boundary_events
-                if model.nodes[event_id].timer is not None
-            ]
+            events = [node, *(model.nodes[event_id] for event_id in node.boundary_events)]
+            timed = [event for event in events if event.timer is not None]
             if timed and not self._arm(instance, element, timed):
                 return None
+            waiting = [event for event in events if event.message is not None]
+            if waiting and not self._subscribe(instance, element, waiting):
+                return None
         return element
+
+    def _subscribe(
+        self, instance: ProcessInstanceRecord, element: ElementInstance, events: list[FlowNode]
+    ) -> bool:
+        variables = visible(element)
+        opened = []
+        for event in events:
+            if event.message is None:
+                continue
+            name = event.message.name.evaluate(variables)
+            expression = event.message.correlation_key
+            key = expression.evaluate(variables) if expression is not None else ""
+            problem = None
+            if not isinstance(name, str):
+                problem = (
+                    f"Expected result of the expression '{event.message.name.text}' to be "
+                    f"'STRING', but was '{feel_type_name(name)}'."
+                )
+            elif isinstance(key, bool) or not isinstance(key, str | int | float):
+                problem = (
+                    f"Failed to extract the correlation key for '{expression.text if expression else ''}': "
+                    "The value must be either a string or a number, but was "
+                    f"'{feel_type_name(key)}'."
+                )
+            if problem is not None:
+                self._timers.cancel_element(element.key)
+                self._messages.close_element(element.key)
+                self._hooks.raise_element_incident(
+                    instance, element, "EXTRACT_VALUE_ERROR", problem
+                )
+                return False
+            text = str(int(key)) if isinstance(key, float) and key.is_integer() else str(key)
+            opened.append(
+                MessageSubscription(
+                    key=self._hooks.next_key(),
+                    name=name,
+                    correlation_key=text,
+                    tenant_id=instance.tenant_id,
+                    process_id=instance.definition.process_id,
+                    process_instance_key=instance.key,
+                    element_key=element.key,
+                    node_id=event.id,
+                )
+            )
+        now = self._hooks.now()
+        for subscription in opened:
+            self._messages.open(subscription)
+            message = self._messages.buffered_for(subscription, now)
+            if message is not None:
+                message.correlated.add(subscription.process_id)
+                self._pending.append((instance, subscription, dict(message.variables)))
+        return True
 
     def _arm(
         self, instance: ProcessInstanceRecord, element: ElementInstance, events: list[FlowNode]
@@ -323,8 +412,10 @@ class FlowRunner:
         return True
 
     def _drop(self, instance: ProcessInstanceRecord, element: ElementInstance) -> bool:
-        # The element instance ends: it leaves the active ones, its timers are forgotten.
+        # The element instance ends: it leaves the active ones, its timers and message
+        # subscriptions are forgotten.
         self._timers.cancel_element(element.key)
+        self._messages.close_element(element.key)
         return instance.active.pop(element.key, None) is not None
 
     def _pass_with_variables(

@@ -96,6 +96,7 @@ class ProcessInstanceRecord:
         joins: arrivals per incoming flow at each parallel join, by (scope key, gateway id).
         root: the root scope (its ``variables`` are ``variables``).
         path: ids of the flow nodes tokens entered, in order.
+        correlation_key: the correlation key of the message that started it, if one did.
         incident_keys: keys of its active incidents.
         waiters: callers awaiting its end.
     """
@@ -112,6 +113,7 @@ class ProcessInstanceRecord:
     incident_keys: set[int] = attrs.field(factory=set)
     waiters: list[InstanceWaiter] = attrs.field(factory=list)
     path: list[str] = attrs.field(factory=list)
+    correlation_key: str | None = None
     root: ElementInstance = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:

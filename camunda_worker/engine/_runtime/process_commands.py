@@ -28,6 +28,7 @@ from camunda_worker.engine._runtime.instances import (
 from camunda_worker.engine._runtime.job_commands import JobCommands
 from camunda_worker.engine._runtime.jobs import ERROR_THROWN, FAILED, NO_KEY, JobRecord
 from camunda_worker.engine._runtime.lines import ServerLine, deployment_result, message_published
+from camunda_worker.engine._runtime.messages import BufferedMessage, MessageState
 from camunda_worker.engine._runtime.scopes import set_local
 from camunda_worker.engine._runtime.state import DEFAULT_TENANT, copy_variables
 
@@ -43,7 +44,8 @@ class ProcessCommands(JobCommands):
     def __init__(self, clock: Clock, line: ServerLine, retention: int) -> None:
         super().__init__(clock, line, retention)
         self.element_timers = ElementTimers()
-        self.flow = FlowRunner(self, self.element_timers)
+        self.messages = MessageState()
+        self.flow = FlowRunner(self, self.element_timers, self.messages)
         self._message_ids: collections.OrderedDict[tuple[str, str], int] = collections.OrderedDict()
 
     def deploy(
@@ -220,6 +222,7 @@ class ProcessCommands(JobCommands):
         instance = self.instance_for(key, "CANCEL", "cancel")
         for element in list(instance.active.values()):
             self.element_timers.cancel_element(element.key)
+            self.messages.close_element(element.key)
             if element.job_key is not None and (job := self.jobs.get(element.job_key)):
                 self.cancel_job(job)
         instance.active.clear()
@@ -261,9 +264,15 @@ class ProcessCommands(JobCommands):
             self.flow.retry(instance, element)
 
     def publish_message(
-        self, message_id: str | None, time_to_live_ms: int, tenant_id: str | None
+        self,
+        name: str,
+        correlation_key: str,
+        variables: Mapping[str, Any] | None,
+        message_id: str | None,
+        time_to_live_ms: int,
+        tenant_id: str | None,
     ) -> dict[str, Any]:
-        """Publish a message (no catch events exist here, so nothing correlates)."""
+        """Publish a message: correlate it, start instances, buffer it (see :mod:`.messages`)."""
         tenant = tenant_id or DEFAULT_TENANT
         now = self.now()
         ids = self._message_ids
@@ -281,7 +290,64 @@ class ProcessCommands(JobCommands):
                 ids[(tenant, message_id)] = now + time_to_live_ms
                 while len(ids) > max(self.retention, 1):
                     ids.popitem(last=False)
-        return message_published(self.line, self.next_key(), tenant)
+        message_key = self.next_key()
+        values = copy_variables(variables)
+        reached: set[str] = set()
+        for subscription in self.messages.matching(tenant, name, correlation_key):
+            if subscription.process_id in reached:
+                continue
+            instance = self.instances.get(subscription.process_instance_key)
+            if instance is None or instance.state != ACTIVE:
+                continue
+            if self.flow.correlate(instance, subscription, copy_variables(values)):
+                reached.add(subscription.process_id)
+        self._start_by_message(tenant, name, correlation_key, values, reached)
+        self.messages.expire(now)
+        if time_to_live_ms > 0:
+            self.messages.buffer.append(
+                BufferedMessage(
+                    key=message_key,
+                    name=name,
+                    correlation_key=correlation_key,
+                    tenant_id=tenant,
+                    variables=values,
+                    expires_ms=now + time_to_live_ms,
+                    correlated=reached,
+                )
+            )
+            if len(self.messages.buffer) > max(self.retention, 1):
+                del self.messages.buffer[0]
+        return message_published(self.line, message_key, tenant)
+
+    def _start_by_message(
+        self,
+        tenant: str,
+        name: str,
+        correlation_key: str,
+        variables: dict[str, Any],
+        reached: set[str],
+    ) -> None:
+        # Message start events of the latest versions; one active instance per correlation key.
+        for (versions_tenant, process_id), versions in list(self.versions.items()):
+            if versions_tenant != tenant or process_id in reached or not versions:
+                continue
+            definition = versions[-1]
+            for node_id in definition.model.message_starts:
+                message = definition.model.nodes[node_id].message
+                if message is None or message.name.evaluate({}) != name:
+                    continue
+                if correlation_key and any(
+                    other.state == ACTIVE
+                    and other.definition.process_id == process_id
+                    and other.tenant_id == tenant
+                    and other.correlation_key == correlation_key
+                    for other in self.instances.values()
+                ):
+                    break
+                instance = self.create_instance(definition, variables, node_id)
+                instance.correlation_key = correlation_key
+                reached.add(process_id)
+                break
 
     # Time.
 

@@ -125,6 +125,48 @@ def timer_start(node_id: str, kind: str, value: str) -> str:
     )
 
 
+def message(message_id: str, name: str, correlation_key: str | None = None) -> str:
+    """A ``bpmn:message`` with a ``zeebe:subscription`` correlation key (when given)."""
+    if correlation_key is None:
+        return f'<bpmn:message id="{message_id}" name="{name}" />'
+    return (
+        f'<bpmn:message id="{message_id}" name="{name}"><bpmn:extensionElements>'
+        f'<zeebe:subscription correlationKey="{correlation_key}" />'
+        "</bpmn:extensionElements></bpmn:message>"
+    )
+
+
+def message_catch(node_id: str, message_ref: str, *, extra: str = "") -> str:
+    """An intermediate message catch event."""
+    extensions = f"<bpmn:extensionElements>{extra}</bpmn:extensionElements>" if extra else ""
+    return (
+        f'<bpmn:intermediateCatchEvent id="{node_id}" name="{node_id}">{extensions}'
+        f'<bpmn:messageEventDefinition id="{node_id}_def" messageRef="{message_ref}" />'
+        "</bpmn:intermediateCatchEvent>"
+    )
+
+
+def message_boundary(
+    node_id: str, host: str, message_ref: str, *, interrupting: bool = True
+) -> str:
+    """A message boundary event."""
+    cancel = "" if interrupting else ' cancelActivity="false"'
+    return (
+        f'<bpmn:boundaryEvent id="{node_id}" name="{node_id}"{cancel} attachedToRef="{host}">'
+        f'<bpmn:messageEventDefinition id="{node_id}_def" messageRef="{message_ref}" />'
+        "</bpmn:boundaryEvent>"
+    )
+
+
+def message_start(node_id: str, message_ref: str) -> str:
+    """A message start event."""
+    return (
+        f'<bpmn:startEvent id="{node_id}" name="{node_id}">'
+        f'<bpmn:messageEventDefinition id="{node_id}_def" messageRef="{message_ref}" />'
+        "</bpmn:startEvent>"
+    )
+
+
 START = '<bpmn:startEvent id="start" name="start" />'
 END = '<bpmn:endEvent id="end" name="end" />'
 
@@ -528,6 +570,81 @@ MODELS: dict[str, str] = {
         + service("report", "report")
         + END
         + chain("f", "hourly", "report", "end"),
+    ),
+    # --- Messages.
+    "message-catch": message("Msg_Paid", "payment-received", "=orderId")
+    + process(
+        "message-catch",
+        START
+        + message_catch("paid", "Msg_Paid")
+        + service("ship", "ship")
+        + END
+        + chain("f", "start", "paid", "ship", "end"),
+    ),
+    "receive-task": message("Msg_Approval", "approval", "=request.id")
+    + process(
+        "receive-task",
+        START
+        + '<bpmn:receiveTask id="approve" name="approve" messageRef="Msg_Approval">'
+        + "<bpmn:extensionElements>"
+        + io(outputs=(("=approved", "decision"),))
+        + "</bpmn:extensionElements></bpmn:receiveTask>"
+        + gateway("approved-gw", default="rejected")
+        + service("grant", "grant")
+        + END
+        + end("denied")
+        + flow("f1", "start", "approve")
+        + flow("f2", "approve", "approved-gw")
+        + flow("granted", "approved-gw", "grant", "=decision = true")
+        + flow("rejected", "approved-gw", "denied")
+        + flow("f3", "grant", "end"),
+    ),
+    "message-boundary": message("Msg_Cancel", "order-cancelled", "=orderId")
+    + process(
+        "message-boundary",
+        START
+        + service("deliver", "deliver")
+        + message_boundary("cancelled", "deliver", "Msg_Cancel")
+        + service("refund", "refund")
+        + END
+        + end("refunded")
+        + chain("f", "start", "deliver", "end")
+        + chain("g", "cancelled", "refund", "refunded"),
+    ),
+    "message-boundary-non-interrupting": message("Msg_Update", "order-updated", "=orderId")
+    + process(
+        "message-boundary-non-interrupting",
+        START
+        + service("work", "work")
+        + message_boundary("updated", "work", "Msg_Update", interrupting=False)
+        + service("note", "note")
+        + END
+        + end("noted")
+        + chain("f", "start", "work", "end")
+        + chain("g", "updated", "note", "noted"),
+    ),
+    "message-start": message("Msg_Order", "order-placed")
+    + process(
+        "message-start",
+        message_start("placed", "Msg_Order")
+        + service("process", "process")
+        + END
+        + chain("f", "placed", "process", "end"),
+    ),
+    "message-in-sub-process": message("Msg_Reply", "reply", "=ticket")
+    + process(
+        "message-in-sub-process",
+        START
+        + sub_process(
+            "conversation",
+            start("conversation-start")
+            + message_catch("replied", "Msg_Reply", extra=io(outputs=(("=text", "answer"),)))
+            + end("conversation-end")
+            + chain("s", "conversation-start", "replied", "conversation-end"),
+            extra=io(inputs=(("=case.id", "ticket"),)),
+        )
+        + END
+        + chain("f", "start", "conversation", "end"),
     ),
     "error-end-uncaught": error("Error_Oops", "OOPS")
     + process(
