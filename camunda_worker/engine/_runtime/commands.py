@@ -175,7 +175,7 @@ class EngineBase:
             self._machine.cancel_instance(key)
 
     def set_variables(self, process_instance_key: str, variables: Mapping[str, Any]) -> None:
-        """Merge variables into an active instance's (single, root) scope."""
+        """Merge variables into an active instance's root scope."""
         key = parse_key("elementInstanceKey", process_instance_key)
         with self._lock:
             self._machine.set_variables(key, variables)

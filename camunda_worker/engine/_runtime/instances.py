@@ -88,7 +88,7 @@ class ProcessInstanceRecord:
         key: the process instance key.
         definition: the deployed process it runs.
         tenant_id: its tenant.
-        variables: its (single, root) variable scope.
+        variables: its root variable scope.
         state: ``ACTIVE``, ``COMPLETED`` or ``TERMINATED``.
         start_ms: creation time.
         end_ms: completion or termination time.
