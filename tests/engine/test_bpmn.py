@@ -160,18 +160,6 @@ def test_unsupported_elements_are_refused_by_id_and_type(
             "Expected path expression 'b c' but doesn't match the pattern",
         ),
         (
-            '<bpmn:serviceTask id="Task_1"><bpmn:extensionElements><zeebe:taskDefinition type="=kind" />'
-            "</bpmn:extensionElements></bpmn:serviceTask>",
-            "Task_1 (bpmn:serviceTask)",
-            "job type expressions",
-        ),
-        (
-            '<bpmn:serviceTask id="Task_1"><bpmn:extensionElements>'
-            '<zeebe:taskDefinition type="x" retries="=n" /></bpmn:extensionElements></bpmn:serviceTask>',
-            "Task_1 (bpmn:serviceTask)",
-            "retries must be a whole number",
-        ),
-        (
             '<bpmn:serviceTask id="Task_1"><bpmn:extensionElements><zeebe:taskDefinition type=" " />'
             "</bpmn:extensionElements></bpmn:serviceTask>",
             "Task_1 (bpmn:serviceTask)",
@@ -191,10 +179,16 @@ def test_unsupported_elements_are_refused_by_id_and_type(
             "'bpmn:multiInstanceLoopCharacteristics' inside a serviceTask",
         ),
         (
-            '<bpmn:scriptTask id="Task_1"><bpmn:extensionElements><zeebe:script expression="=1" '
+            '<bpmn:serviceTask id="Task_1"><bpmn:extensionElements>'
+            '<zeebe:taskDefinition type="x" retries="many" /></bpmn:extensionElements></bpmn:serviceTask>',
+            "Task_1 (bpmn:serviceTask)",
+            "retries must be a whole number or an expression, got 'many'",
+        ),
+        (
+            '<bpmn:scriptTask id="Task_1"><bpmn:extensionElements><zeebe:script expression="1" '
             'resultVariable="r" /></bpmn:extensionElements></bpmn:scriptTask>',
             "Task_1 (bpmn:scriptTask)",
-            "zeebe:taskDefinition",
+            "Expected expression but found static value '1'",
         ),
     ],
 )

@@ -500,6 +500,29 @@ RUNS = [
         steps=(publish("reply", "T-9", {"text": "yes"}),),
     ),
     Run(
+        "script-task",
+        ("start", "total", "tax", "bill", "end"),
+        {"price": 5, "quantity": 3, "sum": 15, "invoice": {"vat": 3.0}},
+        start={"price": 5, "quantity": 3},
+        steps=(
+            sees("bill", {"price": 5, "quantity": 3, "sum": 15, "invoice": {"vat": 3.0}}),
+            complete("bill"),
+        ),
+    ),
+    Run(
+        "job-type-expression",
+        ("start", "dispatch", "end"),
+        {"channel": "email", "attempts": 7},
+        start={"channel": "email", "attempts": 7},
+        steps=(jobs("email", 1), complete("email")),
+    ),
+    Run(
+        "link-events",
+        ("start", "first", "to-page-2", "page-2", "second", "end"),
+        {},
+        steps=(complete("first"), complete("second")),
+    ),
+    Run(
         "error-end-uncaught",
         ("start", "oops"),
         {},

@@ -30,6 +30,7 @@ from camunda_worker.engine._model.definitions import (
     FlowNode,
     MessageDefinition,
     ProcessModel,
+    ScriptDefinition,
     SequenceFlow,
     TaskDefinition,
     TimerDefinition,
@@ -37,6 +38,7 @@ from camunda_worker.engine._model.definitions import (
 )
 from camunda_worker.engine._model.expressions import (
     PATH_PATTERN,
+    Expression,
     ExpressionSyntaxError,
     is_variable_path,
     parse_expression,
@@ -111,6 +113,7 @@ _IGNORED_IN_SUB_PROCESS = _IGNORED_IN_PROCESS | {
 
 
 _MESSAGE_EVENTS = ("boundaryEvent", "intermediateCatchEvent", "startEvent")
+_LINK_EVENTS = ("intermediateCatchEvent", "intermediateThrowEvent")
 
 
 @attrs.frozen
@@ -120,6 +123,7 @@ class _Details:
     error_code: str | None = None
     timer: TimerDefinition | None = None
     message: MessageDefinition | None = None
+    link: str | None = None
 
 
 class BpmnValidationError(ValueError):
@@ -332,7 +336,19 @@ class _ProcessReader:
                     )
         extensions = self._extensions(element)
         interrupting = element.get("cancelActivity", "true").strip().lower() != "false"
-        task = self._task_definition(element, extensions) if kind in JOB_TASK_KINDS else None
+        script = None
+        task = None
+        if kind == "scriptTask" and "script" in extensions:
+            if "taskDefinition" in extensions:
+                self.problem(
+                    element,
+                    "Must have either one 'zeebe:script' or one 'zeebe:taskDefinition' "
+                    "extension element",
+                )
+            script = self._script(element, extensions.pop("script"))
+            extensions.pop("taskDefinition", None)
+        elif kind in JOB_TASK_KINDS:
+            task = self._task_definition(element, extensions)
         details = _Details()
         if kind not in JOB_TASK_KINDS:
             details = self._event(kind, element, definitions, scope, interrupting)
@@ -352,6 +368,8 @@ class _ProcessReader:
             outputs=outputs,
             timer=details.timer,
             message=details.message,
+            script=script,
+            link=details.link,
             interrupting=interrupting,
         )
 
@@ -364,10 +382,9 @@ class _ProcessReader:
         interrupting: bool,
     ) -> _Details:
         # What the event definition (or a receive task's message) says.
-        if kind == "receiveTask" or (
-            definitions == ["messageEventDefinition"] and kind in _MESSAGE_EVENTS
-        ):
-            return _Details("message", message=self._message_of(kind, element, scope))
+        named = self._named_event(kind, element, definitions, scope)
+        if named is not None:
+            return named
         if kind == "boundaryEvent" and definitions == ["timerEventDefinition"]:
             allowed = _TIMER_KINDS["boundary" if interrupting else "non-interrupting boundary"]
             return _Details("timer", timer=self._timer(element, "boundary event", allowed))
@@ -387,6 +404,28 @@ class _ProcessReader:
                 "(only none events, error and terminate end events and error boundary events)",
             )
         return _Details()
+
+    def _named_event(
+        self, kind: str, element: ET.Element, definitions: list[str], scope: str | None
+    ) -> _Details | None:
+        # Message events, receive tasks and link events (``None``: none of them).
+        if kind == "receiveTask" or (
+            definitions == ["messageEventDefinition"] and kind in _MESSAGE_EVENTS
+        ):
+            return _Details("message", message=self._message_of(kind, element, scope))
+        if definitions == ["linkEventDefinition"] and kind in _LINK_EVENTS:
+            return _Details("link", link=self._link(element))
+        return None
+
+    def _link(self, element: ET.Element) -> str | None:
+        definition = next(
+            child for local, child in _children(element, BPMN_NS) if local == "linkEventDefinition"
+        )
+        name = (definition.get("name") or "").strip()
+        if not name:
+            self.problem(element, "Link name must be present and not empty.")
+            return None
+        return name
 
     def _message_of(
         self, kind: str, element: ET.Element, scope: str | None
@@ -570,26 +609,51 @@ class _ProcessReader:
             return None
         job_type = (definition.get("type") or "").strip()
         retries_text = (definition.get("retries") or "3").strip()
+        expressions: list[Expression | None] = [None, None]
+        for index, text in enumerate((job_type, retries_text)):
+            if text.startswith("="):
+                try:
+                    expressions[index] = parse_expression(text)
+                except ExpressionSyntaxError as exc:
+                    self.problem(element, f"the expression {text!r} cannot be parsed: {exc}")
+                    return None
         if not job_type:
             self.problem(element, "the job type of 'zeebe:taskDefinition' must not be empty")
-        elif job_type.startswith("="):
+        if expressions[1] is None and not retries_text.isdigit():
             self.problem(
-                element, f"job type expressions ({job_type!r}) are not supported by this engine"
-            )
-        if not retries_text.isdigit():
-            self.problem(
-                element,
-                f"retries must be a whole number, got {retries_text!r} "
-                "(expressions are not supported by this engine)",
+                element, f"retries must be a whole number or an expression, got {retries_text!r}"
             )
         headers: dict[str, str] = {}
         if headers_element is not None:
             for local, header in _children(headers_element, ZEEBE_NS):
                 if local == "header" and header.get("key"):
                     headers[header.get("key", "")] = header.get("value", "")
-        if not job_type or job_type.startswith("=") or not retries_text.isdigit():
+        if not job_type or (expressions[1] is None and not retries_text.isdigit()):
             return None
-        return TaskDefinition(job_type=job_type, retries=int(retries_text), headers=headers)
+        return TaskDefinition(
+            job_type=job_type,
+            retries=int(retries_text) if expressions[1] is None else 0,
+            headers=headers,
+            type_expression=expressions[0],
+            retries_expression=expressions[1],
+        )
+
+    def _script(self, element: ET.Element, script: ET.Element) -> ScriptDefinition | None:
+        text = (script.get("expression") or "").strip()
+        result = (script.get("resultVariable") or "").strip()
+        if not text.startswith("="):
+            self.problem(
+                element, f"Expected expression but found static value '{text}' in 'zeebe:script'"
+            )
+            return None
+        if not result:
+            self.problem(element, "Attribute 'resultVariable' must be present and not empty")
+            return None
+        try:
+            return ScriptDefinition(parse_expression(text), result)
+        except ExpressionSyntaxError as exc:
+            self.problem(element, f"the expression {text!r} cannot be parsed: {exc}")
+            return None
 
     def _error_boundary(self, element: ET.Element, definitions: list[str]) -> str | None:
         if definitions != ["errorEventDefinition"]:

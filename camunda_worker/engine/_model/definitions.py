@@ -16,6 +16,7 @@ __all__ = [
     "MessageDefinition",
     "ProcessDefinition",
     "ProcessModel",
+    "ScriptDefinition",
     "SequenceFlow",
     "TaskDefinition",
     "TimerDefinition",
@@ -36,11 +37,29 @@ class TaskDefinition:
         job_type: the job type workers subscribe to.
         retries: the retries a new job starts with.
         headers: the custom headers (``zeebe:taskHeaders``) every job of the task carries.
+        type_expression: the job type as a FEEL expression (``type="=..."``), evaluated when
+            the job is created (``job_type`` is then its text).
+        retries_expression: the retries as a FEEL expression, evaluated likewise.
     """
 
     job_type: str
     retries: int
     headers: Mapping[str, str] = attrs.field(factory=dict, hash=False)
+    type_expression: Expression | None = None
+    retries_expression: Expression | None = None
+
+
+@attrs.frozen
+class ScriptDefinition:
+    """The ``zeebe:script`` of a script task that Zeebe evaluates itself.
+
+    Attributes:
+        expression: the FEEL expression.
+        result_variable: the variable its result is written to.
+    """
+
+    expression: Expression
+    result_variable: str
 
 
 @attrs.frozen
@@ -123,6 +142,9 @@ class FlowNode:
         outputs: the output mappings, in document order.
         timer: the timer of a timer event.
         message: the message of a message event or receive task.
+        script: the FEEL script of a script task without a job.
+        link: the link name of a link event.
+        link_target: for a link throw event, the id of the link catch event it jumps to.
         interrupting: for a boundary event, whether it terminates the activity
             (``cancelActivity``).
     """
@@ -144,6 +166,9 @@ class FlowNode:
     outputs: tuple[VariableMapping, ...] = ()
     timer: TimerDefinition | None = None
     message: MessageDefinition | None = None
+    script: ScriptDefinition | None = None
+    link: str | None = None
+    link_target: str | None = None
     interrupting: bool = True
 
 

@@ -82,7 +82,36 @@ def validate_process(
     for node in nodes.values():
         if node.kind == "exclusiveGateway":
             _check_exclusive_gateway(node, flows, report)
+    _link(nodes, report)
     return _check_starts(process_id, nodes, report)
+
+
+def _link(nodes: dict[str, FlowNode], report: _Report) -> None:
+    # A link throw event jumps to the catch event of its name in its scope.
+    catches: dict[tuple[str | None, str], str] = {}
+    for node in nodes.values():
+        if node.kind == "intermediateCatchEvent" and node.link is not None:
+            if (node.scope, node.link) in catches:
+                report(
+                    node.id,
+                    "bpmn:intermediateCatchEvent",
+                    f"Multiple intermediate catch link event with the same name '{node.link}' "
+                    "are not allowed.",
+                )
+            catches[(node.scope, node.link)] = node.id
+    for node_id, node in list(nodes.items()):
+        if node.kind != "intermediateThrowEvent" or node.link is None:
+            continue
+        target = catches.get((node.scope, node.link))
+        if target is None:
+            report(
+                node_id,
+                "bpmn:intermediateThrowEvent",
+                f"Can't find an catch link event for the throw link event with the name "
+                f"'{node.link}'.",
+            )
+        else:
+            nodes[node_id] = attrs.evolve(node, link_target=target)
 
 
 def _check_starts(

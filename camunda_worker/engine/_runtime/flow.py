@@ -57,7 +57,12 @@ class FlowHooks(Protocol):
         ...
 
     def create_task_job(
-        self, instance: ProcessInstanceRecord, node: FlowNode, element_key: int
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        element_key: int,
+        job_type: str,
+        retries: int,
     ) -> int:
         """Create the job of a task's element instance; return its key."""
         ...
@@ -170,13 +175,19 @@ class FlowRunner:
         the mappings' results reach the flow scope; without, they are propagated from the task.
         """
         node = instance.definition.model.nodes[element.node_id]
+        self._apply_completion(node, element, variables)
+        self._leave(instance, element, node)
+
+    @staticmethod
+    def _apply_completion(
+        node: FlowNode, element: ElementInstance, variables: Mapping[str, Any]
+    ) -> None:
         if node.outputs:
             set_local(element, variables)
             if element.parent is not None:
                 propagate(element.parent, evaluate_outputs(node.outputs, element))
         else:
             propagate(element, variables)
-        self._leave(instance, element, node)
 
     def _leave(
         self, instance: ProcessInstanceRecord, element: ElementInstance, node: FlowNode
@@ -281,15 +292,17 @@ class FlowRunner:
         node_id, via, scope, event_variables = token
         node = model.nodes[node_id]
         kind = node.kind
-        if kind in JOB_TASK_KINDS:
+        if node.script is not None:
+            self._script(instance, model, node, scope, queue, ended)
+        elif kind in JOB_TASK_KINDS:
             element = self._enter(instance, node, scope)
-            if element is not None:
-                element.job_key = self._hooks.create_task_job(instance, node, element.key)
+            if element is not None and node.task is not None:
+                self._create_job(instance, node, element)
         elif kind == "subProcess":
             element = self._enter(instance, node, scope)
             if element is not None:
                 queue.append((node.start_node or "", None, element, None))
-        elif kind in ("intermediateCatchEvent", "receiveTask"):
+        elif kind in ("intermediateCatchEvent", "receiveTask") and node.link is None:
             self._enter(instance, node, scope)
         elif kind == "exclusiveGateway":
             self._exclusive(instance, model, node, scope, queue)
@@ -298,12 +311,80 @@ class FlowRunner:
         elif kind == "endEvent":
             self._end_event(instance, node, scope, queue, ended)
         else:
-            if node.inputs or node.outputs or event_variables:
-                self._pass_with_variables(node, scope, event_variables)
-            if node.outgoing:
-                queue.extend(self._outgoing(model, node, scope))
-            else:
-                ended.append(scope)
+            self._pass(model, node, scope, event_variables, queue, ended)
+
+    def _pass(
+        self,
+        model: ProcessModel,
+        node: FlowNode,
+        scope: ElementInstance,
+        event_variables: Mapping[str, Any] | None,
+        queue: deque[Token],
+        ended: list[ElementInstance],
+    ) -> None:
+        # Elements without a wait state: events, undefined tasks, forks, link throws.
+        if node.inputs or node.outputs or event_variables:
+            self._pass_with_variables(node, scope, event_variables)
+        if node.link_target is not None:
+            queue.append((node.link_target, None, scope, None))
+        elif node.outgoing:
+            queue.extend(self._outgoing(model, node, scope))
+        else:
+            ended.append(scope)
+
+    def _create_job(
+        self, instance: ProcessInstanceRecord, node: FlowNode, element: ElementInstance
+    ) -> None:
+        task = node.task
+        if task is None:
+            return
+        job_type, retries = task.job_type, task.retries
+        if task.type_expression is not None or task.retries_expression is not None:
+            variables = visible(element)
+            problem = None
+            if task.type_expression is not None:
+                value = task.type_expression.evaluate(variables)
+                if isinstance(value, str) and value.strip():
+                    job_type = value
+                else:
+                    problem = _expected(task.type_expression.text, "STRING", value)
+            if problem is None and task.retries_expression is not None:
+                value = task.retries_expression.evaluate(variables)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    retries = int(value)
+                else:
+                    problem = _expected(task.retries_expression.text, "NUMBER", value)
+            if problem is not None:
+                self._hooks.raise_element_incident(
+                    instance, element, "EXTRACT_VALUE_ERROR", problem
+                )
+                return
+        element.job_key = self._hooks.create_task_job(
+            instance, node, element.key, job_type, retries
+        )
+
+    def _script(
+        self,
+        instance: ProcessInstanceRecord,
+        model: ProcessModel,
+        node: FlowNode,
+        scope: ElementInstance,
+        queue: deque[Token],
+        ended: list[ElementInstance],
+    ) -> None:
+        # A script task Zeebe evaluates itself: the result is its completion variable.
+        script = node.script
+        element = self._enter(instance, node, scope)
+        if element is None or script is None:
+            return
+        value = script.expression.evaluate(visible(element))
+        self._apply_completion(node, element, {script.result_variable: value})
+        self._drop(instance, element)
+        scope.live -= 1
+        if node.outgoing:
+            queue.extend(self._outgoing(model, node, scope))
+        else:
+            ended.append(scope)
 
     def _enter(
         self, instance: ProcessInstanceRecord, node: FlowNode, scope: ElementInstance
@@ -614,3 +695,10 @@ def _matching_error_boundary(
         elif event.error_code == error_code:
             return event
     return catch_all
+
+
+def _expected(expression: str, kind: str, value: Any) -> str:
+    return (
+        f"Expected result of the expression '{expression}' to be '{kind}', but was "
+        f"'{feel_type_name(value)}'."
+    )

@@ -429,9 +429,14 @@ class ProcessCommands(JobCommands):
             self.resolve_incident_record(self.incidents[element.incident_key])
 
     def create_task_job(
-        self, instance: ProcessInstanceRecord, node: FlowNode, element_key: int
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        element_key: int,
+        job_type: str,
+        retries: int,
     ) -> int:
-        """Create the job of a job-based task."""
+        """Create the job of a job-based task (type and retries evaluated by the flow)."""
         task = node.task
         if task is None:
             msg = f"element {node.id!r} has no task definition: it makes no job"
@@ -440,8 +445,8 @@ class ProcessCommands(JobCommands):
         definition = instance.definition
         job = JobRecord(
             key=self.next_key(),
-            job_type=task.job_type,
-            retries=task.retries,
+            job_type=job_type,
+            retries=retries,
             tenant_id=instance.tenant_id,
             custom_headers=dict(task.headers),
             created_ms=now,

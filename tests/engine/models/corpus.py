@@ -646,6 +646,43 @@ MODELS: dict[str, str] = {
         + END
         + chain("f", "start", "conversation", "end"),
     ),
+    # --- Script tasks, expressions in task definitions, link events.
+    "script-task": process(
+        "script-task",
+        START
+        + '<bpmn:scriptTask id="total" name="total"><bpmn:extensionElements>'
+        + '<zeebe:script expression="=price * quantity" resultVariable="sum" />'
+        + "</bpmn:extensionElements></bpmn:scriptTask>"
+        + '<bpmn:scriptTask id="tax" name="tax"><bpmn:extensionElements>'
+        + '<zeebe:script expression="=sum * 0.2" resultVariable="vat" />'
+        + io(outputs=(("=vat", "invoice.vat"),))
+        + "</bpmn:extensionElements></bpmn:scriptTask>"
+        + service("bill", "bill")
+        + END
+        + chain("f", "start", "total", "tax", "bill", "end"),
+    ),
+    "job-type-expression": process(
+        "job-type-expression",
+        START
+        + '<bpmn:serviceTask id="dispatch" name="dispatch"><bpmn:extensionElements>'
+        + '<zeebe:taskDefinition type="=channel" retries="=attempts" />'
+        + "</bpmn:extensionElements></bpmn:serviceTask>"
+        + END
+        + chain("f", "start", "dispatch", "end"),
+    ),
+    "link-events": process(
+        "link-events",
+        START
+        + service("first", "first")
+        + '<bpmn:intermediateThrowEvent id="to-page-2" name="to-page-2">'
+        + '<bpmn:linkEventDefinition id="l1" name="page-2" /></bpmn:intermediateThrowEvent>'
+        + '<bpmn:intermediateCatchEvent id="page-2" name="page-2">'
+        + '<bpmn:linkEventDefinition id="l2" name="page-2" /></bpmn:intermediateCatchEvent>'
+        + service("second", "second")
+        + END
+        + chain("f", "start", "first", "to-page-2")
+        + chain("g", "page-2", "second", "end"),
+    ),
     "error-end-uncaught": error("Error_Oops", "OOPS")
     + process(
         "error-end-uncaught",

@@ -1,0 +1,99 @@
+"""Job type and retries expressions, script tasks and link events: incidents and refusals.
+
+The corpus (``test_models.py``) runs the happy paths; these tests cover what goes wrong.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from camunda_worker.engine import Engine, ManualClock
+from camunda_worker.engine._runtime.errors import EngineError
+
+from .models.corpus import END, MODELS, START, chain, process
+from .models.modeler import modeler_xml
+
+
+def _engine(name: str) -> Engine:
+    engine = Engine(clock=ManualClock())
+    engine.deploy([(f"{name}.bpmn", modeler_xml(name, MODELS[name]).encode())])
+    return engine
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"attempts": 2},
+            "Expected result of the expression '=channel' to be 'STRING', but was 'NULL'.",
+        ),
+        (
+            {"channel": "sms", "attempts": "two"},
+            "Expected result of the expression '=attempts' to be 'NUMBER', but was 'STRING'.",
+        ),
+    ],
+)
+def test_a_job_type_or_retries_expression_of_the_wrong_type_is_an_incident(
+    variables: dict[str, object], message: str
+) -> None:
+    engine = _engine("job-type-expression")
+    created = engine.create_process_instance(
+        process_definition_id="job-type-expression", variables=variables
+    )
+    [incident] = engine.incidents()
+    assert (incident.error_type, incident.element_id, incident.error_message) == (
+        "EXTRACT_VALUE_ERROR",
+        "dispatch",
+        message,
+    )
+    assert engine.jobs() == []
+    key = str(created["processInstanceKey"])
+    engine.set_variables(key, {"channel": "sms", "attempts": 4})
+    engine.resolve_incident(incident.key)
+    [job] = engine.jobs()
+    assert (job.type, job.retries) == ("sms", 4)
+
+
+@pytest.mark.parametrize(
+    ("body", "element", "message"),
+    [
+        (
+            START
+            + '<bpmn:intermediateThrowEvent id="jump"><bpmn:linkEventDefinition id="l" name="nowhere" />'
+            "</bpmn:intermediateThrowEvent>" + chain("f", "start", "jump"),
+            "jump (bpmn:intermediateThrowEvent)",
+            "Can't find an catch link event for the throw link event with the name 'nowhere'.",
+        ),
+        (
+            START
+            + END
+            + '<bpmn:intermediateCatchEvent id="a"><bpmn:linkEventDefinition id="l1" name="x" />'
+            "</bpmn:intermediateCatchEvent>"
+            + '<bpmn:intermediateCatchEvent id="b"><bpmn:linkEventDefinition id="l2" name="x" />'
+            "</bpmn:intermediateCatchEvent>" + chain("f", "start", "end"),
+            "b (bpmn:intermediateCatchEvent)",
+            "Multiple intermediate catch link event with the same name 'x' are not allowed.",
+        ),
+    ],
+)
+def test_broken_link_events_are_refused(body: str, element: str, message: str) -> None:
+    engine = Engine(clock=ManualClock())
+    with pytest.raises(EngineError) as raised:
+        engine.deploy([("p.bpmn", modeler_xml("p", process("p", body)).encode())])
+    assert raised.value.status == 400
+    assert element in raised.value.detail
+    assert message in raised.value.detail
+
+
+def test_a_script_task_with_a_task_definition_too_is_refused() -> None:
+    body = (
+        START + '<bpmn:scriptTask id="s"><bpmn:extensionElements><zeebe:script expression="=1" '
+        'resultVariable="r" /><zeebe:taskDefinition type="t" /></bpmn:extensionElements>'
+        "</bpmn:scriptTask>" + END + chain("f", "start", "s", "end")
+    )
+    engine = Engine(clock=ManualClock())
+    with pytest.raises(EngineError) as raised:
+        engine.deploy([("p.bpmn", modeler_xml("p", process("p", body)).encode())])
+    assert (
+        "Must have either one 'zeebe:script' or one 'zeebe:taskDefinition'" in raised.value.detail
+    )
