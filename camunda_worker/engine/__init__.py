@@ -21,6 +21,7 @@ from camunda_worker.engine._runtime.views import (
     IncidentView,
     JobView,
     ProcessInstanceView,
+    UserTaskView,
 )
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "ServerLine",
     "SystemClock",
     "TokenIssuer",
+    "UserTaskView",
     "create_app",
     "serve",
 ]

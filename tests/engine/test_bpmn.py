@@ -122,7 +122,7 @@ def _start_task_end(task_xml: str, extra: str = "") -> str:
 @pytest.mark.parametrize(
     ("element", "expected"),
     [
-        ('<bpmn:userTask id="Task_1" />', "Task_1 (bpmn:userTask)"),
+        ('<bpmn:complexGateway id="Task_1" />', "Task_1 (bpmn:complexGateway)"),
         ('<bpmn:callActivity id="Task_1" />', "Task_1 (bpmn:callActivity)"),
         ('<bpmn:subProcess id="Task_1" triggeredByEvent="true" />', "Task_1 (bpmn:subProcess)"),
         ('<bpmn:inclusiveGateway id="Task_1" />', "Task_1 (bpmn:inclusiveGateway)"),
@@ -384,7 +384,7 @@ def test_flow_and_gateway_mistakes_are_refused(
 
 
 def test_all_problems_of_all_resources_are_listed_at_once(engine: Engine) -> None:
-    bad_one = _start_task_end('<bpmn:userTask id="Task_1" />')
+    bad_one = _start_task_end('<bpmn:callActivity id="Task_1" />')
     bad_two = _start_task_end('<bpmn:serviceTask id="Task_1" />')
     with pytest.raises(EngineError) as raised:
         engine.deploy([("one.bpmn", bad_one), ("two.bpmn", bad_two), ("ok.bpmn", MINIMAL)])
@@ -459,7 +459,7 @@ def test_the_model_keeps_headers_retries_and_version_tag() -> None:
 
 def test_validation_errors_render_like_zeebe() -> None:
     with pytest.raises(BpmnValidationError) as raised:
-        parse_bpmn("x.bpmn", _start_task_end('<bpmn:userTask id="Task_1" />'))
+        parse_bpmn("x.bpmn", _start_task_end('<bpmn:callActivity id="Task_1" />'))
     assert str(raised.value).startswith(
-        "'x.bpmn': - Element: Task_1 (bpmn:userTask)\n    - ERROR: "
+        "'x.bpmn': - Element: Task_1 (bpmn:callActivity)\n    - ERROR: "
     )

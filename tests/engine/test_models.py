@@ -82,6 +82,11 @@ def publish(
     return ("publish", name, key, variables or {}, ttl_ms)
 
 
+def complete_user_task(element_id: str, variables: dict[str, Any] | None = None) -> Step:
+    """Complete the open Camunda user task of this element."""
+    return ("user_task", element_id, variables or {})
+
+
 def jobs(job_type: str, count: int) -> Step:
     """Exactly ``count`` jobs of this type are activatable now."""
     return ("jobs", job_type, count)
@@ -523,6 +528,26 @@ RUNS = [
         steps=(complete("first"), complete("second")),
     ),
     Run(
+        "user-task",
+        ("start", "approve", "ship", "end"),
+        {"owner": "ann", "order": {"total": 3}, "orderApproved": True},
+        start={"owner": "ann", "order": {"total": 3}},
+        steps=(complete_user_task("approve", {"approved": True}), complete("ship")),
+    ),
+    Run(
+        "user-task-job-based",
+        ("start", "review", "end"),
+        {"teams": ["a", "b"], "ok": 1},
+        start={"teams": ["a", "b"]},
+        steps=(complete("io.camunda.zeebe:userTask", {"ok": 1}),),
+    ),
+    Run(
+        "user-task-timeout",
+        ("start", "decide", "too-late", "auto-decide", "auto-decided"),
+        {},
+        steps=(advance(hours=24), complete("auto-decide")),
+    ),
+    Run(
         "error-end-uncaught",
         ("start", "oops"),
         {},
@@ -551,6 +576,11 @@ def _play(engine: Engine, clock: ManualClock, step: Step) -> None:
         )
     elif kind == "no_job":
         assert engine.jobs(job_type=job_type, lifecycle="ACTIVATABLE") == []
+    elif kind == "user_task":
+        [task] = [
+            task for task in engine.user_tasks(state="CREATED") if task.element_id == job_type
+        ]
+        engine.complete_user_task(task.key, step[2])
     elif kind == "jobs":
         assert len(engine.jobs(job_type=job_type, lifecycle="ACTIVATABLE")) == step[2]
     elif kind == "sees":

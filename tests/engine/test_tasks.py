@@ -97,3 +97,51 @@ def test_a_script_task_with_a_task_definition_too_is_refused() -> None:
     assert (
         "Must have either one 'zeebe:script' or one 'zeebe:taskDefinition'" in raised.value.detail
     )
+
+
+def test_a_camunda_user_task_carries_its_evaluated_assignment() -> None:
+    engine = _engine("user-task")
+    created = engine.create_process_instance(
+        process_definition_id="user-task", variables={"owner": "ann", "order": {"total": 9}}
+    )
+    [task] = engine.user_tasks()
+    assert (task.element_id, task.name, task.state) == ("approve", "Approve order", "CREATED")
+    assert (task.assignee, task.candidate_groups, task.priority) == (
+        "ann",
+        ("sales", "support"),
+        80,
+    )
+    assert (task.due_date, task.form_key) == ("2025-01-08T17:00:00Z", "approval-form")
+    assert task.variables["amount"] == 9  # its input mapping
+    assert task.process_instance_key == str(created["processInstanceKey"])
+    assert engine.jobs() == []  # a Camunda user task is no job
+    engine.complete_user_task(task.key, {"approved": False})
+    with pytest.raises(EngineError) as raised:
+        engine.complete_user_task(task.key)
+    assert raised.value.status == 404
+    assert engine.user_tasks(state="COMPLETED")[0].variables == {"approved": False}
+
+
+def test_a_terminated_user_task_is_canceled() -> None:
+    clock = ManualClock()
+    engine = Engine(clock=clock)
+    name = "user-task-timeout"
+    engine.deploy([(f"{name}.bpmn", modeler_xml(name, MODELS[name]).encode())])
+    engine.create_process_instance(process_definition_id=name)
+    clock.advance(86_400_000)
+    assert [task.state for task in engine.user_tasks()] == ["CANCELED"]
+
+
+def test_a_job_based_user_task_is_a_job_with_zeebe_headers() -> None:
+    engine = _engine("user-task-job-based")
+    engine.create_process_instance(
+        process_definition_id="user-task-job-based", variables={"teams": ["a", "b"]}
+    )
+    [job] = engine.jobs()
+    assert job.type == "io.camunda.zeebe:userTask"
+    assert dict(job.custom_headers) == {
+        "kind": "review",
+        "io.camunda.zeebe:assignee": "demo",
+        "io.camunda.zeebe:candidateGroups": '["a","b"]',
+        "io.camunda.zeebe:formKey": "camunda-forms:bpmn:Form_1",
+    }

@@ -34,6 +34,7 @@ from camunda_worker.engine._model.definitions import (
     SequenceFlow,
     TaskDefinition,
     TimerDefinition,
+    UserTaskDefinition,
     VariableMapping,
 )
 from camunda_worker.engine._model.expressions import (
@@ -46,10 +47,19 @@ from camunda_worker.engine._model.expressions import (
 from camunda_worker.engine._model.timers import TimerValueError, check_timer_value
 from camunda_worker.engine._model.validation import Problem, validate_process
 
-__all__ = ["BPMN_NS", "ZEEBE_NS", "BpmnValidationError", "Problem", "parse_bpmn"]
+__all__ = [
+    "BPMN_NS",
+    "USER_TASK_JOB_TYPE",
+    "ZEEBE_NS",
+    "BpmnValidationError",
+    "Problem",
+    "parse_bpmn",
+]
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+#: The job type of a job-based user task (a user task without ``zeebe:userTask``).
+USER_TASK_JOB_TYPE = "io.camunda.zeebe:userTask"
 
 _PROCESS_ID = re.compile(r"^[^\W\d][\w\-.]*$")
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -64,6 +74,7 @@ _NODE_KINDS = (
         "boundaryEvent",
         "intermediateCatchEvent",
         "receiveTask",
+        "userTask",
         "subProcess",
     }
 )
@@ -349,6 +360,11 @@ class _ProcessReader:
             extensions.pop("taskDefinition", None)
         elif kind in JOB_TASK_KINDS:
             task = self._task_definition(element, extensions)
+        user_task = None
+        if kind == "userTask":
+            headers = self._headers(extensions.pop("taskHeaders", None))
+            task = TaskDefinition(job_type=USER_TASK_JOB_TYPE, retries=3, headers=headers)
+            user_task = self._user_task(element, extensions)
         details = _Details()
         if kind not in JOB_TASK_KINDS:
             details = self._event(kind, element, definitions, scope, interrupting)
@@ -369,6 +385,7 @@ class _ProcessReader:
             timer=details.timer,
             message=details.message,
             script=script,
+            user_task=user_task,
             link=details.link,
             interrupting=interrupting,
         )
@@ -623,11 +640,7 @@ class _ProcessReader:
             self.problem(
                 element, f"retries must be a whole number or an expression, got {retries_text!r}"
             )
-        headers: dict[str, str] = {}
-        if headers_element is not None:
-            for local, header in _children(headers_element, ZEEBE_NS):
-                if local == "header" and header.get("key"):
-                    headers[header.get("key", "")] = header.get("value", "")
+        headers = self._headers(headers_element)
         if not job_type or (expressions[1] is None and not retries_text.isdigit()):
             return None
         return TaskDefinition(
@@ -636,6 +649,49 @@ class _ProcessReader:
             headers=headers,
             type_expression=expressions[0],
             retries_expression=expressions[1],
+        )
+
+    @staticmethod
+    def _headers(headers_element: ET.Element | None) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if headers_element is not None:
+            for local, header in _children(headers_element, ZEEBE_NS):
+                if local == "header" and header.get("key"):
+                    headers[header.get("key", "")] = header.get("value", "")
+        return headers
+
+    def _user_task(
+        self, element: ET.Element, extensions: dict[str, ET.Element]
+    ) -> UserTaskDefinition | None:
+        camunda = extensions.pop("userTask", None) is not None
+        assignment = extensions.pop("assignmentDefinition", None)
+        schedule = extensions.pop("taskSchedule", None)
+        form = extensions.pop("formDefinition", None)
+        priority = extensions.pop("priorityDefinition", None)
+
+        def expression(source: ET.Element | None, name: str) -> Expression | None:
+            text = (source.get(name) or "").strip() if source is not None else ""
+            if not text:
+                return None
+            try:
+                return parse_expression(text)
+            except ExpressionSyntaxError as exc:
+                self.problem(element, f"the expression {text!r} cannot be parsed: {exc}")
+                return None
+
+        form_key = None
+        if form is not None:
+            form_key = (form.get("formKey") or form.get("formId") or "").strip() or None
+        return UserTaskDefinition(
+            camunda=camunda,
+            assignee=expression(assignment, "assignee"),
+            candidate_groups=expression(assignment, "candidateGroups"),
+            candidate_users=expression(assignment, "candidateUsers"),
+            due_date=expression(schedule, "dueDate"),
+            follow_up_date=expression(schedule, "followUpDate"),
+            form_key=form_key,
+            external_reference=expression(form, "externalReference"),
+            priority=expression(priority, "priority"),
         )
 
     def _script(self, element: ET.Element, script: ET.Element) -> ScriptDefinition | None:

@@ -20,6 +20,7 @@ __all__ = [
     "SequenceFlow",
     "TaskDefinition",
     "TimerDefinition",
+    "UserTaskDefinition",
     "VariableMapping",
 ]
 
@@ -47,6 +48,34 @@ class TaskDefinition:
     headers: Mapping[str, str] = attrs.field(factory=dict, hash=False)
     type_expression: Expression | None = None
     retries_expression: Expression | None = None
+
+
+@attrs.frozen
+class UserTaskDefinition:
+    """What a user task asks of people.
+
+    Attributes:
+        camunda: whether it is a Camunda user task (``zeebe:userTask``); else it is the
+            job-based form, a job of type ``io.camunda.zeebe:userTask``.
+        assignee: the ``zeebe:assignmentDefinition`` assignee.
+        candidate_groups: its candidate groups (comma-separated text, or a list expression).
+        candidate_users: its candidate users, likewise.
+        due_date: the ``zeebe:taskSchedule`` due date.
+        follow_up_date: its follow-up date.
+        form_key: the ``zeebe:formDefinition`` form key or form id.
+        external_reference: its external form reference.
+        priority: the ``zeebe:priorityDefinition`` priority.
+    """
+
+    camunda: bool
+    assignee: Expression | None = None
+    candidate_groups: Expression | None = None
+    candidate_users: Expression | None = None
+    due_date: Expression | None = None
+    follow_up_date: Expression | None = None
+    form_key: str | None = None
+    external_reference: Expression | None = None
+    priority: Expression | None = None
 
 
 @attrs.frozen
@@ -143,6 +172,7 @@ class FlowNode:
         timer: the timer of a timer event.
         message: the message of a message event or receive task.
         script: the FEEL script of a script task without a job.
+        user_task: the assignment, schedule and form of a user task.
         link: the link name of a link event.
         link_target: for a link throw event, the id of the link catch event it jumps to.
         interrupting: for a boundary event, whether it terminates the activity
@@ -167,6 +197,7 @@ class FlowNode:
     timer: TimerDefinition | None = None
     message: MessageDefinition | None = None
     script: ScriptDefinition | None = None
+    user_task: UserTaskDefinition | None = None
     link: str | None = None
     link_target: str | None = None
     interrupting: bool = True

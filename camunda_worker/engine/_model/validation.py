@@ -11,6 +11,8 @@ from camunda_worker.engine._model.definitions import JOB_TASK_KINDS, FlowNode, S
 __all__ = ["Problem", "validate_process"]
 
 _Report = Callable[[str, str, str], None]
+# Activities besides job-based tasks that wait, and so may carry boundary events.
+_WAITING_ACTIVITIES = frozenset({"subProcess", "receiveTask", "userTask"})
 
 
 @attrs.frozen
@@ -185,7 +187,7 @@ def _check_boundary(node: FlowNode, nodes: dict[str, FlowNode], report: _Report)
         report(
             node.id, "bpmn:boundaryEvent", f"attachedToRef {node.attached_to!r} is not an activity"
         )
-    elif host.kind not in JOB_TASK_KINDS and host.kind not in ("subProcess", "receiveTask"):
+    elif host.kind not in JOB_TASK_KINDS and host.kind not in _WAITING_ACTIVITIES:
         report(
             node.id,
             "bpmn:boundaryEvent",

@@ -14,6 +14,7 @@ and leaves along its outgoing flows, the root ends the process instance. Variabl
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -21,7 +22,12 @@ from typing import Any, Protocol
 import attrs
 
 from camunda_worker.engine._model.conditions import feel_type_name
-from camunda_worker.engine._model.definitions import JOB_TASK_KINDS, FlowNode, ProcessModel
+from camunda_worker.engine._model.definitions import (
+    JOB_TASK_KINDS,
+    FlowNode,
+    ProcessModel,
+    UserTaskDefinition,
+)
 from camunda_worker.engine._model.timers import TimerValueError
 from camunda_worker.engine._runtime.element_timers import ElementTimer, ElementTimers, resolve_timer
 from camunda_worker.engine._runtime.instances import ElementInstance, ProcessInstanceRecord
@@ -63,8 +69,19 @@ class FlowHooks(Protocol):
         element_key: int,
         job_type: str,
         retries: int,
+        headers: Mapping[str, str] | None = None,
     ) -> int:
         """Create the job of a task's element instance; return its key."""
+        ...
+
+    def create_user_task(
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        element: ElementInstance,
+        assignment: Mapping[str, Any],
+    ) -> int:
+        """Create the Camunda user task of a user task's element instance; return its key."""
         ...
 
     def raise_element_incident(
@@ -298,6 +315,10 @@ class FlowRunner:
             element = self._enter(instance, node, scope)
             if element is not None and node.task is not None:
                 self._create_job(instance, node, element)
+        elif kind == "userTask":
+            element = self._enter(instance, node, scope)
+            if element is not None:
+                self._create_user_task(instance, node, element)
         elif kind == "subProcess":
             element = self._enter(instance, node, scope)
             if element is not None:
@@ -361,6 +382,36 @@ class FlowRunner:
                 return
         element.job_key = self._hooks.create_task_job(
             instance, node, element.key, job_type, retries
+        )
+
+    def _create_user_task(
+        self, instance: ProcessInstanceRecord, node: FlowNode, element: ElementInstance
+    ) -> None:
+        user_task = node.user_task
+        if user_task is None or node.task is None:
+            return
+        assignment = _assignment(user_task, visible(element))
+        if isinstance(assignment, str):
+            self._hooks.raise_element_incident(instance, element, "EXTRACT_VALUE_ERROR", assignment)
+            return
+        if user_task.camunda:
+            element.user_task_key = self._hooks.create_user_task(
+                instance, node, element, assignment
+            )
+            return
+        headers = dict(node.task.headers)
+        for name, value in assignment.items():
+            if value is None or value == () or name == "priority":
+                continue
+            header = "formKey" if name == "form_key" else _HEADER_NAMES.get(name, name)
+            text = (
+                json.dumps(list(value), separators=(",", ":"))
+                if isinstance(value, tuple)
+                else str(value)
+            )
+            headers[f"io.camunda.zeebe:{header}"] = text
+        element.job_key = self._hooks.create_task_job(
+            instance, node, element.key, node.task.job_type, node.task.retries, headers
         )
 
     def _script(
@@ -702,3 +753,46 @@ def _expected(expression: str, kind: str, value: Any) -> str:
         f"Expected result of the expression '{expression}' to be '{kind}', but was "
         f"'{feel_type_name(value)}'."
     )
+
+
+_HEADER_NAMES = {
+    "candidate_groups": "candidateGroups",
+    "candidate_users": "candidateUsers",
+    "due_date": "dueDate",
+    "follow_up_date": "followUpDate",
+    "external_reference": "externalReference",
+}
+
+
+def _assignment(
+    user_task: UserTaskDefinition, variables: Mapping[str, Any]
+) -> dict[str, Any] | str:
+    # The evaluated assignment, schedule, form and priority; a message on a wrong result.
+    result: dict[str, Any] = {"form_key": user_task.form_key}
+    for name in ("assignee", "due_date", "follow_up_date", "external_reference"):
+        expression = getattr(user_task, name)
+        value = expression.evaluate(variables) if expression is not None else None
+        if value is not None and not isinstance(value, str):
+            return _expected(expression.text, "STRING", value)
+        result[name] = value
+    for name in ("candidate_groups", "candidate_users"):
+        expression = getattr(user_task, name)
+        if expression is None:
+            result[name] = ()
+            continue
+        value = expression.evaluate(variables)
+        if expression.static and isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        elif isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return _expected(expression.text, "ARRAY", value)
+        result[name] = tuple(value)
+    priority = user_task.priority
+    value = priority.evaluate(variables) if priority is not None else 50
+    if priority is not None and priority.static and isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        return _expected(priority.text if priority else "", "NUMBER", value)
+    result["priority"] = value
+    return result

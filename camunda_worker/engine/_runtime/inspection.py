@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import attrs
 
 from camunda_worker.engine._runtime.commands import EngineBase, parse_key
 from camunda_worker.engine._runtime.errors import not_found
 from camunda_worker.engine._runtime.instances import INCIDENT_ACTIVE, ProcessInstanceRecord
+from camunda_worker.engine._runtime.scopes import visible
 from camunda_worker.engine._runtime.views import (
     EngineStats,
     IncidentView,
     JobView,
     ProcessInstanceView,
+    UserTaskView,
 )
 
 __all__ = ["EngineInspection"]
@@ -98,6 +103,47 @@ class EngineInspection(EngineBase):
             IncidentView.of(self._machine.incidents[key]) for key in sorted(instance.incident_keys)
         )
         return ProcessInstanceView.of(instance, incidents)
+
+    def user_tasks(
+        self, *, process_instance_key: str | None = None, state: str | None = None
+    ) -> list[UserTaskView]:
+        """Snapshots of the Camunda user tasks (``zeebe:userTask``), by key.
+
+        Args:
+            process_instance_key: only the user tasks of this process instance.
+            state: only user tasks in this state (``CREATED``, ``COMPLETED``, ``CANCELED``).
+        """
+        with self._lock:
+            self._tick()
+            machine = self._machine
+            views = []
+            for task in sorted(machine.user_tasks.values(), key=lambda task: task.key):
+                if (state is not None and task.state != state) or (
+                    process_instance_key is not None
+                    and str(task.process_instance_key) != str(process_instance_key)
+                ):
+                    continue
+                instance = machine.instances.get(task.process_instance_key)
+                element = instance.active.get(task.element_instance_key) if instance else None
+                variables = visible(element) if element is not None else (task.variables or {})
+                views.append(UserTaskView.of(task, variables))
+            return views
+
+    def complete_user_task(
+        self, user_task_key: str, variables: Mapping[str, Any] | None = None
+    ) -> None:
+        """Complete a Camunda user task, as Tasklist does; the instance moves on.
+
+        Its variables reach the process as a job's would (output mappings, else propagation).
+
+        Raises:
+            EngineError: 404 for an unknown, completed or canceled user task.
+        """
+        key = parse_key("userTaskKey", user_task_key)
+        with self._lock:
+            self._tick()
+            self._machine.complete_user_task(key, variables)
+            self._serve_waiters()
 
     def stats(self) -> EngineStats:
         """Counters since start and the records held now (a snapshot)."""

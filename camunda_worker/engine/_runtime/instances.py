@@ -51,6 +51,7 @@ class ElementInstance:
         parent: the element instance it runs in (its flow scope); ``None`` for the root.
         variables: its local variables (``None`` until it has some).
         live: for a scope, its child element instances plus the tokens waiting at its joins.
+        user_task_key: the Camunda user task of a user task element.
     """
 
     key: int
@@ -60,6 +61,7 @@ class ElementInstance:
     parent: ElementInstance | None = None
     variables: dict[str, Any] | None = None
     live: int = 0
+    user_task_key: int | None = None
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -31,6 +31,10 @@ from camunda_worker.engine._runtime.lines import ServerLine, deployment_result, 
 from camunda_worker.engine._runtime.messages import BufferedMessage, MessageState
 from camunda_worker.engine._runtime.scopes import set_local
 from camunda_worker.engine._runtime.state import DEFAULT_TENANT, copy_variables
+from camunda_worker.engine._runtime.user_tasks import CANCELED as USER_TASK_CANCELED
+from camunda_worker.engine._runtime.user_tasks import COMPLETED as USER_TASK_COMPLETED
+from camunda_worker.engine._runtime.user_tasks import CREATED as USER_TASK_CREATED
+from camunda_worker.engine._runtime.user_tasks import UserTaskRecord
 
 __all__ = ["ProcessCommands"]
 
@@ -43,6 +47,7 @@ class ProcessCommands(JobCommands):
 
     def __init__(self, clock: Clock, line: ServerLine, retention: int) -> None:
         super().__init__(clock, line, retention)
+        self.user_tasks: dict[int, UserTaskRecord] = {}
         self.element_timers = ElementTimers()
         self.messages = MessageState()
         self.flow = FlowRunner(self, self.element_timers, self.messages)
@@ -223,6 +228,8 @@ class ProcessCommands(JobCommands):
         for element in list(instance.active.values()):
             self.element_timers.cancel_element(element.key)
             self.messages.close_element(element.key)
+            if element.user_task_key is not None:
+                self.element_terminated(instance, element)
             if element.job_key is not None and (job := self.jobs.get(element.job_key)):
                 self.cancel_job(job)
         instance.active.clear()
@@ -418,8 +425,62 @@ class ProcessCommands(JobCommands):
         if element is not None:
             set_local(element, variables)
 
+    def create_user_task(
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        element: ElementInstance,
+        assignment: Mapping[str, Any],
+    ) -> int:
+        """Create the Camunda user task of a user task's element instance."""
+        definition = instance.definition
+        record = UserTaskRecord(
+            key=self.next_key(),
+            element_id=node.id,
+            name=node.name,
+            element_instance_key=element.key,
+            process_instance_key=instance.key,
+            process_definition_key=definition.key,
+            process_definition_id=definition.process_id,
+            process_definition_version=definition.version,
+            tenant_id=instance.tenant_id,
+            created_ms=self.now(),
+            assignee=assignment.get("assignee"),
+            candidate_groups=assignment.get("candidate_groups", ()),
+            candidate_users=assignment.get("candidate_users", ()),
+            due_date=assignment.get("due_date"),
+            follow_up_date=assignment.get("follow_up_date"),
+            form_key=assignment.get("form_key"),
+            external_form_reference=assignment.get("external_reference"),
+            priority=assignment.get("priority", 50),
+            custom_headers=dict(node.task.headers) if node.task else {},
+        )
+        self.user_tasks[record.key] = record
+        return record.key
+
+    def complete_user_task(self, key: int, variables: Mapping[str, Any] | None) -> None:
+        """Complete a Camunda user task; its variables reach the process as a job's would."""
+        record = self.user_tasks.get(key)
+        if record is None or record.state != USER_TASK_CREATED:
+            reason = (
+                f"Expected to complete user task with key '{key}', but no such user task was found"
+            )
+            raise rejected("COMPLETE", "NOT_FOUND", reason)
+        instance = self.instances.get(record.process_instance_key)
+        element = instance.active.get(record.element_instance_key) if instance else None
+        values = copy_variables(variables)
+        record.state = USER_TASK_COMPLETED
+        record.completed_ms = self.now()
+        record.variables = values
+        if instance is not None and element is not None:
+            self.flow.complete_task(instance, element, values)
+
     def element_terminated(self, instance: ProcessInstanceRecord, element: ElementInstance) -> None:
-        """Cancel the job of a terminated element instance and resolve its incident."""
+        """Cancel the job (or user task) of a terminated element instance, resolve its incident."""
+        if element.user_task_key is not None:
+            record = self.user_tasks.get(element.user_task_key)
+            if record is not None and record.state == USER_TASK_CREATED:
+                record.state = USER_TASK_CANCELED
         job = self.jobs.get(element.job_key) if element.job_key is not None else None
         if job is not None:
             self.cancel_job(job)
@@ -435,6 +496,7 @@ class ProcessCommands(JobCommands):
         element_key: int,
         job_type: str,
         retries: int,
+        headers: Mapping[str, str] | None = None,
     ) -> int:
         """Create the job of a job-based task (type and retries evaluated by the flow)."""
         task = node.task
@@ -448,7 +510,7 @@ class ProcessCommands(JobCommands):
             job_type=job_type,
             retries=retries,
             tenant_id=instance.tenant_id,
-            custom_headers=dict(task.headers),
+            custom_headers=dict(task.headers if headers is None else headers),
             created_ms=now,
             updated_ms=now,
             process_instance_key=instance.key,

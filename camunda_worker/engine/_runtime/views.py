@@ -13,8 +13,9 @@ import attrs
 
 from camunda_worker.engine._runtime.instances import IncidentRecord, ProcessInstanceRecord
 from camunda_worker.engine._runtime.jobs import NO_KEY, JobRecord
+from camunda_worker.engine._runtime.user_tasks import UserTaskRecord
 
-__all__ = ["EngineStats", "IncidentView", "JobView", "ProcessInstanceView"]
+__all__ = ["EngineStats", "IncidentView", "JobView", "ProcessInstanceView", "UserTaskView"]
 
 
 def _key(value: int | None) -> str | None:
@@ -201,6 +202,81 @@ class ProcessInstanceView:
             start_ms=instance.start_ms,
             end_ms=instance.end_ms,
             visited_element_ids=tuple(instance.path),
+        )
+
+
+@attrs.frozen
+class UserTaskView:
+    """A snapshot of one Camunda user task (``zeebe:userTask``).
+
+    Attributes:
+        key: the user task key (what :meth:`Engine.complete_user_task` takes).
+        element_id: the user task's element id.
+        name: the element's name, if any.
+        state: ``CREATED``, ``COMPLETED`` or ``CANCELED``.
+        process_instance_key: its process instance.
+        process_definition_id: the BPMN process id.
+        element_instance_key: its element instance.
+        assignee: the evaluated assignee, if any.
+        candidate_groups: the evaluated candidate groups.
+        candidate_users: the evaluated candidate users.
+        due_date: the evaluated due date, if any.
+        follow_up_date: the evaluated follow-up date, if any.
+        form_key: the form key or form id, if any.
+        external_form_reference: the evaluated external form reference, if any.
+        priority: the priority (0 to 100, default 50).
+        custom_headers: the task headers.
+        variables: the variables it sees now (for a finished task: those it was completed with).
+        tenant_id: the tenant.
+        created_ms: creation time.
+        completed_ms: completion time.
+    """
+
+    key: str
+    element_id: str
+    name: str | None
+    state: str
+    process_instance_key: str
+    process_definition_id: str
+    element_instance_key: str
+    assignee: str | None
+    candidate_groups: tuple[str, ...]
+    candidate_users: tuple[str, ...]
+    due_date: str | None
+    follow_up_date: str | None
+    form_key: str | None
+    external_form_reference: str | None
+    priority: int
+    custom_headers: Mapping[str, str] = attrs.field(hash=False)
+    variables: Mapping[str, Any] = attrs.field(hash=False)
+    tenant_id: str = "<default>"
+    created_ms: int = 0
+    completed_ms: int | None = None
+
+    @classmethod
+    def of(cls, task: UserTaskRecord, variables: Mapping[str, Any]) -> UserTaskView:
+        """Snapshot a user task record."""
+        return cls(
+            key=str(task.key),
+            element_id=task.element_id,
+            name=task.name,
+            state=task.state,
+            process_instance_key=str(task.process_instance_key),
+            process_definition_id=task.process_definition_id,
+            element_instance_key=str(task.element_instance_key),
+            assignee=task.assignee,
+            candidate_groups=task.candidate_groups,
+            candidate_users=task.candidate_users,
+            due_date=task.due_date,
+            follow_up_date=task.follow_up_date,
+            form_key=task.form_key,
+            external_form_reference=task.external_form_reference,
+            priority=task.priority,
+            custom_headers=dict(task.custom_headers),
+            variables=copy.deepcopy(dict(variables)),
+            tenant_id=task.tenant_id,
+            created_ms=task.created_ms,
+            completed_ms=task.completed_ms,
         )
 
 

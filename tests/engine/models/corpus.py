@@ -683,6 +683,45 @@ MODELS: dict[str, str] = {
         + chain("f", "start", "first", "to-page-2")
         + chain("g", "page-2", "second", "end"),
     ),
+    # --- User tasks.
+    "user-task": process(
+        "user-task",
+        START
+        + '<bpmn:userTask id="approve" name="Approve order"><bpmn:extensionElements>'
+        + "<zeebe:userTask />"
+        + '<zeebe:assignmentDefinition assignee="=owner" candidateGroups="sales, support" />'
+        + '<zeebe:taskSchedule dueDate="2025-01-08T17:00:00Z" />'
+        + '<zeebe:formDefinition formId="approval-form" />'
+        + '<zeebe:priorityDefinition priority="80" />'
+        + io(inputs=(("=order.total", "amount"),), outputs=(("=approved", "orderApproved"),))
+        + "</bpmn:extensionElements></bpmn:userTask>"
+        + service("ship", "ship")
+        + END
+        + chain("f", "start", "approve", "ship", "end"),
+    ),
+    "user-task-job-based": process(
+        "user-task-job-based",
+        START
+        + '<bpmn:userTask id="review" name="Review"><bpmn:extensionElements>'
+        + '<zeebe:assignmentDefinition assignee="demo" candidateGroups="=teams" />'
+        + '<zeebe:formDefinition formKey="camunda-forms:bpmn:Form_1" />'
+        + '<zeebe:taskHeaders><zeebe:header key="kind" value="review" /></zeebe:taskHeaders>'
+        + "</bpmn:extensionElements></bpmn:userTask>"
+        + END
+        + chain("f", "start", "review", "end"),
+    ),
+    "user-task-timeout": process(
+        "user-task-timeout",
+        START
+        + '<bpmn:userTask id="decide" name="Decide"><bpmn:extensionElements>'
+        + "<zeebe:userTask /></bpmn:extensionElements></bpmn:userTask>"
+        + timer_boundary("too-late", "decide", "timeDuration", "P1D")
+        + service("auto-decide", "auto-decide")
+        + END
+        + end("auto-decided")
+        + chain("f", "start", "decide", "end")
+        + chain("g", "too-late", "auto-decide", "auto-decided"),
+    ),
     "error-end-uncaught": error("Error_Oops", "OOPS")
     + process(
         "error-end-uncaught",
