@@ -126,7 +126,7 @@ def _start_task_end(task_xml: str, extra: str = "") -> str:
         ('<bpmn:callActivity id="Task_1" />', "Task_1 (bpmn:callActivity)"),
         ('<bpmn:subProcess id="Task_1" triggeredByEvent="true" />', "Task_1 (bpmn:subProcess)"),
         ('<bpmn:inclusiveGateway id="Task_1" />', "Task_1 (bpmn:inclusiveGateway)"),
-        ('<bpmn:eventBasedGateway id="Task_1" />', "Task_1 (bpmn:eventBasedGateway)"),
+        ('<bpmn:adHocSubProcess id="Task_1" />', "Task_1 (bpmn:adHocSubProcess)"),
         (
             '<bpmn:intermediateCatchEvent id="Task_1"><bpmn:signalEventDefinition id="s" />'
             "</bpmn:intermediateCatchEvent>",

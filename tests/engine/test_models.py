@@ -548,6 +548,31 @@ RUNS = [
         steps=(advance(hours=24), complete("auto-decide")),
     ),
     Run(
+        "event-based-gateway",
+        ("start", "wait", "paid", "ship", "end"),
+        {"orderId": "o", "paidAmount": 5},
+        start={"orderId": "o"},
+        steps=(
+            advance(minutes=59),
+            publish("payment", "o", {"amount": 5}),
+            advance(hours=2),
+            no_job("cancel"),
+            complete("ship"),
+        ),
+    ),
+    Run(
+        "event-based-gateway",
+        ("start", "wait", "expired", "cancel", "cancelled"),
+        {"orderId": "o"},
+        start={"orderId": "o"},
+        steps=(
+            advance(hours=1),
+            publish("payment", "o", {"amount": 5}),
+            no_job("ship"),
+            complete("cancel"),
+        ),
+    ),
+    Run(
         "error-end-uncaught",
         ("start", "oops"),
         {},

@@ -10,7 +10,7 @@ import pytest
 from camunda_worker.engine import Engine, ManualClock
 from camunda_worker.engine._runtime.errors import EngineError
 
-from .models.corpus import END, MODELS, START, chain, process
+from .models.corpus import END, MODELS, START, chain, flow, process, service, timer_catch
 from .models.modeler import modeler_xml
 
 
@@ -145,3 +145,46 @@ def test_a_job_based_user_task_is_a_job_with_zeebe_headers() -> None:
         "io.camunda.zeebe:candidateGroups": '["a","b"]',
         "io.camunda.zeebe:formKey": "camunda-forms:bpmn:Form_1",
     }
+
+
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [
+        (service("only", "only"), "must not have an outgoing sequence flow to other elements"),
+        ("", "must have at least 2 outgoing sequence flows"),
+    ],
+)
+def test_an_event_based_gateway_needs_two_catch_events(targets: str, message: str) -> None:
+    body = (
+        START
+        + '<bpmn:eventBasedGateway id="g" />'
+        + timer_catch("t", "timeDuration", "PT1M")
+        + targets
+        + END
+        + flow("f1", "start", "g")
+        + flow("f2", "g", "t")
+        + flow("f3", "t", "end")
+        + (flow("f4", "g", "only") if targets else "")
+    )
+    engine = Engine(clock=ManualClock())
+    with pytest.raises(EngineError) as raised:
+        engine.deploy([("p.bpmn", modeler_xml("p", process("p", body)).encode())])
+    assert "g (bpmn:eventBasedGateway)" in raised.value.detail
+    assert message in raised.value.detail
+
+
+def test_the_event_that_loses_at_an_event_based_gateway_is_forgotten() -> None:
+    clock = ManualClock()
+    engine = _engine_with_clock("event-based-gateway", clock)
+    engine.create_process_instance(
+        process_definition_id="event-based-gateway", variables={"orderId": "o"}
+    )
+    engine.publish_message(name="payment", correlation_key="o")
+    assert len(engine._machine.element_timers) == 0  # internal: the timer was cancelled
+    assert len(engine._machine.messages) == 0
+
+
+def _engine_with_clock(name: str, clock: ManualClock) -> Engine:
+    engine = Engine(clock=clock)
+    engine.deploy([(f"{name}.bpmn", modeler_xml(name, MODELS[name]).encode())])
+    return engine

@@ -76,6 +76,7 @@ _NODE_KINDS = (
         "receiveTask",
         "userTask",
         "subProcess",
+        "eventBasedGateway",
     }
 )
 # Children without runtime meaning in Zeebe either.
@@ -570,7 +571,7 @@ class _ProcessReader:
     ) -> tuple[tuple[VariableMapping, ...], tuple[VariableMapping, ...]]:
         if mapping is None:
             return (), ()
-        if kind in ("exclusiveGateway", "parallelGateway"):
+        if kind.endswith("Gateway"):
             self.problem(element, f"'zeebe:ioMapping' is not allowed on a {kind}")
             return (), ()
         inputs: list[VariableMapping] = []

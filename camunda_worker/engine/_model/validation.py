@@ -85,7 +85,38 @@ def validate_process(
         if node.kind == "exclusiveGateway":
             _check_exclusive_gateway(node, flows, report)
     _link(nodes, report)
+    for node in nodes.values():
+        if node.kind == "eventBasedGateway":
+            _check_event_gateway(node, nodes, flows, report)
     return _check_starts(process_id, nodes, report)
+
+
+def _check_event_gateway(
+    node: FlowNode, nodes: dict[str, FlowNode], flows: dict[str, SequenceFlow], report: _Report
+) -> None:
+    # Zeebe's rules: two or more outgoing flows, each to a timer or message catch event.
+    if len(node.outgoing) < 2:
+        report(
+            node.id,
+            "bpmn:eventBasedGateway",
+            "Event-based gateway must have at least 2 outgoing sequence flows.",
+        )
+    for flow_id in node.outgoing:
+        target = nodes[flows[flow_id].target]
+        if target.kind != "intermediateCatchEvent" or target.event not in ("timer", "message"):
+            report(
+                node.id,
+                "bpmn:eventBasedGateway",
+                "Event-based gateway must not have an outgoing sequence flow to other elements "
+                "than message/timer intermediate catch events.",
+            )
+        elif len(target.incoming) != 1:
+            report(
+                target.id,
+                "bpmn:intermediateCatchEvent",
+                "An intermediate catch event after an event-based gateway must have exactly "
+                "one incoming sequence flow.",
+            )
 
 
 def _link(nodes: dict[str, FlowNode], report: _Report) -> None:

@@ -137,6 +137,9 @@ class FlowRunner:
         if element is None:
             return False
         node = instance.definition.model.nodes[subscription.node_id]
+        if element.node_id != node.id and node.kind != "boundaryEvent":
+            self._gateway_triggered(instance, element, node, variables)
+            return True
         if node.kind != "boundaryEvent":
             self.complete_task(instance, element, variables)
             return True
@@ -160,6 +163,9 @@ class FlowRunner:
         node = instance.definition.model.nodes[timer.node_id]
         element = instance.active.get(timer.element_key)
         if element is None:
+            return
+        if element.node_id != node.id and node.kind != "boundaryEvent":
+            self._gateway_triggered(instance, element, node, {})
             return
         if node.kind != "boundaryEvent":
             self.complete_task(instance, element, {})
@@ -241,6 +247,21 @@ class FlowRunner:
         self._run_queue(instance, queue, [])
         return True
 
+    def _gateway_triggered(
+        self,
+        instance: ProcessInstanceRecord,
+        gateway: ElementInstance,
+        event: FlowNode,
+        variables: Mapping[str, Any],
+    ) -> None:
+        # An event-based gateway's first event: the gateway completes (closing the other
+        # events' timers and subscriptions) and the token passes the event that happened.
+        self._drop(instance, gateway)
+        scope = gateway.parent or instance.root
+        scope.live -= 1
+        via = event.incoming[0] if event.incoming else _TRIGGERED  # the gateway's flow
+        self._run(instance, [(event.id, via, scope, dict(variables))])
+
     def retry(self, instance: ProcessInstanceRecord, element: ElementInstance) -> None:
         """Run a token stuck on an incident (e.g. a gateway) again after the incident is resolved."""
         self._drop(instance, element)
@@ -311,19 +332,11 @@ class FlowRunner:
         kind = node.kind
         if node.script is not None:
             self._script(instance, model, node, scope, queue, ended)
-        elif kind in JOB_TASK_KINDS:
-            element = self._enter(instance, node, scope)
-            if element is not None and node.task is not None:
-                self._create_job(instance, node, element)
-        elif kind == "userTask":
-            element = self._enter(instance, node, scope)
-            if element is not None:
-                self._create_user_task(instance, node, element)
-        elif kind == "subProcess":
-            element = self._enter(instance, node, scope)
-            if element is not None:
-                queue.append((node.start_node or "", None, element, None))
-        elif kind in ("intermediateCatchEvent", "receiveTask") and node.link is None:
+        elif kind in _ACTIVITIES:
+            self._activity(instance, node, scope, queue)
+        elif kind == "intermediateCatchEvent" and _triggered(model, node, via):
+            self._pass(model, node, scope, event_variables or {}, queue, ended)
+        elif kind in _WAITING and node.link is None:
             self._enter(instance, node, scope)
         elif kind == "exclusiveGateway":
             self._exclusive(instance, model, node, scope, queue)
@@ -333,6 +346,24 @@ class FlowRunner:
             self._end_event(instance, node, scope, queue, ended)
         else:
             self._pass(model, node, scope, event_variables, queue, ended)
+
+    def _activity(
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        scope: ElementInstance,
+        queue: deque[Token],
+    ) -> None:
+        # Tasks that wait for a job or a person, and sub-processes.
+        element = self._enter(instance, node, scope)
+        if element is None:
+            return
+        if node.kind == "subProcess":
+            queue.append((node.start_node or "", None, element, None))
+        elif node.kind == "userTask":
+            self._create_user_task(instance, node, element)
+        elif node.task is not None:
+            self._create_job(instance, node, element)
 
     def _pass(
         self,
@@ -447,9 +478,16 @@ class FlowRunner:
             set_local(element, evaluate_inputs(node.inputs, scope))
         instance.active[element.key] = element
         scope.live += 1
-        if node.timer is not None or node.message is not None or node.boundary_events:
+        if (
+            node.timer is not None
+            or node.message is not None
+            or node.boundary_events
+            or node.kind == "eventBasedGateway"
+        ):
             model = instance.definition.model
             events = [node, *(model.nodes[event_id] for event_id in node.boundary_events)]
+            if node.kind == "eventBasedGateway":
+                events = [model.nodes[model.flows[flow_id].target] for flow_id in node.outgoing]
             timed = [event for event in events if event.timer is not None]
             if timed and not self._arm(instance, element, timed):
                 return None
@@ -746,6 +784,22 @@ def _matching_error_boundary(
         elif event.error_code == error_code:
             return event
     return catch_all
+
+
+_TRIGGERED = "<triggered>"
+_ACTIVITIES = JOB_TASK_KINDS | {"userTask", "subProcess"}
+# Elements a token waits in for an event (a message, a timer).
+_WAITING = frozenset({"intermediateCatchEvent", "receiveTask", "eventBasedGateway"})
+
+
+def _triggered(model: ProcessModel, node: FlowNode, via: str | None) -> bool:
+    # Whether a token reaches a catch event because its event happened (after an event-based
+    # gateway), rather than to wait at it.
+    if via is None:
+        return False
+    if via == _TRIGGERED:
+        return True
+    return model.nodes[model.flows[via].source].kind == "eventBasedGateway"
 
 
 def _expected(expression: str, kind: str, value: Any) -> str:

@@ -722,6 +722,24 @@ MODELS: dict[str, str] = {
         + chain("f", "start", "decide", "end")
         + chain("g", "too-late", "auto-decide", "auto-decided"),
     ),
+    # --- Event-based gateway.
+    "event-based-gateway": message("Msg_Payment", "payment", "=orderId")
+    + process(
+        "event-based-gateway",
+        START
+        + '<bpmn:eventBasedGateway id="wait" name="wait" />'
+        + message_catch("paid", "Msg_Payment", extra=io(outputs=(("=amount", "paidAmount"),)))
+        + timer_catch("expired", "timeDuration", "PT1H")
+        + service("ship", "ship")
+        + service("cancel", "cancel")
+        + END
+        + end("cancelled")
+        + flow("f1", "start", "wait")
+        + flow("f2", "wait", "paid")
+        + flow("f3", "wait", "expired")
+        + chain("p", "paid", "ship", "end")
+        + chain("e", "expired", "cancel", "cancelled"),
+    ),
     "error-end-uncaught": error("Error_Oops", "OOPS")
     + process(
         "error-end-uncaught",
