@@ -279,12 +279,18 @@ class FlowRunner:
         tokens: list[Token],
         ended: list[ElementInstance] | None = None,
     ) -> None:
-        self._run_queue(instance, deque(tokens), ended or [])
+        self._drain(instance, deque(tokens), ended or [])
+        if self._pending:
+            self._correlate_pending()
 
     def _run_queue(
         self, instance: ProcessInstanceRecord, queue: deque[Token], ended: list[ElementInstance]
     ) -> None:
         self._drain(instance, queue, ended)
+        if self._pending:
+            self._correlate_pending()
+
+    def _correlate_pending(self) -> None:
         while self._pending:
             waiting, subscription, variables = self._pending.pop(0)
             if waiting.state == "ACTIVE":
@@ -330,7 +336,16 @@ class FlowRunner:
         node_id, via, scope, event_variables = token
         node = model.nodes[node_id]
         kind = node.kind
-        if node.script is not None:
+        task = node.task
+        if kind in JOB_TASK_KINDS and task is not None and task.type_expression is None:
+            element = self._enter(instance, node, scope)
+            if element is not None and task.retries_expression is None:
+                element.job_key = self._hooks.create_task_job(
+                    instance, node, element.key, task.job_type, task.retries
+                )
+            elif element is not None:
+                self._create_job(instance, node, element)
+        elif node.script is not None:
             self._script(instance, model, node, scope, queue, ended)
         elif kind in _ACTIVITIES:
             self._activity(instance, node, scope, queue)
@@ -342,6 +357,8 @@ class FlowRunner:
             self._exclusive(instance, model, node, scope, queue)
         elif kind == "parallelGateway" and len(node.incoming) > 1 and via is not None:
             self._join(instance, model, node, via, scope, queue)
+        elif kind == "endEvent" and node.event is None and not node.inputs and not node.outputs:
+            ended.append(scope)
         elif kind == "endEvent":
             self._end_event(instance, node, scope, queue, ended)
         else:
@@ -488,6 +505,7 @@ class FlowRunner:
             events = [node, *(model.nodes[event_id] for event_id in node.boundary_events)]
             if node.kind == "eventBasedGateway":
                 events = [model.nodes[model.flows[flow_id].target] for flow_id in node.outgoing]
+            element.waits = True
             timed = [event for event in events if event.timer is not None]
             if timed and not self._arm(instance, element, timed):
                 return None
@@ -584,8 +602,9 @@ class FlowRunner:
     def _drop(self, instance: ProcessInstanceRecord, element: ElementInstance) -> bool:
         # The element instance ends: it leaves the active ones, its timers and message
         # subscriptions are forgotten.
-        self._timers.cancel_element(element.key)
-        self._messages.close_element(element.key)
+        if element.waits:
+            self._timers.cancel_element(element.key)
+            self._messages.close_element(element.key)
         return instance.active.pop(element.key, None) is not None
 
     def _pass_with_variables(

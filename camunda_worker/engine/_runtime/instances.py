@@ -52,6 +52,7 @@ class ElementInstance:
         variables: its local variables (``None`` until it has some).
         live: for a scope, its child element instances plus the tokens waiting at its joins.
         user_task_key: the Camunda user task of a user task element.
+        waits: whether timers or message subscriptions were opened for it.
     """
 
     key: int
@@ -62,6 +63,7 @@ class ElementInstance:
     variables: dict[str, Any] | None = None
     live: int = 0
     user_task_key: int | None = None
+    waits: bool = False
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -226,8 +226,9 @@ class ProcessCommands(JobCommands):
         """Terminate an active instance: its jobs are canceled, its incidents resolved."""
         instance = self.instance_for(key, "CANCEL", "cancel")
         for element in list(instance.active.values()):
-            self.element_timers.cancel_element(element.key)
-            self.messages.close_element(element.key)
+            if element.waits:
+                self.element_timers.cancel_element(element.key)
+                self.messages.close_element(element.key)
             if element.user_task_key is not None:
                 self.element_terminated(instance, element)
             if element.job_key is not None and (job := self.jobs.get(element.job_key)):
@@ -370,7 +371,7 @@ class ProcessCommands(JobCommands):
         """Fire due job timers, then due timer events (in due order, cycles included)."""
         super().process_due()
         timers = self.element_timers
-        if (due := timers.next_due_ms()) is None or due > (now := self.now()):
+        if not timers.timers or (due := timers.next_due_ms()) is None or due > (now := self.now()):
             return
         for _ in range(_MAX_FIRINGS):
             timer = timers.pop_due(now)
