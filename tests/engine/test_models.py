@@ -573,6 +573,35 @@ RUNS = [
         ),
     ),
     Run(
+        "feel-mappings",
+        ("start", "price", "cool-down", "big-gw", "premium", "end"),
+        {"noteLength": 5, "orderSize": "big"},
+        start={
+            "items": [{"name": "a", "price": 8}, {"name": "b", "price": 4.5}],
+            "customer": "ann",
+            "tags": ["vip"],
+        },
+        steps=(
+            sees(
+                "price",
+                {
+                    "items": [{"name": "a", "price": 8}, {"name": "b", "price": 4.5}],
+                    "customer": "ann",
+                    "tags": ["vip"],
+                    "total": 12.5,
+                    "shout": "ANN",
+                    "size": "big",
+                    "summary": {"first": "a", "count": 2},
+                },
+            ),
+            complete("price", {"note": "hello"}),
+            advance(hours=1, minutes=59),
+            no_job("premium"),
+            advance(minutes=1),
+            complete("premium"),
+        ),
+    ),
+    Run(
         "error-end-uncaught",
         ("start", "oops"),
         {},

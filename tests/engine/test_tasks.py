@@ -10,7 +10,7 @@ import pytest
 from camunda_worker.engine import Engine, ManualClock
 from camunda_worker.engine._runtime.errors import EngineError
 
-from .models.corpus import END, MODELS, START, chain, flow, process, service, timer_catch
+from .models.corpus import END, MODELS, START, chain, flow, io, process, service, timer_catch
 from .models.modeler import modeler_xml
 
 
@@ -188,3 +188,24 @@ def _engine_with_clock(name: str, clock: ManualClock) -> Engine:
     engine = Engine(clock=clock)
     engine.deploy([(f"{name}.bpmn", modeler_xml(name, MODELS[name]).encode())])
     return engine
+
+
+def test_a_failing_input_mapping_is_an_io_mapping_incident() -> None:
+    body = (
+        START
+        + service("charge", "charge", extra=io(inputs=(("=assert(amount, amount &gt; 0)", "a"),)))
+        + END
+        + chain("f", "start", "charge", "end")
+    )
+    engine = Engine(clock=ManualClock())
+    engine.deploy([("p.bpmn", modeler_xml("p", process("p", body)).encode())])
+    created = engine.create_process_instance(process_definition_id="p", variables={"amount": -1})
+    [incident] = engine.incidents()
+    assert (incident.error_type, incident.element_id) == ("IO_MAPPING_ERROR", "charge")
+    assert engine.jobs() == []
+    key = str(created["processInstanceKey"])
+    engine.set_variables(key, {"amount": 5})
+    engine.resolve_incident(incident.key)
+    [job] = engine.jobs()
+    assert job.variables["a"] == 5
+    assert engine.process_instance(key).active_element_ids == ("charge",)

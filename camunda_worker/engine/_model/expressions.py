@@ -1,9 +1,11 @@
 """Expressions in BPMN attributes: Zeebe's rule "``=`` starts a FEEL expression, else a value".
 
 Mappings, job types, retries, timers and other attributes go through :func:`parse_expression`,
-the one seam between the process model and the FEEL implementation: a text starting with ``=``
-is parsed (at deploy time) by the FEEL parser, any other text is a static string. Swapping the
-FEEL implementation changes :func:`_parse_feel` only.
+the one seam between the process model and the engine's FEEL (:mod:`.feel`): a text starting
+with ``=`` is parsed at deploy time, any other text is a static string. Evaluation takes the
+engine clock for ``now()``/``today()``; an expression that fails (an ``assert``) raises
+:class:`~camunda_worker.engine._model.feel.FeelEvaluationError`, which the runtime turns into an
+incident.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from camunda_worker.engine._model.conditions import ConditionSyntaxError, parse_condition
+from camunda_worker.engine._model.feel import FeelSyntaxError, Now, parse
 
 __all__ = [
     "PATH_PATTERN",
@@ -47,18 +49,26 @@ class Expression:
     static: bool
     _evaluate: Any = attrs.field(repr=False, eq=False, default=None)
 
-    def evaluate(self, variables: Mapping[str, Any]) -> Any:
-        """The value: the static text, or the expression's result against ``variables``."""
+    def evaluate(self, variables: Mapping[str, Any], *, now: Now = None) -> Any:
+        """The value: the static text, or the expression's result against ``variables``.
+
+        Args:
+            variables: the variables the element sees.
+            now: the clock of FEEL's ``now()`` and ``today()``.
+
+        Raises:
+            FeelEvaluationError: when the expression fails (an ``assert(...)``).
+        """
         if self.static:
             return self.text
-        return self._evaluate(variables)
+        return self._evaluate(variables, now=now)
 
 
 def _parse_feel(source: str) -> Any:
-    # The seam: an object with ``evaluate(variables)``.
+    # The seam: the parsed expression's ``evaluate(variables, now=...)``.
     try:
-        return parse_condition(source).evaluate
-    except ConditionSyntaxError as exc:
+        return parse(source).evaluate
+    except FeelSyntaxError as exc:
         raise ExpressionSyntaxError(str(exc)) from None
 
 

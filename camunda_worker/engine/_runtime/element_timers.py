@@ -16,6 +16,7 @@ import attrs
 
 from camunda_worker.engine._model.conditions import feel_type_name
 from camunda_worker.engine._model.definitions import TimerDefinition
+from camunda_worker.engine._model.feel import Now
 from camunda_worker.engine._model.timers import (
     Duration,
     TimerValueError,
@@ -120,7 +121,7 @@ class ElementTimers:
 
 
 def resolve_timer(
-    definition: TimerDefinition, variables: Mapping[str, Any], now_ms: int
+    definition: TimerDefinition, variables: Mapping[str, Any], now_ms: int, now: Now = None
 ) -> tuple[int, int | None, Duration | None]:
     """When a timer event's timer is first due, and how it repeats.
 
@@ -132,7 +133,7 @@ def resolve_timer(
         TimerValueError: when the value (or the expression's result) is not a valid timer value
             of its kind.
     """
-    value = definition.value.evaluate(variables)
+    value = definition.value.evaluate(variables, now=now)
     if not isinstance(value, str):
         msg = (
             f"Expected result of the expression '{definition.value.text}' to be a "

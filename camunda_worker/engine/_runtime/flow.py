@@ -14,6 +14,7 @@ and leaves along its outgoing flows, the root ends the process instance. Variabl
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import deque
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from camunda_worker.engine._model.definitions import (
     ProcessModel,
     UserTaskDefinition,
 )
+from camunda_worker.engine._model.feel import FeelEvaluationError, Now
 from camunda_worker.engine._model.timers import TimerValueError
 from camunda_worker.engine._runtime.element_timers import ElementTimer, ElementTimers, resolve_timer
 from camunda_worker.engine._runtime.instances import ElementInstance, ProcessInstanceRecord
@@ -121,6 +123,8 @@ class FlowRunner:
         self._messages = messages
         # Buffered messages that new subscriptions took, correlated once the tokens rest.
         self._pending: list[tuple[ProcessInstanceRecord, MessageSubscription, dict[str, Any]]] = []
+        # The element instance the current token created, for an expression that fails after.
+        self._entered: ElementInstance | None = None
 
     def correlate(
         self,
@@ -149,6 +153,10 @@ class FlowRunner:
         queue.append((node.id, None, element.parent or instance.root, variables))
         self._run_queue(instance, queue, [])
         return True
+
+    def _now(self) -> dt.datetime:
+        """The engine clock's time, for FEEL's ``now()`` and ``today()`` (UTC)."""
+        return dt.datetime.fromtimestamp(self._hooks.now() / 1000, tz=dt.timezone.utc)
 
     def start(self, instance: ProcessInstanceRecord, start_node: str) -> None:
         """Place a token on a start event and run it."""
@@ -198,17 +206,25 @@ class FlowRunner:
         the mappings' results reach the flow scope; without, they are propagated from the task.
         """
         node = instance.definition.model.nodes[element.node_id]
-        self._apply_completion(node, element, variables)
+        try:
+            self._apply_completion(node, element, variables, self._now)
+        except FeelEvaluationError as exc:
+            # An output mapping failed: the element stays, on an IO_MAPPING_ERROR incident.
+            self._hooks.raise_element_incident(instance, element, "IO_MAPPING_ERROR", exc.message)
+            return
         self._leave(instance, element, node)
 
     @staticmethod
     def _apply_completion(
-        node: FlowNode, element: ElementInstance, variables: Mapping[str, Any]
+        node: FlowNode,
+        element: ElementInstance,
+        variables: Mapping[str, Any],
+        now: Now = None,
     ) -> None:
         if node.outputs:
             set_local(element, variables)
             if element.parent is not None:
-                propagate(element.parent, evaluate_outputs(node.outputs, element))
+                propagate(element.parent, evaluate_outputs(node.outputs, element, now))
         else:
             propagate(element, variables)
 
@@ -318,7 +334,11 @@ class FlowRunner:
                         "(an endless loop?)",
                     )
                 else:
-                    self._step(instance, model, token, queue, ended)
+                    try:
+                        self._entered = None
+                        self._step(instance, model, token, queue, ended)
+                    except FeelEvaluationError as exc:
+                        self._failed(instance, model.nodes[token[0]], token[2], exc)
             if not ended:
                 return
             scope = ended.pop()
@@ -412,13 +432,13 @@ class FlowRunner:
             variables = visible(element)
             problem = None
             if task.type_expression is not None:
-                value = task.type_expression.evaluate(variables)
+                value = task.type_expression.evaluate(variables, now=self._now)
                 if isinstance(value, str) and value.strip():
                     job_type = value
                 else:
                     problem = _expected(task.type_expression.text, "STRING", value)
             if problem is None and task.retries_expression is not None:
-                value = task.retries_expression.evaluate(variables)
+                value = task.retries_expression.evaluate(variables, now=self._now)
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     retries = int(value)
                 else:
@@ -476,8 +496,8 @@ class FlowRunner:
         element = self._enter(instance, node, scope)
         if element is None or script is None:
             return
-        value = script.expression.evaluate(visible(element))
-        self._apply_completion(node, element, {script.result_variable: value})
+        value = script.expression.evaluate(visible(element), now=self._now)
+        self._apply_completion(node, element, {script.result_variable: value}, self._now)
         self._drop(instance, element)
         scope.live -= 1
         if node.outgoing:
@@ -492,9 +512,10 @@ class FlowRunner:
         # timer cannot be armed (the element then holds an incident).
         element = ElementInstance(self._hooks.next_key(), node.id, parent=scope)
         if node.inputs:
-            set_local(element, evaluate_inputs(node.inputs, scope))
+            set_local(element, evaluate_inputs(node.inputs, scope, self._now))
         instance.active[element.key] = element
         scope.live += 1
+        self._entered = element
         if (
             node.timer is not None
             or node.message is not None
@@ -522,9 +543,9 @@ class FlowRunner:
         for event in events:
             if event.message is None:
                 continue
-            name = event.message.name.evaluate(variables)
+            name = event.message.name.evaluate(variables, now=self._now)
             expression = event.message.correlation_key
-            key = expression.evaluate(variables) if expression is not None else ""
+            key = expression.evaluate(variables, now=self._now) if expression is not None else ""
             problem = None
             if not isinstance(name, str):
                 problem = (
@@ -576,7 +597,7 @@ class FlowRunner:
             if event.timer is None:
                 continue
             try:
-                due, repetitions, interval = resolve_timer(event.timer, variables, now)
+                due, repetitions, interval = resolve_timer(event.timer, variables, now, self._now)
             except TimerValueError as exc:
                 self._timers.cancel_element(element.key)
                 self._hooks.raise_element_incident(
@@ -616,14 +637,14 @@ class FlowRunner:
         # An element without a wait state but with mappings or event variables (a catch event).
         element = ElementInstance(self._hooks.next_key(), node.id, parent=scope)
         if node.inputs:
-            set_local(element, evaluate_inputs(node.inputs, scope))
+            set_local(element, evaluate_inputs(node.inputs, scope, self._now))
         if event_variables:
             if node.outputs:
                 set_local(element, event_variables)
             else:
                 propagate(element, event_variables)
         if node.outputs:
-            propagate(scope, evaluate_outputs(node.outputs, element))
+            propagate(scope, evaluate_outputs(node.outputs, element, self._now))
 
     def _end_event(
         self,
@@ -665,7 +686,7 @@ class FlowRunner:
             return  # terminated meanwhile, or completed already
         node = model.nodes[scope.node_id]
         if node.outputs:
-            propagate(parent, evaluate_outputs(node.outputs, scope))
+            propagate(parent, evaluate_outputs(node.outputs, scope, self._now))
         parent.live -= 1
         if node.outgoing:
             queue.extend(self._outgoing(model, node, parent))
@@ -721,6 +742,21 @@ class FlowRunner:
             queue.clear()
             queue.extend(kept)
 
+    def _failed(
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        scope: ElementInstance,
+        error: FeelEvaluationError,
+    ) -> None:
+        # An expression failed while the token entered the node (an ``assert``...): the element
+        # it created (if any) is dropped and the token waits on an incident there instead.
+        entered, self._entered = self._entered, None
+        if entered is not None and entered.node_id == node.id and self._drop(instance, entered):
+            scope.live -= 1
+        kind = "IO_MAPPING_ERROR" if node.inputs or node.outputs else "EXTRACT_VALUE_ERROR"
+        self._stuck(instance, node, scope, kind, error.message)
+
     def _stuck(
         self,
         instance: ProcessInstanceRecord,
@@ -753,13 +789,12 @@ class FlowRunner:
                 return
             if variables is None:
                 variables = visible(scope)
-            result = condition.evaluate(variables)
-            if not isinstance(result, bool):
-                message = (
-                    f"Expected result of the expression '{condition.source}' to be 'BOOLEAN', "
-                    f"but was '{feel_type_name(result)}'."
-                )
-                self._stuck(instance, node, scope, "EXTRACT_VALUE_ERROR", message)
+            try:
+                result = condition.check(variables, now=self._now)
+            except FeelEvaluationError as exc:
+                # Zeebe: a condition that is not a boolean is an EXTRACT_VALUE_ERROR incident,
+                # its message listing the evaluation's warnings.
+                self._stuck(instance, node, scope, "EXTRACT_VALUE_ERROR", exc.message)
                 return
             if result:
                 queue.append((model.flows[flow_id].target, flow_id, scope, None))

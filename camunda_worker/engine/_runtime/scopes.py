@@ -20,6 +20,7 @@ from typing import Any
 
 from camunda_worker.engine._model.definitions import VariableMapping
 from camunda_worker.engine._model.expressions import set_path
+from camunda_worker.engine._model.feel import Now
 from camunda_worker.engine._runtime.instances import ElementInstance
 
 __all__ = ["evaluate_inputs", "evaluate_outputs", "propagate", "set_local", "visible"]
@@ -73,7 +74,7 @@ def set_local(scope: ElementInstance, values: Mapping[str, Any]) -> None:
 
 
 def evaluate_inputs(
-    mappings: tuple[VariableMapping, ...], flow_scope: ElementInstance
+    mappings: tuple[VariableMapping, ...], flow_scope: ElementInstance, now: Now = None
 ) -> dict[str, Any]:
     """The local variables input mappings give an element entering ``flow_scope``.
 
@@ -83,13 +84,13 @@ def evaluate_inputs(
     context = visible(flow_scope)
     local: dict[str, Any] = {}
     for mapping in mappings:
-        value = mapping.source.evaluate(_overlay(context, local) if local else context)
+        value = mapping.source.evaluate(_overlay(context, local) if local else context, now=now)
         set_path(local, mapping.target, value)
     return local
 
 
 def evaluate_outputs(
-    mappings: tuple[VariableMapping, ...], element: ElementInstance
+    mappings: tuple[VariableMapping, ...], element: ElementInstance, now: Now = None
 ) -> dict[str, Any]:
     """The variables output mappings hand to the element's flow scope.
 
@@ -99,7 +100,7 @@ def evaluate_outputs(
     context = visible(element)
     result: dict[str, Any] = {}
     for mapping in mappings:
-        value = mapping.source.evaluate({**context, **result} if result else context)
+        value = mapping.source.evaluate({**context, **result} if result else context, now=now)
         set_path(result, mapping.target, value, context)
     return result
 

@@ -740,6 +740,40 @@ MODELS: dict[str, str] = {
         + chain("p", "paid", "ship", "end")
         + chain("e", "expired", "cancel", "cancelled"),
     ),
+    # --- FEEL in mappings, timers and conditions.
+    "feel-mappings": process(
+        "feel-mappings",
+        START
+        + service(
+            "price",
+            "price",
+            extra=io(
+                inputs=(
+                    ("=sum(items.price)", "total"),
+                    ("=upper case(customer)", "shout"),
+                    ("=if total &gt; 10 then &quot;big&quot; else &quot;small&quot;", "size"),
+                    ("={first: items[1].name, count: count(items)}", "summary"),
+                ),
+                outputs=(("=string length(note)", "noteLength"), ("=size", "orderSize")),
+            ),
+        )
+        + timer_catch("cool-down", "timeDuration", "=duration(&quot;PT1H&quot;) * 2")
+        + gateway("big-gw", default="small-path")
+        + service("premium", "premium")
+        + END
+        + end("standard")
+        + flow("f1", "start", "price")
+        + flow("f2", "price", "cool-down")
+        + flow("f3", "cool-down", "big-gw")
+        + flow(
+            "big-path",
+            "big-gw",
+            "premium",
+            "=orderSize = &quot;big&quot; and list contains(tags, &quot;vip&quot;)",
+        )
+        + flow("small-path", "big-gw", "standard")
+        + flow("f4", "premium", "end"),
+    ),
     "error-end-uncaught": error("Error_Oops", "OOPS")
     + process(
         "error-end-uncaught",
