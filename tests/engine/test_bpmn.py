@@ -125,7 +125,7 @@ def _start_task_end(task_xml: str, extra: str = "") -> str:
         ('<bpmn:complexGateway id="Task_1" />', "Task_1 (bpmn:complexGateway)"),
         ('<bpmn:callActivity id="Task_1" />', "Task_1 (bpmn:callActivity)"),
         ('<bpmn:subProcess id="Task_1" triggeredByEvent="true" />', "Task_1 (bpmn:subProcess)"),
-        ('<bpmn:inclusiveGateway id="Task_1" />', "Task_1 (bpmn:inclusiveGateway)"),
+        ('<bpmn:transaction id="Task_1" />', "Task_1 (bpmn:transaction)"),
         ('<bpmn:adHocSubProcess id="Task_1" />', "Task_1 (bpmn:adHocSubProcess)"),
         (
             '<bpmn:intermediateCatchEvent id="Task_1"><bpmn:signalEventDefinition id="s" />'
@@ -338,7 +338,7 @@ def _gateway(flows: str, default: str | None = None) -> str:
                 )
             ),
             "f (bpmn:sequenceFlow)",
-            "only supported on sequence flows leaving an exclusive gateway",
+            "only supported on sequence flows leaving an exclusive or inclusive gateway",
         ),
         (
             definitions(

@@ -602,6 +602,26 @@ RUNS = [
         ),
     ),
     Run(
+        "inclusive-gateway",
+        ("start", "which", "email", "sms", "end", "end"),
+        {"channels": ["sms", "email"]},
+        start={"channels": ["sms", "email"]},
+        steps=(
+            jobs("email", 1),
+            jobs("sms", 1),
+            no_job("letter"),
+            complete("email"),
+            complete("sms"),
+        ),
+    ),
+    Run(
+        "inclusive-gateway",
+        ("start", "which", "letter", "nothing"),
+        {"channels": []},
+        start={"channels": []},
+        steps=(no_job("email"), complete("letter")),
+    ),
+    Run(
         "error-end-uncaught",
         ("start", "oops"),
         {},

@@ -71,6 +71,7 @@ _NODE_KINDS = (
         "startEvent",
         "endEvent",
         "exclusiveGateway",
+        "inclusiveGateway",
         "parallelGateway",
         "boundaryEvent",
         "intermediateCatchEvent",
@@ -125,6 +126,7 @@ _IGNORED_IN_SUB_PROCESS = _IGNORED_IN_PROCESS | {
 }
 
 
+_DECIDING_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
 _MESSAGE_EVENTS = ("boundaryEvent", "intermediateCatchEvent", "startEvent")
 _LINK_EVENTS = ("intermediateCatchEvent", "intermediateThrowEvent")
 
@@ -384,7 +386,7 @@ class _ProcessReader:
             kind=kind,
             name=element.get("name"),
             task=task,
-            default_flow=element.get("default") if kind == "exclusiveGateway" else None,
+            default_flow=element.get("default") if kind in _DECIDING_GATEWAYS else None,
             attached_to=element.get("attachedToRef") if kind == "boundaryEvent" else None,
             error_code=details.error_code,
             event=details.event,

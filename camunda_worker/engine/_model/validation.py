@@ -82,8 +82,15 @@ def validate_process(
             boundary_events=tuple(boundaries.get(node_id, ())),
         )
     for node in nodes.values():
-        if node.kind == "exclusiveGateway":
+        if node.kind in ("exclusiveGateway", "inclusiveGateway"):
             _check_exclusive_gateway(node, flows, report)
+        if node.kind == "inclusiveGateway" and len(node.incoming) > 1:
+            report(
+                node.id,
+                "bpmn:inclusiveGateway",
+                "an inclusive gateway joining several incoming sequence flows is not supported "
+                "by this engine (only forking ones)",
+            )
     _link(nodes, report)
     for node in nodes.values():
         if node.kind == "eventBasedGateway":
@@ -204,11 +211,19 @@ def _check_flow(
             "a sequence flow must connect elements of the same scope "
             f"('{flow.source}' and '{flow.target}' are in different sub-processes)",
         )
-    if flow.condition is not None and source is not None and source.kind != "exclusiveGateway":
+    if (
+        flow.condition is not None
+        and source is not None
+        and source.kind
+        not in (
+            "exclusiveGateway",
+            "inclusiveGateway",
+        )
+    ):
         report(
             flow.id,
             "bpmn:sequenceFlow",
-            "conditions are only supported on sequence flows leaving an exclusive gateway",
+            "conditions are only supported on sequence flows leaving an exclusive or inclusive gateway",
         )
 
 
@@ -257,7 +272,7 @@ def _check_exclusive_gateway(
         if node.default_flow not in node.outgoing:
             report(
                 node.id,
-                "bpmn:exclusiveGateway",
+                f"bpmn:{node.kind}",
                 f"the default flow {node.default_flow!r} must be an outgoing flow of the gateway",
             )
         elif flows[node.default_flow].condition is not None:

@@ -373,7 +373,7 @@ class FlowRunner:
             self._pass(model, node, scope, event_variables or {}, queue, ended)
         elif kind in _WAITING and node.link is None:
             self._enter(instance, node, scope)
-        elif kind == "exclusiveGateway":
+        elif kind in ("exclusiveGateway", "inclusiveGateway"):
             self._exclusive(instance, model, node, scope, queue)
         elif kind == "parallelGateway" and len(node.incoming) > 1 and via is not None:
             self._join(instance, model, node, via, scope, queue)
@@ -778,15 +778,19 @@ class FlowRunner:
         scope: ElementInstance,
         queue: deque[Token],
     ) -> None:
+        # Exclusive: the first flow whose condition is true; inclusive: every such flow. Else
+        # the default flow, else a CONDITION_ERROR incident.
+        every = node.kind == "inclusiveGateway"
         variables: dict[str, Any] | None = None
+        taken: list[str] = []
         for flow_id in node.outgoing:
             condition = model.flows[flow_id].condition
             if flow_id == node.default_flow:
                 continue
             if condition is None:
                 # The only outgoing flow (validated at deploy time): always taken.
-                queue.append((model.flows[flow_id].target, flow_id, scope, None))
-                return
+                taken.append(flow_id)
+                break
             if variables is None:
                 variables = visible(scope)
             try:
@@ -797,12 +801,14 @@ class FlowRunner:
                 self._stuck(instance, node, scope, "EXTRACT_VALUE_ERROR", exc.message)
                 return
             if result:
-                queue.append((model.flows[flow_id].target, flow_id, scope, None))
-                return
-        if node.default_flow is not None:
-            queue.append((model.flows[node.default_flow].target, node.default_flow, scope, None))
-        elif node.outgoing:
+                taken.append(flow_id)
+                if not every:
+                    break
+        if not taken and node.default_flow is not None:
+            taken.append(node.default_flow)
+        if not taken and node.outgoing:
             self._stuck(instance, node, scope, "CONDITION_ERROR", _NO_FLOW_TAKEN)
+        queue.extend((model.flows[flow_id].target, flow_id, scope, None) for flow_id in taken)
 
     @staticmethod
     def _join(

@@ -774,6 +774,24 @@ MODELS: dict[str, str] = {
         + flow("small-path", "big-gw", "standard")
         + flow("f4", "premium", "end"),
     ),
+    # --- Inclusive gateway (fork).
+    "inclusive-gateway": process(
+        "inclusive-gateway",
+        START
+        + gateway("which", "inclusive", default="none-chosen")
+        + service("email", "email")
+        + service("sms", "sms")
+        + service("letter", "letter")
+        + END
+        + end("nothing")
+        + flow("f1", "start", "which")
+        + flow("to-email", "which", "email", "=list contains(channels, &quot;email&quot;)")
+        + flow("to-sms", "which", "sms", "=list contains(channels, &quot;sms&quot;)")
+        + flow("none-chosen", "which", "letter")
+        + flow("f2", "email", "end")
+        + flow("f3", "sms", "end")
+        + flow("f4", "letter", "nothing"),
+    ),
     "error-end-uncaught": error("Error_Oops", "OOPS")
     + process(
         "error-end-uncaught",
