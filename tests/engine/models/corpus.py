@@ -792,6 +792,301 @@ MODELS: dict[str, str] = {
         + flow("f3", "sms", "end")
         + flow("f4", "letter", "nothing"),
     ),
+    # --- Combinations, as real processes mix them.
+    "retry-loop": process(
+        "retry-loop",
+        START
+        + '<bpmn:scriptTask id="count" name="count"><bpmn:extensionElements>'
+        + '<zeebe:script expression="=if attempt = null then 1 else attempt + 1" resultVariable="attempt" />'
+        + "</bpmn:extensionElements></bpmn:scriptTask>"
+        + service("try", "try")
+        + gateway("done-gw", default="again")
+        + END
+        + flow("f1", "start", "count")
+        + flow("f2", "count", "try")
+        + flow("f3", "try", "done-gw")
+        + flow("ok", "done-gw", "end", "=success or attempt &gt;= 3")
+        + flow("again", "done-gw", "count"),
+    ),
+    "nested-parallel": process(
+        "nested-parallel",
+        START
+        + gateway("outer-fork", "parallel")
+        + gateway("inner-fork", "parallel")
+        + service("a", "a")
+        + service("b", "b")
+        + service("c", "c")
+        + gateway("inner-join", "parallel")
+        + gateway("outer-join", "parallel")
+        + END
+        + flow("f1", "start", "outer-fork")
+        + flow("f2", "outer-fork", "inner-fork")
+        + flow("f3", "outer-fork", "c")
+        + flow("f4", "inner-fork", "a")
+        + flow("f5", "inner-fork", "b")
+        + flow("f6", "a", "inner-join")
+        + flow("f7", "b", "inner-join")
+        + flow("f8", "inner-join", "outer-join")
+        + flow("f9", "c", "outer-join")
+        + flow("f10", "outer-join", "end"),
+    ),
+    "sub-process-reminder": process(
+        "sub-process-reminder",
+        START
+        + sub_process(
+            "handle",
+            start("handle-start")
+            + service("work", "work")
+            + end("handle-end")
+            + chain("s", "handle-start", "work", "handle-end"),
+        )
+        + timer_boundary("remind", "handle", "timeCycle", "R/PT1H", interrupting=False)
+        + service("nudge", "nudge")
+        + END
+        + end("nudged")
+        + chain("f", "start", "handle", "end")
+        + chain("g", "remind", "nudge", "nudged"),
+    ),
+    "receive-task-timeout": message("Msg_Answer", "answer", "=questionId")
+    + process(
+        "receive-task-timeout",
+        START
+        + '<bpmn:receiveTask id="wait-answer" name="wait-answer" messageRef="Msg_Answer" />'
+        + timer_boundary("no-answer", "wait-answer", "timeDuration", "P2D")
+        + service("remind", "remind")
+        + END
+        + end("reminded")
+        + chain("f", "start", "wait-answer", "end")
+        + chain("g", "no-answer", "remind", "reminded"),
+    ),
+    "user-task-cancel-message": message("Msg_Withdraw", "withdrawn", "=requestId")
+    + process(
+        "user-task-cancel-message",
+        START
+        + '<bpmn:userTask id="review" name="review"><bpmn:extensionElements>'
+        + '<zeebe:userTask /><zeebe:assignmentDefinition candidateGroups="=[&quot;reviewers&quot;]" />'
+        + "</bpmn:extensionElements></bpmn:userTask>"
+        + message_boundary("withdraw", "review", "Msg_Withdraw")
+        + END
+        + end("withdrawn-end")
+        + chain("f", "start", "review", "end")
+        + chain("g", "withdraw", "withdrawn-end"),
+    ),
+    "timer-start-date": process(
+        "timer-start-date",
+        timer_start("new-year", "timeDate", "2025-01-01T06:00:00Z")
+        + service("greet", "greet")
+        + END
+        + chain("f", "new-year", "greet", "end"),
+    ),
+    "terminate-nested": process(
+        "terminate-nested",
+        START
+        + sub_process(
+            "outer",
+            start("outer-start")
+            + gateway("fork", "parallel")
+            + sub_process(
+                "inner",
+                start("inner-start")
+                + service("inner-work", "inner-work")
+                + terminate_end("inner-stop")
+                + chain("t", "inner-start", "inner-work", "inner-stop"),
+            )
+            + service("outer-work", "outer-work")
+            + end("inner-done")
+            + end("outer-done")
+            + flow("s1", "outer-start", "fork")
+            + flow("s2", "fork", "inner")
+            + flow("s3", "fork", "outer-work")
+            + flow("s4", "inner", "inner-done")
+            + flow("s5", "outer-work", "outer-done"),
+        )
+        + END
+        + chain("f", "start", "outer", "end"),
+    ),
+    "link-in-sub-process": process(
+        "link-in-sub-process",
+        START
+        + sub_process(
+            "paged",
+            start("paged-start")
+            + '<bpmn:intermediateThrowEvent id="go" name="go">'
+            + '<bpmn:linkEventDefinition id="go_def" name="next" /></bpmn:intermediateThrowEvent>'
+            + '<bpmn:intermediateCatchEvent id="arrive" name="arrive">'
+            + '<bpmn:linkEventDefinition id="arrive_def" name="next" /></bpmn:intermediateCatchEvent>'
+            + service("page", "page")
+            + end("paged-end")
+            + chain("s", "paged-start", "go")
+            + chain("t", "arrive", "page", "paged-end"),
+        )
+        + END
+        + chain("f", "start", "paged", "end"),
+    ),
+    "message-start-then-catch": message("Msg_Open", "case-opened")
+    + message("Msg_Close", "case-closed", "=caseId")
+    + process(
+        "message-start-then-catch",
+        message_start("opened", "Msg_Open")
+        + message_catch("closed", "Msg_Close")
+        + service("archive", "archive")
+        + END
+        + chain("f", "opened", "closed", "archive", "end"),
+    ),
+    "event-gateway-in-sub-process": message("Msg_Confirm", "confirm", "=bookingId")
+    + error("Error_Lapsed", "LAPSED")
+    + process(
+        "event-gateway-in-sub-process",
+        START
+        + sub_process(
+            "booking",
+            start("booking-start")
+            + '<bpmn:eventBasedGateway id="await" name="await" />'
+            + message_catch("confirmed", "Msg_Confirm")
+            + timer_catch("lapsed", "timeDuration", "PT15M")
+            + end("booked")
+            + error_end("lapse-error", "Error_Lapsed")
+            + flow("s1", "booking-start", "await")
+            + flow("s2", "await", "confirmed")
+            + flow("s3", "await", "lapsed")
+            + flow("s4", "confirmed", "booked")
+            + flow("s5", "lapsed", "lapse-error"),
+        )
+        + error_boundary("on-lapse", "booking", "Error_Lapsed")
+        + service("release", "release")
+        + END
+        + end("released")
+        + chain("f", "start", "booking", "end")
+        + chain("g", "on-lapse", "release", "released"),
+    ),
+    "throw-event-mappings": process(
+        "throw-event-mappings",
+        START
+        + '<bpmn:intermediateThrowEvent id="step1" name="step1"><bpmn:extensionElements>'
+        + io(outputs=(("=[1, 2, 3]", "numbers"),))
+        + "</bpmn:extensionElements></bpmn:intermediateThrowEvent>"
+        + '<bpmn:intermediateThrowEvent id="step2" name="step2"><bpmn:extensionElements>'
+        + io(outputs=(("=for n in numbers return n * n", "squares"),))
+        + "</bpmn:extensionElements></bpmn:intermediateThrowEvent>"
+        + '<bpmn:endEvent id="end" name="end"><bpmn:extensionElements>'
+        + io(outputs=(("=sum(squares)", "total"),))
+        + "</bpmn:extensionElements></bpmn:endEvent>"
+        + chain("f", "start", "step1", "step2", "end"),
+    ),
+    "implicit-ends": process(
+        "implicit-ends",
+        START
+        + gateway("fork", "parallel")
+        + service("left", "left")
+        + service("right", "right")
+        + flow("f1", "start", "fork")
+        + flow("f2", "fork", "left")
+        + flow("f3", "fork", "right"),
+    ),
+    "order-fulfilment": error("Error_Declined", "CARD_DECLINED")
+    + message("Msg_Payment", "payment-confirmed", "=orderId")
+    + process(
+        "order-fulfilment",
+        START
+        + service(
+            "validate",
+            "validate-order",
+            extra=io(inputs=(("=order.items", "items"),), outputs=(("=valid", "orderValid"),)),
+        )
+        + gateway("valid-gw", default="invalid")
+        + sub_process(
+            "payment",
+            start("payment-start")
+            + service(
+                "charge", "charge-card", extra=io(inputs=(("=sum(order.items.price)", "amount"),))
+            )
+            + message_catch("confirmed", "Msg_Payment")
+            + end("payment-end")
+            + chain("s", "payment-start", "charge", "confirmed", "payment-end"),
+        )
+        + error_boundary(
+            "declined",
+            "payment",
+            "Error_Declined",
+            extra=io(outputs=(("=reason", "declineReason"),)),
+        )
+        + gateway("split", "parallel")
+        + service("ship", "ship-goods")
+        + service("invoice", "send-invoice")
+        + gateway("join", "parallel")
+        + service("notify-declined", "notify-customer")
+        + END
+        + end("rejected")
+        + end("declined-end")
+        + flow("f1", "start", "validate")
+        + flow("f2", "validate", "valid-gw")
+        + flow("valid", "valid-gw", "payment", "=orderValid")
+        + flow("invalid", "valid-gw", "rejected")
+        + flow("f3", "payment", "split")
+        + flow("f4", "split", "ship")
+        + flow("f5", "split", "invoice")
+        + flow("f6", "ship", "join")
+        + flow("f7", "invoice", "join")
+        + flow("f8", "join", "end")
+        + flow("f9", "declined", "notify-declined")
+        + flow("f10", "notify-declined", "declined-end"),
+    ),
+    "send-and-business-rule-tasks": process(
+        "send-and-business-rule-tasks",
+        START
+        + '<bpmn:businessRuleTask id="rate" name="rate"><bpmn:extensionElements>'
+        + '<zeebe:taskDefinition type="rate-risk" retries="1" /></bpmn:extensionElements>'
+        + "</bpmn:businessRuleTask>"
+        + '<bpmn:sendTask id="mail" name="mail"><bpmn:extensionElements>'
+        + '<zeebe:taskDefinition type="send-mail" />'
+        + '<zeebe:taskHeaders><zeebe:header key="template" value="welcome" /></zeebe:taskHeaders>'
+        + "</bpmn:extensionElements></bpmn:sendTask>"
+        + END
+        + chain("f", "start", "rate", "mail", "end"),
+    ),
+    "sub-process-catch-all": process(
+        "sub-process-catch-all",
+        START
+        + sub_process(
+            "risky-part",
+            start("risky-start")
+            + service("step", "step")
+            + end("risky-end")
+            + chain("s", "risky-start", "step", "risky-end"),
+        )
+        + error_boundary("any-error", "risky-part", None)
+        + service("fallback", "fallback")
+        + END
+        + end("fell-back")
+        + chain("f", "start", "risky-part", "end")
+        + chain("g", "any-error", "fallback", "fell-back"),
+    ),
+    "message-boundary-sub-process": message("Msg_Abort", "abort", "=jobId")
+    + process(
+        "message-boundary-sub-process",
+        START
+        + sub_process(
+            "processing",
+            start("processing-start")
+            + gateway("fork", "parallel")
+            + service("crunch", "crunch")
+            + '<bpmn:userTask id="check" name="check"><bpmn:extensionElements><zeebe:userTask />'
+            + "</bpmn:extensionElements></bpmn:userTask>"
+            + gateway("join", "parallel")
+            + end("processing-end")
+            + flow("s1", "processing-start", "fork")
+            + flow("s2", "fork", "crunch")
+            + flow("s3", "fork", "check")
+            + flow("s4", "crunch", "join")
+            + flow("s5", "check", "join")
+            + flow("s6", "join", "processing-end"),
+        )
+        + message_boundary("aborted", "processing", "Msg_Abort")
+        + END
+        + end("aborted-end")
+        + chain("f", "start", "processing", "end")
+        + chain("g", "aborted", "aborted-end"),
+    ),
     "error-end-uncaught": error("Error_Oops", "OOPS")
     + process(
         "error-end-uncaught",
