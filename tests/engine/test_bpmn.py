@@ -128,7 +128,7 @@ def _start_task_end(task_xml: str, extra: str = "") -> str:
         ('<bpmn:transaction id="Task_1" />', "Task_1 (bpmn:transaction)"),
         ('<bpmn:adHocSubProcess id="Task_1" />', "Task_1 (bpmn:adHocSubProcess)"),
         (
-            '<bpmn:intermediateCatchEvent id="Task_1"><bpmn:signalEventDefinition id="s" />'
+            '<bpmn:intermediateCatchEvent id="Task_1"><bpmn:conditionalEventDefinition id="s" />'
             "</bpmn:intermediateCatchEvent>",
             "Task_1 (bpmn:intermediateCatchEvent)",
         ),
@@ -205,9 +205,9 @@ def test_unsupported_task_configuration_is_refused(
     [
         (
             '<bpmn:boundaryEvent id="Timer_1" attachedToRef="Task_1">'
-            '<bpmn:signalEventDefinition id="td" /></bpmn:boundaryEvent>',
+            '<bpmn:conditionalEventDefinition id="td" /></bpmn:boundaryEvent>',
             "Timer_1 (bpmn:boundaryEvent)",
-            "signalEventDefinition are not supported",
+            "conditionalEventDefinition are not supported",
         ),
         (
             '<bpmn:boundaryEvent id="Err_1" attachedToRef="end">'
@@ -266,9 +266,9 @@ def test_unsupported_boundary_events_are_refused(
         ),
         (
             '<bpmn:startEvent id="start" /><bpmn:endEvent id="end">'
-            '<bpmn:signalEventDefinition id="t" /></bpmn:endEvent>',
+            '<bpmn:escalationEventDefinition id="t" /></bpmn:endEvent>',
             "end (bpmn:endEvent)",
-            "signalEventDefinition",
+            "escalationEventDefinition",
         ),
         (
             '<bpmn:startEvent id="start" /><bpmn:startEvent id="start2" /><bpmn:endEvent id="end" />',

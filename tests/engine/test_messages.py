@@ -155,3 +155,22 @@ def test_a_message_published_over_http_completes_the_receive_task() -> None:
         assert instance.status_code == 200
     assert app.engine.process_instance(key).active_element_ids == ("grant",)
     assert app.engine.process_instance(key).variables["decision"] is True
+
+
+def test_a_signal_broadcast_over_http_reaches_the_catch_event(
+    client: httpx.Client, engine: Engine
+) -> None:
+    xml = modeler_xml("signal-catch", MODELS["signal-catch"])
+    deployed = client.post(
+        "/deployments", files={"resources": ("signal-catch.bpmn", xml, "text/xml")}
+    )
+    assert deployed.status_code == 200
+    created = client.post("/process-instances", json={"processDefinitionId": "signal-catch"})
+    key = created.json()["processInstanceKey"]
+    refused = client.post("/signals/broadcast", json={"signalName": " "})
+    assert refused.status_code == 400
+    answer = client.post("/signals/broadcast", json={"signalName": "alarm", "variables": {"x": 1}})
+    assert answer.status_code == 200
+    assert answer.json()["signalKey"].isdigit()
+    assert engine.process_instance(key).active_element_ids == ("evacuate",)
+    assert engine.process_instance(key).variables == {"x": 1}

@@ -87,6 +87,21 @@ def complete_user_task(element_id: str, variables: dict[str, Any] | None = None)
     return ("user_task", element_id, variables or {})
 
 
+def broadcast(name: str, variables: dict[str, Any] | None = None) -> Step:
+    """Broadcast a signal."""
+    return ("broadcast", name, variables or {})
+
+
+def create(process_id: str, variables: dict[str, Any] | None = None) -> Step:
+    """Start another instance (of a process deployed with the model)."""
+    return ("create", process_id, variables or {})
+
+
+def instance_of(process_id: str, state: str) -> Step:
+    """The (single) instance of this process is in this state."""
+    return ("instance", process_id, state)
+
+
 def jobs(job_type: str, count: int) -> Step:
     """Exactly ``count`` jobs of this type are activatable now."""
     return ("jobs", job_type, count)
@@ -888,6 +903,39 @@ RUNS = [
         steps=(jobs("crunch", 1), publish("abort", "j"), no_job("crunch")),
     ),
     Run(
+        "signal-catch",
+        ("start", "alarmed", "evacuate", "end"),
+        {"level": 3},
+        steps=(
+            broadcast("other"),
+            no_job("evacuate"),
+            broadcast("alarm", {"level": 3}),
+            complete("evacuate"),
+        ),
+    ),
+    Run(
+        "signal-start",
+        ("went", "run", "end"),
+        {"speed": 1},
+        start={"speed": 1},
+        create=False,
+        before=(broadcast("go", {"speed": 1}),),
+        steps=(complete("run"),),
+    ),
+    Run(
+        # The throw event and the end event both broadcast: the listener's boundary takes the first.
+        "signal-throw",
+        ("start", "batch", "announce", "end"),
+        {},
+        steps=(
+            create("signal-listener"),
+            jobs("prepare", 1),
+            complete("batch"),
+            no_job("prepare"),
+            instance_of("signal-listener", "COMPLETED"),
+        ),
+    ),
+    Run(
         "error-end-uncaught",
         ("start", "oops"),
         {},
@@ -921,6 +969,14 @@ def _play(engine: Engine, clock: ManualClock, step: Step) -> None:
             task for task in engine.user_tasks(state="CREATED") if task.element_id == job_type
         ]
         engine.complete_user_task(task.key, step[2])
+    elif kind == "broadcast":
+        engine.broadcast_signal(signal_name=step[1], variables=step[2])
+    elif kind == "create":
+        engine.create_process_instance(process_definition_id=step[1], variables=step[2])
+    elif kind == "instance":
+        assert [view.state for view in engine.process_instances(process_definition_id=step[1])] == [
+            step[2]
+        ]
     elif kind == "jobs":
         assert len(engine.jobs(job_type=job_type, lifecycle="ACTIVATABLE")) == step[2]
     elif kind == "sees":

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from camunda_worker.engine._http.answers import NO_CONTENT, HttpError, Reply, invalid_argument
 from camunda_worker.engine._http.multipart import parse_deployment_form
 from camunda_worker.engine._http.requests import (
+    BroadcastSignalBody,
     CreateProcessInstanceBody,
     OperationBody,
     PublishMessageBody,
@@ -116,6 +117,16 @@ async def publish(app: RouteHost, call: Call) -> Reply:
         time_to_live_ms=body.time_to_live,
         message_id=body.message_id,
         tenant_id=body.tenant_id,
+    )
+    return Reply(200, result)
+
+
+async def broadcast(app: RouteHost, call: Call) -> Reply:
+    body = parse_body(BroadcastSignalBody, call, line=app.engine.server_line)
+    if body.signal_name is None or not body.signal_name.strip():
+        raise invalid_argument("No signalName provided")
+    result = app.engine.broadcast_signal(
+        signal_name=body.signal_name, variables=body.variables, tenant_id=body.tenant_id
     )
     return Reply(200, result)
 

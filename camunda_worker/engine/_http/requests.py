@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActivateJobsBody",
+    "BroadcastSignalBody",
     "CompleteJobBody",
     "CreateProcessInstanceBody",
     "FailJobBody",
@@ -152,6 +153,14 @@ class PublishMessageBody(_Body):
     variables: Variables | None = None
     tenant_id: str | None = Field(None, alias="tenantId")
     business_id: str | None = Field(None, alias="businessId")
+
+
+class BroadcastSignalBody(_Body):
+    """``POST /signals/broadcast`` (``SignalBroadcastRequest``)."""
+
+    signal_name: str | None = Field(None, alias="signalName")
+    variables: Variables | None = None
+    tenant_id: str | None = Field(None, alias="tenantId")
 
 
 class OperationBody(_Body):

@@ -129,6 +129,13 @@ _IGNORED_IN_SUB_PROCESS = _IGNORED_IN_PROCESS | {
 _DECIDING_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
 _MESSAGE_EVENTS = ("boundaryEvent", "intermediateCatchEvent", "startEvent")
 _LINK_EVENTS = ("intermediateCatchEvent", "intermediateThrowEvent")
+_SIGNAL_EVENTS = (
+    "boundaryEvent",
+    "intermediateCatchEvent",
+    "startEvent",
+    "intermediateThrowEvent",
+    "endEvent",
+)
 
 
 @attrs.frozen
@@ -180,12 +187,16 @@ def parse_bpmn(resource_name: str, content: bytes | str) -> list[ProcessModel]:
         for element in root.iter(f"{{{BPMN_NS}}}error")
     }
     messages = {element.get("id", ""): element for element in root.iter(f"{{{BPMN_NS}}}message")}
+    signals = {
+        element.get("id", ""): (element.get("name") or "").strip()
+        for element in root.iter(f"{{{BPMN_NS}}}signal")
+    }
     problems: list[Problem] = []
     models: list[ProcessModel] = []
     for process in root.findall(f"{{{BPMN_NS}}}process"):
         if process.get("isExecutable", "false").lower() != "true":
             continue
-        model = _ProcessReader(process, errors, messages, problems).read()
+        model = _ProcessReader(process, errors, messages, problems, signals).read()
         if model is not None:
             models.append(model)
     if not models and not problems:
@@ -250,10 +261,12 @@ class _ProcessReader:
         errors: dict[str, str | None],
         messages: dict[str, ET.Element],
         problems: list[Problem],
+        signals: dict[str, str] | None = None,
     ) -> None:
         self.process = process
         self.errors = errors
         self.messages = messages
+        self.signals = signals or {}
         self.problems = problems
         self.process_id = process.get("id", "")
 
@@ -288,6 +301,11 @@ class _ProcessReader:
                 node.id
                 for node in nodes.values()
                 if node.kind == "startEvent" and node.scope is None and node.event == "message"
+            ),
+            signal_starts=tuple(
+                node.id
+                for node in nodes.values()
+                if node.kind == "startEvent" and node.scope is None and node.event == "signal"
             ),
         )
 
@@ -443,7 +461,30 @@ class _ProcessReader:
             return _Details("message", message=self._message_of(kind, element, scope))
         if definitions == ["linkEventDefinition"] and kind in _LINK_EVENTS:
             return _Details("link", link=self._link(element))
+        if definitions == ["signalEventDefinition"] and kind in _SIGNAL_EVENTS:
+            if kind == "startEvent" and scope is not None:
+                self.problem(element, "Start events in embedded sub-processes must be none events")
+            return _Details("signal", message=self._signal(element))
         return None
+
+    def _signal(self, element: ET.Element) -> MessageDefinition | None:
+        definition = next(
+            child
+            for local, child in _children(element, BPMN_NS)
+            if local == "signalEventDefinition"
+        )
+        name = self.signals.get(definition.get("signalRef") or "")
+        if name is None:
+            self.problem(element, "Must reference a signal")
+            return None
+        if not name:
+            self.problem(element, "Must have a signal name")
+            return None
+        try:
+            return MessageDefinition(parse_expression(name), None)
+        except ExpressionSyntaxError as exc:
+            self.problem(element, f"the signal name cannot be parsed: {exc}")
+            return None
 
     def _link(self, element: ET.Element) -> str | None:
         definition = next(

@@ -170,7 +170,8 @@ class FlowNode:
         inputs: the input mappings (``zeebe:ioMapping``), in document order.
         outputs: the output mappings, in document order.
         timer: the timer of a timer event.
-        message: the message of a message event or receive task.
+        message: the message of a message event or receive task; for a signal event, its
+            signal (the name, without correlation key).
         script: the FEEL script of a script task without a job.
         user_task: the assignment, schedule and form of a user task.
         link: the link name of a link event.
@@ -217,6 +218,7 @@ class ProcessModel:
             start events, and cannot be started by a command).
         timer_starts: the ids of its timer start events.
         message_starts: the ids of its message start events.
+        signal_starts: the ids of its signal start events.
     """
 
     process_id: str
@@ -227,6 +229,7 @@ class ProcessModel:
     start_node: str | None
     timer_starts: tuple[str, ...] = ()
     message_starts: tuple[str, ...] = ()
+    signal_starts: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -179,7 +179,11 @@ def _check_starts(
     found = starts.get(None, [])
     none_starts = [node_id for node_id in found if nodes[node_id].event is None]
     timer_starts = tuple(node_id for node_id in found if nodes[node_id].event == "timer")
-    names = [nodes[node_id].message for node_id in found if nodes[node_id].message is not None]
+    names = [
+        nodes[node_id].message
+        for node_id in found
+        if nodes[node_id].message is not None and nodes[node_id].event == "message"
+    ]
     texts = [name.name.text for name in names if name is not None]
     if len(set(texts)) != len(texts):
         report(process_id, "bpmn:process", "Multiple message start events with the same name")

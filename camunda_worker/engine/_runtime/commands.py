@@ -416,6 +416,27 @@ class EngineBase:
             self._serve_waiters()
             return result
 
+    def broadcast_signal(
+        self,
+        *,
+        signal_name: str,
+        variables: Mapping[str, Any] | None = None,
+        tenant_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Broadcast a signal; returns the ``SignalBroadcastResult``.
+
+        Every open signal subscription of that name (signal catch events, signal boundary
+        events) takes it with its variables, and every process whose latest version has a
+        signal start event of that name starts an instance. Signals are not buffered.
+        """
+        if error := violations(["No signalName provided"] if not signal_name.strip() else []):
+            raise error
+        with self._lock:
+            self._tick()
+            result = self._machine.broadcast(signal_name, variables, tenant_id)
+            self._serve_waiters()
+            return result
+
     def topology(self) -> dict[str, Any]:
         """The ``TopologyResponse`` of a one-broker, one-partition cluster."""
         return topology(self.server_line)

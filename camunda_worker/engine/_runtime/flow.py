@@ -42,7 +42,7 @@ from camunda_worker.engine._runtime.scopes import (
     visible,
 )
 
-__all__ = ["MAX_STEPS", "FlowHooks", "FlowRunner"]
+__all__ = ["MAX_STEPS", "SIGNAL_PREFIX", "FlowHooks", "FlowRunner"]
 
 #: Elements one command may pass without a wait state before the engine calls it an endless loop.
 MAX_STEPS = 10_000
@@ -100,6 +100,10 @@ class FlowHooks(Protocol):
         """An element instance was terminated: cancel its job, resolve its incident."""
         ...
 
+    def broadcast_signal(self, tenant_id: str, name: str, variables: dict[str, Any]) -> None:
+        """Broadcast a signal a throw event or end event sent."""
+        ...
+
     def instance_ended(self, instance: ProcessInstanceRecord) -> None:
         """Called once when the last token of an active instance is consumed."""
         ...
@@ -123,6 +127,9 @@ class FlowRunner:
         self._messages = messages
         # Buffered messages that new subscriptions took, correlated once the tokens rest.
         self._pending: list[tuple[ProcessInstanceRecord, MessageSubscription, dict[str, Any]]] = []
+        # Signals thrown by events, broadcast once the tokens rest.
+        self._signals: list[tuple[str, str]] = []
+        self._tenant = ""
         # The element instance the current token created, for an expression that fails after.
         self._entered: ElementInstance | None = None
 
@@ -296,17 +303,20 @@ class FlowRunner:
         ended: list[ElementInstance] | None = None,
     ) -> None:
         self._drain(instance, deque(tokens), ended or [])
-        if self._pending:
+        if self._pending or self._signals:
             self._correlate_pending()
 
     def _run_queue(
         self, instance: ProcessInstanceRecord, queue: deque[Token], ended: list[ElementInstance]
     ) -> None:
         self._drain(instance, queue, ended)
-        if self._pending:
+        if self._pending or self._signals:
             self._correlate_pending()
 
     def _correlate_pending(self) -> None:
+        while self._signals:
+            tenant_id, name = self._signals.pop(0)
+            self._hooks.broadcast_signal(tenant_id, name, {})
         while self._pending:
             waiting, subscription, variables = self._pending.pop(0)
             if waiting.state == "ACTIVE":
@@ -336,6 +346,7 @@ class FlowRunner:
                 else:
                     try:
                         self._entered = None
+                        self._tenant = instance.tenant_id
                         self._step(instance, model, token, queue, ended)
                     except FeelEvaluationError as exc:
                         self._failed(instance, model.nodes[token[0]], token[2], exc)
@@ -414,6 +425,8 @@ class FlowRunner:
         # Elements without a wait state: events, undefined tasks, forks, link throws.
         if node.inputs or node.outputs or event_variables:
             self._pass_with_variables(node, scope, event_variables)
+        if node.event == "signal" and node.kind == "intermediateThrowEvent":
+            self._throw_signal(node, scope)
         if node.link_target is not None:
             queue.append((node.link_target, None, scope, None))
         elif node.outgoing:
@@ -566,6 +579,8 @@ class FlowRunner:
                 )
                 return False
             text = str(int(key)) if isinstance(key, float) and key.is_integer() else str(key)
+            if event.event == "signal":
+                name = SIGNAL_PREFIX + name
             opened.append(
                 MessageSubscription(
                     key=self._hooks.next_key(),
@@ -667,7 +682,15 @@ class FlowRunner:
             return
         if node.event == "terminate":
             self._terminate_inside(instance, scope, queue)
+        elif node.event == "signal":
+            self._throw_signal(node, scope)
         ended.append(scope)
+
+    def _throw_signal(self, node: FlowNode, scope: ElementInstance) -> None:
+        if node.message is not None:
+            name = node.message.name.evaluate(visible(scope), now=self._now)
+            if isinstance(name, str):
+                self._signals.append((self._tenant, name))
 
     def _complete_scope(
         self,
@@ -847,6 +870,8 @@ def _matching_error_boundary(
 
 
 _TRIGGERED = "<triggered>"
+#: Signal subscriptions live among message subscriptions under this prefix (no correlation key).
+SIGNAL_PREFIX = "\x00signal:"
 _ACTIVITIES = JOB_TASK_KINDS | {"userTask", "subProcess"}
 # Elements a token waits in for an event (a message, a timer).
 _WAITING = frozenset({"intermediateCatchEvent", "receiveTask", "eventBasedGateway"})

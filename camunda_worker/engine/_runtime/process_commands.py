@@ -16,7 +16,7 @@ from camunda_worker.engine._model.timers import TimerValueError
 from camunda_worker.engine._runtime.clock import Clock
 from camunda_worker.engine._runtime.element_timers import ElementTimer, ElementTimers, resolve_timer
 from camunda_worker.engine._runtime.errors import invalid_argument, rejected
-from camunda_worker.engine._runtime.flow import FlowRunner
+from camunda_worker.engine._runtime.flow import SIGNAL_PREFIX, FlowRunner
 from camunda_worker.engine._runtime.instances import (
     ACTIVE,
     COMPLETED,
@@ -326,6 +326,30 @@ class ProcessCommands(JobCommands):
             if len(self.messages.buffer) > max(self.retention, 1):
                 del self.messages.buffer[0]
         return message_published(self.line, message_key, tenant)
+
+    def broadcast_signal(self, tenant_id: str, name: str, variables: dict[str, Any]) -> None:
+        """Broadcast a signal: every subscription of its name takes it, start events start."""
+        for subscription in self.messages.matching(tenant_id, SIGNAL_PREFIX + name, ""):
+            instance = self.instances.get(subscription.process_instance_key)
+            if instance is not None and instance.state == ACTIVE:
+                self.flow.correlate(instance, subscription, copy_variables(variables))
+        for (versions_tenant, _), versions in list(self.versions.items()):
+            if versions_tenant != tenant_id or not versions:
+                continue
+            definition = versions[-1]
+            for node_id in definition.model.signal_starts:
+                signal = definition.model.nodes[node_id].message
+                if signal is not None and signal.name.evaluate({}) == name:
+                    self.create_instance(definition, copy_variables(variables), node_id)
+
+    def broadcast(
+        self, name: str, variables: Mapping[str, Any] | None, tenant_id: str | None
+    ) -> dict[str, Any]:
+        """The broadcast command: a signal from outside; returns the ``SignalBroadcastResult``."""
+        tenant = tenant_id or DEFAULT_TENANT
+        key = self.next_key()
+        self.broadcast_signal(tenant, name, copy_variables(variables))
+        return {"signalKey": str(key), "tenantId": tenant}
 
     def _start_by_message(
         self,

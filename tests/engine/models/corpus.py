@@ -167,6 +167,29 @@ def message_start(node_id: str, message_ref: str) -> str:
     )
 
 
+def signal(signal_id: str, name: str) -> str:
+    """A ``bpmn:signal``."""
+    return f'<bpmn:signal id="{signal_id}" name="{name}" />'
+
+
+def signal_boundary(node_id: str, host: str, signal_ref: str, *, interrupting: bool = True) -> str:
+    """A signal boundary event."""
+    cancel = "" if interrupting else ' cancelActivity="false"'
+    return (
+        f'<bpmn:boundaryEvent id="{node_id}" name="{node_id}"{cancel} attachedToRef="{host}">'
+        f'<bpmn:signalEventDefinition id="{node_id}_def" signalRef="{signal_ref}" />'
+        "</bpmn:boundaryEvent>"
+    )
+
+
+def signal_event(kind: str, node_id: str, signal_ref: str, extra: str = "") -> str:
+    """A signal event of a kind (``startEvent``, ``intermediateCatchEvent``, ``endEvent``...)."""
+    return (
+        f'<bpmn:{kind} id="{node_id}" name="{node_id}"{extra}>'
+        f'<bpmn:signalEventDefinition id="{node_id}_def" signalRef="{signal_ref}" /></bpmn:{kind}>'
+    )
+
+
 START = '<bpmn:startEvent id="start" name="start" />'
 END = '<bpmn:endEvent id="end" name="end" />'
 
@@ -1086,6 +1109,45 @@ MODELS: dict[str, str] = {
         + end("aborted-end")
         + chain("f", "start", "processing", "end")
         + chain("g", "aborted", "aborted-end"),
+    ),
+    # --- Signals.
+    "signal-catch": signal("Sig_Alarm", "alarm")
+    + process(
+        "signal-catch",
+        START
+        + signal_event("intermediateCatchEvent", "alarmed", "Sig_Alarm")
+        + service("evacuate", "evacuate")
+        + END
+        + chain("f", "start", "alarmed", "evacuate", "end"),
+    ),
+    "signal-start": signal("Sig_Go", "go")
+    + process(
+        "signal-start",
+        signal_event("startEvent", "went", "Sig_Go")
+        + service("run", "run")
+        + END
+        + chain("f", "went", "run", "end"),
+    ),
+    "signal-throw": signal("Sig_Done", "batch-done")
+    + process(
+        "signal-throw",
+        START
+        + service("batch", "batch")
+        + '<bpmn:intermediateThrowEvent id="announce" name="announce">'
+        + '<bpmn:signalEventDefinition id="announce_def" signalRef="Sig_Done" />'
+        + "</bpmn:intermediateThrowEvent>"
+        + signal_event("endEvent", "end", "Sig_Done")
+        + chain("f", "start", "batch", "announce", "end"),
+    )
+    + process(
+        "signal-listener",
+        START
+        + service("prepare", "prepare")
+        + signal_boundary("batch-finished", "prepare", "Sig_Done")
+        + END
+        + end("interrupted")
+        + chain("f", "start", "prepare", "end")
+        + chain("g", "batch-finished", "interrupted"),
     ),
     "error-end-uncaught": error("Error_Oops", "OOPS")
     + process(
