@@ -268,7 +268,13 @@ def test_unsupported_boundary_events_are_refused(
             '<bpmn:startEvent id="start" /><bpmn:endEvent id="end">'
             '<bpmn:escalationEventDefinition id="t" /></bpmn:endEvent>',
             "end (bpmn:endEvent)",
-            "escalationEventDefinition",
+            "Must reference an escalation",
+        ),
+        (
+            '<bpmn:startEvent id="start" /><bpmn:endEvent id="end">'
+            '<bpmn:compensateEventDefinition id="t" /></bpmn:endEvent>',
+            "end (bpmn:endEvent)",
+            "compensateEventDefinition",
         ),
         (
             '<bpmn:startEvent id="start" /><bpmn:startEvent id="start2" /><bpmn:endEvent id="end" />',

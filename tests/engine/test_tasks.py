@@ -209,3 +209,19 @@ def test_a_failing_input_mapping_is_an_io_mapping_incident() -> None:
     [job] = engine.jobs()
     assert job.variables["a"] == 5
     assert engine.process_instance(key).active_element_ids == ("charge",)
+
+
+def test_an_uncaught_escalation_lets_the_token_go_on() -> None:
+    body = '<bpmn:escalation id="E" escalationCode="X" />' + process(
+        "p",
+        START + '<bpmn:intermediateThrowEvent id="up"><bpmn:escalationEventDefinition id="d" '
+        'escalationRef="E" /></bpmn:intermediateThrowEvent>'
+        + service("next", "next")
+        + END
+        + chain("f", "start", "up", "next", "end"),
+    )
+    engine = Engine(clock=ManualClock())
+    engine.deploy([("p.bpmn", modeler_xml("p", body).encode())])
+    engine.create_process_instance(process_definition_id="p")
+    assert engine.incidents() == []
+    assert [job.type for job in engine.jobs()] == ["next"]

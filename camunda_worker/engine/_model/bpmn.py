@@ -129,6 +129,7 @@ _IGNORED_IN_SUB_PROCESS = _IGNORED_IN_PROCESS | {
 _DECIDING_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
 _MESSAGE_EVENTS = ("boundaryEvent", "intermediateCatchEvent", "startEvent")
 _LINK_EVENTS = ("intermediateCatchEvent", "intermediateThrowEvent")
+_ESCALATION_EVENTS = ("boundaryEvent", "intermediateThrowEvent", "endEvent")
 _SIGNAL_EVENTS = (
     "boundaryEvent",
     "intermediateCatchEvent",
@@ -186,6 +187,10 @@ def parse_bpmn(resource_name: str, content: bytes | str) -> list[ProcessModel]:
         element.get("id", ""): element.get("errorCode")
         for element in root.iter(f"{{{BPMN_NS}}}error")
     }
+    escalations = {
+        element.get("id", ""): element.get("escalationCode")
+        for element in root.iter(f"{{{BPMN_NS}}}escalation")
+    }
     messages = {element.get("id", ""): element for element in root.iter(f"{{{BPMN_NS}}}message")}
     signals = {
         element.get("id", ""): (element.get("name") or "").strip()
@@ -196,7 +201,7 @@ def parse_bpmn(resource_name: str, content: bytes | str) -> list[ProcessModel]:
     for process in root.findall(f"{{{BPMN_NS}}}process"):
         if process.get("isExecutable", "false").lower() != "true":
             continue
-        model = _ProcessReader(process, errors, messages, problems, signals).read()
+        model = _ProcessReader(process, errors, messages, problems, signals, escalations).read()
         if model is not None:
             models.append(model)
     if not models and not problems:
@@ -262,11 +267,13 @@ class _ProcessReader:
         messages: dict[str, ET.Element],
         problems: list[Problem],
         signals: dict[str, str] | None = None,
+        escalations: dict[str, str | None] | None = None,
     ) -> None:
         self.process = process
         self.errors = errors
         self.messages = messages
         self.signals = signals or {}
+        self.escalations = escalations or {}
         self.problems = problems
         self.process_id = process.get("id", "")
 
@@ -461,11 +468,38 @@ class _ProcessReader:
             return _Details("message", message=self._message_of(kind, element, scope))
         if definitions == ["linkEventDefinition"] and kind in _LINK_EVENTS:
             return _Details("link", link=self._link(element))
+        if definitions == ["escalationEventDefinition"] and kind in _ESCALATION_EVENTS:
+            return _Details("escalation", self._escalation(kind, element))
         if definitions == ["signalEventDefinition"] and kind in _SIGNAL_EVENTS:
             if kind == "startEvent" and scope is not None:
                 self.problem(element, "Start events in embedded sub-processes must be none events")
             return _Details("signal", message=self._signal(element))
         return None
+
+    def _escalation(self, kind: str, element: ET.Element) -> str | None:
+        # The escalation code (None: a catch-all boundary event).
+        definition = next(
+            child
+            for local, child in _children(element, BPMN_NS)
+            if local == "escalationEventDefinition"
+        )
+        ref = definition.get("escalationRef")
+        if ref is None and kind == "boundaryEvent":
+            return None
+        if ref not in self.escalations:
+            self.problem(element, "Must reference an escalation")
+            return None
+        code = (self.escalations[ref] or "").strip()
+        if not code:
+            if kind == "boundaryEvent":
+                return None
+            self.problem(element, "EscalationEventDefinition must reference an escalation code")
+            return None
+        if code.startswith("="):
+            self.problem(
+                element, f"escalation code expressions ({code!r}) are not supported by this engine"
+            )
+        return code
 
     def _signal(self, element: ET.Element) -> MessageDefinition | None:
         definition = next(

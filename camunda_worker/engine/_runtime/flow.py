@@ -130,6 +130,7 @@ class FlowRunner:
         # Signals thrown by events, broadcast once the tokens rest.
         self._signals: list[tuple[str, str]] = []
         self._tenant = ""
+        self._instance: ProcessInstanceRecord | None = None
         # The element instance the current token created, for an expression that fails after.
         self._entered: ElementInstance | None = None
 
@@ -347,6 +348,7 @@ class FlowRunner:
                     try:
                         self._entered = None
                         self._tenant = instance.tenant_id
+                        self._instance = instance
                         self._step(instance, model, token, queue, ended)
                     except FeelEvaluationError as exc:
                         self._failed(instance, model.nodes[token[0]], token[2], exc)
@@ -427,6 +429,10 @@ class FlowRunner:
             self._pass_with_variables(node, scope, event_variables)
         if node.event == "signal" and node.kind == "intermediateThrowEvent":
             self._throw_signal(node, scope)
+        if node.event == "escalation" and node.kind == "intermediateThrowEvent":
+            instance = self._instance
+            if instance is not None and not self._escalate(instance, node, scope, queue):
+                return  # an interrupting boundary event took the token
         if node.link_target is not None:
             queue.append((node.link_target, None, scope, None))
         elif node.outgoing:
@@ -684,7 +690,32 @@ class FlowRunner:
             self._terminate_inside(instance, scope, queue)
         elif node.event == "signal":
             self._throw_signal(node, scope)
+        elif node.event == "escalation" and not self._escalate(instance, node, scope, queue):
+            return
         ended.append(scope)
+
+    def _escalate(
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        scope: ElementInstance,
+        queue: deque[Token],
+    ) -> bool:
+        # Zeebe: the nearest escalation boundary event around the thrower catches it (an exact
+        # code before a catch-all); uncaught, nothing happens. Returns whether the throwing
+        # token goes on (not when an interrupting event terminated its scope).
+        model = instance.definition.model
+        current = scope
+        while current.parent is not None:
+            host = model.nodes[current.node_id]
+            event = _matching_error_boundary(model, host, node.error_code or "", "escalation")
+            if event is not None:
+                if event.interrupting:
+                    self._terminate(instance, current, queue)
+                queue.append((event.id, None, current.parent, None))
+                return not event.interrupting
+            current = current.parent
+        return True
 
     def _throw_signal(self, node: FlowNode, scope: ElementInstance) -> None:
         if node.message is not None:
@@ -855,12 +886,12 @@ class FlowRunner:
 
 
 def _matching_error_boundary(
-    model: ProcessModel, activity: FlowNode, error_code: str
+    model: ProcessModel, activity: FlowNode, error_code: str, kind: str = "error"
 ) -> FlowNode | None:
     catch_all = None
     for event_id in activity.boundary_events:
         event = model.nodes[event_id]
-        if event.event != "error":
+        if event.event != kind:
             continue
         if event.error_code is None:
             catch_all = catch_all or event

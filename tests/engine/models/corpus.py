@@ -1149,6 +1149,44 @@ MODELS: dict[str, str] = {
         + chain("f", "start", "prepare", "end")
         + chain("g", "batch-finished", "interrupted"),
     ),
+    # --- Escalations.
+    "escalation-events": '<bpmn:escalation id="Esc_Late" name="late" escalationCode="LATE" />'
+    + '<bpmn:escalation id="Esc_Abort" name="abort" escalationCode="ABORT" />'
+    + process(
+        "escalation-events",
+        START
+        + sub_process(
+            "delivery",
+            start("delivery-start")
+            + '<bpmn:intermediateThrowEvent id="running-late" name="running-late">'
+            + '<bpmn:escalationEventDefinition id="rl_def" escalationRef="Esc_Late" />'
+            + "</bpmn:intermediateThrowEvent>"
+            + service("deliver", "deliver")
+            + gateway("ok-gw", default="give-up")
+            + end("delivered")
+            + '<bpmn:endEvent id="abort" name="abort">'
+            + '<bpmn:escalationEventDefinition id="ab_def" escalationRef="Esc_Abort" />'
+            + "</bpmn:endEvent>"
+            + flow("s1", "delivery-start", "running-late")
+            + flow("s2", "running-late", "deliver")
+            + flow("s3", "deliver", "ok-gw")
+            + flow("fine", "ok-gw", "delivered", "=ok")
+            + flow("give-up", "ok-gw", "abort"),
+        )
+        + '<bpmn:boundaryEvent id="late" name="late" cancelActivity="false" attachedToRef="delivery">'
+        + '<bpmn:escalationEventDefinition id="late_def" escalationRef="Esc_Late" /></bpmn:boundaryEvent>'
+        + '<bpmn:boundaryEvent id="aborted" name="aborted" attachedToRef="delivery">'
+        + '<bpmn:escalationEventDefinition id="aborted_def" escalationRef="Esc_Abort" />'
+        + "</bpmn:boundaryEvent>"
+        + service("apologise", "apologise")
+        + service("refund", "refund")
+        + END
+        + end("apologised")
+        + end("refunded")
+        + chain("f", "start", "delivery", "end")
+        + chain("g", "late", "apologise", "apologised")
+        + chain("h", "aborted", "refund", "refunded"),
+    ),
     "error-end-uncaught": error("Error_Oops", "OOPS")
     + process(
         "error-end-uncaught",
