@@ -59,7 +59,10 @@ class EngineBase:
 
     def _tick(self) -> None:
         """Fire due timers and serve waiting polls (caller holds the lock)."""
-        self._machine.process_due()
+        machine = self._machine
+        machine.process_due()
+        if machine.element_timers.timers:
+            machine.fire_timers()
         self._serve_waiters()
 
     def _serve_waiters(self) -> None:

@@ -214,6 +214,10 @@ class FlowRunner:
         the mappings' results reach the flow scope; without, they are propagated from the task.
         """
         node = instance.definition.model.nodes[element.node_id]
+        if not node.outputs:
+            propagate(element, variables)
+            self._leave(instance, element, node)
+            return
         try:
             self._apply_completion(node, element, variables, self._now)
         except FeelEvaluationError as exc:
@@ -239,7 +243,10 @@ class FlowRunner:
     def _leave(
         self, instance: ProcessInstanceRecord, element: ElementInstance, node: FlowNode
     ) -> None:
-        self._drop(instance, element)
+        if element.waits:
+            self._timers.cancel_element(element.key)
+            self._messages.close_element(element.key)
+        instance.active.pop(element.key, None)
         scope = element.parent or instance.root
         scope.live -= 1
         if node.outgoing:

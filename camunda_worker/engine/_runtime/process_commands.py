@@ -391,9 +391,8 @@ class ProcessCommands(JobCommands):
             return due
         return event_due if due is None else min(due, event_due)
 
-    def process_due(self) -> None:
-        """Fire due job timers, then due timer events (in due order, cycles included)."""
-        super().process_due()
+    def fire_timers(self) -> None:
+        """Fire due timer events, in due order (cycles included); job timers are ``process_due``'s."""
         timers = self.element_timers
         if not timers.timers or (due := timers.next_due_ms()) is None or due > (now := self.now()):
             return

@@ -170,7 +170,9 @@ class EngineState:
         if instance is None:
             return {}
         element = instance.active.get(job.element_instance_key)
-        return visible(element) if element is not None else dict(instance.variables)
+        if element is None or (element.variables is None and element.parent is instance.root):
+            return dict(instance.variables)  # nothing between the task and the root
+        return visible(element)
 
     def raise_incident(
         self,
