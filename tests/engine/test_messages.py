@@ -174,3 +174,34 @@ def test_a_signal_broadcast_over_http_reaches_the_catch_event(
     assert answer.json()["signalKey"].isdigit()
     assert engine.process_instance(key).active_element_ids == ("evacuate",)
     assert engine.process_instance(key).variables == {"x": 1}
+
+
+def test_message_correlation_over_http_answers_the_instance_or_404(
+    client: httpx.Client, engine: Engine
+) -> None:
+    xml = modeler_xml("message-catch", MODELS["message-catch"])
+    deployed = client.post(
+        "/deployments", files={"resources": ("message-catch.bpmn", xml, "text/xml")}
+    )
+    assert deployed.status_code == 200
+    created = client.post(
+        "/process-instances",
+        json={"processDefinitionId": "message-catch", "variables": {"orderId": "o"}},
+    )
+    key = created.json()["processInstanceKey"]
+    missed = client.post(
+        "/messages/correlation", json={"name": "payment-received", "correlationKey": "other"}
+    )
+    assert missed.status_code == 404
+    assert "Expected to find subscription for message with name" in missed.json()["detail"]
+    answer = client.post(
+        "/messages/correlation",
+        json={"name": "payment-received", "correlationKey": "o", "variables": {"paid": 1}},
+    )
+    assert answer.status_code == 200
+    assert answer.json()["processInstanceKey"] == key
+    assert engine.process_instance(key).active_element_ids == ("ship",)
+    again = client.post(
+        "/messages/correlation", json={"name": "payment-received", "correlationKey": "o"}
+    )
+    assert again.status_code == 404  # not buffered, and the subscription is closed

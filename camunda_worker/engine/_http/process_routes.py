@@ -12,6 +12,7 @@ from camunda_worker.engine._http.answers import NO_CONTENT, HttpError, Reply, in
 from camunda_worker.engine._http.multipart import parse_deployment_form
 from camunda_worker.engine._http.requests import (
     BroadcastSignalBody,
+    CorrelateMessageBody,
     CreateProcessInstanceBody,
     OperationBody,
     PublishMessageBody,
@@ -116,6 +117,19 @@ async def publish(app: RouteHost, call: Call) -> Reply:
         variables=body.variables,
         time_to_live_ms=body.time_to_live,
         message_id=body.message_id,
+        tenant_id=body.tenant_id,
+    )
+    return Reply(200, result)
+
+
+async def correlate(app: RouteHost, call: Call) -> Reply:
+    body = parse_body(CorrelateMessageBody, call, line=app.engine.server_line)
+    if body.name is None or not body.name.strip():
+        raise invalid_argument("No name provided")
+    result = app.engine.correlate_message(
+        name=body.name,
+        correlation_key=body.correlation_key,
+        variables=body.variables,
         tenant_id=body.tenant_id,
     )
     return Reply(200, result)

@@ -26,6 +26,7 @@ __all__ = [
     "ActivateJobsBody",
     "BroadcastSignalBody",
     "CompleteJobBody",
+    "CorrelateMessageBody",
     "CreateProcessInstanceBody",
     "FailJobBody",
     "OperationBody",
@@ -150,6 +151,16 @@ class PublishMessageBody(_Body):
     correlation_key: str = Field("", alias="correlationKey")
     time_to_live: Int64 = Field(0, alias="timeToLive")
     message_id: str | None = Field(None, alias="messageId")
+    variables: Variables | None = None
+    tenant_id: str | None = Field(None, alias="tenantId")
+    business_id: str | None = Field(None, alias="businessId")
+
+
+class CorrelateMessageBody(_Body):
+    """``POST /messages/correlation`` (``MessageCorrelationRequest``)."""
+
+    name: str | None = None
+    correlation_key: str = Field("", alias="correlationKey")
     variables: Variables | None = None
     tenant_id: str | None = Field(None, alias="tenantId")
     business_id: str | None = Field(None, alias="businessId")

@@ -44,6 +44,7 @@ ROUTES: tuple[Route, ...] = (
         processes.set_variables,
     ),
     Route("POST", "/v2/messages/publication", "publish", processes.publish),
+    Route("POST", "/v2/messages/correlation", "correlate", processes.correlate),
     Route("POST", "/v2/signals/broadcast", "broadcast", processes.broadcast),
     Route("GET", "/v2/topology", "topology", processes.topology),
     Route("GET", "/v2/status", "status", processes.status, authenticated=False),

@@ -419,6 +419,30 @@ class EngineBase:
             self._serve_waiters()
             return result
 
+    def correlate_message(
+        self,
+        *,
+        name: str,
+        correlation_key: str = "",
+        variables: Mapping[str, Any] | None = None,
+        tenant_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Correlate a message at once, unbuffered; returns the ``MessageCorrelationResult``.
+
+        Correlates as :meth:`publish_message` does (oldest subscription per process, message
+        start events) and answers the first process instance it reached.
+
+        Raises:
+            EngineError: 404 ``NOT_FOUND`` when nothing takes the message.
+        """
+        if error := violations(["No name provided"] if not name.strip() else []):
+            raise error
+        with self._lock:
+            self._tick()
+            result = self._machine.correlate_message(name, correlation_key, variables, tenant_id)
+            self._serve_waiters()
+            return result
+
     def broadcast_signal(
         self,
         *,

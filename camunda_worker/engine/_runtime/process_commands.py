@@ -301,15 +301,7 @@ class ProcessCommands(JobCommands):
         message_key = self.next_key()
         values = copy_variables(variables)
         reached: set[str] = set()
-        for subscription in self.messages.matching(tenant, name, correlation_key):
-            if subscription.process_id in reached:
-                continue
-            instance = self.instances.get(subscription.process_instance_key)
-            if instance is None or instance.state != ACTIVE:
-                continue
-            if self.flow.correlate(instance, subscription, copy_variables(values)):
-                reached.add(subscription.process_id)
-        self._start_by_message(tenant, name, correlation_key, values, reached)
+        self._deliver(tenant, name, correlation_key, values, reached)
         self.messages.expire(now)
         if time_to_live_ms > 0:
             self.messages.buffer.append(
@@ -351,6 +343,56 @@ class ProcessCommands(JobCommands):
         self.broadcast_signal(tenant, name, copy_variables(variables))
         return {"signalKey": str(key), "tenantId": tenant}
 
+    def correlate_message(
+        self,
+        name: str,
+        correlation_key: str,
+        variables: Mapping[str, Any] | None,
+        tenant_id: str | None,
+    ) -> dict[str, Any]:
+        """Correlate a message now, without buffering it (``POST /messages/correlation``).
+
+        Raises:
+            EngineError: 404 when no subscription and no message start event takes it.
+        """
+        tenant = tenant_id or DEFAULT_TENANT
+        message_key = self.next_key()
+        instances = self._deliver(tenant, name, correlation_key, copy_variables(variables), set())
+        if not instances:
+            reason = (
+                f"Expected to find subscription for message with name '{name}' and correlation "
+                f"key '{correlation_key}', but none was found."
+            )
+            raise rejected("CORRELATE", "NOT_FOUND", reason)
+        return {
+            "tenantId": tenant,
+            "messageKey": str(message_key),
+            "processInstanceKey": str(instances[0]),
+        }
+
+    def _deliver(
+        self,
+        tenant: str,
+        name: str,
+        correlation_key: str,
+        values: dict[str, Any],
+        reached: set[str],
+    ) -> list[int]:
+        # To the oldest subscription of each process, then message start events; the keys of
+        # the instances reached, in order.
+        instances: list[int] = []
+        for subscription in self.messages.matching(tenant, name, correlation_key):
+            if subscription.process_id in reached:
+                continue
+            instance = self.instances.get(subscription.process_instance_key)
+            if instance is None or instance.state != ACTIVE:
+                continue
+            if self.flow.correlate(instance, subscription, copy_variables(values)):
+                reached.add(subscription.process_id)
+                instances.append(instance.key)
+        instances += self._start_by_message(tenant, name, correlation_key, values, reached)
+        return instances
+
     def _start_by_message(
         self,
         tenant: str,
@@ -358,8 +400,9 @@ class ProcessCommands(JobCommands):
         correlation_key: str,
         variables: dict[str, Any],
         reached: set[str],
-    ) -> None:
+    ) -> list[int]:
         # Message start events of the latest versions; one active instance per correlation key.
+        started: list[int] = []
         for (versions_tenant, process_id), versions in list(self.versions.items()):
             if versions_tenant != tenant or process_id in reached or not versions:
                 continue
@@ -379,7 +422,9 @@ class ProcessCommands(JobCommands):
                 instance = self.create_instance(definition, variables, node_id)
                 instance.correlation_key = correlation_key
                 reached.add(process_id)
+                started.append(instance.key)
                 break
+        return started
 
     # Time.
 
