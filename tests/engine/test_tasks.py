@@ -225,3 +225,27 @@ def test_an_uncaught_escalation_lets_the_token_go_on() -> None:
     engine.create_process_instance(process_definition_id="p")
     assert engine.incidents() == []
     assert [job.type for job in engine.jobs()] == ["next"]
+
+
+@pytest.mark.parametrize(("local", "in_root"), [(True, False), (False, True)])
+def test_variables_set_on_an_element_instance_are_local_or_propagated(
+    local: bool, in_root: bool
+) -> None:
+    engine = _engine("sub-process")
+    created = engine.create_process_instance(
+        process_definition_id="sub-process", variables={"customer": {"name": "Ann"}}
+    )
+    key = str(created["processInstanceKey"])
+    [sub_process] = [
+        element_key
+        for element_key, element in engine._machine.instances[int(key)].active.items()  # internal
+        if element.node_id == "greeting"
+    ]
+    # 'name' is the sub-process's own (input mapping): set there either way; 'color' is nobody's.
+    engine.set_variables(str(sub_process), {"name": "Bob", "color": "red"}, local=local)
+    assert ("color" in engine.process_instance(key).variables) is in_root
+    assert engine.process_instance(key).variables.get("name") is None
+    [activated] = engine.activate_ready_jobs(
+        job_type="greet", max_jobs_to_activate=1, timeout_ms=1000, worker="w"
+    )
+    assert activated["variables"] == {"customer": {"name": "Ann"}, "name": "Bob", "color": "red"}

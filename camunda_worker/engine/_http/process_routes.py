@@ -172,5 +172,5 @@ async def set_variables(app: RouteHost, call: Call) -> Reply:
     body = parse_body(SetVariablesBody, call, line=app.engine.server_line)
     if body.variables is None:
         raise invalid_argument("No variables provided")
-    app.engine.set_variables(key, body.variables)
+    app.engine.set_variables(key, body.variables, local=body.local)
     return NO_CONTENT

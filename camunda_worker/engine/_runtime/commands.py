@@ -177,11 +177,24 @@ class EngineBase:
             self._tick()
             self._machine.cancel_instance(key)
 
-    def set_variables(self, process_instance_key: str, variables: Mapping[str, Any]) -> None:
-        """Merge variables into an active instance's root scope."""
+    def set_variables(
+        self, process_instance_key: str, variables: Mapping[str, Any], *, local: bool = False
+    ) -> None:
+        """Set variables in a scope: a process instance's root, or an active element instance's.
+
+        Args:
+            process_instance_key: the key of the process instance, or of an active element
+                instance (a task, a sub-process...) to set the variables in its scope.
+            variables: the variables.
+            local: set them in that scope only; by default each is written to the nearest
+                scope from there upwards that has it, else the root (Zeebe's propagation).
+
+        Raises:
+            EngineError: 404 when no active instance or element instance has the key.
+        """
         key = parse_key("elementInstanceKey", process_instance_key)
         with self._lock:
-            self._machine.set_variables(key, variables)
+            self._machine.set_variables(key, variables, local)
 
     def resolve_incident(self, incident_key: str) -> None:
         """Resolve an incident: its job becomes activatable again, a stuck gateway re-evaluated.

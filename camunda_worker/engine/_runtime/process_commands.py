@@ -29,7 +29,7 @@ from camunda_worker.engine._runtime.job_commands import JobCommands
 from camunda_worker.engine._runtime.jobs import ERROR_THROWN, FAILED, NO_KEY, JobRecord
 from camunda_worker.engine._runtime.lines import ServerLine, deployment_result, message_published
 from camunda_worker.engine._runtime.messages import BufferedMessage, MessageState
-from camunda_worker.engine._runtime.scopes import set_local
+from camunda_worker.engine._runtime.scopes import propagate, set_local
 from camunda_worker.engine._runtime.state import DEFAULT_TENANT, copy_variables
 from camunda_worker.engine._runtime.user_tasks import CANCELED as USER_TASK_CANCELED
 from camunda_worker.engine._runtime.user_tasks import COMPLETED as USER_TASK_COMPLETED
@@ -236,10 +236,27 @@ class ProcessCommands(JobCommands):
         instance.active.clear()
         self.end_instance(instance, TERMINATED)
 
-    def set_variables(self, key: int, variables: Mapping[str, Any]) -> None:
-        """Merge variables into an active instance's root scope (its key is its scope key)."""
-        instance = self.instance_for(key, "UPDATE", "update variables of")
-        instance.variables.update(copy_variables(variables))
+    def set_variables(self, key: int, variables: Mapping[str, Any], local: bool = False) -> None:
+        """Set variables in a scope: a process instance (its root) or an active element instance.
+
+        ``local``: in that scope only; else propagated (see :mod:`.scopes`).
+        """
+        values = copy_variables(variables)
+        instance = self.instances.get(key)
+        scope = instance.root if instance is not None and instance.state == ACTIVE else None
+        if scope is None:
+            for candidate in self.instances.values():
+                element = candidate.active.get(key) if candidate.state == ACTIVE else None
+                if element is not None:
+                    scope = element
+                    break
+        if scope is None:
+            self.instance_for(key, "UPDATE", "update variables of")  # raises NOT_FOUND
+            return
+        if local:
+            set_local(scope, values)
+        else:
+            propagate(scope, values)
 
     def resolve_incident(self, key: int) -> None:
         """Resolve an incident: the job becomes activatable again, a gateway is re-evaluated.
