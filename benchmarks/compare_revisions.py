@@ -28,6 +28,9 @@ def compare(
     results: dict[str, dict[str, list[float]]] = {
         strategy: {"this": [], "baseline": []} for strategy in strategies
     }
+    cpu: dict[str, dict[str, list[float]]] = {
+        strategy: {"this": [], "baseline": []} for strategy in strategies
+    }
     try:
         for index in range(rounds):
             sides = ("this", "baseline") if index % 2 == 0 else ("baseline", "this")
@@ -45,9 +48,13 @@ def compare(
                         cpu_loops=1,
                     )
                     results[strategy][side].append(result["jobs_per_s"])
+                    # The worker's own CPU per job: steadier than jobs/s on a shared machine.
+                    per_job = 1e6 * (result.get("load_cores") or 0.0) / result["jobs_per_s"]
+                    cpu[strategy][side].append(per_job)
                     print(
                         f"round {index + 1} {strategy:<8} {side:<8} {result['jobs_per_s']:8.1f} "
-                        f"jobs/s (machine busy {result.get('machine_busy_cores')} cores)",
+                        f"jobs/s, worker {per_job:6.1f} us CPU/job (machine busy "
+                        f"{result.get('machine_busy_cores')} cores)",
                         flush=True,
                     )
     finally:
@@ -55,8 +62,19 @@ def compare(
     summary: dict[str, Any] = {}
     for strategy, sides in results.items():
         this, base = statistics.fmean(sides["this"]), statistics.fmean(sides["baseline"])
-        summary[strategy] = {"this": this, "baseline": base, "ratio": this / base, **sides}
-        print(f"{strategy:<8} this {this:8.1f}  baseline {base:8.1f}  ratio {this / base:5.2f}")
+        cpu_this = statistics.median(cpu[strategy]["this"])
+        cpu_base = statistics.median(cpu[strategy]["baseline"])
+        summary[strategy] = {
+            "this": this,
+            "baseline": base,
+            "ratio": this / base,
+            "cpu_us_per_job": {"this": cpu_this, "baseline": cpu_base},
+            **sides,
+        }
+        print(
+            f"{strategy:<8} this {this:8.1f}  baseline {base:8.1f} jobs/s  ratio {this / base:5.2f}"
+            f"  | worker CPU/job (median) this {cpu_this:6.1f} us  baseline {cpu_base:6.1f} us"
+        )
     return summary
 
 
