@@ -40,3 +40,29 @@ def test_the_nox_sessions_install_groups_that_exist() -> None:
 def test_httpx_is_bounded_below_its_next_major() -> None:
     [httpx] = [r for r in PROJECT["dependencies"] if re.match(r"httpx\b", r)]
     assert "<1" in httpx
+
+
+def _readme_links() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"\]\(([^)\s]+)\)", text)
+
+
+def test_every_project_url_lies_under_the_source_repository() -> None:
+    urls = PROJECT["urls"]
+    assert {"Homepage", "Documentation", "Source", "Issues", "Changelog"} <= set(urls)
+    source = urls["Source"]
+    assert source.startswith("https://")
+    for name, url in urls.items():
+        assert url.startswith(source), (name, url)
+
+
+def test_readme_links_are_absolute_and_name_files_of_this_tree() -> None:
+    """PyPI renders the README alone: a relative link there leads nowhere."""
+    tree = PROJECT["urls"]["Source"] + "/blob/main/"
+    links = _readme_links()
+    assert any(link.startswith(tree) for link in links)
+    for link in links:
+        assert link.startswith("https://"), link
+        if link.startswith(tree):
+            path = link.removeprefix(tree).split("#", 1)[0]
+            assert (ROOT / path).is_file(), link
