@@ -25,6 +25,10 @@ import attrs
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as _defused_fromstring
 
+from camunda_worker.engine._model.activities import (
+    parse_called_element,
+    parse_loop_characteristics,
+)
 from camunda_worker.engine._model.conditions import ConditionSyntaxError, parse_condition
 from camunda_worker.engine._model.definitions import (
     JOB_TASK_KINDS,
@@ -79,8 +83,18 @@ _NODE_KINDS = (
         "userTask",
         "subProcess",
         "eventBasedGateway",
+        "callActivity",
     }
 )
+# Activities that may be multi-instance (``bpmn:multiInstanceLoopCharacteristics``).
+_LOOP_KINDS = JOB_TASK_KINDS | {
+    "task",
+    "manualTask",
+    "userTask",
+    "receiveTask",
+    "subProcess",
+    "callActivity",
+}
 # Children without runtime meaning in Zeebe either.
 _IGNORED_IN_PROCESS = frozenset(
     {
@@ -117,6 +131,7 @@ _TIMER_KINDS = {
 }
 # Children of an embedded sub-process besides its flow elements.
 _IGNORED_IN_SUB_PROCESS = _IGNORED_IN_PROCESS | {
+    "multiInstanceLoopCharacteristics",
     "incoming",
     "outgoing",
     "dataInputAssociation",
@@ -375,13 +390,22 @@ class _ProcessReader:
             for local, _ in _children(element, BPMN_NS)
             if local.endswith("EventDefinition") or local == "eventDefinitionRef"
         ]
-        if kind != "subProcess":
-            for local, _ in _children(element, BPMN_NS):
-                if local not in _IGNORED_IN_NODE and local not in definitions:
-                    self.problem(
-                        element, f"'bpmn:{local}' inside a {kind} is not supported by this engine"
-                    )
+        loop = None
+        for local, child in _children(element, BPMN_NS):
+            if local == "multiInstanceLoopCharacteristics" and kind in _LOOP_KINDS:
+                loop = parse_loop_characteristics(child, lambda text: self.problem(element, text))
+            elif (
+                kind != "subProcess" and local not in _IGNORED_IN_NODE and local not in definitions
+            ):
+                self.problem(
+                    element, f"'bpmn:{local}' inside a {kind} is not supported by this engine"
+                )
         extensions = self._extensions(element)
+        called = None
+        if kind == "callActivity":
+            called = parse_called_element(
+                extensions.pop("calledElement", None), lambda text: self.problem(element, text)
+            )
         interrupting = element.get("cancelActivity", "true").strip().lower() != "false"
         script = None
         task = None
@@ -424,6 +448,8 @@ class _ProcessReader:
             user_task=user_task,
             link=details.link,
             interrupting=interrupting,
+            called_element=called,
+            loop=loop,
         )
 
     def _event(

@@ -147,6 +147,10 @@ def job_search_item(line: ServerLine, job: JobRecord) -> dict[str, Any]:
     return document
 
 
+def _parent(key: int | None) -> str | None:
+    return None if key is None else str(key)
+
+
 def process_instance(line: ServerLine, instance: ProcessInstanceRecord) -> dict[str, Any]:
     """A ``ProcessInstanceResult`` (``GET /process-instances/{key}`` and search items)."""
     definition = instance.definition
@@ -163,13 +167,13 @@ def process_instance(line: ServerLine, instance: ProcessInstanceRecord) -> dict[
         "tenantId": instance.tenant_id,
         "processInstanceKey": str(instance.key),
         "processDefinitionKey": str(definition.key),
-        "parentProcessInstanceKey": None,
-        "parentElementInstanceKey": None,
+        "parentProcessInstanceKey": _parent(instance.parent_instance_key),
+        "parentElementInstanceKey": _parent(instance.parent_element_key),
         "tags": [],
     }
     if line == "8.8":
         return _without_nulls(document)
-    document["rootProcessInstanceKey"] = str(instance.key)
+    document["rootProcessInstanceKey"] = str(instance.root_instance_key)
     document["businessId"] = None
     if line == "8.10":
         document["suspendedDate"] = None
