@@ -250,8 +250,11 @@ class FlowRunner:
     ) -> None:
         if node.outputs:
             set_local(element, variables)
-            if element.parent is not None:
-                propagate(element.parent, evaluate_outputs(node.outputs, element, now))
+            # Zeebe: an inner instance of a multi-instance body writes its outputs from its own
+            # scope (where its output element lives), any other element from its flow scope.
+            target = element if element.loop_counter else element.parent
+            if target is not None:
+                propagate(target, evaluate_outputs(node.outputs, element, now))
         else:
             propagate(element, variables)
 
@@ -408,7 +411,7 @@ class FlowRunner:
         if node.inputs:
             set_local(element, evaluate_inputs(node.inputs, element, self._now))
         if node.outputs:
-            propagate(body, evaluate_outputs(node.outputs, element, self._now))
+            propagate(element, evaluate_outputs(node.outputs, element, self._now))
         inner_completed(self, instance, node, body, element, queue, ended)
 
     @staticmethod
@@ -892,7 +895,8 @@ class FlowRunner:
             return  # terminated meanwhile, or completed already
         node = model.nodes[scope.node_id]
         if node.outputs:
-            propagate(parent, evaluate_outputs(node.outputs, scope, self._now))
+            target = scope if scope.loop_counter else parent  # see _apply_completion
+            propagate(target, evaluate_outputs(node.outputs, scope, self._now))
         parent.live -= 1
         self._next(instance, node, parent, scope, queue, ended)
 
