@@ -321,3 +321,67 @@ def test_a_call_activity_without_a_proper_called_element_is_refused(
         Engine().deploy([("p.bpmn", _bpmn("p", body))])
     assert "Element: call (bpmn:callActivity)" in raised.value.detail
     assert message in raised.value.detail
+
+
+def _error_caller(code: str) -> str:
+    return (
+        f'<bpmn:error id="e" name="{code}" errorCode="{code}" />'
+        + process(
+            "parent",
+            start("start")
+            + call_activity("call", "child")
+            + '<bpmn:boundaryEvent id="failed" attachedToRef="call">'
+            + '<bpmn:errorEventDefinition errorRef="e" /></bpmn:boundaryEvent>'
+            + end("end")
+            + end("handled")
+            + chain("f", "start", "call", "end")
+            + chain("g", "failed", "handled"),
+        )
+    )
+
+
+def test_a_bpmn_error_the_child_does_not_catch_reaches_the_call_activity() -> None:
+    engine = Engine()
+    engine.deploy([("x.bpmn", _bpmn("x", _error_caller("NOPE") + _child("child", "work")))])
+    created = engine.create_process_instance(process_definition_id="parent")
+    [job] = engine.activate_ready_jobs(
+        job_type="work", max_jobs_to_activate=1, timeout_ms=1000, worker="t"
+    )
+    engine.throw_job_error(str(job["jobKey"]), error_code="NOPE", variables={"why": "x"})
+    parent = engine.process_instance(str(created["processInstanceKey"]))
+    assert parent.state == "COMPLETED"
+    assert parent.visited_element_ids == ("start", "call", "failed", "handled")
+    assert dict(parent.variables) == {"why": "x"}
+    assert _instance_of(engine, "child").state == "TERMINATED"
+    assert engine.incidents() == []
+
+
+def test_an_error_end_event_of_the_child_reaches_the_call_activity() -> None:
+    child = process(
+        "child",
+        start("child-start")
+        + '<bpmn:endEvent id="child-fails"><bpmn:errorEventDefinition errorRef="e" />'
+        + "</bpmn:endEvent>"
+        + chain("c", "child-start", "child-fails"),
+    )
+    engine = Engine()
+    engine.deploy([("x.bpmn", _bpmn("x", _error_caller("NOPE") + child))])
+    created = engine.create_process_instance(process_definition_id="parent")
+    parent = engine.process_instance(str(created["processInstanceKey"]))
+    assert parent.state == "COMPLETED"
+    assert parent.visited_element_ids == ("start", "call", "failed", "handled")
+    assert _instance_of(engine, "child").state == "TERMINATED"
+
+
+def test_an_error_nobody_catches_stays_an_incident_in_the_child() -> None:
+    engine = Engine()
+    engine.deploy([("x.bpmn", _bpmn("x", _error_caller("OTHER") + _child("child", "work")))])
+    engine.create_process_instance(process_definition_id="parent")
+    [job] = engine.activate_ready_jobs(
+        job_type="work", max_jobs_to_activate=1, timeout_ms=1000, worker="t"
+    )
+    engine.throw_job_error(str(job["jobKey"]), error_code="NOPE")
+    assert _instance_of(engine, "parent").state == "ACTIVE"
+    child = _instance_of(engine, "child")
+    assert child.state == "ACTIVE"
+    assert [incident.error_type for incident in child.incidents] == ["UNHANDLED_ERROR_EVENT"]

@@ -121,6 +121,12 @@ class FlowHooks(Protocol):
         """Start the process a call activity's element instance calls (or raise an incident)."""
         ...
 
+    def throw_to_caller(
+        self, instance: ProcessInstanceRecord, error_code: str, variables: Mapping[str, Any] | None
+    ) -> bool:
+        """Hand a BPMN error no event of a called instance caught to its call activity."""
+        ...
+
 
 def _within(element: ElementInstance, ancestor: ElementInstance) -> bool:
     current: ElementInstance | None = element
@@ -920,7 +926,30 @@ class FlowRunner:
                 queue.append((event.id, None, parent, dict(variables or {})))
                 return True
             current = parent
+        if instance.parent_instance_key is not None and self._hooks.throw_to_caller(
+            instance, error_code, variables
+        ):
+            queue.clear()  # the caller caught it and terminated this instance
+            return True
         return False
+
+    def throw_from(
+        self,
+        instance: ProcessInstanceRecord,
+        element: ElementInstance,
+        error_code: str,
+        variables: Mapping[str, Any] | None,
+    ) -> bool:
+        """Throw a BPMN error at an element instance (a call activity whose child threw it).
+
+        Returns:
+            Whether an error boundary event around it caught the error (the token then moved on).
+        """
+        queue: deque[Token] = deque()
+        if not self._throw(instance, element, error_code, variables, queue):
+            return False
+        self._run_queue(instance, queue, [])
+        return True
 
     def _terminate(
         self, instance: ProcessInstanceRecord, element: ElementInstance, queue: deque[Token]

@@ -601,6 +601,16 @@ class ProcessCommands(JobCommands):
             return
         self.create_instance(found, child_variables(node, element), caller=(instance, element))
 
+    def throw_to_caller(
+        self, instance: ProcessInstanceRecord, error_code: str, variables: Mapping[str, Any] | None
+    ) -> bool:
+        """A BPMN error left a called instance uncaught: the call activity's events may catch it."""
+        parent = self.instances.get(instance.parent_instance_key or 0)
+        element = parent.active.get(instance.parent_element_key or 0) if parent else None
+        if parent is None or element is None or parent.state != ACTIVE:
+            return False
+        return self.flow.throw_from(parent, element, error_code, variables)
+
     def _child_completed(self, child: ProcessInstanceRecord) -> None:
         # A called instance completed: its call activity completes with its variables.
         parent = self.instances.get(child.parent_instance_key or 0)
