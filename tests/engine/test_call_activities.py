@@ -63,7 +63,9 @@ def _instance_of(engine: Engine, process_id: str) -> Any:
 
 
 @pytest.fixture(params=["in-process", "tcp"])
-def http(request: pytest.FixtureRequest, make_app: Callable[..., EngineApp]) -> Iterator[httpx.Client]:
+def http(
+    request: pytest.FixtureRequest, make_app: Callable[..., EngineApp]
+) -> Iterator[httpx.Client]:
     """A REST client of a fresh engine, in-process or over TCP on 127.0.0.1."""
     app = make_app()
     if request.param == "in-process":
@@ -165,9 +167,7 @@ def test_the_binding_type_chooses_the_version() -> None:
     both = (
         _caller("latest", "child")
         + _caller("same-deployment", "child", attributes=' bindingType="deployment"')
-        + _caller(
-            "tagged", "child", attributes=' bindingType="versionTag" versionTag="stable"'
-        )
+        + _caller("tagged", "child", attributes=' bindingType="versionTag" versionTag="stable"')
         + _child("child", "v1", version_tag="stable")
     )
     engine.deploy([("both.bpmn", _bpmn("both", both))])
@@ -324,19 +324,16 @@ def test_a_call_activity_without_a_proper_called_element_is_refused(
 
 
 def _error_caller(code: str) -> str:
-    return (
-        f'<bpmn:error id="e" name="{code}" errorCode="{code}" />'
-        + process(
-            "parent",
-            start("start")
-            + call_activity("call", "child")
-            + '<bpmn:boundaryEvent id="failed" attachedToRef="call">'
-            + '<bpmn:errorEventDefinition errorRef="e" /></bpmn:boundaryEvent>'
-            + end("end")
-            + end("handled")
-            + chain("f", "start", "call", "end")
-            + chain("g", "failed", "handled"),
-        )
+    return f'<bpmn:error id="e" name="{code}" errorCode="{code}" />' + process(
+        "parent",
+        start("start")
+        + call_activity("call", "child")
+        + '<bpmn:boundaryEvent id="failed" attachedToRef="call">'
+        + '<bpmn:errorEventDefinition errorRef="e" /></bpmn:boundaryEvent>'
+        + end("end")
+        + end("handled")
+        + chain("f", "start", "call", "end")
+        + chain("g", "failed", "handled"),
     )
 
 

@@ -1243,7 +1243,10 @@ MODELS: dict[str, str] = {
     # --- Call activities (parent and child processes in one resource).
     "call-activity": process(
         "call-activity",
-        START + call_activity("call", "call-activity-child") + END + chain("f", "start", "call", "end"),
+        START
+        + call_activity("call", "call-activity-child")
+        + END
+        + chain("f", "start", "call", "end"),
     )
     + process(
         "call-activity-child",
