@@ -304,3 +304,29 @@ def test_the_output_collection_keeps_the_input_order(items: list[Any], sequentia
         "pairs": [[index, item] for index, item in enumerate(items, 1)],
     }
     assert view.visited_element_ids.count("work") == 1 + len(items)
+
+
+def test_an_inner_instance_whose_input_mapping_fails_keeps_its_item() -> None:
+    engine = Engine()
+    mapping = (
+        '<zeebe:ioMapping><zeebe:input source="=assert(ok, ok != null)" target="checked" />'
+        "</zeebe:ioMapping>"
+    )
+    characteristics = loop("=[10, 20]", element="item")
+    engine.deploy(
+        [("p.bpmn", _one(looped_service("work", "work", characteristics, extra=mapping)))]
+    )
+    key = str(engine.create_process_instance(process_definition_id="p")["processInstanceKey"])
+    incidents = engine.process_instance(key).incidents
+    assert [incident.error_type for incident in incidents] == ["IO_MAPPING_ERROR"] * 2
+    engine.set_variables(key, {"ok": True})
+    for incident in incidents:
+        engine.resolve_incident(incident.key)
+    jobs = _activate(engine)
+    assert sorted((job["variables"]["loopCounter"], job["variables"]["item"]) for job in jobs) == [
+        (1, 10),
+        (2, 20),
+    ]
+    for job in jobs:
+        engine.complete_job(str(job["jobKey"]), {})
+    assert engine.process_instance(key).state == "COMPLETED"

@@ -36,6 +36,7 @@ from camunda_worker.engine._runtime.instances import ElementInstance, ProcessIns
 from camunda_worker.engine._runtime.messages import MessageState, MessageSubscription
 from camunda_worker.engine._runtime.multi_instance import (
     activate_body,
+    give_back,
     inner_completed,
     is_inner,
     loop_locals,
@@ -415,7 +416,11 @@ class FlowRunner:
         element = ElementInstance(self._hooks.next_key(), node.id, parent=body)
         set_local(element, loop_locals(node, body, element))
         if node.inputs:
-            set_local(element, evaluate_inputs(node.inputs, element, self._now))
+            try:
+                set_local(element, evaluate_inputs(node.inputs, element, self._now))
+            except FeelEvaluationError:
+                give_back(body, element)
+                raise
         if node.outputs:
             propagate(element, evaluate_outputs(node.outputs, element, self._now))
         inner_completed(self, instance, node, body, element, queue, ended)
@@ -677,7 +682,11 @@ class FlowRunner:
             set_local(element, loop_locals(node, scope, element))
             boundary_events = ()
             if node.inputs:
-                set_local(element, evaluate_inputs(node.inputs, element, self._now))
+                try:
+                    set_local(element, evaluate_inputs(node.inputs, element, self._now))
+                except FeelEvaluationError:
+                    give_back(scope, element)
+                    raise
         elif node.inputs and not body:
             set_local(element, evaluate_inputs(node.inputs, scope, self._now))
         instance.active[element.key] = element

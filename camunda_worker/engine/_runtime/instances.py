@@ -48,6 +48,8 @@ class MultiInstanceBody:
         terminated: inner instances terminated (by the completion condition).
         blocked: completed inner instances whose output or completion condition failed
             (an incident on the body); evaluated again when it is resolved.
+        reuse: loop counters of inner instances whose input mappings failed, taken by the
+            next inner instances created (after the incident is resolved).
     """
 
     items: list[Any]
@@ -55,6 +57,7 @@ class MultiInstanceBody:
     completed: int = 0
     terminated: int = 0
     blocked: list[ElementInstance] = attrs.field(factory=list)
+    reuse: list[int] = attrs.field(factory=list)
 
 
 @attrs.define(slots=True, eq=False)

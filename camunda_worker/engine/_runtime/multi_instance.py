@@ -37,7 +37,15 @@ from camunda_worker.engine._runtime.instances import (
 )
 from camunda_worker.engine._runtime.scopes import propagate, set_local, visible
 
-__all__ = ["LoopFlow", "activate_body", "inner_completed", "is_inner", "loop_locals", "resume"]
+__all__ = [
+    "LoopFlow",
+    "activate_body",
+    "give_back",
+    "inner_completed",
+    "is_inner",
+    "loop_locals",
+    "resume",
+]
 
 # (node id, id of the flow it arrived by, the scope it runs in, variables of the event, if any)
 Token = tuple[str, str | None, ElementInstance, Mapping[str, Any] | None]
@@ -150,8 +158,12 @@ def loop_locals(node: FlowNode, body: ElementInstance, element: ElementInstance)
     loop = node.loop
     if state is None or loop is None:
         return {}
-    state.created += 1
-    counter = element.loop_counter = state.created
+    if state.reuse:
+        counter = state.reuse.pop(0)
+    else:
+        state.created += 1
+        counter = state.created
+    element.loop_counter = counter
     local: dict[str, Any] = {}
     item = state.items[counter - 1] if counter <= len(state.items) else None
     if loop.input_element is not None:
@@ -163,6 +175,12 @@ def loop_locals(node: FlowNode, body: ElementInstance, element: ElementInstance)
             local[name] = None  # Zeebe: the result of the inner instance lands here
     local["loopCounter"] = counter
     return local
+
+
+def give_back(body: ElementInstance, element: ElementInstance) -> None:
+    """An inner instance could not be entered (its input mappings failed): its turn is kept."""
+    if body.body is not None and element.loop_counter:
+        body.body.reuse.append(element.loop_counter)
 
 
 def inner_completed(
