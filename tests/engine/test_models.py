@@ -1178,6 +1178,29 @@ RUNS = [
             complete_user_task("approve", {"vote": "no"}),
         ),
     ),
+    Run(
+        # The child does not catch the error: the call activity's boundary event does.
+        "call-activity-error",
+        ("start", "call", "rejected", "apologise", "apologised"),
+        {"reason": "late"},
+        steps=(
+            throw("vet", "REJECTED", {"reason": "late"}),
+            instance_of("call-activity-error-child", "TERMINATED"),
+            complete("apologise"),
+        ),
+    ),
+    Run(
+        # Each inner receive task subscribes with its own item as the correlation key.
+        "multi-instance-receive-task",
+        ("start", "await", "await", "await", "end"),
+        {"approvals": [True, False]},
+        start={"reviewers": ["ann", "bob"]},
+        steps=(
+            publish("approval", "bob", {"ok": False}),
+            publish("approval", "carl", {"ok": True}),
+            publish("approval", "ann", {"ok": True}),
+        ),
+    ),
 ]
 
 

@@ -1437,4 +1437,33 @@ MODELS: dict[str, str] = {
         + END
         + chain("f", "start", "approve", "end"),
     ),
+    "call-activity-error": error("Error_Rejected", "REJECTED")
+    + process(
+        "call-activity-error",
+        START
+        + call_activity("call", "call-activity-error-child")
+        + error_boundary("rejected", "call", "Error_Rejected")
+        + service("apologise", "apologise")
+        + END
+        + end("apologised")
+        + chain("f", "start", "call", "end")
+        + chain("g", "rejected", "apologise", "apologised"),
+    )
+    + process(
+        "call-activity-error-child",
+        start("child-start")
+        + service("vet", "vet")
+        + end("child-end")
+        + chain("c", "child-start", "vet", "child-end"),
+    ),
+    "multi-instance-receive-task": message("Msg_Approval", "approval", "=reviewer")
+    + process(
+        "multi-instance-receive-task",
+        START
+        + '<bpmn:receiveTask id="await" name="await" messageRef="Msg_Approval">'
+        + loop("=reviewers", element="reviewer", output=("approvals", "=ok"))
+        + "</bpmn:receiveTask>"
+        + END
+        + chain("f", "start", "await", "end"),
+    ),
 }
