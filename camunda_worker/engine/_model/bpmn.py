@@ -8,6 +8,8 @@ problem with the element's id and type. The supported subset:
 - service, send, script and business-rule tasks with a ``zeebe:taskDefinition`` (static ``type``
   and ``retries``) and optional ``zeebe:taskHeaders``: each creates a job;
 - undefined tasks (``bpmn:task``) and manual tasks: a token passes straight through;
+- call activities (``zeebe:calledElement``) and multi-instance activities
+  (``bpmn:multiInstanceLoopCharacteristics``), read by :mod:`.activities`;
 - exclusive gateways with FEEL conditions from :mod:`._conditions` and a default flow;
 - parallel gateways (fork, and join that waits for every incoming flow);
 - interrupting error boundary events on job-based tasks, by error code or catch-all;
