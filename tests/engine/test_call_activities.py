@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
+from xml.sax.saxutils import quoteattr
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from camunda_worker.engine import Engine, EngineApp, EngineError, EngineServer, InProcessTransport
+from camunda_worker.engine._model.bpmn import BpmnValidationError, parse_bpmn
 
 from .conftest import BASE_URL
 from .models.corpus import call_activity, chain, end, process, service, start
@@ -382,3 +386,51 @@ def test_an_error_nobody_catches_stays_an_incident_in_the_child() -> None:
     child = _instance_of(engine, "child")
     assert child.state == "ACTIVE"
     assert [incident.error_type for incident in child.incidents] == ["UNHANDLED_ERROR_EVENT"]
+
+
+_WORDS = st.text(st.characters(exclude_categories=("Cc", "Cs", "Cn")), max_size=10)
+
+
+@given(
+    binding=st.one_of(st.sampled_from(["latest", "deployment", "versionTag"]), _WORDS),
+    child_flag=st.one_of(st.sampled_from(["true", "false", "TRUE", "False"]), _WORDS),
+    tag=st.one_of(st.just(""), st.from_regex(r"v[0-9]{1,3}", fullmatch=True)),
+)
+def test_a_called_element_parses_as_zeebe_reads_it(binding: str, child_flag: str, tag: str) -> None:
+    attributes = (
+        f"processId={quoteattr('child')} bindingType={quoteattr(binding)} "
+        f"propagateAllChildVariables={quoteattr(child_flag)}"
+        + (f" versionTag={quoteattr(tag)}" if tag else "")
+    )
+    activity = (
+        f'<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement {attributes} />'
+        "</bpmn:extensionElements></bpmn:callActivity>"
+    )
+    xml = _bpmn("p", process("p", start("start") + activity + chain("f", "start", "call")))
+    kind = binding.strip() or "latest"
+    flag = child_flag.strip().lower() or "true"
+    valid = (
+        kind in ("latest", "deployment", "versionTag")
+        and flag in ("true", "false")
+        and (kind != "versionTag" or bool(tag))
+    )
+    if not valid:
+        with pytest.raises(BpmnValidationError, match=r"call \(bpmn:callActivity\)"):
+            parse_bpmn("p.bpmn", xml)
+        return
+    [model] = parse_bpmn("p.bpmn", xml)
+    called = model.nodes["call"].called_element
+    assert called is not None
+    assert called.binding_type == kind
+    assert called.propagate_all_child_variables is (flag == "true")
+    assert called.version_tag == (tag or None)
+
+
+def test_blank_attributes_of_a_called_element_mean_their_defaults() -> None:
+    activity = call_activity(
+        "call", "child", attributes=' bindingType="  " propagateAllChildVariables=" "'
+    )
+    xml = _bpmn("p", process("p", start("start") + activity + chain("f", "start", "call")))
+    called = parse_bpmn("p.bpmn", xml)[0].nodes["call"].called_element
+    assert called is not None
+    assert (called.binding_type, called.propagate_all_child_variables) == ("latest", True)

@@ -41,7 +41,7 @@ def _children(element: ET.Element, namespace: str) -> Iterator[tuple[str, ET.Ele
 
 
 def _flag(element: ET.Element, name: str, report: Report) -> bool:
-    text = (element.get(name) or "true").strip().lower()
+    text = (element.get(name) or "").strip().lower() or "true"
     if text not in ("true", "false"):
         report(f"Attribute '{name}' must be 'true' or 'false', but was '{element.get(name)}'")
     return text != "false"
@@ -56,7 +56,7 @@ def parse_called_element(called: ET.Element | None, report: Report) -> CalledEle
     if not text:
         report("Attribute 'processId' must be present and not empty")
         return None
-    binding = (called.get("bindingType") or "latest").strip()
+    binding = (called.get("bindingType") or "").strip() or "latest"
     if binding not in BINDING_TYPES:
         report(
             f"Attribute 'bindingType' must be one of {', '.join(BINDING_TYPES)}, "
