@@ -274,10 +274,15 @@ class FlowRunner:
         instance.active.pop(element.key, None)
         scope = element.parent or instance.root
         scope.live -= 1
-        queue: deque[Token] = deque()
-        ended: list[ElementInstance] = []
-        self._next(instance, node, scope, element, queue, ended)
-        self._run_queue(instance, queue, ended)
+        if scope.body is not None:  # an inner instance of a multi-instance body, maybe
+            queue: deque[Token] = deque()
+            ended: list[ElementInstance] = []
+            self._next(instance, node, scope, element, queue, ended)
+            self._run_queue(instance, queue, ended)
+        elif node.outgoing:
+            self._run(instance, self._outgoing(instance.definition.model, node, scope))
+        else:
+            self._run(instance, [], [scope])
 
     def catch_error(
         self,
@@ -678,7 +683,10 @@ class FlowRunner:
         # before their input mappings, and no boundary events.
         element = ElementInstance(self._hooks.next_key(), node.id, parent=scope)
         boundary_events = node.boundary_events
-        if node.loop is not None and not body:
+        if node.loop is None or body:
+            if node.inputs and not body:
+                set_local(element, evaluate_inputs(node.inputs, scope, self._now))
+        else:
             set_local(element, loop_locals(node, scope, element))
             boundary_events = ()
             if node.inputs:
@@ -687,8 +695,6 @@ class FlowRunner:
                 except FeelEvaluationError:
                     give_back(scope, element)
                     raise
-        elif node.inputs and not body:
-            set_local(element, evaluate_inputs(node.inputs, scope, self._now))
         instance.active[element.key] = element
         scope.live += 1
         self._entered = element
