@@ -330,3 +330,25 @@ def test_an_inner_instance_whose_input_mapping_fails_keeps_its_item() -> None:
     for job in jobs:
         engine.complete_job(str(job["jobKey"]), {})
     assert engine.process_instance(key).state == "COMPLETED"
+
+
+def test_parallel_inner_instances_that_complete_at_once_count_their_siblings() -> None:
+    # Zeebe activates all three before the first completes: it sees 3 instances, 2 active.
+    engine = Engine()
+    script = (
+        '<bpmn:scriptTask id="work"><bpmn:extensionElements>'
+        '<zeebe:script expression="=item * 2" resultVariable="doubled" />'
+        "</bpmn:extensionElements>"
+        + loop(
+            "=[1, 2, 3]",
+            element="item",
+            output=("doubles", "=doubled"),
+            condition="= numberOfInstances = 3 and numberOfActiveInstances = 2",
+        )
+        + "</bpmn:scriptTask>"
+    )
+    engine.deploy([("p.bpmn", _one(script))])
+    created = engine.create_process_instance(process_definition_id="p")
+    view = engine.process_instance(str(created["processInstanceKey"]))
+    assert view.state == "COMPLETED"
+    assert dict(view.variables) == {"doubles": [2, None, None]}

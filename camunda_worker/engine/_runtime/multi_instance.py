@@ -252,7 +252,14 @@ def _collect(
             set_local(body, {loop.output_collection: updated})
     condition = loop.completion_condition
     if condition is not None:
-        counts = (state.created, body.live, state.completed + 1, state.terminated)
+        if loop.sequential:
+            instances, active = state.created, body.live
+        else:
+            # Zeebe activates every parallel inner instance before any completes: those whose
+            # tokens are still queued count as created and active.
+            instances = len(state.items)
+            active = instances - state.completed - state.terminated - 1
+        counts = (instances, active, state.completed + 1, state.terminated)
         variables = {**visible(element), **dict(zip(_COUNTS, counts, strict=True))}
         satisfied = condition.check(variables, now=flow.clock)
     else:
