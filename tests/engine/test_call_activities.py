@@ -114,7 +114,18 @@ def test_the_child_knows_its_parent_and_completes_it_over_http(http: httpx.Clien
     assert _search(http, parentProcessInstanceKey=parent_key) == [child]
     [job] = _activate(http, "work")
     assert job["processInstanceKey"] == child["processInstanceKey"]
+    assert job["rootProcessInstanceKey"] == parent_key
     assert job["variables"] == {"n": 1}
+    [found] = http.post("/jobs/search", json={"filter": {"jobKey": job["jobKey"]}}).json()["items"]
+    assert found["rootProcessInstanceKey"] == parent_key
+    failed = http.post(f"/jobs/{job['jobKey']}/failure", json={"retries": 0})
+    assert failed.status_code == 204
+    [incident] = http.post("/incidents/search", json={"filter": {}}).json()["items"]
+    assert incident["processInstanceKey"] == child["processInstanceKey"]
+    assert incident["rootProcessInstanceKey"] == parent_key
+    http.patch(f"/jobs/{job['jobKey']}", json={"changeset": {"retries": 1}})
+    assert http.post(f"/incidents/{incident['incidentKey']}/resolution").status_code == 204
+    [job] = _activate(http, "work")
     response = http.post(f"/jobs/{job['jobKey']}/completion", json={"variables": {"m": 2}})
     assert response.status_code == 204
     parent = http.get(f"/process-instances/{parent_key}").json()

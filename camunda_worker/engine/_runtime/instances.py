@@ -180,6 +180,8 @@ class IncidentRecord:
         job_key: the job, for job incidents.
         tenant_id: the tenant.
         state: ``ACTIVE`` or ``RESOLVED``.
+        root_process_instance_key: the root of the call hierarchy of a called instance's
+            incident (``None``: the process instance itself).
     """
 
     key: int
@@ -193,3 +195,4 @@ class IncidentRecord:
     job_key: int | None
     tenant_id: str
     state: str = INCIDENT_ACTIVE
+    root_process_instance_key: int | None = None

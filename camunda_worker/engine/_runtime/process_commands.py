@@ -675,6 +675,8 @@ class ProcessCommands(JobCommands):
             element_id=node.id,
             element_instance_key=element_key,
         )
+        if instance.parent_instance_key is not None:
+            job.root_process_instance_key = instance.root_instance_key
         self.add_job(job)
         return job.key
 
