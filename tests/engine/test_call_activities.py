@@ -445,3 +445,45 @@ def test_blank_attributes_of_a_called_element_mean_their_defaults() -> None:
     called = parse_bpmn("p.bpmn", xml)[0].nodes["call"].called_element
     assert called is not None
     assert (called.binding_type, called.propagate_all_child_variables) == ("latest", True)
+
+
+@pytest.mark.parametrize("caught", [True, False])
+def test_an_escalation_the_child_leaves_uncaught_reaches_the_call_activity(caught: bool) -> None:
+    code = "ABORT" if caught else "OTHER"
+    boundary = (
+        f'<bpmn:escalation id="esc" name="{code}" escalationCode="{code}" />'
+        '<bpmn:escalation id="abort" name="ABORT" escalationCode="ABORT" />'
+    )
+    parent = process(
+        "parent",
+        start("start")
+        + call_activity("call", "child")
+        + '<bpmn:boundaryEvent id="aborted" attachedToRef="call">'
+        + '<bpmn:escalationEventDefinition escalationRef="esc" /></bpmn:boundaryEvent>'
+        + end("end")
+        + end("stopped")
+        + chain("f", "start", "call", "end")
+        + chain("g", "aborted", "stopped"),
+    )
+    child = process(
+        "child",
+        start("child-start")
+        + '<bpmn:intermediateThrowEvent id="abort-now">'
+        + '<bpmn:escalationEventDefinition escalationRef="abort" /></bpmn:intermediateThrowEvent>'
+        + service("work", "work")
+        + end("child-end")
+        + chain("c", "child-start", "abort-now", "work", "child-end"),
+    )
+    engine = Engine()
+    engine.deploy([("x.bpmn", _bpmn("x", boundary + parent + child))])
+    engine.create_process_instance(process_definition_id="parent")
+    if caught:
+        assert _instance_of(engine, "parent").visited_element_ids[-2:] == ("aborted", "stopped")
+        assert _instance_of(engine, "parent").state == "COMPLETED"
+        assert _instance_of(engine, "child").state == "TERMINATED"
+        assert engine.jobs(job_type="work") == []
+    else:  # uncaught anywhere: the child's token goes on, as Zeebe lets it
+        assert _instance_of(engine, "parent").state == "ACTIVE"
+        _complete_one(engine, "work")
+        assert _instance_of(engine, "parent").state == "COMPLETED"
+    assert engine.incidents() == []

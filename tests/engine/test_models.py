@@ -1201,6 +1201,18 @@ RUNS = [
             publish("approval", "ann", {"ok": True}),
         ),
     ),
+    Run(
+        # The child's escalation reaches the call activity's non-interrupting boundary event.
+        "call-activity-escalation",
+        ("start", "call", "late", "apologise", "end", "apologised"),
+        {},
+        steps=(
+            jobs("apologise", 1),
+            complete("deliver"),
+            instance_of("call-activity-escalation-child", "COMPLETED"),
+            complete("apologise"),
+        ),
+    ),
 ]
 
 

@@ -128,6 +128,14 @@ class FlowHooks(Protocol):
         """Hand a BPMN error no event of a called instance caught to its call activity."""
         ...
 
+    def escalate_to_caller(self, instance: ProcessInstanceRecord, thrower: FlowNode) -> bool:
+        """Hand an escalation no event of a called instance caught to its call activity.
+
+        Returns:
+            Whether the throwing token goes on.
+        """
+        ...
+
 
 def _within(element: ElementInstance, ancestor: ElementInstance) -> bool:
     current: ElementInstance | None = element
@@ -891,7 +899,26 @@ class FlowRunner:
                 queue.append((event.id, None, parent, None))
                 return not event.interrupting
             current = parent
+        if instance.parent_instance_key is not None:
+            # Uncaught here: the call activity's escalation events may catch it (Zeebe).
+            goes_on = self._hooks.escalate_to_caller(instance, node)
+            if not goes_on:
+                queue.clear()  # an interrupting event terminated this instance
+            return goes_on
         return True
+
+    def escalate_from(
+        self, instance: ProcessInstanceRecord, element: ElementInstance, thrower: FlowNode
+    ) -> bool:
+        """Escalate at an element instance (a call activity whose child escalated uncaught).
+
+        Returns:
+            Whether the throwing token goes on (not when an interrupting event caught it).
+        """
+        queue: deque[Token] = deque()
+        goes_on = self._escalate(instance, thrower, element, queue)
+        self._run_queue(instance, queue, [])
+        return goes_on
 
     def _throw_signal(self, node: FlowNode, scope: ElementInstance) -> None:
         if node.message is not None:

@@ -611,6 +611,14 @@ class ProcessCommands(JobCommands):
             return False
         return self.flow.throw_from(parent, element, error_code, variables)
 
+    def escalate_to_caller(self, instance: ProcessInstanceRecord, thrower: FlowNode) -> bool:
+        """An escalation left a called instance uncaught: the call activity's events may catch it."""
+        parent = self.instances.get(instance.parent_instance_key or 0)
+        element = parent.active.get(instance.parent_element_key or 0) if parent else None
+        if parent is None or element is None or parent.state != ACTIVE:
+            return True
+        return self.flow.escalate_from(parent, element, thrower)
+
     def _child_completed(self, child: ProcessInstanceRecord) -> None:
         # A called instance completed: its call activity completes with its variables.
         parent = self.instances.get(child.parent_instance_key or 0)

@@ -1456,6 +1456,30 @@ MODELS: dict[str, str] = {
         + end("child-end")
         + chain("c", "child-start", "vet", "child-end"),
     ),
+    "call-activity-escalation": '<bpmn:escalation id="Esc_Late" name="late" escalationCode="LATE" />'
+    + process(
+        "call-activity-escalation",
+        START
+        + call_activity("call", "call-activity-escalation-child")
+        + '<bpmn:boundaryEvent id="late" name="late" cancelActivity="false" attachedToRef="call">'
+        + '<bpmn:escalationEventDefinition id="late_def" escalationRef="Esc_Late" />'
+        + "</bpmn:boundaryEvent>"
+        + service("apologise", "apologise")
+        + END
+        + end("apologised")
+        + chain("f", "start", "call", "end")
+        + chain("g", "late", "apologise", "apologised"),
+    )
+    + process(
+        "call-activity-escalation-child",
+        start("child-start")
+        + '<bpmn:intermediateThrowEvent id="running-late" name="running-late">'
+        + '<bpmn:escalationEventDefinition id="rl_def" escalationRef="Esc_Late" />'
+        + "</bpmn:intermediateThrowEvent>"
+        + service("deliver", "deliver")
+        + end("child-end")
+        + chain("c", "child-start", "running-late", "deliver", "child-end"),
+    ),
     "multi-instance-receive-task": message("Msg_Approval", "approval", "=reviewer")
     + process(
         "multi-instance-receive-task",
