@@ -223,7 +223,15 @@ def test_a_non_interrupting_timer_on_the_body_fires_while_inner_instances_run() 
             "<bpmn:multiInstanceLoopCharacteristics />",
             "Must have exactly one 'zeebe:loopCharacteristics' extension element",
         ),
-        (loop("items"), "Expected expression but found static value 'items'"),
+        (
+            loop("items"),
+            "Expected expression but found static value 'items'. An expression must start with "
+            "'=' (e.g. '=items').",
+        ),
+        (
+            loop("=items", output=("results", "result")),
+            "Expected expression but found static value 'result'.",
+        ),
         (loop(""), "Attribute 'inputCollection' must be present and not empty"),
         (
             loop("=items", element="a.b"),

@@ -33,6 +33,14 @@ BINDING_TYPES = ("latest", "deployment", "versionTag")
 Report = Callable[[str], None]
 
 
+def _static(value: str) -> str:
+    # Zeebe's message for a static value where it wants an expression.
+    return (
+        f"Expected expression but found static value '{value}'. An expression must start with "
+        f"'=' (e.g. '={value}')."
+    )
+
+
 def _children(element: ET.Element, namespace: str) -> Iterator[tuple[str, ET.Element]]:
     prefix = f"{{{namespace}}}"
     for child in element:
@@ -121,7 +129,7 @@ def parse_loop_characteristics(  # noqa: PLR0911, PLR0912 - one Zeebe rule per r
         report("Attribute 'inputCollection' must be present and not empty")
         return None
     if not collection_text.startswith("="):
-        report(f"Expected expression but found static value '{collection_text}'")
+        report(_static(collection_text))
         return None
     input_element = _variable_name(characteristics.get("inputElement"), "inputElement", report)
     output_collection = _variable_name(
@@ -138,6 +146,9 @@ def parse_loop_characteristics(  # noqa: PLR0911, PLR0912 - one Zeebe rule per r
             "Attribute 'outputCollection' must be present if the attribute 'outputElement' is set"
         )
         return None
+    if output_text and not output_text.startswith("="):
+        report(_static(output_text))
+        return None
     try:
         collection = parse_expression(collection_text)
         output = parse_expression(output_text) if output_text else None
@@ -147,7 +158,7 @@ def parse_loop_characteristics(  # noqa: PLR0911, PLR0912 - one Zeebe rule per r
     condition = None
     if condition_text:
         if not condition_text.startswith("="):
-            report(f"Expected expression but found static value '{condition_text}'")
+            report(_static(condition_text))
             return None
         try:
             condition = parse_condition(condition_text[1:])
