@@ -360,3 +360,30 @@ def test_parallel_inner_instances_that_complete_at_once_count_their_siblings() -
     view = engine.process_instance(str(created["processInstanceKey"]))
     assert view.state == "COMPLETED"
     assert dict(view.variables) == {"doubles": [2, None, None]}
+
+
+def test_an_inner_instance_entered_again_after_an_incident_keeps_its_item() -> None:
+    # The output mapping fails on completion: resolving enters the inner instance again.
+    engine = Engine()
+    mapping = (
+        '<zeebe:ioMapping><zeebe:output source="=assert(ok, ok != null)" target="checked" />'
+        "</zeebe:ioMapping>"
+    )
+    characteristics = loop("=[10, 20]", element="item", sequential=True)
+    engine.deploy(
+        [("p.bpmn", _one(looped_service("work", "work", characteristics, extra=mapping)))]
+    )
+    key = str(engine.create_process_instance(process_definition_id="p")["processInstanceKey"])
+    [job] = _activate(engine)
+    engine.complete_job(str(job["jobKey"]), {})
+    [incident] = engine.process_instance(key).incidents
+    assert incident.error_type == "IO_MAPPING_ERROR"
+    engine.set_variables(key, {"ok": True})
+    engine.resolve_incident(incident.key)
+    [again] = _activate(engine)
+    assert (again["variables"]["loopCounter"], again["variables"]["item"]) == (1, 10)
+    engine.complete_job(str(again["jobKey"]), {})
+    [last] = _activate(engine)
+    assert (last["variables"]["loopCounter"], last["variables"]["item"]) == (2, 20)
+    engine.complete_job(str(last["jobKey"]), {})
+    assert engine.process_instance(key).state == "COMPLETED"

@@ -343,6 +343,8 @@ class FlowRunner:
         self._drop(instance, element)
         scope = element.parent or instance.root
         scope.live -= 1
+        if element.loop_counter:
+            give_back(scope, element)  # the inner instance entered again keeps its item
         self._run(instance, [(element.node_id, None, scope, None)])
 
     # What multi-instance bodies use (``multi_instance.LoopFlow``).
