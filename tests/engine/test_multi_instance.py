@@ -387,3 +387,22 @@ def test_an_inner_instance_entered_again_after_an_incident_keeps_its_item() -> N
     assert (last["variables"]["loopCounter"], last["variables"]["item"]) == (2, 20)
     engine.complete_job(str(last["jobKey"]), {})
     assert engine.process_instance(key).state == "COMPLETED"
+
+
+def test_a_sequential_body_reads_its_collection_again_before_each_next_item() -> None:
+    engine = Engine()
+    characteristics = loop("=queue", element="item", output=("seen", "=item"), sequential=True)
+    engine.deploy([("p.bpmn", _one(looped_service("work", "work", characteristics)))])
+    key = str(
+        engine.create_process_instance(process_definition_id="p", variables={"queue": ["a"]})[
+            "processInstanceKey"
+        ]
+    )
+    [job] = _activate(engine)
+    engine.complete_job(str(job["jobKey"]), {"queue": ["a", "b"]})  # the first adds an item
+    [job] = _activate(engine)
+    assert job["variables"]["item"] == "b"
+    engine.complete_job(str(job["jobKey"]), {})
+    view = engine.process_instance(key)
+    assert view.state == "COMPLETED"
+    assert dict(view.variables) == {"queue": ["a", "b"], "seen": ["a", "b"]}

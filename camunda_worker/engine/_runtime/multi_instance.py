@@ -7,7 +7,8 @@ As in Zeebe, a multi-instance activity runs as two element instances of the same
   ``outputCollection`` starts as a list of ``null`` of the collection's size; an empty collection
   completes it at once;
 - the **inner instances**, children of the body, one per item: all at once (parallel) or one
-  after the other (``isSequential``). Each has the local variables ``loopCounter`` (from 1), its
+  after the other (``isSequential``; the collection is read again before each next one, so it
+  may grow or shrink meanwhile). Each has the local variables ``loopCounter`` (from 1), its
   ``inputElement`` and, when ``outputElement`` is a plain variable name, that variable set to
   ``null`` (so a job's result lands in the inner scope); then the activity's input mappings
   apply. Output mappings apply when an inner instance completes, then ``outputElement`` is
@@ -243,11 +244,18 @@ def _collect(
     element: ElementInstance,
 ) -> bool:
     # Write the inner instance's output element, count it, evaluate the completion condition.
+    if loop.sequential:
+        # Zeebe reads the collection again for the next inner instance: it may have changed.
+        items = loop.input_collection.evaluate(visible(body), now=flow.clock)
+        if not isinstance(items, list):
+            raise FeelEvaluationError(_expected_array(loop, items))
+        state.items = list(items)
     if loop.output_collection is not None and loop.output_element is not None:
         value = loop.output_element.evaluate(visible(element), now=flow.clock)
         collection = (body.variables or {}).get(loop.output_collection)
-        if isinstance(collection, list) and 0 < element.loop_counter <= len(collection):
+        if isinstance(collection, list) and element.loop_counter > 0:
             updated = list(collection)
+            updated += [None] * (element.loop_counter - len(updated))  # the collection grew
             updated[element.loop_counter - 1] = value
             set_local(body, {loop.output_collection: updated})
     condition = loop.completion_condition
