@@ -581,7 +581,7 @@ class FlowRunner:
         ended: list[ElementInstance],
     ) -> None:
         # Elements without a wait state: events, undefined tasks, forks, link throws.
-        if self._instance is not None and is_inner(node.id, scope):
+        if scope.body is not None and scope.node_id == node.id and self._instance is not None:
             self._pass_inner(self._instance, node, scope, queue, ended)
             return
         if node.inputs or node.outputs or event_variables:
