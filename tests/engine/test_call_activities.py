@@ -487,3 +487,20 @@ def test_an_escalation_the_child_leaves_uncaught_reaches_the_call_activity(caugh
         _complete_one(engine, "work")
         assert _instance_of(engine, "parent").state == "COMPLETED"
     assert engine.incidents() == []
+
+
+def test_a_process_calling_itself_without_end_stops_on_an_incident() -> None:
+    engine = Engine()
+    engine.deploy([("loop.bpmn", _bpmn("loop", _caller("loop", "loop")))])
+    created = engine.create_process_instance(process_definition_id="loop")
+    views = engine.process_instances(process_definition_id="loop")
+    assert len(views) == 1000
+    [deepest] = [view for view in views if view.incidents]
+    assert deepest.incidents[0].error_type == "CALLED_ELEMENT_ERROR"
+    assert "call hierarchy already holds 1000 process instances" in (
+        deepest.incidents[0].error_message
+    )
+    engine.cancel_process_instance(str(created["processInstanceKey"]))
+    states = {view.state for view in engine.process_instances(process_definition_id="loop")}
+    assert states == {"TERMINATED"}
+    assert engine.incidents() == []

@@ -29,10 +29,28 @@ from camunda_worker.engine._model.feel import Now
 from camunda_worker.engine._runtime.instances import ElementInstance, ProcessInstanceRecord
 from camunda_worker.engine._runtime.scopes import visible
 
-__all__ = ["CALLED_ELEMENT_ERROR", "called_definition", "child_variables", "returned_variables"]
+__all__ = [
+    "CALLED_ELEMENT_ERROR",
+    "MAX_CALL_DEPTH",
+    "called_definition",
+    "child_variables",
+    "returned_variables",
+    "too_deep",
+]
 
 #: The incident type of a call activity whose process cannot be called.
 CALLED_ELEMENT_ERROR = "CALLED_ELEMENT_ERROR"
+#: Process instances one call hierarchy may hold (the root included): a deeper call is an
+#: incident, so that a process calling itself without end stops instead of running forever.
+MAX_CALL_DEPTH = 1000
+
+
+def too_deep() -> str:
+    """The message of the incident on a call activity that would exceed ``MAX_CALL_DEPTH``."""
+    return (
+        f"Expected to call a process, but the call hierarchy already holds {MAX_CALL_DEPTH} "
+        "process instances (an endless recursion?)"
+    )
 
 
 def called_definition(  # noqa: PLR0911 - one incident per return

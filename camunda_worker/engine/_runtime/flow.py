@@ -161,8 +161,10 @@ class FlowRunner:
         self._instance: ProcessInstanceRecord | None = None
         # The element instance the current token created, for an expression that fails after.
         self._entered: ElementInstance | None = None
-        # Call activities entered, whose processes start once the tokens rest.
+        # Call activities entered, whose processes start once the tokens rest; ``_calling``
+        # while they start (a child's own calls then wait for the same loop: no recursion).
         self._calls: list[tuple[ProcessInstanceRecord, FlowNode, ElementInstance]] = []
+        self._calling = False
 
     def correlate(
         self,
@@ -462,10 +464,15 @@ class FlowRunner:
             self._correlate_pending()
 
     def _correlate_pending(self) -> None:
-        while self._calls:
-            caller, node, element = self._calls.pop(0)
-            if caller.state == "ACTIVE" and caller.active.get(element.key) is element:
-                self._hooks.call_process(caller, node, element)
+        if self._calls and not self._calling:
+            self._calling = True
+            try:
+                while self._calls:
+                    caller, node, element = self._calls.pop(0)
+                    if caller.state == "ACTIVE" and caller.active.get(element.key) is element:
+                        self._hooks.call_process(caller, node, element)
+            finally:
+                self._calling = False
         while self._signals:
             tenant_id, name = self._signals.pop(0)
             self._hooks.broadcast_signal(tenant_id, name, {})

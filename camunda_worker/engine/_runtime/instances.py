@@ -137,6 +137,7 @@ class ProcessInstanceRecord:
         parent_instance_key: the process instance whose call activity created it, if any.
         parent_element_key: that call activity's element instance key.
         root_instance_key: the root of its call hierarchy (its own key when not called).
+        call_depth: how many call activities above it (0 when not called).
     """
 
     key: int
@@ -155,6 +156,7 @@ class ProcessInstanceRecord:
     parent_instance_key: int | None = None
     parent_element_key: int | None = None
     root_instance_key: int = 0
+    call_depth: int = 0
     root: ElementInstance = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:

@@ -14,9 +14,12 @@ from camunda_worker.engine._model.bpmn import BpmnValidationError, parse_bpmn
 from camunda_worker.engine._model.definitions import FlowNode, ProcessDefinition, ProcessModel
 from camunda_worker.engine._model.timers import TimerValueError
 from camunda_worker.engine._runtime.call_activities import (
+    CALLED_ELEMENT_ERROR,
+    MAX_CALL_DEPTH,
     called_definition,
     child_variables,
     returned_variables,
+    too_deep,
 )
 from camunda_worker.engine._runtime.clock import Clock
 from camunda_worker.engine._runtime.element_timers import ElementTimer, ElementTimers, resolve_timer
@@ -222,6 +225,7 @@ class ProcessCommands(JobCommands):
             instance.parent_instance_key = parent.key
             instance.parent_element_key = element.key
             instance.root_instance_key = parent.root_instance_key
+            instance.call_depth = parent.call_depth + 1
             element.child_instance_key = instance.key
         self.instances[instance.key] = instance
         self.stats.process_instances_created += 1
@@ -253,18 +257,25 @@ class ProcessCommands(JobCommands):
         self._terminate_instance(instance)
 
     def _terminate_instance(self, instance: ProcessInstanceRecord) -> None:
-        # Terminate an instance and the instances its call activities called.
-        for element in list(instance.active.values()):
-            if element.waits:
-                self.element_timers.cancel_element(element.key)
-                self.messages.close_element(element.key)
-            if element.user_task_key is not None:
-                self.element_terminated(instance, element)
-            if element.job_key is not None and (job := self.jobs.get(element.job_key)):
-                self.cancel_job(job)
-            self._terminate_child(element)
-        instance.active.clear()
-        self.end_instance(instance, TERMINATED)
+        # Terminate an instance and the instances its call activities called (a loop, not a
+        # recursion: a call hierarchy may be deep).
+        pending = [instance]
+        while pending:
+            current = pending.pop()
+            for element in list(current.active.values()):
+                if element.waits:
+                    self.element_timers.cancel_element(element.key)
+                    self.messages.close_element(element.key)
+                if element.user_task_key is not None:
+                    self.element_terminated(current, element)
+                if element.job_key is not None and (job := self.jobs.get(element.job_key)):
+                    self.cancel_job(job)
+                child = self.instances.get(element.child_instance_key or 0)
+                element.child_instance_key = None
+                if child is not None and child.state == ACTIVE:
+                    pending.append(child)
+            current.active.clear()
+            self.end_instance(current, TERMINATED)
 
     def set_variables(self, key: int, variables: Mapping[str, Any], local: bool = False) -> None:
         """Set variables in a scope: a process instance (its root) or an active element instance.
@@ -595,6 +606,11 @@ class ProcessCommands(JobCommands):
         self, instance: ProcessInstanceRecord, node: FlowNode, element: ElementInstance
     ) -> None:
         """Start the process a call activity calls, or raise its ``CALLED_ELEMENT_ERROR``."""
+        if instance.call_depth + 1 >= MAX_CALL_DEPTH:
+            self.raise_incident(
+                CALLED_ELEMENT_ERROR, too_deep(), instance=instance, element=element
+            )
+            return
         found = called_definition(self.versions, instance, node, element, self.flow.clock)
         if isinstance(found, tuple):
             self.raise_incident(found[0], found[1], instance=instance, element=element)
