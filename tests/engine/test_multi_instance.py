@@ -406,3 +406,18 @@ def test_a_sequential_body_reads_its_collection_again_before_each_next_item() ->
     view = engine.process_instance(key)
     assert view.state == "COMPLETED"
     assert dict(view.variables) == {"queue": ["a", "b"], "seen": ["a", "b"]}
+
+
+def test_an_output_element_path_keeps_each_result_in_its_inner_instance() -> None:
+    # ``=answer.text``: ``answer`` starts as a local null of each inner instance, so parallel
+    # results do not overwrite each other in the process scope.
+    engine = Engine()
+    characteristics = loop("=[1, 2]", output=("texts", "=answer.text"))
+    engine.deploy([("p.bpmn", _one(looped_service("work", "work", characteristics)))])
+    key = str(engine.create_process_instance(process_definition_id="p")["processInstanceKey"])
+    first, second = _activate(engine)
+    engine.complete_job(str(first["jobKey"]), {"answer": {"text": "one"}})
+    engine.complete_job(str(second["jobKey"]), {"answer": {"text": "two"}})
+    view = engine.process_instance(key)
+    assert view.state == "COMPLETED"
+    assert dict(view.variables) == {"texts": ["one", "two"]}

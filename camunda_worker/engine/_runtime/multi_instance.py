@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from camunda_worker.engine._model.conditions import feel_type_name
 from camunda_worker.engine._model.definitions import FlowNode, LoopCharacteristics
+from camunda_worker.engine._model.expressions import is_variable_path
 from camunda_worker.engine._model.feel import FeelEvaluationError, Now
 from camunda_worker.engine._runtime.instances import (
     ElementInstance,
@@ -171,9 +172,12 @@ def loop_locals(node: FlowNode, body: ElementInstance, element: ElementInstance)
         local[loop.input_element] = item
     output = loop.output_element
     if output is not None and not output.static:
-        name = output.text[1:].strip()
-        if name.isidentifier() and name not in (loop.input_element, "loopCounter"):
-            local[name] = None  # Zeebe: the result of the inner instance lands here
+        # Zeebe: an output element that is a variable (or a path into one) starts as a local
+        # null, so that the inner instance's result of that name lands here.
+        path = output.text[1:].strip()
+        name = path.split(".", 1)[0]
+        if is_variable_path(path) and name not in (loop.input_element, "loopCounter"):
+            local[name] = None
     local["loopCounter"] = counter
     return local
 
