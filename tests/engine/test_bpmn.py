@@ -123,7 +123,10 @@ def _start_task_end(task_xml: str, extra: str = "") -> str:
     ("element", "expected"),
     [
         ('<bpmn:complexGateway id="Task_1" />', "Task_1 (bpmn:complexGateway)"),
-        ('<bpmn:callActivity id="Task_1" />', "Task_1 (bpmn:callActivity)"),
+        (
+            '<bpmn:task id="Task_1"><bpmn:standardLoopCharacteristics /></bpmn:task>',
+            "Task_1 (bpmn:task)",
+        ),
         ('<bpmn:subProcess id="Task_1" triggeredByEvent="true" />', "Task_1 (bpmn:subProcess)"),
         ('<bpmn:transaction id="Task_1" />', "Task_1 (bpmn:transaction)"),
         ('<bpmn:adHocSubProcess id="Task_1" />', "Task_1 (bpmn:adHocSubProcess)"),
@@ -176,7 +179,7 @@ def test_unsupported_elements_are_refused_by_id_and_type(
             "</bpmn:extensionElements><bpmn:multiInstanceLoopCharacteristics />"
             "</bpmn:serviceTask>",
             "Task_1 (bpmn:serviceTask)",
-            "'bpmn:multiInstanceLoopCharacteristics' inside a serviceTask",
+            "Must have exactly one 'zeebe:loopCharacteristics' extension element",
         ),
         (
             '<bpmn:serviceTask id="Task_1"><bpmn:extensionElements>'

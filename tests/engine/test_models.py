@@ -982,6 +982,237 @@ RUNS = [
         active=("oops",),
         incident="UNHANDLED_ERROR_EVENT",
     ),
+    # --- Call activities.
+    Run(
+        "call-activity",
+        ("start", "call", "end"),
+        {"result": 7},
+        start={"order": 1},
+        steps=(
+            instance_of("call-activity-child", "ACTIVE"),
+            sees("child-work", {"order": 1}),
+            complete("child-work", {"result": 7}),
+            instance_of("call-activity-child", "COMPLETED"),
+        ),
+    ),
+    Run(
+        # Only the input mappings reach the child, only the output mappings come back.
+        "call-activity-mappings",
+        ("start", "call", "end"),
+        {"orderStatus": "shipped"},
+        start={"order": {"id": "A1", "secret": "x"}, "status": "old"},
+        steps=(
+            sees("ship", {"orderId": "A1"}),
+            complete("ship", {"status": "shipped", "noise": 1}),
+        ),
+    ),
+    Run(
+        # The timer interrupts the call activity: the child instance is terminated with it.
+        "call-activity-timeout",
+        ("start", "call", "too-slow", "escalate", "gave-up"),
+        {},
+        steps=(
+            jobs("slow", 1),
+            advance(hours=1),
+            no_job("slow"),
+            instance_of("call-activity-timeout-child", "TERMINATED"),
+            complete("escalate"),
+        ),
+    ),
+    Run(
+        "call-activity-not-deployed",
+        ("start", "call"),
+        {},
+        start={"target": "nowhere"},
+        state="ACTIVE",
+        active=("call",),
+        incident="CALLED_ELEMENT_ERROR",
+    ),
+    Run(
+        "call-activity-version-tag",
+        ("start", "call", "end"),
+        {"answer": "v2 answered why"},
+        start={"question": "why"},
+        steps=(instance_of("call-activity-version-tag-child", "COMPLETED"),),
+    ),
+    # --- Multi-instance activities: the body is entered once, then each inner instance.
+    Run(
+        "multi-instance-parallel",
+        ("start", "check", "check", "check", "check", "report", "end"),
+        {"results": ["a", "b", "c"]},
+        start={"items": [1, 2, 3]},
+        steps=(
+            jobs("check", 3),
+            sees(
+                "check",
+                {
+                    "items": [1, 2, 3],
+                    "results": [None, None, None],  # the body's, visible inside it
+                    "item": 1,
+                    "loopCounter": 1,
+                    "result": None,
+                },
+            ),
+            complete("check", {"result": "a"}),
+            complete("check", {"result": "b"}),
+            no_job("report"),
+            complete("check", {"result": "c"}),
+            complete("report"),
+        ),
+    ),
+    Run(
+        "multi-instance-sequential",
+        ("start", "step", "step", "step", "end"),
+        {},
+        start={"steps": ["a", "b"]},
+        steps=(
+            jobs("step", 1),
+            sees("step", {"steps": ["a", "b"], "name": "a", "loopCounter": 1, "label": "step a"}),
+            complete("step"),
+            jobs("step", 1),
+            sees("step", {"steps": ["a", "b"], "name": "b", "loopCounter": 2, "label": "step b"}),
+            complete("step"),
+        ),
+    ),
+    Run(
+        # Two offers complete the body: the third inner instance is terminated.
+        "multi-instance-completion-condition",
+        ("start", "bid", "bid", "bid", "bid", "end"),
+        {"offers": [10, 12, None]},
+        start={"bidders": ["x", "y", "z"]},
+        steps=(
+            complete("bid", {"offer": 10}),
+            jobs("bid", 2),
+            complete("bid", {"offer": 12}),
+            no_job("bid"),
+        ),
+    ),
+    Run(
+        "multi-instance-empty",
+        ("start", "check", "end"),
+        {"results": []},
+        start={"items": []},
+    ),
+    Run(
+        "multi-instance-script",
+        ("start", "double", "double", "double", "double", "end"),
+        {"doubles": [3, 6, 9]},
+        start={"numbers": [1, 2, 3]},
+    ),
+    Run(
+        "multi-instance-sub-process",
+        (
+            "start",
+            "per-order",
+            "per-order",
+            "per-order-start",
+            "pack",
+            "per-order-end",
+            "per-order",
+            "per-order-start",
+            "pack",
+            "per-order-end",
+            "end",
+        ),
+        {"shipped": ["o1", "o2"]},
+        start={"orders": [{"id": "o1"}, {"id": "o2"}]},
+        steps=(
+            sees(
+                "pack",
+                {
+                    "orders": [{"id": "o1"}, {"id": "o2"}],
+                    "shipped": [None, None],
+                    "order": {"id": "o1"},
+                    "loopCounter": 1,
+                    "orderId": "o1",
+                },
+            ),
+            complete("pack"),
+            complete("pack"),
+        ),
+    ),
+    Run(
+        "multi-instance-call-activity",
+        ("start", "call", "call", "call", "end"),
+        {"quotes": [5, 7]},
+        start={"suppliers": ["s1", "s2"]},
+        steps=(
+            sees(
+                "ask",
+                {
+                    "suppliers": ["s1", "s2"],
+                    "quotes": [None, None],
+                    "supplier": "s1",
+                    "loopCounter": 1,
+                    "quote": None,
+                },
+            ),
+            complete("ask", {"price": 5}),
+            complete("ask", {"price": 7}),
+        ),
+    ),
+    Run(
+        # The boundary event is the body's: it terminates every inner instance.
+        "multi-instance-boundary",
+        ("start", "review", "review", "review", "deadline", "remind", "expired"),
+        {},
+        start={"reviewers": ["a", "b"]},
+        steps=(jobs("review", 2), advance(hours=1), no_job("review"), complete("remind")),
+    ),
+    Run(
+        "multi-instance-not-a-list",
+        ("start", "check"),
+        {},
+        start={"items": "abc"},
+        state="ACTIVE",
+        active=("check",),
+        incident="EXTRACT_VALUE_ERROR",
+    ),
+    Run(
+        "multi-instance-user-task",
+        ("start", "approve", "approve", "approve", "end"),
+        {"votes": ["yes", "no"]},
+        start={"approvers": ["ann", "bob"]},
+        steps=(
+            complete_user_task("approve", {"vote": "yes"}),
+            complete_user_task("approve", {"vote": "no"}),
+        ),
+    ),
+    Run(
+        # The child does not catch the error: the call activity's boundary event does.
+        "call-activity-error",
+        ("start", "call", "rejected", "apologise", "apologised"),
+        {"reason": "late"},
+        steps=(
+            throw("vet", "REJECTED", {"reason": "late"}),
+            instance_of("call-activity-error-child", "TERMINATED"),
+            complete("apologise"),
+        ),
+    ),
+    Run(
+        # Each inner receive task subscribes with its own item as the correlation key.
+        "multi-instance-receive-task",
+        ("start", "await", "await", "await", "end"),
+        {"approvals": [True, False]},
+        start={"reviewers": ["ann", "bob"]},
+        steps=(
+            publish("approval", "bob", {"ok": False}),
+            publish("approval", "carl", {"ok": True}),
+            publish("approval", "ann", {"ok": True}),
+        ),
+    ),
+    Run(
+        # The child's escalation reaches the call activity's non-interrupting boundary event.
+        "call-activity-escalation",
+        ("start", "call", "late", "apologise", "end", "apologised"),
+        {},
+        steps=(
+            jobs("apologise", 1),
+            complete("deliver"),
+            instance_of("call-activity-escalation-child", "COMPLETED"),
+            complete("apologise"),
+        ),
+    ),
 ]
 
 

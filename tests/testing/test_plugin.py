@@ -77,7 +77,7 @@ def test_a_bad_bpmn_file_fails_the_tests_setup_with_the_engines_explanation(
     user_project.path.joinpath("broken.bpmn").write_text(
         '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">'
         '<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>'
-        '<bpmn:callActivity id="approve"/></bpmn:process></bpmn:definitions>',
+        '<bpmn:complexGateway id="approve"/></bpmn:process></bpmn:definitions>',
         encoding="utf-8",
     )
     user_project.makepyfile(
@@ -91,4 +91,4 @@ def test_engine(camunda_engine):
     )
     result = run_user_suite(user_project)
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*approve (bpmn:callActivity)*"])
+    result.stdout.fnmatch_lines(["*approve (bpmn:complexGateway)*"])

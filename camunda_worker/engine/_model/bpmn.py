@@ -8,6 +8,8 @@ problem with the element's id and type. The supported subset:
 - service, send, script and business-rule tasks with a ``zeebe:taskDefinition`` (static ``type``
   and ``retries``) and optional ``zeebe:taskHeaders``: each creates a job;
 - undefined tasks (``bpmn:task``) and manual tasks: a token passes straight through;
+- call activities (``zeebe:calledElement``) and multi-instance activities
+  (``bpmn:multiInstanceLoopCharacteristics``), read by :mod:`.activities`;
 - exclusive gateways with FEEL conditions from :mod:`._conditions` and a default flow;
 - parallel gateways (fork, and join that waits for every incoming flow);
 - interrupting error boundary events on job-based tasks, by error code or catch-all;
@@ -25,6 +27,10 @@ import attrs
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as _defused_fromstring
 
+from camunda_worker.engine._model.activities import (
+    parse_called_element,
+    parse_loop_characteristics,
+)
 from camunda_worker.engine._model.conditions import ConditionSyntaxError, parse_condition
 from camunda_worker.engine._model.definitions import (
     JOB_TASK_KINDS,
@@ -79,8 +85,18 @@ _NODE_KINDS = (
         "userTask",
         "subProcess",
         "eventBasedGateway",
+        "callActivity",
     }
 )
+# Activities that may be multi-instance (``bpmn:multiInstanceLoopCharacteristics``).
+_LOOP_KINDS = JOB_TASK_KINDS | {
+    "task",
+    "manualTask",
+    "userTask",
+    "receiveTask",
+    "subProcess",
+    "callActivity",
+}
 # Children without runtime meaning in Zeebe either.
 _IGNORED_IN_PROCESS = frozenset(
     {
@@ -117,6 +133,7 @@ _TIMER_KINDS = {
 }
 # Children of an embedded sub-process besides its flow elements.
 _IGNORED_IN_SUB_PROCESS = _IGNORED_IN_PROCESS | {
+    "multiInstanceLoopCharacteristics",
     "incoming",
     "outgoing",
     "dataInputAssociation",
@@ -375,13 +392,22 @@ class _ProcessReader:
             for local, _ in _children(element, BPMN_NS)
             if local.endswith("EventDefinition") or local == "eventDefinitionRef"
         ]
-        if kind != "subProcess":
-            for local, _ in _children(element, BPMN_NS):
-                if local not in _IGNORED_IN_NODE and local not in definitions:
-                    self.problem(
-                        element, f"'bpmn:{local}' inside a {kind} is not supported by this engine"
-                    )
+        loop = None
+        for local, child in _children(element, BPMN_NS):
+            if local == "multiInstanceLoopCharacteristics" and kind in _LOOP_KINDS:
+                loop = parse_loop_characteristics(child, lambda text: self.problem(element, text))
+            elif (
+                kind != "subProcess" and local not in _IGNORED_IN_NODE and local not in definitions
+            ):
+                self.problem(
+                    element, f"'bpmn:{local}' inside a {kind} is not supported by this engine"
+                )
         extensions = self._extensions(element)
+        called = None
+        if kind == "callActivity":
+            called = parse_called_element(
+                extensions.pop("calledElement", None), lambda text: self.problem(element, text)
+            )
         interrupting = element.get("cancelActivity", "true").strip().lower() != "false"
         script = None
         task = None
@@ -424,6 +450,8 @@ class _ProcessReader:
             user_task=user_task,
             link=details.link,
             interrupting=interrupting,
+            called_element=called,
+            loop=loop,
         )
 
     def _event(

@@ -12,7 +12,9 @@ from camunda_worker.engine._model.expressions import Expression
 __all__ = [
     "JOB_TASK_KINDS",
     "PASS_THROUGH_KINDS",
+    "CalledElement",
     "FlowNode",
+    "LoopCharacteristics",
     "MessageDefinition",
     "ProcessDefinition",
     "ProcessModel",
@@ -132,6 +134,50 @@ class TimerDefinition:
 
 
 @attrs.frozen
+class CalledElement:
+    """The ``zeebe:calledElement`` of a call activity.
+
+    Attributes:
+        process_id: the BPMN process id of the process to call (static or an expression
+            evaluated when the call activity is entered).
+        binding_type: which version is called: ``latest``, ``deployment`` (the version deployed
+            with the calling process) or ``versionTag``.
+        version_tag: the version tag to call with ``binding_type`` ``versionTag``.
+        propagate_all_child_variables: whether every variable of the child's root scope
+            reaches the call activity when the child completes (else only output mappings).
+        propagate_all_parent_variables: whether the child starts with every variable the call
+            activity sees (else only its input mappings' results).
+    """
+
+    process_id: Expression
+    binding_type: str = "latest"
+    version_tag: str | None = None
+    propagate_all_child_variables: bool = True
+    propagate_all_parent_variables: bool = True
+
+
+@attrs.frozen
+class LoopCharacteristics:
+    """The ``bpmn:multiInstanceLoopCharacteristics`` of a multi-instance activity.
+
+    Attributes:
+        sequential: one inner instance at a time (``isSequential``), else all in parallel.
+        input_collection: the expression of the list to iterate over.
+        input_element: the inner instance's local variable holding its item, if any.
+        output_collection: the multi-instance body's variable collecting the results, if any.
+        output_element: the expression evaluated in each inner instance for its result.
+        completion_condition: the condition that completes the body early, if any.
+    """
+
+    sequential: bool
+    input_collection: Expression
+    input_element: str | None = None
+    output_collection: str | None = None
+    output_element: Expression | None = None
+    completion_condition: Condition | None = None
+
+
+@attrs.frozen
 class SequenceFlow:
     """A sequence flow between two flow nodes.
 
@@ -178,6 +224,8 @@ class FlowNode:
         link_target: for a link throw event, the id of the link catch event it jumps to.
         interrupting: for a boundary event, whether it terminates the activity
             (``cancelActivity``).
+        called_element: the process a call activity calls.
+        loop: the multi-instance characteristics of a multi-instance activity.
     """
 
     id: str
@@ -202,6 +250,8 @@ class FlowNode:
     link: str | None = None
     link_target: str | None = None
     interrupting: bool = True
+    called_element: CalledElement | None = None
+    loop: LoopCharacteristics | None = None
 
 
 @attrs.frozen

@@ -12,7 +12,7 @@ __all__ = ["Problem", "validate_process"]
 
 _Report = Callable[[str, str, str], None]
 # Activities besides job-based tasks that wait, and so may carry boundary events.
-_WAITING_ACTIVITIES = frozenset({"subProcess", "receiveTask", "userTask"})
+_WAITING_ACTIVITIES = frozenset({"subProcess", "receiveTask", "userTask", "callActivity"})
 
 
 @attrs.frozen
@@ -237,7 +237,11 @@ def _check_boundary(node: FlowNode, nodes: dict[str, FlowNode], report: _Report)
         report(
             node.id, "bpmn:boundaryEvent", f"attachedToRef {node.attached_to!r} is not an activity"
         )
-    elif host.kind not in JOB_TASK_KINDS and host.kind not in _WAITING_ACTIVITIES:
+    elif (
+        host.kind not in JOB_TASK_KINDS
+        and host.kind not in _WAITING_ACTIVITIES
+        and host.loop is None  # a multi-instance body waits for its inner instances
+    ):
         report(
             node.id,
             "bpmn:boundaryEvent",

@@ -34,6 +34,14 @@ from camunda_worker.engine._model.timers import TimerValueError
 from camunda_worker.engine._runtime.element_timers import ElementTimer, ElementTimers, resolve_timer
 from camunda_worker.engine._runtime.instances import ElementInstance, ProcessInstanceRecord
 from camunda_worker.engine._runtime.messages import MessageState, MessageSubscription
+from camunda_worker.engine._runtime.multi_instance import (
+    activate_body,
+    give_back,
+    inner_completed,
+    is_inner,
+    loop_locals,
+    resume,
+)
 from camunda_worker.engine._runtime.scopes import (
     evaluate_inputs,
     evaluate_outputs,
@@ -108,6 +116,26 @@ class FlowHooks(Protocol):
         """Called once when the last token of an active instance is consumed."""
         ...
 
+    def call_process(
+        self, instance: ProcessInstanceRecord, node: FlowNode, element: ElementInstance
+    ) -> None:
+        """Start the process a call activity's element instance calls (or raise an incident)."""
+        ...
+
+    def throw_to_caller(
+        self, instance: ProcessInstanceRecord, error_code: str, variables: Mapping[str, Any] | None
+    ) -> bool:
+        """Hand a BPMN error no event of a called instance caught to its call activity."""
+        ...
+
+    def escalate_to_caller(self, instance: ProcessInstanceRecord, thrower: FlowNode) -> bool:
+        """Hand an escalation no event of a called instance caught to its call activity.
+
+        Returns:
+            Whether the throwing token goes on.
+        """
+        ...
+
 
 def _within(element: ElementInstance, ancestor: ElementInstance) -> bool:
     current: ElementInstance | None = element
@@ -133,6 +161,10 @@ class FlowRunner:
         self._instance: ProcessInstanceRecord | None = None
         # The element instance the current token created, for an expression that fails after.
         self._entered: ElementInstance | None = None
+        # Call activities entered, whose processes start once the tokens rest; ``_calling``
+        # while they start (a child's own calls then wait for the same loop: no recursion).
+        self._calls: list[tuple[ProcessInstanceRecord, FlowNode, ElementInstance]] = []
+        self._calling = False
 
     def correlate(
         self,
@@ -235,8 +267,11 @@ class FlowRunner:
     ) -> None:
         if node.outputs:
             set_local(element, variables)
-            if element.parent is not None:
-                propagate(element.parent, evaluate_outputs(node.outputs, element, now))
+            # Zeebe: an inner instance of a multi-instance body writes its outputs from its own
+            # scope (where its output element lives), any other element from its flow scope.
+            target = element if element.loop_counter else element.parent
+            if target is not None:
+                propagate(target, evaluate_outputs(node.outputs, element, now))
         else:
             propagate(element, variables)
 
@@ -249,7 +284,12 @@ class FlowRunner:
         instance.active.pop(element.key, None)
         scope = element.parent or instance.root
         scope.live -= 1
-        if node.outgoing:
+        if scope.body is not None:  # an inner instance of a multi-instance body, maybe
+            queue: deque[Token] = deque()
+            ended: list[ElementInstance] = []
+            self._next(instance, node, scope, element, queue, ended)
+            self._run_queue(instance, queue, ended)
+        elif node.outgoing:
             self._run(instance, self._outgoing(instance.definition.model, node, scope))
         else:
             self._run(instance, [], [scope])
@@ -295,10 +335,112 @@ class FlowRunner:
 
     def retry(self, instance: ProcessInstanceRecord, element: ElementInstance) -> None:
         """Run a token stuck on an incident (e.g. a gateway) again after the incident is resolved."""
+        if element.body is not None:  # a multi-instance body's output or completion condition
+            queue: deque[Token] = deque()
+            ended: list[ElementInstance] = []
+            node = instance.definition.model.nodes[element.node_id]
+            resume(self, instance, node, element, queue, ended)
+            self._run_queue(instance, queue, ended)
+            return
         self._drop(instance, element)
         scope = element.parent or instance.root
         scope.live -= 1
+        if element.loop_counter:
+            give_back(scope, element)  # the inner instance entered again keeps its item
         self._run(instance, [(element.node_id, None, scope, None)])
+
+    # What multi-instance bodies use (``multi_instance.LoopFlow``).
+
+    @property
+    def clock(self) -> Now:
+        """The clock of FEEL's ``now()`` and ``today()``."""
+        return self._now
+
+    def enter_body(
+        self, instance: ProcessInstanceRecord, node: FlowNode, scope: ElementInstance
+    ) -> ElementInstance | None:
+        """Create a multi-instance body's element instance, with its boundary events."""
+        return self._enter(instance, node, scope, body=True)
+
+    def stuck(
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        scope: ElementInstance,
+        error_type: str,
+        message: str,
+    ) -> None:
+        """Stop a token on an incident at ``node`` in ``scope``."""
+        self._stuck(instance, node, scope, error_type, message)
+
+    def raise_incident(
+        self, instance: ProcessInstanceRecord, element: ElementInstance, kind: str, message: str
+    ) -> None:
+        """Raise an incident on an active element instance."""
+        self._hooks.raise_element_incident(instance, element, kind, message)
+
+    def drop(self, instance: ProcessInstanceRecord, element: ElementInstance) -> bool:
+        """End an element instance (its timers and subscriptions closed)."""
+        return self._drop(instance, element)
+
+    def terminate_inside(
+        self, instance: ProcessInstanceRecord, scope: ElementInstance, queue: deque[Token]
+    ) -> None:
+        """Terminate every element instance inside a scope, and its queued tokens."""
+        self._terminate_inside(instance, scope, queue)
+
+    def follow(
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        scope: ElementInstance,
+        queue: deque[Token],
+        ended: list[ElementInstance],
+    ) -> None:
+        """Leave ``node`` along its outgoing flows in ``scope`` (no flow: a token ends there)."""
+        if node.outgoing:
+            queue.extend(self._outgoing(instance.definition.model, node, scope))
+        else:
+            ended.append(scope)
+
+    def _next(
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        scope: ElementInstance,
+        element: ElementInstance,
+        queue: deque[Token],
+        ended: list[ElementInstance],
+    ) -> None:
+        # An activity's element instance completed: on to its outgoing flows, or, for an inner
+        # instance of a multi-instance body, back to the body.
+        if scope.body is not None and scope.node_id == node.id:
+            inner_completed(self, instance, node, scope, element, queue, ended)
+        elif node.outgoing:
+            queue.extend(self._outgoing(instance.definition.model, node, scope))
+        else:
+            ended.append(scope)
+
+    def _pass_inner(
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        body: ElementInstance,
+        queue: deque[Token],
+        ended: list[ElementInstance],
+    ) -> None:
+        # An inner instance of a multi-instance undefined or manual task: it passes at once.
+        element = ElementInstance(self._hooks.next_key(), node.id, parent=body)
+        set_local(element, loop_locals(node, body, element))
+        if node.inputs:
+            try:
+                set_local(element, evaluate_inputs(node.inputs, element, self._now))
+            except FeelEvaluationError:
+                give_back(body, element)
+                raise
+        if node.outputs:
+            propagate(element, evaluate_outputs(node.outputs, element, self._now))
+        inner_completed(self, instance, node, body, element, queue, ended)
 
     @staticmethod
     def _outgoing(model: ProcessModel, node: FlowNode, scope: ElementInstance) -> list[Token]:
@@ -311,17 +453,26 @@ class FlowRunner:
         ended: list[ElementInstance] | None = None,
     ) -> None:
         self._drain(instance, deque(tokens), ended or [])
-        if self._pending or self._signals:
+        if self._pending or self._signals or self._calls:
             self._correlate_pending()
 
     def _run_queue(
         self, instance: ProcessInstanceRecord, queue: deque[Token], ended: list[ElementInstance]
     ) -> None:
         self._drain(instance, queue, ended)
-        if self._pending or self._signals:
+        if self._pending or self._signals or self._calls:
             self._correlate_pending()
 
     def _correlate_pending(self) -> None:
+        if self._calls and not self._calling:
+            self._calling = True
+            try:
+                while self._calls:
+                    caller, node, element = self._calls.pop(0)
+                    if caller.state == "ACTIVE" and caller.active.get(element.key) is element:
+                        self._hooks.call_process(caller, node, element)
+            finally:
+                self._calling = False
         while self._signals:
             tenant_id, name = self._signals.pop(0)
             self._hooks.broadcast_signal(tenant_id, name, {})
@@ -365,7 +516,7 @@ class FlowRunner:
             if scope.live == 0:
                 self._complete_scope(instance, model, scope, queue, ended)
 
-    def _step(
+    def _step(  # noqa: PLR0912 - one branch per kind of element
         self,
         instance: ProcessInstanceRecord,
         model: ProcessModel,
@@ -377,6 +528,9 @@ class FlowRunner:
         node = model.nodes[node_id]
         kind = node.kind
         task = node.task
+        if node.loop is not None and not is_inner(node_id, scope):
+            activate_body(self, instance, node, scope, queue, ended)
+            return
         if kind in JOB_TASK_KINDS and task is not None and task.type_expression is None:
             element = self._enter(instance, node, scope)
             if element is not None and task.retries_expression is None:
@@ -417,6 +571,8 @@ class FlowRunner:
             return
         if node.kind == "subProcess":
             queue.append((node.start_node or "", None, element, None))
+        elif node.kind == "callActivity":
+            self._calls.append((instance, node, element))
         elif node.kind == "userTask":
             self._create_user_task(instance, node, element)
         elif node.task is not None:
@@ -432,6 +588,9 @@ class FlowRunner:
         ended: list[ElementInstance],
     ) -> None:
         # Elements without a wait state: events, undefined tasks, forks, link throws.
+        if scope.body is not None and scope.node_id == node.id and self._instance is not None:
+            self._pass_inner(self._instance, node, scope, queue, ended)
+            return
         if node.inputs or node.outputs or event_variables:
             self._pass_with_variables(node, scope, event_variables)
         if node.event == "signal" and node.kind == "intermediateThrowEvent":
@@ -526,30 +685,54 @@ class FlowRunner:
         self._apply_completion(node, element, {script.result_variable: value}, self._now)
         self._drop(instance, element)
         scope.live -= 1
-        if node.outgoing:
-            queue.extend(self._outgoing(model, node, scope))
-        else:
-            ended.append(scope)
+        self._next(instance, node, scope, element, queue, ended)
 
     def _enter(
-        self, instance: ProcessInstanceRecord, node: FlowNode, scope: ElementInstance
+        self,
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        scope: ElementInstance,
+        body: bool = False,
     ) -> ElementInstance | None:
         # A wait state: the element instance, its input mappings, its timers. ``None`` when a
-        # timer cannot be armed (the element then holds an incident).
+        # timer cannot be armed (the element then holds an incident). A multi-instance body
+        # (``body``) holds the boundary events; its inner instances get their loop variables
+        # before their input mappings, and no boundary events.
         element = ElementInstance(self._hooks.next_key(), node.id, parent=scope)
-        if node.inputs:
-            set_local(element, evaluate_inputs(node.inputs, scope, self._now))
+        boundary_events = node.boundary_events
+        if node.loop is None or body:
+            if node.inputs and not body:
+                set_local(element, evaluate_inputs(node.inputs, scope, self._now))
+        else:
+            set_local(element, loop_locals(node, scope, element))
+            boundary_events = ()
+            if node.inputs:
+                try:
+                    set_local(element, evaluate_inputs(node.inputs, element, self._now))
+                except FeelEvaluationError:
+                    give_back(scope, element)
+                    raise
         instance.active[element.key] = element
         scope.live += 1
         self._entered = element
-        if (
+        if body and boundary_events:
+            model = instance.definition.model
+            element.waits = True
+            events = [model.nodes[event_id] for event_id in boundary_events]
+            timed = [event for event in events if event.timer is not None]
+            if timed and not self._arm(instance, element, timed):
+                return None
+            waiting = [event for event in events if event.message is not None]
+            if waiting and not self._subscribe(instance, element, waiting):
+                return None
+        elif not body and (
             node.timer is not None
             or node.message is not None
-            or node.boundary_events
+            or boundary_events
             or node.kind == "eventBasedGateway"
         ):
             model = instance.definition.model
-            events = [node, *(model.nodes[event_id] for event_id in node.boundary_events)]
+            events = [node, *(model.nodes[event_id] for event_id in boundary_events)]
             if node.kind == "eventBasedGateway":
                 events = [model.nodes[model.flows[flow_id].target] for flow_id in node.outgoing]
             element.waits = True
@@ -713,16 +896,38 @@ class FlowRunner:
         # token goes on (not when an interrupting event terminated its scope).
         model = instance.definition.model
         current = scope
-        while current.parent is not None:
+        while (parent := current.parent) is not None:
+            if is_inner(current.node_id, parent):
+                current = parent  # the body holds the boundary events
+                continue
             host = model.nodes[current.node_id]
             event = _matching_error_boundary(model, host, node.error_code or "", "escalation")
             if event is not None:
                 if event.interrupting:
                     self._terminate(instance, current, queue)
-                queue.append((event.id, None, current.parent, None))
+                queue.append((event.id, None, parent, None))
                 return not event.interrupting
-            current = current.parent
+            current = parent
+        if instance.parent_instance_key is not None:
+            # Uncaught here: the call activity's escalation events may catch it (Zeebe).
+            goes_on = self._hooks.escalate_to_caller(instance, node)
+            if not goes_on:
+                queue.clear()  # an interrupting event terminated this instance
+            return goes_on
         return True
+
+    def escalate_from(
+        self, instance: ProcessInstanceRecord, element: ElementInstance, thrower: FlowNode
+    ) -> bool:
+        """Escalate at an element instance (a call activity whose child escalated uncaught).
+
+        Returns:
+            Whether the throwing token goes on (not when an interrupting event caught it).
+        """
+        queue: deque[Token] = deque()
+        goes_on = self._escalate(instance, thrower, element, queue)
+        self._run_queue(instance, queue, [])
+        return goes_on
 
     def _throw_signal(self, node: FlowNode, scope: ElementInstance) -> None:
         if node.message is not None:
@@ -747,12 +952,10 @@ class FlowRunner:
             return  # terminated meanwhile, or completed already
         node = model.nodes[scope.node_id]
         if node.outputs:
-            propagate(parent, evaluate_outputs(node.outputs, scope, self._now))
+            target = scope if scope.loop_counter else parent  # see _apply_completion
+            propagate(target, evaluate_outputs(node.outputs, scope, self._now))
         parent.live -= 1
-        if node.outgoing:
-            queue.extend(self._outgoing(model, node, parent))
-        else:
-            ended.append(parent)
+        self._next(instance, node, parent, scope, queue, ended)
 
     def _throw(
         self,
@@ -764,14 +967,40 @@ class FlowRunner:
     ) -> bool:
         model = instance.definition.model
         current = source
-        while current.parent is not None:
+        while (parent := current.parent) is not None:
+            if is_inner(current.node_id, parent):
+                current = parent  # the body holds the boundary events
+                continue
             event = _matching_error_boundary(model, model.nodes[current.node_id], error_code)
             if event is not None:
                 self._terminate(instance, current, queue)
-                queue.append((event.id, None, current.parent, dict(variables or {})))
+                queue.append((event.id, None, parent, dict(variables or {})))
                 return True
-            current = current.parent
+            current = parent
+        if instance.parent_instance_key is not None and self._hooks.throw_to_caller(
+            instance, error_code, variables
+        ):
+            queue.clear()  # the caller caught it and terminated this instance
+            return True
         return False
+
+    def throw_from(
+        self,
+        instance: ProcessInstanceRecord,
+        element: ElementInstance,
+        error_code: str,
+        variables: Mapping[str, Any] | None,
+    ) -> bool:
+        """Throw a BPMN error at an element instance (a call activity whose child threw it).
+
+        Returns:
+            Whether an error boundary event around it caught the error (the token then moved on).
+        """
+        queue: deque[Token] = deque()
+        if not self._throw(instance, element, error_code, variables, queue):
+            return False
+        self._run_queue(instance, queue, [])
+        return True
 
     def _terminate(
         self, instance: ProcessInstanceRecord, element: ElementInstance, queue: deque[Token]
@@ -910,7 +1139,7 @@ def _matching_error_boundary(
 _TRIGGERED = "<triggered>"
 #: Signal subscriptions live among message subscriptions under this prefix (no correlation key).
 SIGNAL_PREFIX = "\x00signal:"
-_ACTIVITIES = JOB_TASK_KINDS | {"userTask", "subProcess"}
+_ACTIVITIES = JOB_TASK_KINDS | {"userTask", "subProcess", "callActivity"}
 # Elements a token waits in for an event (a message, a timer).
 _WAITING = frozenset({"intermediateCatchEvent", "receiveTask", "eventBasedGateway"})
 

@@ -25,6 +25,7 @@ __all__ = [
     "ElementInstance",
     "IncidentRecord",
     "InstanceWaiter",
+    "MultiInstanceBody",
     "ProcessInstanceRecord",
 ]
 
@@ -34,6 +35,29 @@ TERMINATED = "TERMINATED"
 
 INCIDENT_ACTIVE = "ACTIVE"
 INCIDENT_RESOLVED = "RESOLVED"
+
+
+@attrs.define(slots=True, eq=False)
+class MultiInstanceBody:
+    """The state of a multi-instance body (the element instance around its inner instances).
+
+    Attributes:
+        items: the input collection, as evaluated when the body was entered.
+        created: inner instances created so far (the last one's ``loopCounter``).
+        completed: inner instances completed.
+        terminated: inner instances terminated (by the completion condition).
+        blocked: completed inner instances whose output or completion condition failed
+            (an incident on the body); evaluated again when it is resolved.
+        reuse: loop counters of inner instances whose input mappings failed, taken by the
+            next inner instances created (after the incident is resolved).
+    """
+
+    items: list[Any]
+    created: int = 0
+    completed: int = 0
+    terminated: int = 0
+    blocked: list[ElementInstance] = attrs.field(factory=list)
+    reuse: list[int] = attrs.field(factory=list)
 
 
 @attrs.define(slots=True, eq=False)
@@ -53,6 +77,10 @@ class ElementInstance:
         live: for a scope, its child element instances plus the tokens waiting at its joins.
         user_task_key: the Camunda user task of a user task element.
         waits: whether timers or message subscriptions were opened for it.
+        body: for a multi-instance body, its loop state (its inner instances are its children,
+            of the same element id).
+        loop_counter: for an inner instance of a multi-instance body, its ``loopCounter``.
+        child_instance_key: for a call activity, the process instance it called.
     """
 
     key: int
@@ -64,6 +92,9 @@ class ElementInstance:
     live: int = 0
     user_task_key: int | None = None
     waits: bool = False
+    body: MultiInstanceBody | None = None
+    loop_counter: int = 0
+    child_instance_key: int | None = None
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -103,6 +134,10 @@ class ProcessInstanceRecord:
         correlation_key: the correlation key of the message that started it, if one did.
         incident_keys: keys of its active incidents.
         waiters: callers awaiting its end.
+        parent_instance_key: the process instance whose call activity created it, if any.
+        parent_element_key: that call activity's element instance key.
+        root_instance_key: the root of its call hierarchy (its own key when not called).
+        call_depth: how many call activities above it (0 when not called).
     """
 
     key: int
@@ -118,10 +153,16 @@ class ProcessInstanceRecord:
     waiters: list[InstanceWaiter] = attrs.field(factory=list)
     path: list[str] = attrs.field(factory=list)
     correlation_key: str | None = None
+    parent_instance_key: int | None = None
+    parent_element_key: int | None = None
+    root_instance_key: int = 0
+    call_depth: int = 0
     root: ElementInstance = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self.root = ElementInstance(self.key, self.definition.process_id, variables=self.variables)
+        if not self.root_instance_key:
+            self.root_instance_key = self.key
 
 
 @attrs.define(slots=True, eq=False)
@@ -141,6 +182,8 @@ class IncidentRecord:
         job_key: the job, for job incidents.
         tenant_id: the tenant.
         state: ``ACTIVE`` or ``RESOLVED``.
+        root_process_instance_key: the root of the call hierarchy of a called instance's
+            incident (``None``: the process instance itself).
     """
 
     key: int
@@ -154,3 +197,4 @@ class IncidentRecord:
     job_key: int | None
     tenant_id: str
     state: str = INCIDENT_ACTIVE
+    root_process_instance_key: int | None = None

@@ -54,6 +54,8 @@ class JobRecord:
     process_definition_version: int = -1
     element_id: str = "standalone-job"
     element_instance_key: int = NO_KEY
+    #: The root of the call hierarchy when the job's instance was called (``None``: itself).
+    root_process_instance_key: int | None = None
     #: The job's own variables (standalone jobs); BPMN jobs read their process instance's.
     variables: dict[str, Any] | None = None
     #: Variables set by a failure in the task's local scope, visible to later activations.

@@ -102,7 +102,11 @@ def activated_job(line: ServerLine, job: JobRecord, variables: dict[str, Any]) -
     if line == "8.8":
         return document
     document["userTask"] = None
-    document["rootProcessInstanceKey"] = _key(job.process_instance_key)
+    document["rootProcessInstanceKey"] = _key(
+        job.process_instance_key
+        if job.root_process_instance_key is None
+        else job.root_process_instance_key
+    )
     if line == "8.10":
         document["priority"] = 0
         document["businessId"] = None
@@ -138,13 +142,21 @@ def job_search_item(line: ServerLine, job: JobRecord) -> dict[str, Any]:
     }
     if line == "8.8":
         return _without_nulls(document)
-    document["rootProcessInstanceKey"] = _key(job.process_instance_key)
+    document["rootProcessInstanceKey"] = _key(
+        job.process_instance_key
+        if job.root_process_instance_key is None
+        else job.root_process_instance_key
+    )
     document["creationTime"] = iso_time(job.created_ms)
     document["lastUpdateTime"] = iso_time(job.updated_ms)
     if line == "8.10":
         document["businessId"] = None
         document["priority"] = 0
     return document
+
+
+def _parent(key: int | None) -> str | None:
+    return None if key is None else str(key)
 
 
 def process_instance(line: ServerLine, instance: ProcessInstanceRecord) -> dict[str, Any]:
@@ -163,13 +175,13 @@ def process_instance(line: ServerLine, instance: ProcessInstanceRecord) -> dict[
         "tenantId": instance.tenant_id,
         "processInstanceKey": str(instance.key),
         "processDefinitionKey": str(definition.key),
-        "parentProcessInstanceKey": None,
-        "parentElementInstanceKey": None,
+        "parentProcessInstanceKey": _parent(instance.parent_instance_key),
+        "parentElementInstanceKey": _parent(instance.parent_element_key),
         "tags": [],
     }
     if line == "8.8":
         return _without_nulls(document)
-    document["rootProcessInstanceKey"] = str(instance.key)
+    document["rootProcessInstanceKey"] = str(instance.root_instance_key)
     document["businessId"] = None
     if line == "8.10":
         document["suspendedDate"] = None
@@ -196,7 +208,11 @@ def incident_result(
     }
     if line == "8.8":
         return _without_nulls(document)
-    document["rootProcessInstanceKey"] = str(incident.process_instance_key)
+    document["rootProcessInstanceKey"] = str(
+        incident.process_instance_key
+        if incident.root_process_instance_key is None
+        else incident.root_process_instance_key
+    )
     return document
 
 

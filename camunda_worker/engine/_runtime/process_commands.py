@@ -13,6 +13,14 @@ from typing import Any
 from camunda_worker.engine._model.bpmn import BpmnValidationError, parse_bpmn
 from camunda_worker.engine._model.definitions import FlowNode, ProcessDefinition, ProcessModel
 from camunda_worker.engine._model.timers import TimerValueError
+from camunda_worker.engine._runtime.call_activities import (
+    CALLED_ELEMENT_ERROR,
+    MAX_CALL_DEPTH,
+    called_definition,
+    child_variables,
+    returned_variables,
+    too_deep,
+)
 from camunda_worker.engine._runtime.clock import Clock
 from camunda_worker.engine._runtime.element_timers import ElementTimer, ElementTimers, resolve_timer
 from camunda_worker.engine._runtime.errors import invalid_argument, rejected
@@ -189,8 +197,11 @@ class ProcessCommands(JobCommands):
         definition: ProcessDefinition,
         variables: Mapping[str, Any] | None,
         start_node: str | None = None,
+        caller: tuple[ProcessInstanceRecord, ElementInstance] | None = None,
     ) -> ProcessInstanceRecord:
         """Start an instance at its none start event (or ``start_node``); run it until it waits.
+
+        ``caller``: the process instance and call activity element instance that call it.
 
         Raises:
             EngineError: 400 when the process has no none start event (only timer starts).
@@ -209,6 +220,13 @@ class ProcessCommands(JobCommands):
             variables=copy_variables(variables),
             start_ms=self.now(),
         )
+        if caller is not None:
+            parent, element = caller
+            instance.parent_instance_key = parent.key
+            instance.parent_element_key = element.key
+            instance.root_instance_key = parent.root_instance_key
+            instance.call_depth = parent.call_depth + 1
+            element.child_instance_key = instance.key
         self.instances[instance.key] = instance
         self.stats.process_instances_created += 1
         self.flow.start(instance, start)
@@ -223,18 +241,41 @@ class ProcessCommands(JobCommands):
         return instance
 
     def cancel_instance(self, key: int) -> None:
-        """Terminate an active instance: its jobs are canceled, its incidents resolved."""
+        """Terminate an active instance: its jobs are canceled, its incidents resolved.
+
+        Raises:
+            EngineError: 409 for an instance a call activity created (cancel its root).
+        """
         instance = self.instance_for(key, "CANCEL", "cancel")
-        for element in list(instance.active.values()):
-            if element.waits:
-                self.element_timers.cancel_element(element.key)
-                self.messages.close_element(element.key)
-            if element.user_task_key is not None:
-                self.element_terminated(instance, element)
-            if element.job_key is not None and (job := self.jobs.get(element.job_key)):
-                self.cancel_job(job)
-        instance.active.clear()
-        self.end_instance(instance, TERMINATED)
+        if instance.parent_instance_key is not None:
+            reason = (
+                f"Expected to cancel a process instance with key '{key}', but it is created by a "
+                "parent process instance. Cancel the root process instance "
+                f"'{instance.root_instance_key}' instead."
+            )
+            raise rejected("CANCEL", "INVALID_STATE", reason)
+        self._terminate_instance(instance)
+
+    def _terminate_instance(self, instance: ProcessInstanceRecord) -> None:
+        # Terminate an instance and the instances its call activities called (a loop, not a
+        # recursion: a call hierarchy may be deep).
+        pending = [instance]
+        while pending:
+            current = pending.pop()
+            for element in list(current.active.values()):
+                if element.waits:
+                    self.element_timers.cancel_element(element.key)
+                    self.messages.close_element(element.key)
+                if element.user_task_key is not None:
+                    self.element_terminated(current, element)
+                if element.job_key is not None and (job := self.jobs.get(element.job_key)):
+                    self.cancel_job(job)
+                child = self.instances.get(element.child_instance_key or 0)
+                element.child_instance_key = None
+                if child is not None and child.state == ACTIVE:
+                    pending.append(child)
+            current.active.clear()
+            self.end_instance(current, TERMINATED)
 
     def set_variables(self, key: int, variables: Mapping[str, Any], local: bool = False) -> None:
         """Set variables in a scope: a process instance (its root) or an active element instance.
@@ -561,6 +602,56 @@ class ProcessCommands(JobCommands):
         if instance is not None and element is not None:
             self.flow.complete_task(instance, element, values)
 
+    def call_process(
+        self, instance: ProcessInstanceRecord, node: FlowNode, element: ElementInstance
+    ) -> None:
+        """Start the process a call activity calls, or raise its ``CALLED_ELEMENT_ERROR``."""
+        if instance.call_depth + 1 >= MAX_CALL_DEPTH:
+            self.raise_incident(
+                CALLED_ELEMENT_ERROR, too_deep(), instance=instance, element=element
+            )
+            return
+        found = called_definition(self.versions, instance, node, element, self.flow.clock)
+        if isinstance(found, tuple):
+            self.raise_incident(found[0], found[1], instance=instance, element=element)
+            return
+        self.create_instance(found, child_variables(node, element), caller=(instance, element))
+
+    def throw_to_caller(
+        self, instance: ProcessInstanceRecord, error_code: str, variables: Mapping[str, Any] | None
+    ) -> bool:
+        """A BPMN error left a called instance uncaught: the call activity's events may catch it."""
+        parent = self.instances.get(instance.parent_instance_key or 0)
+        element = parent.active.get(instance.parent_element_key or 0) if parent else None
+        if parent is None or element is None or parent.state != ACTIVE:
+            return False
+        return self.flow.throw_from(parent, element, error_code, variables)
+
+    def escalate_to_caller(self, instance: ProcessInstanceRecord, thrower: FlowNode) -> bool:
+        """An escalation left a called instance uncaught: the call activity's events may catch it."""
+        parent = self.instances.get(instance.parent_instance_key or 0)
+        element = parent.active.get(instance.parent_element_key or 0) if parent else None
+        if parent is None or element is None or parent.state != ACTIVE:
+            return True
+        return self.flow.escalate_from(parent, element, thrower)
+
+    def _child_completed(self, child: ProcessInstanceRecord) -> None:
+        # A called instance completed: its call activity completes with its variables.
+        parent = self.instances.get(child.parent_instance_key or 0)
+        element = parent.active.get(child.parent_element_key or 0) if parent else None
+        if parent is None or element is None or parent.state != ACTIVE:
+            return
+        element.child_instance_key = None
+        node = parent.definition.model.nodes[element.node_id]
+        self.flow.complete_task(parent, element, copy_variables(returned_variables(node, child)))
+
+    def _terminate_child(self, element: ElementInstance) -> None:
+        # A call activity's element instance ends early: so does the instance it called.
+        child = self.instances.get(element.child_instance_key or 0)
+        element.child_instance_key = None
+        if child is not None and child.state == ACTIVE:
+            self._terminate_instance(child)
+
     def element_terminated(self, instance: ProcessInstanceRecord, element: ElementInstance) -> None:
         """Cancel the job (or user task) of a terminated element instance, resolve its incident."""
         if element.user_task_key is not None:
@@ -574,6 +665,8 @@ class ProcessCommands(JobCommands):
                 self.resolve_incident_record(self.incidents[job.incident_key])
         if element.incident_key is not None and element.incident_key in self.incidents:
             self.resolve_incident_record(self.incidents[element.incident_key])
+        if element.child_instance_key is not None:
+            self._terminate_child(element)
 
     def create_task_job(
         self,
@@ -606,6 +699,8 @@ class ProcessCommands(JobCommands):
             element_id=node.id,
             element_instance_key=element_key,
         )
+        if instance.parent_instance_key is not None:
+            job.root_process_instance_key = instance.root_instance_key
         self.add_job(job)
         return job.key
 
@@ -620,6 +715,8 @@ class ProcessCommands(JobCommands):
         self.raise_incident(error_type, message, instance=instance, element=element)
 
     def instance_ended(self, instance: ProcessInstanceRecord) -> None:
-        """The last token was consumed: the instance is completed."""
+        """The last token was consumed: the instance is completed (and its call activity)."""
         self.stats.process_instances_completed += 1
         self.end_instance(instance, COMPLETED)
+        if instance.parent_instance_key is not None:
+            self._child_completed(instance)

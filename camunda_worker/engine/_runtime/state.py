@@ -202,6 +202,8 @@ class EngineState:
             if instance is not None
             else (job.tenant_id if job else ""),
         )
+        if instance is not None and instance.parent_instance_key is not None:
+            incident.root_process_instance_key = instance.root_instance_key
         self.incidents[incident.key] = incident
         self.stats.incidents_created += 1
         if job is not None:

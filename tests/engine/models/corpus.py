@@ -210,6 +210,54 @@ def gateway(node_id: str, kind: str = "exclusive", default: str | None = None) -
     return f'<bpmn:{kind}Gateway id="{node_id}" name="{node_id}"{default_attribute} />'
 
 
+def loop(
+    collection: str,
+    *,
+    element: str = "",
+    output: tuple[str, str] | None = None,
+    sequential: bool = False,
+    condition: str = "",
+) -> str:
+    """A ``bpmn:multiInstanceLoopCharacteristics`` (``output``: collection, element)."""
+    attributes = f' inputCollection="{collection}"'
+    if element:
+        attributes += f' inputElement="{element}"'
+    if output:
+        attributes += f' outputCollection="{output[0]}" outputElement="{output[1]}"'
+    marker = ' isSequential="true"' if sequential else ""
+    completion = (
+        f'<bpmn:completionCondition xsi:type="bpmn:tFormalExpression">{condition}'
+        "</bpmn:completionCondition>"
+        if condition
+        else ""
+    )
+    return (
+        f"<bpmn:multiInstanceLoopCharacteristics{marker}><bpmn:extensionElements>"
+        f"<zeebe:loopCharacteristics{attributes} /></bpmn:extensionElements>{completion}"
+        "</bpmn:multiInstanceLoopCharacteristics>"
+    )
+
+
+def looped_service(node_id: str, job_type: str, characteristics: str, *, extra: str = "") -> str:
+    """A multi-instance service task."""
+    return (
+        f'<bpmn:serviceTask id="{node_id}" name="{node_id}"><bpmn:extensionElements>'
+        f'<zeebe:taskDefinition type="{job_type}" />{extra}</bpmn:extensionElements>'
+        f"{characteristics}</bpmn:serviceTask>"
+    )
+
+
+def call_activity(
+    node_id: str, process_id: str, *, attributes: str = "", extra: str = "", body: str = ""
+) -> str:
+    """A call activity (``attributes`` of its ``zeebe:calledElement``, ``body`` after it)."""
+    return (
+        f'<bpmn:callActivity id="{node_id}" name="{node_id}"><bpmn:extensionElements>'
+        f'<zeebe:calledElement processId="{process_id}"{attributes} />{extra}'
+        f"</bpmn:extensionElements>{body}</bpmn:callActivity>"
+    )
+
+
 MODELS: dict[str, str] = {
     # --- Straight-through basics.
     "one-task": process(
@@ -1191,5 +1239,255 @@ MODELS: dict[str, str] = {
     + process(
         "error-end-uncaught",
         START + error_end("oops", "Error_Oops") + flow("f1", "start", "oops"),
+    ),
+    # --- Call activities (parent and child processes in one resource).
+    "call-activity": process(
+        "call-activity",
+        START
+        + call_activity("call", "call-activity-child")
+        + END
+        + chain("f", "start", "call", "end"),
+    )
+    + process(
+        "call-activity-child",
+        start("child-start")
+        + service("child-work", "child-work")
+        + end("child-end")
+        + chain("c", "child-start", "child-work", "child-end"),
+    ),
+    "call-activity-mappings": process(
+        "call-activity-mappings",
+        START
+        + call_activity(
+            "call",
+            "call-activity-mappings-child",
+            attributes=' propagateAllParentVariables="false" propagateAllChildVariables="false"',
+            extra=io(inputs=(("=order.id", "orderId"),), outputs=(("=status", "orderStatus"),)),
+        )
+        + END
+        + chain("f", "start", "call", "end"),
+    )
+    + process(
+        "call-activity-mappings-child",
+        start("child-start")
+        + service("ship", "ship")
+        + end("child-end")
+        + chain("c", "child-start", "ship", "child-end"),
+    ),
+    "call-activity-timeout": process(
+        "call-activity-timeout",
+        START
+        + call_activity("call", "call-activity-timeout-child")
+        + timer_boundary("too-slow", "call", "timeDuration", "PT1H")
+        + service("escalate", "escalate")
+        + END
+        + end("gave-up")
+        + chain("f", "start", "call", "end")
+        + chain("g", "too-slow", "escalate", "gave-up"),
+    )
+    + process(
+        "call-activity-timeout-child",
+        start("child-start")
+        + service("slow", "slow")
+        + end("child-end")
+        + chain("c", "child-start", "slow", "child-end"),
+    ),
+    "call-activity-not-deployed": process(
+        "call-activity-not-deployed",
+        START + call_activity("call", "=target") + END + chain("f", "start", "call", "end"),
+    ),
+    "call-activity-version-tag": process(
+        "call-activity-version-tag",
+        START
+        + call_activity(
+            "call",
+            "call-activity-version-tag-child",
+            attributes=' bindingType="versionTag" versionTag="v2"',
+        )
+        + END
+        + chain("f", "start", "call", "end"),
+    )
+    + '<bpmn:process id="call-activity-version-tag-child" name="child" isExecutable="true">'
+    + '<bpmn:extensionElements><zeebe:versionTag value="v2" /></bpmn:extensionElements>'
+    + start("child-start")
+    + '<bpmn:scriptTask id="answer" name="answer"><bpmn:extensionElements>'
+    + '<zeebe:script expression="=&quot;v2 answered &quot; + question" resultVariable="answer" />'
+    + "</bpmn:extensionElements></bpmn:scriptTask>"
+    + end("child-end")
+    + chain("c", "child-start", "answer", "child-end")
+    + "</bpmn:process>",
+    # --- Multi-instance activities.
+    "multi-instance-parallel": process(
+        "multi-instance-parallel",
+        START
+        + looped_service(
+            "check", "check", loop("=items", element="item", output=("results", "=result"))
+        )
+        + service("report", "report")
+        + END
+        + chain("f", "start", "check", "report", "end"),
+    ),
+    "multi-instance-sequential": process(
+        "multi-instance-sequential",
+        START
+        + looped_service(
+            "step",
+            "step",
+            loop("=steps", element="name", sequential=True),
+            extra=io(inputs=(("=&quot;step &quot; + name", "label"),)),
+        )
+        + END
+        + chain("f", "start", "step", "end"),
+    ),
+    "multi-instance-completion-condition": process(
+        "multi-instance-completion-condition",
+        START
+        + looped_service(
+            "bid",
+            "bid",
+            loop(
+                "=bidders",
+                element="bidder",
+                output=("offers", "=offer"),
+                condition="= numberOfCompletedInstances &gt;= 2",
+            ),
+        )
+        + END
+        + chain("f", "start", "bid", "end"),
+    ),
+    "multi-instance-empty": process(
+        "multi-instance-empty",
+        START
+        + looped_service("check", "check", loop("=items", output=("results", "=result")))
+        + END
+        + chain("f", "start", "check", "end"),
+    ),
+    "multi-instance-script": process(
+        "multi-instance-script",
+        START
+        + '<bpmn:scriptTask id="double" name="double"><bpmn:extensionElements>'
+        + '<zeebe:script expression="=n * 2 + loopCounter" resultVariable="doubled" />'
+        + "</bpmn:extensionElements>"
+        + loop("=numbers", element="n", output=("doubles", "=doubled"))
+        + "</bpmn:scriptTask>"
+        + END
+        + chain("f", "start", "double", "end"),
+    ),
+    "multi-instance-sub-process": process(
+        "multi-instance-sub-process",
+        START
+        + '<bpmn:subProcess id="per-order" name="per-order">'
+        + "<bpmn:extensionElements>"
+        + io(inputs=(("=order.id", "orderId"),))
+        + "</bpmn:extensionElements>"
+        + loop("=orders", element="order", output=("shipped", "=orderId"), sequential=True)
+        + start("per-order-start")
+        + service("pack", "pack")
+        + end("per-order-end")
+        + chain("s", "per-order-start", "pack", "per-order-end")
+        + "</bpmn:subProcess>"
+        + END
+        + chain("f", "start", "per-order", "end"),
+    ),
+    "multi-instance-call-activity": process(
+        "multi-instance-call-activity",
+        START
+        + call_activity(
+            "call",
+            "multi-instance-call-activity-child",
+            extra=io(outputs=(("=price", "quote"),)),
+            body=loop("=suppliers", element="supplier", output=("quotes", "=quote")),
+        )
+        + END
+        + chain("f", "start", "call", "end"),
+    )
+    + process(
+        "multi-instance-call-activity-child",
+        start("child-start")
+        + service("ask", "ask")
+        + end("child-end")
+        + chain("c", "child-start", "ask", "child-end"),
+    ),
+    "multi-instance-boundary": process(
+        "multi-instance-boundary",
+        START
+        + looped_service("review", "review", loop("=reviewers", element="reviewer"))
+        + timer_boundary("deadline", "review", "timeDuration", "PT1H")
+        + service("remind", "remind")
+        + END
+        + end("expired")
+        + chain("f", "start", "review", "end")
+        + chain("g", "deadline", "remind", "expired"),
+    ),
+    "multi-instance-not-a-list": process(
+        "multi-instance-not-a-list",
+        START
+        + looped_service("check", "check", loop("=items"))
+        + END
+        + chain("f", "start", "check", "end"),
+    ),
+    "multi-instance-user-task": process(
+        "multi-instance-user-task",
+        START
+        + '<bpmn:userTask id="approve" name="approve"><bpmn:extensionElements>'
+        + '<zeebe:userTask /><zeebe:assignmentDefinition assignee="=approver" />'
+        + "</bpmn:extensionElements>"
+        + loop("=approvers", element="approver", output=("votes", "=vote"), sequential=True)
+        + "</bpmn:userTask>"
+        + END
+        + chain("f", "start", "approve", "end"),
+    ),
+    "call-activity-error": error("Error_Rejected", "REJECTED")
+    + process(
+        "call-activity-error",
+        START
+        + call_activity("call", "call-activity-error-child")
+        + error_boundary("rejected", "call", "Error_Rejected")
+        + service("apologise", "apologise")
+        + END
+        + end("apologised")
+        + chain("f", "start", "call", "end")
+        + chain("g", "rejected", "apologise", "apologised"),
+    )
+    + process(
+        "call-activity-error-child",
+        start("child-start")
+        + service("vet", "vet")
+        + end("child-end")
+        + chain("c", "child-start", "vet", "child-end"),
+    ),
+    "call-activity-escalation": '<bpmn:escalation id="Esc_Late" name="late" escalationCode="LATE" />'
+    + process(
+        "call-activity-escalation",
+        START
+        + call_activity("call", "call-activity-escalation-child")
+        + '<bpmn:boundaryEvent id="late" name="late" cancelActivity="false" attachedToRef="call">'
+        + '<bpmn:escalationEventDefinition id="late_def" escalationRef="Esc_Late" />'
+        + "</bpmn:boundaryEvent>"
+        + service("apologise", "apologise")
+        + END
+        + end("apologised")
+        + chain("f", "start", "call", "end")
+        + chain("g", "late", "apologise", "apologised"),
+    )
+    + process(
+        "call-activity-escalation-child",
+        start("child-start")
+        + '<bpmn:intermediateThrowEvent id="running-late" name="running-late">'
+        + '<bpmn:escalationEventDefinition id="rl_def" escalationRef="Esc_Late" />'
+        + "</bpmn:intermediateThrowEvent>"
+        + service("deliver", "deliver")
+        + end("child-end")
+        + chain("c", "child-start", "running-late", "deliver", "child-end"),
+    ),
+    "multi-instance-receive-task": message("Msg_Approval", "approval", "=reviewer")
+    + process(
+        "multi-instance-receive-task",
+        START
+        + '<bpmn:receiveTask id="await" name="await" messageRef="Msg_Approval">'
+        + loop("=reviewers", element="reviewer", output=("approvals", "=ok"))
+        + "</bpmn:receiveTask>"
+        + END
+        + chain("f", "start", "await", "end"),
     ),
 }

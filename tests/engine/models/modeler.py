@@ -39,6 +39,7 @@ _HEADER = (
     'modeler:executionPlatform="Camunda Cloud" modeler:executionPlatformVersion="8.8.0">'
 )
 _NOT_NODES = {
+    "multiInstanceLoopCharacteristics",
     "sequenceFlow",
     "extensionElements",
     "documentation",
