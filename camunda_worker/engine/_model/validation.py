@@ -84,13 +84,6 @@ def validate_process(
     for node in nodes.values():
         if node.kind in ("exclusiveGateway", "inclusiveGateway"):
             _check_exclusive_gateway(node, flows, report)
-        if node.kind == "inclusiveGateway" and len(node.incoming) > 1:
-            report(
-                node.id,
-                "bpmn:inclusiveGateway",
-                "an inclusive gateway joining several incoming sequence flows is not supported "
-                "by this engine (only forking ones)",
-            )
     _link(nodes, report)
     for node in nodes.values():
         if node.kind == "eventBasedGateway":

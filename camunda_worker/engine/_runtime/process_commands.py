@@ -264,7 +264,14 @@ class ProcessCommands(JobCommands):
                 self.cancel_job(job)
             self._terminate_child(element)
         instance.active.clear()
+        self._close_root_events(instance)
         self.end_instance(instance, TERMINATED)
+
+    def _close_root_events(self, instance: ProcessInstanceRecord) -> None:
+        # The timers and subscriptions of the process's event sub-processes.
+        if instance.definition.model.event_sub_processes:
+            self.element_timers.cancel_element(instance.key)
+            self.messages.close_element(instance.key)
 
     def set_variables(self, key: int, variables: Mapping[str, Any], local: bool = False) -> None:
         """Set variables in a scope: a process instance (its root) or an active element instance.
@@ -691,6 +698,7 @@ class ProcessCommands(JobCommands):
     def instance_ended(self, instance: ProcessInstanceRecord) -> None:
         """The last token was consumed: the instance is completed (and its call activity)."""
         self.stats.process_instances_completed += 1
+        self._close_root_events(instance)
         self.end_instance(instance, COMPLETED)
         if instance.parent_instance_key is not None:
             self._child_completed(instance)
