@@ -1,0 +1,428 @@
+"""Event sub-processes, joining inclusive gateways and message events as jobs, in-process and over TCP.
+
+The corpus (``test_models.py``) runs each model through the Python API; here the same models go
+through the REST API, in-process and over loopback TCP, and the edges the corpus does not show:
+an interrupting event sub-process ending its non-interrupting siblings, subscriptions closed with
+their scope, what is refused at deployment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from camunda_worker.engine import (
+    Engine,
+    EngineApp,
+    EngineError,
+    EngineServer,
+    InProcessTransport,
+    ManualClock,
+)
+
+from .conftest import BASE_URL, activation
+from .models.corpus import (
+    END,
+    START,
+    chain,
+    end,
+    error,
+    event_start,
+    event_sub_process,
+    flow,
+    message,
+    process,
+    service,
+)
+from .models.modeler import modeler_xml
+
+MODELS = Path(__file__).parent / "models"
+
+
+@pytest.fixture(params=["in-process", "tcp"])
+def http(request: pytest.FixtureRequest, make_app: Callable[..., EngineApp]) -> Iterator[Any]:
+    """An httpx client on a fresh app (in-process or over loopback TCP) and its engine."""
+    app = make_app(Engine(clock=ManualClock()))
+    if request.param == "in-process":
+        with httpx.Client(transport=InProcessTransport(app), base_url=BASE_URL) as client:
+            yield client, app.engine
+    else:
+        with EngineServer(app) as server, httpx.Client(base_url=server.url) as client:
+            yield client, app.engine
+
+
+def _deploy(client: httpx.Client, name: str) -> None:
+    data = (MODELS / f"{name}.bpmn").read_bytes()
+    response = client.post("/deployments", files={"resources": (f"{name}.bpmn", data)})
+    assert response.status_code == 200, response.text
+
+
+def _create(client: httpx.Client, process_id: str, variables: dict[str, Any]) -> str:
+    body = {"processDefinitionId": process_id, "variables": variables}
+    response = client.post("/process-instances", json=body)
+    assert response.status_code == 200, response.text
+    return str(response.json()["processInstanceKey"])
+
+
+def _jobs(client: httpx.Client, job_type: str) -> list[dict[str, Any]]:
+    response = client.post("/jobs/activation", json=activation(job_type))
+    assert response.status_code == 200, response.text
+    jobs: list[dict[str, Any]] = response.json()["jobs"]
+    return jobs
+
+
+def _complete(client: httpx.Client, job: dict[str, Any], variables: dict[str, Any]) -> None:
+    response = client.post(f"/jobs/{job['jobKey']}/completion", json={"variables": variables})
+    assert response.status_code == 204, response.text
+
+
+def _state(client: httpx.Client, key: str) -> str:
+    state: str = client.get(f"/process-instances/{key}").json()["state"]
+    return state
+
+
+def test_a_non_interrupting_message_event_sub_process_runs_beside_the_task(http: Any) -> None:
+    client, engine = http
+    _deploy(client, "esp-message-non-interrupting")
+    key = _create(client, "esp-message-non-interrupting", {"orderId": "o1"})
+
+    for asked in (1, 2):
+        body = {"name": "status", "correlationKey": "o1", "variables": {"asked": asked}}
+        assert client.post("/messages/publication", json=body).status_code == 200
+    reports = _jobs(client, "report")
+    for job in reports:
+        _complete(client, job, {})
+    active_after_reports = _state(client, key)
+    [work] = _jobs(client, "work")
+    _complete(client, work, {})
+
+    assert [job["elementId"] for job in reports] == ["report", "report"]
+    assert active_after_reports == "ACTIVE"
+    assert _state(client, key) == "COMPLETED"
+    assert dict(engine.process_instance(key).variables) == {"orderId": "o1", "asked": 2}
+
+
+def test_a_bpmn_error_of_a_job_starts_the_error_event_sub_process(http: Any) -> None:
+    client, _ = http
+    _deploy(client, "esp-error-interrupting")
+    key = _create(client, "esp-error-interrupting", {})
+    [charge] = _jobs(client, "charge")
+
+    body = {"errorCode": "DECLINED", "variables": {"reason": "card"}}
+    thrown = client.post(f"/jobs/{charge['jobKey']}/error", json=body)
+    [notify] = _jobs(client, "notify")
+    _complete(client, notify, {})
+
+    assert thrown.status_code == 204
+    assert notify["variables"] == {"reason": "card"}
+    assert _state(client, key) == "COMPLETED"
+
+
+def test_a_joining_inclusive_gateway_waits_for_the_branches_taken(http: Any) -> None:
+    client, engine = http
+    _deploy(client, "inclusive-join")
+    key = _create(client, "inclusive-join", {"courses": ["pasta", "salad"]})
+    [pasta] = _jobs(client, "pasta")
+    [salad] = _jobs(client, "salad")
+
+    _complete(client, pasta, {})
+    after_one = _state(client, key)
+    _complete(client, salad, {})
+
+    assert _jobs(client, "steak") == []
+    assert after_one == "ACTIVE"
+    assert _state(client, key) == "COMPLETED"
+    assert engine.process_instance(key).visited_element_ids.count("end") == 1
+
+
+def test_message_throw_and_end_events_are_jobs_of_their_type(http: Any) -> None:
+    client, _ = http
+    _deploy(client, "message-throw-job")
+    key = _create(client, "message-throw-job", {})
+
+    [notify] = _jobs(client, "notify")
+    _complete(client, notify, {"sent": True})
+    [done] = _jobs(client, "send-done")
+    _complete(client, done, {})
+
+    assert (notify["elementId"], done["elementId"]) == ("notify", "done")
+    assert done["variables"] == {"sent": True}
+    assert _state(client, key) == "COMPLETED"
+
+
+def _two_event_sub_processes() -> str:
+    return modeler_xml(
+        "two-esps",
+        message("Msg_Status", "status", "=orderId")
+        + message("Msg_Cancel", "cancel", "=orderId")
+        + process(
+            "two-esps",
+            START
+            + service("work", "work")
+            + END
+            + event_sub_process(
+                "on-status",
+                event_start("status-start", 'message messageRef="Msg_Status"', interrupting=False),
+                service("report", "report")
+                + end("reported")
+                + chain("e", "status-start", "report", "reported"),
+            )
+            + event_sub_process(
+                "on-cancel",
+                event_start("cancel-start", 'message messageRef="Msg_Cancel"'),
+                end("cancelled") + chain("c", "cancel-start", "cancelled"),
+            )
+            + chain("f", "start", "work", "end"),
+        ),
+    )
+
+
+def test_an_interrupting_event_sub_process_ends_the_rest_of_its_scope() -> None:
+    engine = Engine(clock=ManualClock())
+    engine.deploy([("two-esps.bpmn", _two_event_sub_processes())])
+    key = str(
+        engine.create_process_instance(
+            process_definition_id="two-esps", variables={"orderId": "o1"}
+        )["processInstanceKey"]
+    )
+    engine.publish_message(name="status", correlation_key="o1")
+
+    engine.publish_message(name="cancel", correlation_key="o1")
+
+    view = engine.process_instance(key)
+    assert view.state == "COMPLETED"
+    assert view.visited_element_ids[-2:] == ("cancel-start", "cancelled")
+    assert [job.state for job in engine.jobs(process_instance_key=key)] == ["CANCELED"] * 2
+    assert len(engine._machine.messages) == 0  # internal: every subscription closed
+    with pytest.raises(EngineError) as raised:  # its subscriptions closed with it
+        engine.correlate_message(name="status", correlation_key="o1")
+    assert raised.value.status == 404
+
+
+def test_cancelling_an_instance_closes_its_event_sub_processes() -> None:
+    clock = ManualClock()
+    engine = Engine(clock=clock)
+    engine.deploy([("m.bpmn", (MODELS / "esp-message-non-interrupting.bpmn").read_bytes())])
+    engine.deploy([("t.bpmn", (MODELS / "esp-timer-cycle-non-interrupting.bpmn").read_bytes())])
+    message_key = engine.create_process_instance(
+        process_definition_id="esp-message-non-interrupting", variables={"orderId": "o1"}
+    )["processInstanceKey"]
+    timer_key = engine.create_process_instance(
+        process_definition_id="esp-timer-cycle-non-interrupting"
+    )["processInstanceKey"]
+
+    opened = (len(engine._machine.messages), len(engine._machine.element_timers))  # internal
+
+    engine.cancel_process_instance(str(message_key))
+    engine.cancel_process_instance(str(timer_key))
+    clock.advance(600_000)
+
+    assert opened == (1, 1)
+    assert (len(engine._machine.messages), len(engine._machine.element_timers)) == (0, 0)
+
+    with pytest.raises(EngineError) as raised:
+        engine.correlate_message(name="status", correlation_key="o1")
+    assert raised.value.status == 404
+    assert engine.jobs(job_type="remind") == []
+
+
+def test_a_timer_event_sub_process_ends_with_its_sub_process() -> None:
+    clock = ManualClock()
+    engine = Engine(clock=clock)
+    engine.deploy([("t.bpmn", (MODELS / "esp-timer-in-sub-process.bpmn").read_bytes())])
+    key = str(
+        engine.create_process_instance(process_definition_id="esp-timer-in-sub-process")[
+            "processInstanceKey"
+        ]
+    )
+    [slow] = engine.activate_ready_jobs(
+        job_type="slow", max_jobs_to_activate=1, timeout_ms=60_000, worker="w"
+    )
+    engine.complete_job(str(slow["jobKey"]))
+
+    clock.advance(600_000)
+
+    assert engine.jobs(job_type="escalate") == []
+    assert engine.process_instance(key).active_element_ids == ("after",)
+
+
+def _refusal(xml: str) -> str:
+    engine = Engine()
+    with pytest.raises(EngineError) as raised:
+        engine.deploy([("bad.bpmn", modeler_xml("bad", xml))])
+    assert raised.value.status == 400
+    return raised.value.detail
+
+
+_ERROR_ESP = event_sub_process(
+    "on-error",
+    event_start("error-start", 'error errorRef="Error_X"'),
+    end("handled") + flow("e1", "error-start", "handled"),
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            process(
+                "bad",
+                START
+                + END
+                + event_sub_process("esp", '<bpmn:startEvent id="esp-start" />', end("esp-end"))
+                + flow("f1", "start", "end")
+                + flow("e1", "esp-start", "esp-end"),
+            ),
+            "esp-start (bpmn:startEvent)\n    - ERROR: Start events in event subprocesses must "
+            "have exactly one event definition",
+        ),
+        (
+            error("Error_X", "X")
+            + process(
+                "bad",
+                START
+                + service("work", "work")
+                + END
+                + _ERROR_ESP
+                + flow("f1", "start", "work")
+                + flow("f2", "work", "end")
+                + flow("f3", "work", "on-error"),
+            ),
+            "on-error (bpmn:subProcess)\n    - ERROR: An event subprocess must not have any "
+            "incoming or outgoing sequence flows",
+        ),
+        (
+            error("Error_X", "X")
+            + process(
+                "bad",
+                START
+                + END
+                + _ERROR_ESP.replace('id="error-start"', 'id="error-start" isInterrupting="false"')
+                + flow("f1", "start", "end"),
+            ),
+            "error-start (bpmn:startEvent)\n    - ERROR: An error start event must be interrupting",
+        ),
+        (
+            error("Error_X", "X")
+            + process(
+                "bad",
+                START
+                + END
+                + _ERROR_ESP
+                + _ERROR_ESP.replace('"on-error"', '"again"')
+                .replace("error-start", "error-start-2")
+                .replace("handled", "handled-2")
+                .replace('"e1"', '"e2"')
+                + flow("f1", "start", "end"),
+            ),
+            "Multiple error event definitions with the same errorCode 'X'",
+        ),
+        (
+            message("Msg", "ping")
+            + process(
+                "bad",
+                START
+                + END
+                + event_sub_process(
+                    "esp",
+                    event_start("esp-start", 'message messageRef="Msg"'),
+                    end("esp-end") + flow("e1", "esp-start", "esp-end"),
+                )
+                + flow("f1", "start", "end"),
+            ),
+            "esp-start (bpmn:startEvent)\n    - ERROR: Must have a correlation key",
+        ),
+        (
+            process(
+                "bad",
+                START
+                + service("pay", "pay")
+                + END
+                + '<bpmn:boundaryEvent id="undo" attachedToRef="pay">'
+                + '<bpmn:compensateEventDefinition id="undo_def" /></bpmn:boundaryEvent>'
+                + '<bpmn:serviceTask id="refund" isForCompensation="true"><bpmn:extensionElements>'
+                + '<zeebe:taskDefinition type="refund" /></bpmn:extensionElements>'
+                + "</bpmn:serviceTask>"
+                + chain("f", "start", "pay", "end"),
+            ),
+            "undo (bpmn:boundaryEvent)\n    - ERROR: compensation events are not supported by "
+            "this engine",
+        ),
+        (
+            process(
+                "bad",
+                START
+                + '<bpmn:businessRuleTask id="decide"><bpmn:extensionElements>'
+                + '<zeebe:calledDecision decisionId="d" resultVariable="r" />'
+                + "</bpmn:extensionElements></bpmn:businessRuleTask>"
+                + END
+                + chain("f", "start", "decide", "end"),
+            ),
+            "decide (bpmn:businessRuleTask)\n    - ERROR: a business rule task with "
+            "'zeebe:calledDecision' evaluates a DMN decision, and DMN is not supported",
+        ),
+    ],
+    ids=[
+        "none-start",
+        "flows",
+        "error-not-interrupting",
+        "same-error-code",
+        "no-correlation-key",
+        "compensation",
+        "called-decision",
+    ],
+)
+def test_what_is_refused_is_refused_naming_the_element(body: str, expected: str) -> None:
+    assert expected in _refusal(body)
+
+
+def test_a_compensation_handler_is_refused_too() -> None:
+    detail = _refusal(
+        process(
+            "bad",
+            START
+            + '<bpmn:serviceTask id="refund" isForCompensation="true"><bpmn:extensionElements>'
+            + '<zeebe:taskDefinition type="refund" /></bpmn:extensionElements></bpmn:serviceTask>'
+            + END
+            + chain("f", "start", "refund", "end"),
+        )
+    )
+    assert "refund (bpmn:serviceTask)\n    - ERROR: compensation handlers" in detail
+
+
+@settings(max_examples=40)
+@given(
+    courses=st.lists(st.sampled_from(["pasta", "steak", "salad"]), min_size=1, unique=True),
+    order=st.randoms(use_true_random=False),
+)
+def test_an_inclusive_join_fires_once_after_every_branch_taken(
+    courses: list[str], order: Any
+) -> None:
+    engine = Engine(clock=ManualClock())
+    engine.deploy([("j.bpmn", (MODELS / "inclusive-join.bpmn").read_bytes())])
+    key = str(
+        engine.create_process_instance(
+            process_definition_id="inclusive-join", variables={"courses": courses}
+        )["processInstanceKey"]
+    )
+    shuffled = list(courses)
+    order.shuffle(shuffled)
+
+    states = []
+    for course in shuffled:
+        [job] = engine.activate_ready_jobs(
+            job_type=course, max_jobs_to_activate=1, timeout_ms=60_000, worker="w"
+        )
+        engine.complete_job(str(job["jobKey"]))
+        states.append(engine.process_instance(key).state)
+
+    path = engine.process_instance(key).visited_element_ids
+    assert states == ["ACTIVE"] * (len(courses) - 1) + ["COMPLETED"]
+    assert path.count("serve") == len(courses)
+    assert path.count("end") == 1
