@@ -426,3 +426,42 @@ def test_an_inclusive_join_fires_once_after_every_branch_taken(
     assert states == ["ACTIVE"] * (len(courses) - 1) + ["COMPLETED"]
     assert path.count("serve") == len(courses)
     assert path.count("end") == 1
+
+
+def test_branches_reaching_an_inclusive_join_in_one_step_pass_it_once() -> None:
+    # Both branches are undefined tasks: their tokens reach the join in the same command.
+    xml = modeler_xml(
+        "same-step",
+        process(
+            "same-step",
+            START
+            + '<bpmn:inclusiveGateway id="pick" name="pick" />'
+            + '<bpmn:task id="one" name="one" /><bpmn:task id="two" name="two" />'
+            + '<bpmn:inclusiveGateway id="merge" name="merge" />'
+            + service("after", "after")
+            + END
+            + flow("f1", "start", "pick")
+            + flow("to-one", "pick", "one", "=true")
+            + flow("to-two", "pick", "two", "=true")
+            + flow("f2", "one", "merge")
+            + flow("f3", "two", "merge")
+            + chain("g", "merge", "after", "end"),
+        ),
+    )
+    engine = Engine(clock=ManualClock())
+    engine.deploy([("same-step.bpmn", xml)])
+
+    key = str(
+        engine.create_process_instance(process_definition_id="same-step")["processInstanceKey"]
+    )
+
+    assert engine.process_instance(key).visited_element_ids == (
+        "start",
+        "pick",
+        "one",
+        "two",
+        "merge",
+        "merge",
+        "after",
+    )
+    assert len(engine.jobs(job_type="after")) == 1

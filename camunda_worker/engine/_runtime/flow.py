@@ -1191,6 +1191,19 @@ class FlowRunner:
         arrivals = instance.joins.setdefault((scope.key, node.id), {})
         arrivals[via] = arrivals.get(via, 0) + 1
         scope.live += 1
+        if any(token[0] == node.id and token[2] is scope for token in queue):
+            # Flows to the gateway already taken count at once (Zeebe counts taken flows
+            # before it activates the gateway): the gateway then activates once for them all.
+            kept = []
+            for token in queue:
+                if token[0] == node.id and token[2] is scope and token[1] is not None:
+                    arrivals[token[1]] = arrivals.get(token[1], 0) + 1
+                    scope.live += 1
+                    instance.path.append(node.id)
+                else:
+                    kept.append(token)
+            queue.clear()
+            queue.extend(kept)
         taken = {flow_id for flow_id, count in arrivals.items() if count > 0}
         if len(taken) < len(node.incoming):
             sources = [
