@@ -2,19 +2,12 @@
 
 Namespaces are matched by URI, so any prefixes work. Everything outside the supported subset is
 reported, never ignored: :func:`parse_bpmn` raises :class:`BpmnValidationError` listing every
-problem with the element's id and type. The supported subset:
-
-- none start event (exactly one per process), none end event, none intermediate throw event;
-- service, send, script and business-rule tasks with a ``zeebe:taskDefinition`` (static ``type``
-  and ``retries``) and optional ``zeebe:taskHeaders``: each creates a job;
-- undefined tasks (``bpmn:task``) and manual tasks: a token passes straight through;
-- call activities (``zeebe:calledElement``) and multi-instance activities
-  (``bpmn:multiInstanceLoopCharacteristics``), read by :mod:`.activities`;
-- exclusive gateways with FEEL conditions from :mod:`._conditions` and a default flow;
-- parallel gateways (fork, and join that waits for every incoming flow);
-- interrupting error boundary events on job-based tasks, by error code or catch-all;
-- sequence flows; diagram data, documentation, lanes, text annotations, groups, data objects and
-  data associations (no runtime meaning) and extension elements of other vendors.
+problem with the element's id and type. What is supported is the table of ``docs/engine.md``
+(Camunda's BPMN coverage, with this engine's column); what is refused there is refused here,
+with Zeebe's wording where Zeebe refuses it too. Event sub-processes are read like embedded
+sub-processes, their start events by :meth:`_ProcessReader._event_sub_process_start`, and
+checked by :mod:`.event_subprocesses`; call activities (``zeebe:calledElement``) and
+multi-instance activities (``bpmn:multiInstanceLoopCharacteristics``) by :mod:`.activities`.
 """
 
 from __future__ import annotations

@@ -10,6 +10,12 @@ element instance. A scope completes when it has no token left (no child element 
 token waiting at one of its joins, none queued): a sub-process then applies its output mappings
 and leaves along its outgoing flows, the root ends the process instance. Variables follow
 :mod:`.scopes`.
+
+A scope with event sub-processes opens their message, timer and signal start events with it
+(on the scope's element instance) and catches errors and escalations thrown inside it before
+its boundary events do; an interrupting one terminates the rest of the scope. A joining
+inclusive gateway waits while :func:`~camunda_worker.engine._model.paths.can_reach` finds a
+token of its scope that can still arrive.
 """
 
 from __future__ import annotations
