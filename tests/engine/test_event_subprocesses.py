@@ -465,3 +465,28 @@ def test_branches_reaching_an_inclusive_join_in_one_step_pass_it_once() -> None:
         "after",
     )
     assert len(engine.jobs(job_type="after")) == 1
+
+
+def test_a_correlation_key_missing_at_start_is_an_incident_resolving_it_starts_the_instance() -> (
+    None
+):
+    engine = Engine(clock=ManualClock())
+    engine.deploy([("m.bpmn", (MODELS / "esp-message-non-interrupting.bpmn").read_bytes())])
+    key = str(
+        engine.create_process_instance(process_definition_id="esp-message-non-interrupting")[
+            "processInstanceKey"
+        ]
+    )
+    [incident] = engine.process_instance(key).incidents
+    waiting = engine.jobs(job_type="work")
+
+    engine.set_variables(key, {"orderId": "o1"})
+    engine.resolve_incident(incident.key)
+    engine.publish_message(name="status", correlation_key="o1")
+
+    assert incident.error_type == "EXTRACT_VALUE_ERROR"
+    assert "orderId" in incident.error_message
+    assert waiting == []
+    assert len(engine.jobs(job_type="work")) == 1
+    assert len(engine.jobs(job_type="report")) == 1
+    assert engine.process_instance(key).incidents == ()

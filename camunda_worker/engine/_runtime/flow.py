@@ -163,6 +163,9 @@ class FlowRunner:
         self._entered: ElementInstance | None = None
         # Call activities entered, whose processes start once the tokens rest.
         self._calls: list[tuple[ProcessInstanceRecord, FlowNode, ElementInstance]] = []
+        # Instances whose start waits on an incident of their event sub-processes' start
+        # events (a correlation key that failed...): the start event to run once resolved.
+        self._blocked_starts: dict[int, str] = {}
 
     def correlate(
         self,
@@ -206,8 +209,19 @@ class FlowRunner:
                 model.nodes[model.nodes[esp].start_node or ""] for esp in model.event_sub_processes
             ]
             if not self._open_events(instance, instance.root, starts):
+                self._blocked_starts[instance.key] = start_node
                 return
         self._run(instance, [(start_node, None, instance.root, None)])
+
+    def retry_start(self, instance: ProcessInstanceRecord) -> None:
+        """Start an instance again whose event sub-processes could not be opened (resolved)."""
+        start_node = self._blocked_starts.pop(instance.key, None)
+        if start_node is not None:
+            self.start(instance, start_node)
+
+    def forget(self, instance: ProcessInstanceRecord) -> None:
+        """An instance was cancelled: nothing of it is kept here."""
+        self._blocked_starts.pop(instance.key, None)
 
     def _open_events(
         self, instance: ProcessInstanceRecord, element: ElementInstance, events: list[FlowNode]

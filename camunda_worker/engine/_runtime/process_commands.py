@@ -265,6 +265,7 @@ class ProcessCommands(JobCommands):
             self._terminate_child(element)
         instance.active.clear()
         self._close_root_events(instance)
+        self.flow.forget(instance)
         self.end_instance(instance, TERMINATED)
 
     def _close_root_events(self, instance: ProcessInstanceRecord) -> None:
@@ -324,6 +325,8 @@ class ProcessCommands(JobCommands):
         element = instance.active.get(incident.element_instance_key) if instance else None
         if instance is not None and element is not None:
             self.flow.retry(instance, element)
+        elif instance is not None and incident.element_instance_key == instance.key:
+            self.flow.retry_start(instance)  # its event sub-processes can be opened now
 
     def publish_message(
         self,
