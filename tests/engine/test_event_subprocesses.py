@@ -39,6 +39,7 @@ from .models.corpus import (
     message,
     process,
     service,
+    start,
 )
 from .models.modeler import modeler_xml
 
@@ -490,3 +491,54 @@ def test_a_correlation_key_missing_at_start_is_an_incident_resolving_it_starts_t
     assert len(engine.jobs(job_type="work")) == 1
     assert len(engine.jobs(job_type="report")) == 1
     assert engine.process_instance(key).incidents == ()
+
+
+def test_a_sub_process_ended_by_its_boundary_event_closes_its_event_sub_processes() -> None:
+    xml = modeler_xml(
+        "inner-esp",
+        message("Msg_Ping", "ping", "=id")
+        + process(
+            "inner-esp",
+            START
+            + (
+                '<bpmn:subProcess id="outer" name="outer">'
+                + start("outer-start")
+                + service("work", "work")
+                + end("outer-end")
+                + chain("s", "outer-start", "work", "outer-end")
+                + event_sub_process(
+                    "on-ping",
+                    event_start("ping-start", 'message messageRef="Msg_Ping"', interrupting=False),
+                    service("pong", "pong")
+                    + end("ponged")
+                    + chain("e", "ping-start", "pong", "ponged"),
+                )
+                + "</bpmn:subProcess>"
+            )
+            + '<bpmn:boundaryEvent id="late" name="late" attachedToRef="outer">'
+            + '<bpmn:timerEventDefinition id="late_def"><bpmn:timeDuration>PT1H</bpmn:timeDuration>'
+            + "</bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+            + END
+            + end("gave-up")
+            + chain("f", "start", "outer", "end")
+            + flow("g1", "late", "gave-up"),
+        ),
+    )
+    clock = ManualClock()
+    engine = Engine(clock=clock)
+    engine.deploy([("inner-esp.bpmn", xml)])
+    key = str(
+        engine.create_process_instance(process_definition_id="inner-esp", variables={"id": "a"})[
+            "processInstanceKey"
+        ]
+    )
+    engine.publish_message(name="ping", correlation_key="a")
+    pong_before = len(engine.jobs(job_type="pong", lifecycle="ACTIVATABLE"))
+
+    clock.advance(3_600_000)
+
+    assert pong_before == 1
+    assert engine.process_instance(key).state == "COMPLETED"
+    assert engine.process_instance(key).visited_element_ids[-2:] == ("late", "gave-up")
+    assert engine.jobs(job_type="pong", lifecycle="ACTIVATABLE") == []
+    assert len(engine._machine.messages) == 0  # internal: the subscription closed with its scope
