@@ -325,6 +325,23 @@ _ERROR_ESP = event_sub_process(
             "Multiple error event definitions with the same errorCode 'X'",
         ),
         (
+            process(
+                "bad",
+                START
+                + END
+                + event_sub_process(
+                    "esp",
+                    '<bpmn:startEvent id="esp-start"><bpmn:conditionalEventDefinition id="c">'
+                    '<bpmn:condition xsi:type="bpmn:tFormalExpression">=x</bpmn:condition>'
+                    "</bpmn:conditionalEventDefinition></bpmn:startEvent>",
+                    end("esp-end") + flow("e1", "esp-start", "esp-end"),
+                )
+                + flow("f1", "start", "end"),
+            ),
+            "esp-start (bpmn:startEvent)\n    - ERROR: start events of event subprocesses with a "
+            "conditionalEventDefinition are not supported by this engine",
+        ),
+        (
             message("Msg", "ping")
             + process(
                 "bad",
@@ -374,6 +391,7 @@ _ERROR_ESP = event_sub_process(
         "flows",
         "error-not-interrupting",
         "same-error-code",
+        "conditional",
         "no-correlation-key",
         "compensation",
         "called-decision",

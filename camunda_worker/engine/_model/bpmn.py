@@ -582,7 +582,10 @@ class _ProcessReader:
         if reader is None:
             self.problem(
                 element,
-                "Start events in event subprocesses must have exactly one event definition: "
+                f"start events of event subprocesses with a {definition} are not supported by "
+                "this engine (only message, timer, signal, error and escalation)"
+                if definition
+                else "Start events in event subprocesses must have exactly one event definition: "
                 "message, timer, signal, error or escalation",
             )
             return _Details()
