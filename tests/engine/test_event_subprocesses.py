@@ -560,3 +560,36 @@ def test_a_sub_process_ended_by_its_boundary_event_closes_its_event_sub_processe
     assert engine.process_instance(key).visited_element_ids[-2:] == ("late", "gave-up")
     assert engine.jobs(job_type="pong", lifecycle="ACTIVATABLE") == []
     assert len(engine._machine.messages) == 0  # internal: the subscription closed with its scope
+
+
+def test_a_boundary_event_on_a_manual_task_is_accepted_and_never_fires() -> None:
+    # Zeebe deploys it; the token passes the manual task at once, so the timer is never armed.
+    xml = modeler_xml(
+        "manual-boundary",
+        process(
+            "manual-boundary",
+            START
+            + '<bpmn:manualTask id="sign" name="sign" />'
+            + '<bpmn:boundaryEvent id="late" name="late" attachedToRef="sign">'
+            + '<bpmn:timerEventDefinition id="late_def"><bpmn:timeDuration>PT1M</bpmn:timeDuration>'
+            + "</bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+            + service("file", "file")
+            + END
+            + end("too-late")
+            + chain("f", "start", "sign", "file", "end")
+            + flow("g1", "late", "too-late"),
+        ),
+    )
+    clock = ManualClock()
+    engine = Engine(clock=clock)
+    engine.deploy([("manual-boundary.bpmn", xml)])
+    key = str(
+        engine.create_process_instance(process_definition_id="manual-boundary")[
+            "processInstanceKey"
+        ]
+    )
+
+    clock.advance(120_000)
+
+    assert engine.process_instance(key).visited_element_ids == ("start", "sign", "file")
+    assert len(engine.jobs(job_type="file")) == 1

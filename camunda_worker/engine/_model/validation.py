@@ -13,6 +13,9 @@ __all__ = ["Problem", "validate_process"]
 _Report = Callable[[str, str, str], None]
 # Activities besides job-based tasks that wait, and so may carry boundary events.
 _WAITING_ACTIVITIES = frozenset({"subProcess", "receiveTask", "userTask", "callActivity"})
+# Activities a token passes straight through: Zeebe accepts boundary events on them too (they
+# never fire, the activity never waits).
+_PASSING_ACTIVITIES = frozenset({"task", "manualTask"})
 
 
 @attrs.frozen
@@ -234,6 +237,7 @@ def _check_boundary(node: FlowNode, nodes: dict[str, FlowNode], report: _Report)
         host.kind not in JOB_TASK_KINDS
         and host.kind not in _WAITING_ACTIVITIES
         and host.loop is None  # a multi-instance body waits for its inner instances
+        and host.kind not in _PASSING_ACTIVITIES
     ):
         report(
             node.id,
