@@ -33,13 +33,16 @@ from .models.corpus import (
     chain,
     end,
     error,
+    escalation,
     event_start,
     event_sub_process,
     flow,
     message,
     process,
     service,
+    signal,
     start,
+    sub_process,
 )
 from .models.modeler import modeler_xml
 
@@ -593,3 +596,107 @@ def test_a_boundary_event_on_a_manual_task_is_accepted_and_never_fires() -> None
 
     assert engine.process_instance(key).visited_element_ids == ("start", "sign", "file")
     assert len(engine.jobs(job_type="file")) == 1
+
+
+_START_DEFINITIONS = {
+    "message": 'message messageRef="Msg_Go"',
+    "timer": "timer",
+    "signal": 'signal signalRef="Sig_Go"',
+    "error": 'error errorRef="Error_Go"',
+    "escalation": 'escalation escalationRef="Esc_Go"',
+}
+
+
+def _esp_model(kind: str, interrupting: bool, nested: bool) -> str:
+    if kind == "none":
+        start_event = '<bpmn:startEvent id="go-start" name="go-start" />'
+    elif kind == "timer":
+        start_event = event_start("go-start", "timer", interrupting=interrupting).replace(
+            " /></bpmn:startEvent>",
+            "><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition>"
+            "</bpmn:startEvent>",
+        )
+    else:
+        start_event = event_start("go-start", _START_DEFINITIONS[kind], interrupting=interrupting)
+    esp = event_sub_process("on-go", start_event, end("went") + flow("e1", "go-start", "went"))
+    throw = (
+        '<bpmn:endEvent id="fail" name="fail"><bpmn:errorEventDefinition id="fail_def" '
+        'errorRef="Error_Go" /></bpmn:endEvent>'
+        if kind == "error"
+        else '<bpmn:intermediateThrowEvent id="fail" name="fail"><bpmn:escalationEventDefinition '
+        'id="fail_def" escalationRef="Esc_Go" /></bpmn:intermediateThrowEvent>'
+        if kind == "escalation"
+        else service("fail", "fail")
+    )
+    inner = (
+        start("in-start")
+        + service("work", "work")
+        + throw
+        + (
+            end("in-end") + chain("s", "in-start", "work", "fail", "in-end")
+            if kind != "error"
+            else chain("s", "in-start", "work", "fail")
+        )
+    )
+    body = (
+        START
+        + sub_process("outer", inner + (esp if nested else ""))
+        + END
+        + chain("f", "start", "outer", "end")
+    )
+    if not nested:
+        body += esp
+    return modeler_xml(
+        "esp-any",
+        message("Msg_Go", "go", "=key")
+        + signal("Sig_Go", "go")
+        + error("Error_Go", "GO")
+        + escalation("Esc_Go", "GO")
+        + process("esp-any", body),
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    kind=st.sampled_from(["none", *_START_DEFINITIONS]),
+    interrupting=st.booleans(),
+    nested=st.booleans(),
+)
+def test_every_start_event_of_an_event_sub_process_deploys_and_triggers_as_zeebe_says(
+    kind: str, interrupting: bool, nested: bool
+) -> None:
+    clock = ManualClock()
+    engine = Engine(clock=clock)
+    xml = _esp_model(kind, interrupting, nested)
+    refused = kind == "none" or (kind == "error" and not interrupting)
+    if refused:
+        with pytest.raises(EngineError) as raised:
+            engine.deploy([("esp-any.bpmn", xml)])
+        assert "go-start (bpmn:startEvent)" in raised.value.detail
+        return
+    engine.deploy([("esp-any.bpmn", xml)])
+    key = str(
+        engine.create_process_instance(process_definition_id="esp-any", variables={"key": "k"})[
+            "processInstanceKey"
+        ]
+    )
+    [work] = engine.activate_ready_jobs(
+        job_type="work", max_jobs_to_activate=1, timeout_ms=60_000, worker="w"
+    )
+    if kind == "message":
+        engine.publish_message(name="go", correlation_key="k")
+    elif kind == "timer":
+        clock.advance(60_000)
+    elif kind == "signal":
+        engine.broadcast_signal(signal_name="go")
+    else:
+        engine.complete_job(str(work["jobKey"]))  # the error or escalation is thrown next
+
+    view = engine.process_instance(key)
+    assert "on-go" in view.visited_element_ids
+    assert view.visited_element_ids[view.visited_element_ids.index("on-go") + 1] == "go-start"
+    work_active = [job for job in engine.jobs(job_type="work") if job.end_ms is None]
+    if kind in ("error", "escalation"):
+        assert work_active == []  # completed before it threw
+    else:
+        assert bool(work_active) != interrupting  # an interrupting one terminated the task
