@@ -2,26 +2,19 @@
 
 Namespaces are matched by URI, so any prefixes work. Everything outside the supported subset is
 reported, never ignored: :func:`parse_bpmn` raises :class:`BpmnValidationError` listing every
-problem with the element's id and type. The supported subset:
-
-- none start event (exactly one per process), none end event, none intermediate throw event;
-- service, send, script and business-rule tasks with a ``zeebe:taskDefinition`` (static ``type``
-  and ``retries``) and optional ``zeebe:taskHeaders``: each creates a job;
-- undefined tasks (``bpmn:task``) and manual tasks: a token passes straight through;
-- call activities (``zeebe:calledElement``) and multi-instance activities
-  (``bpmn:multiInstanceLoopCharacteristics``), read by :mod:`.activities`;
-- exclusive gateways with FEEL conditions from :mod:`._conditions` and a default flow;
-- parallel gateways (fork, and join that waits for every incoming flow);
-- interrupting error boundary events on job-based tasks, by error code or catch-all;
-- sequence flows; diagram data, documentation, lanes, text annotations, groups, data objects and
-  data associations (no runtime meaning) and extension elements of other vendors.
+problem with the element's id and type. What is supported is the table of ``docs/engine.md``
+(Camunda's BPMN coverage, with this engine's column); what is refused there is refused here,
+with Zeebe's wording where Zeebe refuses it too. Event sub-processes are read like embedded
+sub-processes, their start events by :meth:`_ProcessReader._event_sub_process_start`, and
+checked by :mod:`.event_subprocesses`; call activities (``zeebe:calledElement``) and
+multi-instance activities (``bpmn:multiInstanceLoopCharacteristics``) by :mod:`.activities`.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import attrs
 from defusedxml import DefusedXmlException
@@ -45,6 +38,7 @@ from camunda_worker.engine._model.definitions import (
     UserTaskDefinition,
     VariableMapping,
 )
+from camunda_worker.engine._model.event_subprocesses import wire_event_sub_processes
 from camunda_worker.engine._model.expressions import (
     PATH_PATTERN,
     Expression,
@@ -144,6 +138,8 @@ _IGNORED_IN_SUB_PROCESS = _IGNORED_IN_PROCESS | {
 
 
 _DECIDING_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
+# Message events Zeebe runs as jobs (``zeebe:taskDefinition``).
+_MESSAGE_THROWS = ("intermediateThrowEvent", "endEvent")
 _MESSAGE_EVENTS = ("boundaryEvent", "intermediateCatchEvent", "startEvent")
 _LINK_EVENTS = ("intermediateCatchEvent", "intermediateThrowEvent")
 _ESCALATION_EVENTS = ("boundaryEvent", "intermediateThrowEvent", "endEvent")
@@ -260,6 +256,14 @@ def _split(tag: str) -> tuple[str, str]:
     return "", tag
 
 
+def _ref(element: ET.Element, definition: str, attribute: str) -> str | None:
+    # An attribute of the event definition child of an event.
+    for local, child in _children(element, BPMN_NS):
+        if local == definition:
+            return child.get(attribute)
+    return None
+
+
 def _qualified(tag: str) -> str:
     namespace, local = _split(tag)
     prefix = {BPMN_NS: "bpmn", ZEEBE_NS: "zeebe"}.get(namespace)
@@ -293,6 +297,8 @@ class _ProcessReader:
         self.escalations = escalations or {}
         self.problems = problems
         self.process_id = process.get("id", "")
+        # Ids of the event sub-processes read so far (their start events have definitions).
+        self.event_scopes: set[str] = set()
 
     def problem(self, element: ET.Element, message: str) -> None:
         element_id = element.get("id") or self.process_id or "?"
@@ -311,6 +317,9 @@ class _ProcessReader:
             flow.id: flow for flow in (self._flow(element) for element in flow_elements) if flow
         }
         starts = validate_process(self.process_id, nodes, flows, self.problems, refused)
+        event_sub_processes = wire_event_sub_processes(
+            nodes, lambda *problem: self.problems.append(Problem(*problem))
+        )
         if len(self.problems) > before or starts is None:
             return None
         return ProcessModel(
@@ -331,6 +340,7 @@ class _ProcessReader:
                 for node in nodes.values()
                 if node.kind == "startEvent" and node.scope is None and node.event == "signal"
             ),
+            event_sub_processes=event_sub_processes,
         )
 
     def _read_container(
@@ -347,8 +357,11 @@ class _ProcessReader:
             if local == "sequenceFlow":
                 flow_elements.append(child)
             elif local == "subProcess" and child.get("triggeredByEvent", "").lower() == "true":
-                refused.add(child.get("id", ""))
-                self.problem(child, "event sub-processes are not supported by this engine")
+                node = self._node(local, child, scope)
+                if node is not None:
+                    nodes[node.id] = attrs.evolve(node, triggered_by_event=True)
+                    self.event_scopes.add(node.id)
+                    self._read_container(child, node.id, nodes, flow_elements, refused)
             elif local in _NODE_KINDS:
                 node = self._node(local, child, scope)
                 if node is not None:
@@ -408,7 +421,9 @@ class _ProcessReader:
             called = parse_called_element(
                 extensions.pop("calledElement", None), lambda text: self.problem(element, text)
             )
-        interrupting = element.get("cancelActivity", "true").strip().lower() != "false"
+        flag = "isInterrupting" if kind == "startEvent" else "cancelActivity"
+        interrupting = element.get(flag, "true").strip().lower() != "false"
+        self._refuse_compensation(element, definitions)
         script = None
         task = None
         if kind == "scriptTask" and "script" in extensions:
@@ -420,7 +435,17 @@ class _ProcessReader:
                 )
             script = self._script(element, extensions.pop("script"))
             extensions.pop("taskDefinition", None)
-        elif kind in JOB_TASK_KINDS:
+        elif kind == "businessRuleTask" and "calledDecision" in extensions:
+            extensions.pop("calledDecision")
+            self.problem(
+                element,
+                "a business rule task with 'zeebe:calledDecision' evaluates a DMN decision, and "
+                "DMN is not supported by this engine: implement it as a job "
+                "('zeebe:taskDefinition')",
+            )
+        elif kind in JOB_TASK_KINDS or (
+            kind in _MESSAGE_THROWS and definitions == ["messageEventDefinition"]
+        ):
             task = self._task_definition(element, extensions)
         user_task = None
         if kind == "userTask":
@@ -463,7 +488,9 @@ class _ProcessReader:
         interrupting: bool,
     ) -> _Details:
         # What the event definition (or a receive task's message) says.
-        named = self._named_event(kind, element, definitions, scope)
+        named = self._special_event(kind, element, definitions, scope) or self._named_event(
+            kind, element, definitions, scope
+        )
         if named is not None:
             return named
         if kind == "boundaryEvent" and definitions == ["timerEventDefinition"]:
@@ -503,6 +530,66 @@ class _ProcessReader:
                 self.problem(element, "Start events in embedded sub-processes must be none events")
             return _Details("signal", message=self._signal(element))
         return None
+
+    def _refuse_compensation(self, element: ET.Element, definitions: list[str]) -> None:
+        if "compensateEventDefinition" in definitions:
+            self.problem(
+                element,
+                "compensation events are not supported by this engine (Camunda 8 runs them; "
+                "model the undo steps explicitly, e.g. with an error boundary event)",
+            )
+        if element.get("isForCompensation", "").strip().lower() == "true":
+            self.problem(
+                element,
+                "compensation handlers (isForCompensation) are not supported by this engine",
+            )
+
+    def _special_event(
+        self, kind: str, element: ET.Element, definitions: list[str], scope: str | None
+    ) -> _Details | None:
+        # Compensation (refused), start events of event sub-processes, message throw and end
+        # events (jobs); ``None``: none of them.
+        if "compensateEventDefinition" in definitions:
+            return _Details()  # refused, see _refuse_compensation
+        if kind == "startEvent" and scope in self.event_scopes:
+            return self._event_sub_process_start(element, definitions)
+        if kind in _MESSAGE_THROWS and definitions == ["messageEventDefinition"]:
+            return _Details("message")  # a job of its zeebe:taskDefinition
+        return None
+
+    def _event_sub_process_start(self, element: ET.Element, definitions: list[str]) -> _Details:
+        # The start event of an event sub-process: message, timer, signal, error, escalation.
+        definition = definitions[0] if len(definitions) == 1 else ""
+        readers: dict[str, Callable[[], _Details]] = {
+            "messageEventDefinition": lambda: _Details(
+                "message", message=self._message(element, _ref(element, definition, "messageRef"))
+            ),
+            "timerEventDefinition": lambda: _Details(
+                "timer",
+                timer=self._timer(
+                    element, "start event", ("timeDuration", "timeDate", "timeCycle")
+                ),
+            ),
+            "signalEventDefinition": lambda: _Details("signal", message=self._signal(element)),
+            "escalationEventDefinition": lambda: _Details(
+                "escalation", self._escalation("boundaryEvent", element)
+            ),
+            "errorEventDefinition": lambda: _Details(
+                "error", self._error_boundary(element, definitions)
+            ),
+        }
+        reader = readers.get(definition)
+        if reader is None:
+            self.problem(
+                element,
+                f"start events of event subprocesses with a {definition} are not supported by "
+                "this engine (only message, timer, signal, error and escalation)"
+                if definition
+                else "Start events in event subprocesses must have exactly one event definition: "
+                "message, timer, signal, error or escalation",
+            )
+            return _Details()
+        return reader()
 
     def _escalation(self, kind: str, element: ET.Element) -> str | None:
         # The escalation code (None: a catch-all boundary event).

@@ -226,6 +226,11 @@ class FlowNode:
             (``cancelActivity``).
         called_element: the process a call activity calls.
         loop: the multi-instance characteristics of a multi-instance activity.
+            (``cancelActivity``); for the start event of an event sub-process, whether it
+            terminates the rest of its scope (``isInterrupting``).
+        triggered_by_event: whether it is an event sub-process (``triggeredByEvent``).
+        event_sub_processes: for an embedded sub-process or an event sub-process, the ids of
+            the event sub-processes directly inside it.
     """
 
     id: str
@@ -252,6 +257,8 @@ class FlowNode:
     interrupting: bool = True
     called_element: CalledElement | None = None
     loop: LoopCharacteristics | None = None
+    triggered_by_event: bool = False
+    event_sub_processes: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -269,6 +276,7 @@ class ProcessModel:
         timer_starts: the ids of its timer start events.
         message_starts: the ids of its message start events.
         signal_starts: the ids of its signal start events.
+        event_sub_processes: the ids of the event sub-processes at the process level.
     """
 
     process_id: str
@@ -280,6 +288,7 @@ class ProcessModel:
     timer_starts: tuple[str, ...] = ()
     message_starts: tuple[str, ...] = ()
     signal_starts: tuple[str, ...] = ()
+    event_sub_processes: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -13,6 +13,9 @@ __all__ = ["Problem", "validate_process"]
 _Report = Callable[[str, str, str], None]
 # Activities besides job-based tasks that wait, and so may carry boundary events.
 _WAITING_ACTIVITIES = frozenset({"subProcess", "receiveTask", "userTask", "callActivity"})
+# Activities a token passes straight through: Zeebe accepts boundary events on them too (they
+# never fire, the activity never waits).
+_PASSING_ACTIVITIES = frozenset({"task", "manualTask"})
 
 
 @attrs.frozen
@@ -84,13 +87,6 @@ def validate_process(
     for node in nodes.values():
         if node.kind in ("exclusiveGateway", "inclusiveGateway"):
             _check_exclusive_gateway(node, flows, report)
-        if node.kind == "inclusiveGateway" and len(node.incoming) > 1:
-            report(
-                node.id,
-                "bpmn:inclusiveGateway",
-                "an inclusive gateway joining several incoming sequence flows is not supported "
-                "by this engine (only forking ones)",
-            )
     _link(nodes, report)
     for node in nodes.values():
         if node.kind == "eventBasedGateway":
@@ -241,6 +237,7 @@ def _check_boundary(node: FlowNode, nodes: dict[str, FlowNode], report: _Report)
         host.kind not in JOB_TASK_KINDS
         and host.kind not in _WAITING_ACTIVITIES
         and host.loop is None  # a multi-instance body waits for its inner instances
+        and host.kind not in _PASSING_ACTIVITIES
     ):
         report(
             node.id,

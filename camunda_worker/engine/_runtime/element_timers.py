@@ -82,6 +82,13 @@ class ElementTimers:
             for key in keys:
                 self.timers.pop(key, None)
 
+    def cancel_nodes(self, element_key: int, node_ids: list[str]) -> None:
+        """Forget the timers of some events of an element instance (by the events' ids)."""
+        for key in list(self._by_element.get(element_key, ())):
+            timer = self.timers.get(key)
+            if timer is not None and timer.node_id in node_ids:
+                self.cancel(timer)
+
     def cancel(self, timer: ElementTimer) -> None:
         """Forget one timer."""
         self.timers.pop(timer.key, None)

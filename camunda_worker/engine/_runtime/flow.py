@@ -10,6 +10,12 @@ element instance. A scope completes when it has no token left (no child element 
 token waiting at one of its joins, none queued): a sub-process then applies its output mappings
 and leaves along its outgoing flows, the root ends the process instance. Variables follow
 :mod:`.scopes`.
+
+A scope with event sub-processes opens their message, timer and signal start events with it
+(on the scope's element instance) and catches errors and escalations thrown inside it before
+its boundary events do; an interrupting one terminates the rest of the scope. A joining
+inclusive gateway waits while :func:`~camunda_worker.engine._model.paths.can_reach` finds a
+token of its scope that can still arrive.
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ from camunda_worker.engine._model.definitions import (
     ProcessModel,
     UserTaskDefinition,
 )
+from camunda_worker.engine._model.event_subprocesses import catching_start, event_sub_processes_of
 from camunda_worker.engine._model.feel import FeelEvaluationError, Now
+from camunda_worker.engine._model.paths import can_reach
 from camunda_worker.engine._model.timers import TimerValueError
 from camunda_worker.engine._runtime.element_timers import ElementTimer, ElementTimers, resolve_timer
 from camunda_worker.engine._runtime.instances import ElementInstance, ProcessInstanceRecord
@@ -165,6 +173,9 @@ class FlowRunner:
         # while they start (a child's own calls then wait for the same loop: no recursion).
         self._calls: list[tuple[ProcessInstanceRecord, FlowNode, ElementInstance]] = []
         self._calling = False
+        # Instances whose start waits on an incident of their event sub-processes' start
+        # events (a correlation key that failed...): the start event to run once resolved.
+        self._blocked_starts: dict[int, str] = {}
 
     def correlate(
         self,
@@ -177,10 +188,12 @@ class FlowRunner:
         Returns:
             Whether the subscription's element instance was still there to take it.
         """
+        node = instance.definition.model.nodes[subscription.node_id]
+        if node.kind == "startEvent":
+            return self._event_triggered(instance, subscription.element_key, node, variables)
         element = instance.active.get(subscription.element_key)
         if element is None:
             return False
-        node = instance.definition.model.nodes[subscription.node_id]
         if element.node_id != node.id and node.kind != "boundaryEvent":
             self._gateway_triggered(instance, element, node, variables)
             return True
@@ -199,8 +212,91 @@ class FlowRunner:
         return dt.datetime.fromtimestamp(self._hooks.now() / 1000, tz=dt.timezone.utc)
 
     def start(self, instance: ProcessInstanceRecord, start_node: str) -> None:
-        """Place a token on a start event and run it."""
+        """Open the process's event sub-processes, place a token on a start event and run it."""
+        model = instance.definition.model
+        if model.event_sub_processes:
+            starts = [
+                model.nodes[model.nodes[esp].start_node or ""] for esp in model.event_sub_processes
+            ]
+            if not self._open_events(instance, instance.root, starts):
+                self._blocked_starts[instance.key] = start_node
+                return
         self._run(instance, [(start_node, None, instance.root, None)])
+
+    def retry_start(self, instance: ProcessInstanceRecord) -> None:
+        """Start an instance again whose event sub-processes could not be opened (resolved)."""
+        start_node = self._blocked_starts.pop(instance.key, None)
+        if start_node is not None:
+            self.start(instance, start_node)
+
+    def forget(self, instance: ProcessInstanceRecord) -> None:
+        """An instance was cancelled: nothing of it is kept here."""
+        self._blocked_starts.pop(instance.key, None)
+
+    def _open_events(
+        self, instance: ProcessInstanceRecord, element: ElementInstance, events: list[FlowNode]
+    ) -> bool:
+        # Arm the timers and open the subscriptions of events waiting on an element instance
+        # (its own, its boundary events', its event sub-processes' start events).
+        element.waits = True
+        timed = [event for event in events if event.timer is not None]
+        if timed and not self._arm(instance, element, timed):
+            return False
+        waiting = [event for event in events if event.message is not None]
+        return not waiting or self._subscribe(instance, element, waiting)
+
+    def _event_triggered(
+        self,
+        instance: ProcessInstanceRecord,
+        scope_key: int,
+        start: FlowNode,
+        variables: Mapping[str, Any],
+    ) -> bool:
+        # The message, timer or signal of an event sub-process's start event arrived.
+        scope = instance.root if scope_key == instance.key else instance.active.get(scope_key)
+        if scope is None or scope.interrupted:
+            return False
+        queue: deque[Token] = deque()
+        self._start_event_sub_process(instance, scope, start, variables, queue)
+        self._run_queue(instance, queue, [])
+        return True
+
+    def _start_event_sub_process(
+        self,
+        instance: ProcessInstanceRecord,
+        scope: ElementInstance,
+        start: FlowNode,
+        variables: Mapping[str, Any] | None,
+        queue: deque[Token],
+    ) -> None:
+        # Zeebe: an interrupting start event terminates everything else in the scope (other
+        # event sub-processes included) and closes the scope's event sub-processes; a
+        # non-interrupting one runs beside. The event's variables are the start event's.
+        model = instance.definition.model
+        esp = model.nodes[start.scope or ""]
+        if start.interrupting:
+            scope.interrupted = True
+            ids = [
+                model.nodes[esp_id].start_node or ""
+                for esp_id in event_sub_processes_of(model, esp.scope)
+            ]
+            self._timers.cancel_nodes(scope.key, ids)
+            self._messages.close_nodes(scope.key, ids)
+            self._terminate_inside(instance, scope, queue)
+        element = ElementInstance(self._hooks.next_key(), esp.id, parent=scope)
+        if esp.inputs:
+            set_local(element, evaluate_inputs(esp.inputs, scope, self._now))
+        instance.active[element.key] = element
+        scope.live += 1
+        instance.path.append(esp.id)
+        if esp.event_sub_processes:
+            starts = [
+                model.nodes[model.nodes[inner].start_node or ""]
+                for inner in esp.event_sub_processes
+            ]
+            if not self._open_events(instance, element, starts):
+                return
+        queue.append((start.id, None, element, dict(variables or {})))
 
     def fire_timer(self, instance: ProcessInstanceRecord, timer: ElementTimer) -> None:
         """A timer of a catch event or boundary event is due: move its token on.
@@ -209,6 +305,11 @@ class FlowRunner:
         it has repetitions left and the activity is still active.
         """
         node = instance.definition.model.nodes[timer.node_id]
+        if node.kind == "startEvent":
+            if not node.interrupting:
+                self._rearm(timer)
+            self._event_triggered(instance, timer.element_key, node, {})
+            return
         element = instance.active.get(timer.element_key)
         if element is None:
             return
@@ -221,7 +322,14 @@ class FlowRunner:
         queue: deque[Token] = deque()
         if node.interrupting:
             self._terminate(instance, element, queue)
-        elif timer.interval is not None and timer.repetitions != 0:
+        else:
+            self._rearm(timer)
+        queue.append((node.id, None, element.parent or instance.root, None))
+        self._run_queue(instance, queue, [])
+
+    def _rearm(self, timer: ElementTimer) -> None:
+        # A cycle fires again one interval later while it has repetitions left.
+        if timer.interval is not None and timer.repetitions != 0:
             repetitions = None if timer.repetitions is None else timer.repetitions - 1
             self._timers.schedule(
                 attrs.evolve(
@@ -231,8 +339,6 @@ class FlowRunner:
                     repetitions=repetitions,
                 )
             )
-        queue.append((node.id, None, element.parent or instance.root, None))
-        self._run_queue(instance, queue, [])
 
     def complete_task(
         self,
@@ -541,14 +647,14 @@ class FlowRunner:
                 self._create_job(instance, node, element)
         elif node.script is not None:
             self._script(instance, model, node, scope, queue, ended)
-        elif kind in _ACTIVITIES:
+        elif kind in _ACTIVITIES or task is not None:
             self._activity(instance, node, scope, queue)
         elif kind == "intermediateCatchEvent" and _triggered(model, node, via):
             self._pass(model, node, scope, event_variables or {}, queue, ended)
         elif kind in _WAITING and node.link is None:
             self._enter(instance, node, scope)
         elif kind in ("exclusiveGateway", "inclusiveGateway"):
-            self._exclusive(instance, model, node, scope, queue)
+            self._exclusive(instance, model, node, scope, queue, via)
         elif kind == "parallelGateway" and len(node.incoming) > 1 and via is not None:
             self._join(instance, model, node, via, scope, queue)
         elif kind == "endEvent" and node.event is None and not node.inputs and not node.outputs:
@@ -730,17 +836,16 @@ class FlowRunner:
             or node.message is not None
             or boundary_events
             or node.kind == "eventBasedGateway"
+            or node.event_sub_processes
         ):
             model = instance.definition.model
             events = [node, *(model.nodes[event_id] for event_id in boundary_events)]
             if node.kind == "eventBasedGateway":
                 events = [model.nodes[model.flows[flow_id].target] for flow_id in node.outgoing]
-            element.waits = True
-            timed = [event for event in events if event.timer is not None]
-            if timed and not self._arm(instance, element, timed):
-                return None
-            waiting = [event for event in events if event.message is not None]
-            if waiting and not self._subscribe(instance, element, waiting):
+            events += [
+                model.nodes[model.nodes[esp].start_node or ""] for esp in node.event_sub_processes
+            ]
+            if not self._open_events(instance, element, events):
                 return None
         return element
 
@@ -894,14 +999,24 @@ class FlowRunner:
         # Zeebe: the nearest escalation boundary event around the thrower catches it (an exact
         # code before a catch-all); uncaught, nothing happens. Returns whether the throwing
         # token goes on (not when an interrupting event terminated its scope).
+        # An escalation start event of an event sub-process in a scope comes before the scope's
+        # boundary events.
         model = instance.definition.model
+        code = node.error_code or ""
         current = scope
-        while (parent := current.parent) is not None:
+        while True:
+            start = self._catching_start(model, current, "escalation", code)
+            if start is not None:
+                self._start_event_sub_process(instance, current, start, None, queue)
+                return not start.interrupting
+            parent = current.parent
+            if parent is None:
+                break
             if is_inner(current.node_id, parent):
                 current = parent  # the body holds the boundary events
                 continue
             host = model.nodes[current.node_id]
-            event = _matching_error_boundary(model, host, node.error_code or "", "escalation")
+            event = _matching_error_boundary(model, host, code, "escalation")
             if event is not None:
                 if event.interrupting:
                     self._terminate(instance, current, queue)
@@ -928,6 +1043,16 @@ class FlowRunner:
         goes_on = self._escalate(instance, thrower, element, queue)
         self._run_queue(instance, queue, [])
         return goes_on
+    @staticmethod
+    def _catching_start(
+        model: ProcessModel, scope: ElementInstance, kind: str, code: str
+    ) -> FlowNode | None:
+        # The error or escalation start event of an event sub-process directly in ``scope``
+        # that catches ``code`` (none once an interrupting event sub-process took the scope).
+        if scope.interrupted or scope.body is not None:
+            return None  # a multi-instance body: its inner instances are the scopes
+        esp_ids = event_sub_processes_of(model, None if scope.parent is None else scope.node_id)
+        return catching_start(model, esp_ids, kind, code) if esp_ids else None
 
     def _throw_signal(self, node: FlowNode, scope: ElementInstance) -> None:
         if node.message is not None:
@@ -967,7 +1092,14 @@ class FlowRunner:
     ) -> bool:
         model = instance.definition.model
         current = source
-        while (parent := current.parent) is not None:
+        while True:
+            start = self._catching_start(model, current, "error", error_code)
+            if start is not None:
+                self._start_event_sub_process(instance, current, start, variables, queue)
+                return True
+            parent = current.parent
+            if parent is None:
+                break
             if is_inner(current.node_id, parent):
                 current = parent  # the body holds the boundary events
                 continue
@@ -1067,10 +1199,15 @@ class FlowRunner:
         node: FlowNode,
         scope: ElementInstance,
         queue: deque[Token],
+        via: str | None = None,
     ) -> None:
-        # Exclusive: the first flow whose condition is true; inclusive: every such flow. Else
-        # the default flow, else a CONDITION_ERROR incident.
+        # Exclusive: the first flow whose condition is true; inclusive: every such flow (a
+        # joining one first waits, see _joined). Else the default flow, else a CONDITION_ERROR
+        # incident.
         every = node.kind == "inclusiveGateway"
+        joining = every and via is not None and len(node.incoming) > 1
+        if joining and not self._joined(instance, node, via or "", scope, queue):
+            return
         variables: dict[str, Any] | None = None
         taken: list[str] = []
         for flow_id in node.outgoing:
@@ -1099,6 +1236,52 @@ class FlowRunner:
         if not taken and node.outgoing:
             self._stuck(instance, node, scope, "CONDITION_ERROR", _NO_FLOW_TAKEN)
         queue.extend((model.flows[flow_id].target, flow_id, scope, None) for flow_id in taken)
+
+    @staticmethod
+    def _joined(
+        instance: ProcessInstanceRecord,
+        node: FlowNode,
+        via: str,
+        scope: ElementInstance,
+        queue: deque[Token],
+    ) -> bool:
+        # A joining inclusive gateway, as Zeebe's: a token arrived by ``via``; the gateway is
+        # activated once every incoming flow was taken, or when no token of the scope (an
+        # element instance, a token on its way, a token waiting at another join) can still
+        # reach it by an incoming flow not taken yet. Each taken flow is consumed once.
+        arrivals = instance.joins.setdefault((scope.key, node.id), {})
+        arrivals[via] = arrivals.get(via, 0) + 1
+        scope.live += 1
+        if any(token[0] == node.id and token[2] is scope for token in queue):
+            # Flows to the gateway already taken count at once (Zeebe counts taken flows
+            # before it activates the gateway): the gateway then activates once for them all.
+            kept = []
+            for token in queue:
+                if token[0] == node.id and token[2] is scope and token[1] is not None:
+                    arrivals[token[1]] = arrivals.get(token[1], 0) + 1
+                    scope.live += 1
+                    instance.path.append(node.id)
+                else:
+                    kept.append(token)
+            queue.clear()
+            queue.extend(kept)
+        taken = {flow_id for flow_id, count in arrivals.items() if count > 0}
+        if len(taken) < len(node.incoming):
+            sources = [
+                element.node_id for element in instance.active.values() if element.parent is scope
+            ]
+            sources += [token[0] for token in queue if token[2] is scope]
+            sources += [
+                gateway
+                for (key, gateway), waiting in instance.joins.items()
+                if key == scope.key and gateway != node.id and any(waiting.values())
+            ]
+            if can_reach(instance.definition.model, sources, node.id, taken):
+                return False
+        for flow_id in taken:
+            arrivals[flow_id] -= 1
+        scope.live -= len(taken)
+        return True
 
     @staticmethod
     def _join(

@@ -81,6 +81,8 @@ class ElementInstance:
             of the same element id).
         loop_counter: for an inner instance of a multi-instance body, its ``loopCounter``.
         child_instance_key: for a call activity, the process instance it called.
+        interrupted: for a scope, whether an interrupting event sub-process was triggered in
+            it (no other event sub-process of the scope is triggered after).
     """
 
     key: int
@@ -95,6 +97,7 @@ class ElementInstance:
     body: MultiInstanceBody | None = None
     loop_counter: int = 0
     child_instance_key: int | None = None
+    interrupted: bool = False
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -97,6 +97,27 @@ class MessageState:
                 if not waiting:
                     del self._by_match[match]
 
+    def close_nodes(self, element_key: int, node_ids: list[str]) -> None:
+        """Close the subscriptions of some events of an element instance (by the events' ids)."""
+        subscriptions = self._by_element.get(element_key)
+        if not subscriptions:
+            return
+        kept = [
+            subscription for subscription in subscriptions if subscription.node_id not in node_ids
+        ]
+        for subscription in subscriptions:
+            if subscription.node_id in node_ids:
+                match = (subscription.tenant_id, subscription.name, subscription.correlation_key)
+                waiting = self._by_match.get(match)
+                if waiting and subscription in waiting:
+                    waiting.remove(subscription)
+                    if not waiting:
+                        del self._by_match[match]
+        if kept:
+            self._by_element[element_key] = kept
+        else:
+            del self._by_element[element_key]
+
     def matching(
         self, tenant_id: str, name: str, correlation_key: str
     ) -> list[MessageSubscription]:

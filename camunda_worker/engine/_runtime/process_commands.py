@@ -275,7 +275,15 @@ class ProcessCommands(JobCommands):
                 if child is not None and child.state == ACTIVE:
                     pending.append(child)
             current.active.clear()
+            self._close_root_events(current)
+            self.flow.forget(current)
             self.end_instance(current, TERMINATED)
+
+    def _close_root_events(self, instance: ProcessInstanceRecord) -> None:
+        # The timers and subscriptions of the process's event sub-processes.
+        if instance.definition.model.event_sub_processes:
+            self.element_timers.cancel_element(instance.key)
+            self.messages.close_element(instance.key)
 
     def set_variables(self, key: int, variables: Mapping[str, Any], local: bool = False) -> None:
         """Set variables in a scope: a process instance (its root) or an active element instance.
@@ -328,6 +336,8 @@ class ProcessCommands(JobCommands):
         element = instance.active.get(incident.element_instance_key) if instance else None
         if instance is not None and element is not None:
             self.flow.retry(instance, element)
+        elif instance is not None and incident.element_instance_key == instance.key:
+            self.flow.retry_start(instance)  # its event sub-processes can be opened now
 
     def publish_message(
         self,
@@ -717,6 +727,7 @@ class ProcessCommands(JobCommands):
     def instance_ended(self, instance: ProcessInstanceRecord) -> None:
         """The last token was consumed: the instance is completed (and its call activity)."""
         self.stats.process_instances_completed += 1
+        self._close_root_events(instance)
         self.end_instance(instance, COMPLETED)
         if instance.parent_instance_key is not None:
             self._child_completed(instance)

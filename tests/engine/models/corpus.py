@@ -190,6 +190,39 @@ def signal_event(kind: str, node_id: str, signal_ref: str, extra: str = "") -> s
     )
 
 
+def event_sub_process(node_id: str, start_event: str, body: str, *, extra: str = "") -> str:
+    """An event sub-process (``triggeredByEvent``) with its start event and its other elements."""
+    extensions = f"<bpmn:extensionElements>{extra}</bpmn:extensionElements>" if extra else ""
+    return (
+        f'<bpmn:subProcess id="{node_id}" name="{node_id}" triggeredByEvent="true">'
+        f"{extensions}{start_event}{body}</bpmn:subProcess>"
+    )
+
+
+def event_start(node_id: str, definition: str, *, interrupting: bool = True) -> str:
+    """The start event of an event sub-process, its definition given as ``kind attr="..."``."""
+    flag = "" if interrupting else ' isInterrupting="false"'
+    kind, _, attributes = definition.partition(" ")
+    return (
+        f'<bpmn:startEvent id="{node_id}" name="{node_id}"{flag}>'
+        f'<bpmn:{kind}EventDefinition id="{node_id}_def" {attributes} /></bpmn:startEvent>'
+    )
+
+
+def escalation(escalation_id: str, code: str) -> str:
+    """A ``bpmn:escalation`` with a code."""
+    return f'<bpmn:escalation id="{escalation_id}" name="{code}" escalationCode="{code}" />'
+
+
+def message_job(kind: str, node_id: str, job_type: str) -> str:
+    """A message throw or end event implemented as a job (``zeebe:taskDefinition``)."""
+    return (
+        f'<bpmn:{kind} id="{node_id}" name="{node_id}"><bpmn:extensionElements>'
+        f'<zeebe:taskDefinition type="{job_type}" /></bpmn:extensionElements>'
+        f'<bpmn:messageEventDefinition id="{node_id}_def" /></bpmn:{kind}>'
+    )
+
+
 START = '<bpmn:startEvent id="start" name="start" />'
 END = '<bpmn:endEvent id="end" name="end" />'
 
@@ -862,6 +895,184 @@ MODELS: dict[str, str] = {
         + flow("f2", "email", "end")
         + flow("f3", "sms", "end")
         + flow("f4", "letter", "nothing"),
+    ),
+    # --- Event sub-processes, joining inclusive gateways, message events as jobs.
+    "esp-error-interrupting": error("Error_Declined", "DECLINED")
+    + process(
+        "esp-error-interrupting",
+        START
+        + service("charge", "charge")
+        + END
+        + event_sub_process(
+            "on-declined",
+            event_start("declined-start", 'error errorRef="Error_Declined"'),
+            service("notify", "notify")
+            + end("notified")
+            + chain("e", "declined-start", "notify", "notified"),
+        )
+        + chain("f", "start", "charge", "end"),
+    ),
+    "esp-message-non-interrupting": message("Msg_Status", "status", "=orderId")
+    + process(
+        "esp-message-non-interrupting",
+        START
+        + service("work", "work")
+        + END
+        + event_sub_process(
+            "on-status",
+            event_start("status-start", 'message messageRef="Msg_Status"', interrupting=False),
+            service("report", "report")
+            + end("reported")
+            + chain("e", "status-start", "report", "reported"),
+        )
+        + chain("f", "start", "work", "end"),
+    ),
+    "esp-timer-in-sub-process": process(
+        "esp-timer-in-sub-process",
+        START
+        + sub_process(
+            "handle",
+            start("handle-start")
+            + service("slow", "slow")
+            + end("handle-end")
+            + chain("s", "handle-start", "slow", "handle-end")
+            + event_sub_process(
+                "on-timeout",
+                '<bpmn:startEvent id="timeout-start" name="timeout-start">'
+                '<bpmn:timerEventDefinition id="timeout-start_def">'
+                '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT10M</bpmn:timeDuration>'
+                "</bpmn:timerEventDefinition></bpmn:startEvent>",
+                service("escalate", "escalate")
+                + end("timeout-end")
+                + chain("e", "timeout-start", "escalate", "timeout-end"),
+            ),
+        )
+        + service("after", "after")
+        + END
+        + chain("f", "start", "handle", "after", "end"),
+    ),
+    "esp-timer-cycle-non-interrupting": process(
+        "esp-timer-cycle-non-interrupting",
+        START
+        + service("work", "work")
+        + END
+        + event_sub_process(
+            "reminders",
+            '<bpmn:startEvent id="remind-start" name="remind-start" isInterrupting="false">'
+            '<bpmn:timerEventDefinition id="remind-start_def">'
+            '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R2/PT1M</bpmn:timeCycle>'
+            "</bpmn:timerEventDefinition></bpmn:startEvent>",
+            service("remind", "remind")
+            + end("reminded")
+            + chain("e", "remind-start", "remind", "reminded"),
+        )
+        + chain("f", "start", "work", "end"),
+    ),
+    "esp-signal": signal("Sig_Cancel", "cancel-all")
+    + process(
+        "esp-signal",
+        START
+        + service("wait", "wait")
+        + END
+        + event_sub_process(
+            "on-cancel",
+            event_start("cancel-start", 'signal signalRef="Sig_Cancel"'),
+            end("cancelled") + chain("e", "cancel-start", "cancelled"),
+        )
+        + chain("f", "start", "wait", "end"),
+    ),
+    "esp-escalation": escalation("Esc_Late", "LATE")
+    + process(
+        "esp-escalation",
+        START
+        + sub_process(
+            "ship",
+            start("ship-start")
+            + '<bpmn:intermediateThrowEvent id="late" name="late">'
+            + '<bpmn:escalationEventDefinition id="late_def" escalationRef="Esc_Late" />'
+            + "</bpmn:intermediateThrowEvent>"
+            + service("deliver", "deliver")
+            + end("ship-end")
+            + chain("s", "ship-start", "late", "deliver", "ship-end"),
+        )
+        + END
+        + event_sub_process(
+            "on-late",
+            event_start("late-start", 'escalation escalationRef="Esc_Late"', interrupting=False),
+            service("apologise", "apologise")
+            + end("apologised")
+            + chain("e", "late-start", "apologise", "apologised"),
+        )
+        + chain("f", "start", "ship", "end"),
+    ),
+    "esp-error-end-in-sub-process": error("Error_Invalid", "INVALID")
+    + process(
+        "esp-error-end-in-sub-process",
+        START
+        + sub_process(
+            "check",
+            start("check-start")
+            + service("verify", "verify")
+            + error_end("invalid", "Error_Invalid")
+            + chain("s", "check-start", "verify", "invalid")
+            + event_sub_process(
+                "on-invalid",
+                event_start("fix-start", 'error errorRef="Error_Invalid"'),
+                service("repair", "repair")
+                + end("fix-end")
+                + chain("e", "fix-start", "repair", "fix-end"),
+                extra=io(inputs=(("=score * 10", "points"),)),
+            ),
+        )
+        + service("finish", "finish")
+        + END
+        + chain("f", "start", "check", "finish", "end"),
+    ),
+    "inclusive-join": process(
+        "inclusive-join",
+        START
+        + gateway("pick", "inclusive")
+        + service("pasta", "pasta")
+        + service("steak", "steak")
+        + service("salad", "salad")
+        + gateway("serve", "inclusive")
+        + END
+        + flow("f1", "start", "pick")
+        + flow("to-pasta", "pick", "pasta", "=list contains(courses, &quot;pasta&quot;)")
+        + flow("to-steak", "pick", "steak", "=list contains(courses, &quot;steak&quot;)")
+        + flow("to-salad", "pick", "salad", "=list contains(courses, &quot;salad&quot;)")
+        + flow("f2", "pasta", "serve")
+        + flow("f3", "steak", "serve")
+        + flow("f4", "salad", "serve")
+        + flow("f5", "serve", "end"),
+    ),
+    "inclusive-join-beside": process(
+        "inclusive-join-beside",
+        START
+        + gateway("fork", "parallel")
+        + gateway("pick", "inclusive")
+        + service("a", "a")
+        + service("b", "b")
+        + gateway("merge", "inclusive")
+        + end("merged")
+        + service("side", "side")
+        + end("side-end")
+        + flow("f1", "start", "fork")
+        + flow("f2", "fork", "pick")
+        + flow("f3", "fork", "side")
+        + flow("to-a", "pick", "a", "=x")
+        + flow("to-b", "pick", "b", "=y")
+        + flow("f4", "a", "merge")
+        + flow("f5", "b", "merge")
+        + flow("f6", "merge", "merged")
+        + flow("f7", "side", "side-end"),
+    ),
+    "message-throw-job": process(
+        "message-throw-job",
+        START
+        + message_job("intermediateThrowEvent", "notify", "notify")
+        + message_job("endEvent", "done", "send-done")
+        + chain("f", "start", "notify", "done"),
     ),
     # --- Combinations, as real processes mix them.
     "retry-loop": process(
