@@ -74,6 +74,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
         default=list(_IGNORED_THREADS),
     )
+    parser.addini(
+        "camunda_assert_timeout",
+        "seconds the fluent assertions (assert_that(...).is_completed()...) wait at most "
+        "(default 5)",
+        default="5.0",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -92,10 +98,11 @@ def pytest_configure(config: pytest.Config) -> None:
     mode = str(config.getini("camunda_leak_guard")).strip()
     if mode not in _MODES:
         raise pytest.UsageError(f"camunda_leak_guard = {mode!r} is not one of {', '.join(_MODES)}")
-    try:
-        float(str(config.getini("camunda_leak_guard_grace")))
-    except ValueError:
-        raise pytest.UsageError("camunda_leak_guard_grace must be a number of seconds") from None
+    for option in ("camunda_leak_guard_grace", "camunda_assert_timeout"):
+        try:
+            float(str(config.getini(option)))
+        except ValueError:
+            raise pytest.UsageError(f"{option} must be a number of seconds") from None
 
 
 # -- the engine and what comes with it ---------------------------------------------------------
@@ -145,7 +152,11 @@ def camunda_engine(request: pytest.FixtureRequest) -> Iterator[EngineHarness]:
     previous = is_testing()
     set_testing(not backoff)
     try:
-        harness = EngineHarness(base_dir=request.path.parent, **options)
+        harness = EngineHarness(
+            base_dir=request.path.parent,
+            assert_timeout=float(str(request.config.getini("camunda_assert_timeout"))),
+            **options,
+        )
         try:
             yield harness
         finally:

@@ -133,6 +133,8 @@ class FlowRunner:
         self._instance: ProcessInstanceRecord | None = None
         # The element instance the current token created, for an expression that fails after.
         self._entered: ElementInstance | None = None
+        #: Whether instances started from now on record the sequence flows they take.
+        self.record_flows = False
 
     def correlate(
         self,
@@ -168,6 +170,8 @@ class FlowRunner:
 
     def start(self, instance: ProcessInstanceRecord, start_node: str) -> None:
         """Place a token on a start event and run it."""
+        if self.record_flows and instance.flows is None:
+            instance.flows = []
         self._run(instance, [(start_node, None, instance.root, None)])
 
     def fire_timer(self, instance: ProcessInstanceRecord, timer: ElementTimer) -> None:
@@ -336,11 +340,14 @@ class FlowRunner:
         # ``ended``: scopes a token was consumed in; each completes once it has no token left.
         model = instance.definition.model
         path = instance.path
+        flows = instance.flows  # None unless the engine records them: nothing on the hot path
         steps = 0
         while True:
             while queue:
                 token = queue.popleft()
                 path.append(token[0])
+                if flows is not None and token[1] is not None:
+                    flows.append(token[1])
                 steps += 1
                 if steps > MAX_STEPS:
                     self._stuck(

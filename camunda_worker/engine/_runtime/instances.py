@@ -103,6 +103,8 @@ class ProcessInstanceRecord:
         correlation_key: the correlation key of the message that started it, if one did.
         incident_keys: keys of its active incidents.
         waiters: callers awaiting its end.
+        flows: ids of the sequence flows tokens took, in order; ``None`` unless the engine
+            records them (coverage, see :mod:`.modification`).
     """
 
     key: int
@@ -118,6 +120,7 @@ class ProcessInstanceRecord:
     waiters: list[InstanceWaiter] = attrs.field(factory=list)
     path: list[str] = attrs.field(factory=list)
     correlation_key: str | None = None
+    flows: list[str] | None = None
     root: ElementInstance = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
