@@ -406,15 +406,15 @@ class EngineHarness:
     def mock_job_worker(self, job_type: str) -> MockJobWorker:
         """A mocked worker for a job type (``mockJobWorker``); the same one for the same type.
 
-        Its jobs are answered in the test's thread whenever the test drives the engine (see
-        :class:`MockJobWorker`). Do not start a real worker for the same type.
+        Its jobs are answered in the test's thread whenever the test next drives the engine
+        (see :class:`MockJobWorker`), with the answers chained on it by then. Do not start a
+        real worker for the same type.
         """
         with self._lock:
             mock = self._mocks.get(job_type)
             if mock is None:
                 mock = self._mocks[job_type] = MockJobWorker(self.engine, job_type, self.client)
-        self.pump()
-        return mock
+        return mock  # no pump here: its answers are chained on after this returns
 
     @property
     def mocks(self) -> tuple[MockJobWorker, ...]:

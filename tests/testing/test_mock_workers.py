@@ -58,6 +58,13 @@ def test_a_handler_runs_as_in_a_worker(camunda_engine):
     assert mock.jobs[0].outcome.completed
 
 
+def test_a_mock_made_after_the_job_waited_answers_as_told(camunda_engine):
+    key = camunda_engine.start_instance("loan", {"loanId": "L-1"})
+    assert_that(key).is_at("score")
+    camunda_engine.mock_job_worker("score").complete(score=55)
+    assert_that(key).is_at("review").has_variables(score=55)
+
+
 def test_real_workers_and_mocks_in_one_test(camunda_engine, job_worker):
     job_worker(lambda job: {"score": 75}, "score")  # real: its own thread, over the in-process client
     camunda_engine.mock_job_worker("payout").complete(paid=True)
@@ -97,7 +104,7 @@ def loan_project(user_project: pytest.Pytester) -> pytest.Pytester:
 def test_mocks_complete_fail_throw_and_run_handlers(loan_project: pytest.Pytester) -> None:
     loan_project.makepyfile(test_mocks=SUITE)
     result = run_user_suite(loan_project, "test_mocks.py")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 def test_what_a_mock_did_shows_in_the_failure(loan_project: pytest.Pytester) -> None:
