@@ -173,3 +173,71 @@ def test_any_start_instructions_get_an_answer_never_a_crash(instructions: list[A
     assert response.status_code in (200, 400), response.text
     if response.status_code == 400:
         assert engine.process_instances() == []
+
+
+MESSAGE_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+  <bpmn:process id="waits" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="signed" />
+    <bpmn:intermediateCatchEvent id="signed">
+      <bpmn:messageEventDefinition messageRef="m" />
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="signed" targetRef="later" />
+    <bpmn:intermediateCatchEvent id="later">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f3" sourceRef="later" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+  <bpmn:message id="m" name="signed">
+    <bpmn:extensionElements><zeebe:subscription correlationKey="=id" /></bpmn:extensionElements>
+  </bpmn:message>
+</bpmn:definitions>
+"""
+
+
+def test_open_message_subscriptions_and_the_next_timer_are_seen() -> None:
+    from camunda_worker.engine import ManualClock
+
+    clock = ManualClock()
+    engine = Engine(clock=clock)
+    engine.deploy([("waits.bpmn", MESSAGE_BPMN)])
+    key = str(
+        engine.create_process_instance(process_definition_id="waits", variables={"id": "A"})[
+            "processInstanceKey"
+        ]
+    )
+    (subscription,) = engine.message_subscriptions(process_instance_key=key)
+    assert (subscription.message_name, subscription.correlation_key) == ("signed", "A")
+    assert subscription.element_id == "signed"
+    assert engine.next_timer_due_ms() is None
+    engine.publish_message(name="signed", correlation_key="A")
+    assert engine.message_subscriptions() == []
+    assert engine.next_timer_due_ms() == clock.now_ms() + 60_000
+
+
+def test_activations_are_counted_per_job(engine: Engine) -> None:
+    key = _start(engine)
+    (job,) = engine.jobs(job_type="a")
+    assert engine.activation_counts(job_type="a") == {job.key: 0}
+    for _ in range(2):
+        (activated,) = engine.activate_ready_jobs(
+            job_type="a", max_jobs_to_activate=1, timeout_ms=1000, worker="w"
+        ) or [None]
+        assert activated is not None
+        engine.fail_job(job.key, retries=2)
+    assert engine.activation_counts(process_instance_key=key) == {job.key: 2}
+
+
+def test_resources_are_kept_only_while_recording(engine: Engine) -> None:
+    assert engine.deployed_resources() == {}
+    engine.record_flows = True
+    result = engine.deploy([("again.bpmn", STEPS_BPMN.replace('id="a"', 'id="a" name="A"'))])
+    key = result["deployments"][0]["processDefinition"]["processDefinitionKey"]
+    assert engine.deployed_resources()[key][0] == "again.bpmn"
+    assert engine.process_model(key).nodes["a"].name == "A"
+    with pytest.raises(EngineError) as unknown:
+        engine.process_model("123")
+    assert unknown.value.status == 404
