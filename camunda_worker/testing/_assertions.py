@@ -209,6 +209,22 @@ def _resolve(model: ProcessModel, reference: str, kind: str = "element") -> str:
     )
 
 
+def _timer_hint(target: AssertionTarget) -> list[str]:
+    """On a manual clock, when the next timer is due: waiting in real time will not reach it."""
+    clock = getattr(target, "clock", None)
+    if not isinstance(clock, ManualClock):
+        return []
+    due = target.engine.next_timer_due_ms()
+    now = clock.now_ms()
+    if due is None or due <= now:
+        return []
+    moment = dt.datetime.fromtimestamp(due / 1000, tz=dt.timezone.utc)
+    return [
+        f"  next timer: due in {dt.timedelta(milliseconds=due - now)} of engine time "
+        f"({moment.isoformat(timespec='seconds')}); the clock is manual: advance() moves it"
+    ]
+
+
 def _path(instance: ProcessInstanceView) -> str:
     return " -> ".join(instance.visited_element_ids) or "-"
 
@@ -257,6 +273,7 @@ class ProcessInstanceAssert:
             *describe_instance(instance, jobs),
             *describe_workers(self._target.workers),
         ]
+        lines.extend(_timer_hint(self._target))
         mocks = getattr(self._target, "mocks", ())
         if mocks:
             lines.append("  mocked job workers:")

@@ -118,5 +118,7 @@ def test_the_clock_and_the_triggers(user_project: pytest.Pytester) -> None:
         [
             "*test_the_clock_does_not_run_alone*",
             "*expected it to be at second_hour, but it is not at second_hour (it is at first_hour, ACTIVE)",
+            "*next timer: due in 1:00:00 of engine time (2025-01-01T01:00:00+00:00); the clock "
+            "is manual: advance() moves it",
         ]
     )
