@@ -163,7 +163,11 @@ def _wait(
     check: Callable[[], str | None],
     final: Callable[[], bool],
 ) -> str | None:
-    """Wait until ``check`` returns ``None``; return the last reason it gave when it never did."""
+    """Wait until ``check`` returns ``None``; return the last reason it gave when it never did.
+
+    A reason that comes after the whole ``timeout`` says so (``... (waited 5 s)``); one that
+    comes early (the state is final, or only the test can change it) is returned as it is.
+    """
     deadline = time.monotonic() + timeout
     pause = _FIRST_POLL
     while True:
@@ -171,8 +175,10 @@ def _wait(
         reason = check()
         if reason is None:
             return None
-        if final() or target.idle() or time.monotonic() >= deadline:
+        if final() or target.idle():
             return reason
+        if time.monotonic() >= deadline:
+            return f"{reason} (waited {timeout:g} s)"
         time.sleep(pause)
         pause = min(pause * 2, _MAX_POLL)
 
@@ -266,9 +272,8 @@ class ProcessInstanceAssert:
     def _failure(self, headline: str) -> ProcessAssertionError:
         instance = self._view()
         jobs = self._engine.jobs(process_instance_key=self.key)
-        waited = "" if self._target.idle() else f" (waited up to {self._timeout:g} s)"
         lines = [
-            f"process instance {self.key} ({instance.process_definition_id}): {headline}{waited}",
+            f"process instance {self.key} ({instance.process_definition_id}): {headline}",
             f"  path: {_path(instance)}",
             *describe_instance(instance, jobs),
             *describe_workers(self._target.workers),
@@ -624,7 +629,7 @@ class UserTaskAssert:
         headline = f"user task {self.element!r}: expected {expected}, but {reason}"
         if instance_key is None:
             raise ProcessAssertionError(headline)
-        raise ProcessInstanceAssert(self._target, instance_key, 0)._failure(headline)
+        raise ProcessInstanceAssert(self._target, instance_key, self._timeout)._failure(headline)
 
     def is_created(self) -> UserTaskAssert:
         """The user task is open (``isCreated``)."""
@@ -738,7 +743,9 @@ class JobTypeAssert:
             return
         headline = f"jobs of type {self.job_type!r}: expected {expected}, but {reason}"
         if self.instance is not None:
-            raise ProcessInstanceAssert(self._target, self.instance, 0)._failure(headline)
+            raise ProcessInstanceAssert(self._target, self.instance, self._timeout)._failure(
+                headline
+            )
         lines = [headline, "  jobs:" if self._jobs() else "  jobs: none"]
         lines.extend(
             f"    - {job.key} on {job.element_id} of {job.process_instance_key}: {job.state}"
