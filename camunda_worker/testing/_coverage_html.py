@@ -30,6 +30,7 @@ svg { border: 1px solid #ddd; background: #fff; max-width: 100%; height: auto; }
 svg .shape { stroke-width: 2; }
 svg .covered .shape { stroke: #2e7d32; fill: #e8f5e9; }
 svg .uncovered .shape { stroke: #9e9e9e; fill: #fafafa; stroke-dasharray: 5 3; }
+svg .container .shape { fill-opacity: 0.35; }
 svg .edge { fill: none; stroke-width: 2; }
 svg .covered.flow .edge { stroke: #2e7d32; }
 svg .uncovered.flow .edge { stroke: #bdbdbd; stroke-dasharray: 5 3; }
@@ -42,6 +43,7 @@ tr.uncovered td { color: #b71c1c; }
 .tests { font-size: 12px; color: #555; }
 """
 
+_CONTAINERS = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 _EVENTS = ("startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent")
 
 
@@ -107,6 +109,32 @@ def _shape(kind: str, box: Shape) -> str:
     )
 
 
+def _node(coverage: ProcessCoverage, diagram: Diagram, element_id: str, box: Shape) -> str:
+    kind = diagram.kinds.get(element_id, "task")
+    tests = coverage.reached_nodes.get(element_id, set())
+    state = "covered" if tests else "uncovered"
+    extra = " container" if kind in _CONTAINERS else ""
+    parts = [
+        f'<g class="node {state}{extra}" data-element="{_esc(element_id)}">'
+        f"<title>{_esc(_title(coverage, element_id, tests))}</title>{_shape(kind, box)}"
+    ]
+    name = diagram.names.get(element_id, "")
+    boxed = not (kind in _EVENTS or kind == "boundaryEvent" or kind.endswith("Gateway"))
+    if name and kind in _CONTAINERS:
+        parts.append(_label(box.x + box.width / 2, box.y + 16, name, 30))
+    elif name and boxed:
+        parts.append(_label(box.x + box.width / 2, box.y + box.height / 2, name, 14))
+    elif name:
+        parts.append(_label(box.x + box.width / 2, box.y + box.height + 14, name, 11))
+    if tests:
+        parts.append(
+            f'<text class="count" x="{box.x + box.width + 2:.1f}" y="{box.y + 2:.1f}">'
+            f"{len(tests)}</text>"
+        )
+    parts.append("</g>")
+    return "".join(parts)
+
+
 def _svg(coverage: ProcessCoverage, diagram: Diagram) -> str:
     process_id = coverage.process_id
     mine = [element for element, owner in diagram.process_of.items() if owner == process_id]
@@ -132,6 +160,8 @@ def _svg(coverage: ProcessCoverage, diagram: Diagram) -> str:
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         'fill="#bdbdbd"/></marker></defs>',
     ]
+    containers = [e for e in shapes if diagram.kinds.get(e) in _CONTAINERS]
+    parts.extend(_node(coverage, diagram, e, shapes[e]) for e in containers)  # under the flows
     for flow_id, points in edges.items():
         tests = coverage.reached_flows.get(flow_id, set())
         state = "covered" if tests else "uncovered"
@@ -146,27 +176,9 @@ def _svg(coverage: ProcessCoverage, diagram: Diagram) -> str:
             (ax, ay), (bx, by) = points[0], points[1]
             parts.append(_label((ax + bx) / 2 + 10, (ay + by) / 2 - 8, name, 20))
         parts.append("</g>")
-    ordered = sorted(shapes.items(), key=lambda item: diagram.kinds.get(item[0]) == "boundaryEvent")
-    for element_id, box in ordered:
-        kind = diagram.kinds.get(element_id, "task")
-        tests = coverage.reached_nodes.get(element_id, set())
-        state = "covered" if tests else "uncovered"
-        parts.append(
-            f'<g class="node {state}" data-element="{_esc(element_id)}">'
-            f"<title>{_esc(_title(coverage, element_id, tests))}</title>{_shape(kind, box)}"
-        )
-        name = diagram.names.get(element_id, "")
-        boxed = not (kind in _EVENTS or kind == "boundaryEvent" or kind.endswith("Gateway"))
-        if name and boxed:
-            parts.append(_label(box.x + box.width / 2, box.y + box.height / 2, name, 14))
-        elif name:
-            parts.append(_label(box.x + box.width / 2, box.y + box.height + 14, name, 11))
-        if tests:
-            parts.append(
-                f'<text class="count" x="{box.x + box.width + 2:.1f}" y="{box.y + 2:.1f}">'
-                f"{len(tests)}</text>"
-            )
-        parts.append("</g>")
+    rest = [e for e in shapes if e not in containers]
+    rest.sort(key=lambda e: diagram.kinds.get(e) == "boundaryEvent")  # on their activity
+    parts.extend(_node(coverage, diagram, e, shapes[e]) for e in rest)
     parts.append("</svg>")
     return "".join(parts)
 

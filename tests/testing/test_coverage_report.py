@@ -92,3 +92,28 @@ def test_names_cannot_inject_markup(name: str, flow_name: str) -> None:
     words = name.split()
     if words:
         assert words[0] in "".join(tags.texts)
+
+
+def test_a_sub_process_is_drawn_under_the_flows_inside_it() -> None:
+    diagram = Diagram(
+        processes=frozenset({"p"}),
+        process_of={"sub": "p", "inner": "p", "s1": "p", "start": "p"},
+        kinds={"sub": "subProcess", "inner": "serviceTask", "s1": "sequenceFlow"},
+        names={"sub": "Ship"},
+        shapes={"sub": Shape(0, 0, 400, 200), "inner": Shape(150, 60, 100, 80)},
+        edges={"s1": ((40, 100), (150, 100))},
+    )
+    coverage = ProcessCoverage(
+        "p",
+        nodes={"sub": ("subProcess", "Ship"), "inner": ("serviceTask", None)},
+        flows={"s1": None},
+        reached_nodes={"sub": {"t"}},
+        diagram=diagram,
+    )
+    totals = {"percent": 0.0, "flow_nodes": 2, "flow_nodes_covered": 1}
+    page = render_html(
+        {"p": coverage}, {**totals, "sequence_flows": 1, "sequence_flows_covered": 0}
+    )
+    sub = page.index('data-element="sub"')
+    assert sub < page.index('data-element="s1"') < page.index('data-element="inner"')
+    assert 'class="node covered container" data-element="sub"' in page
