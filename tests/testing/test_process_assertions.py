@@ -185,5 +185,32 @@ def test_waits(camunda_engine, job_worker):
     result.assert_outcomes(failed=1)
     # The worker ran the instance to its end: the assertion stops waiting once it has ended.
     result.stdout.fnmatch_lines(
-        ["*expected it to be at review, but it is not at review*COMPLETED*"]
+        ["*expected it to be at review, but it is not at review (it is at nowhere, COMPLETED)"]
     )
+
+
+def test_a_wait_that_runs_out_says_how_long_it_waited(loan_project: pytest.Pytester) -> None:
+    loan_project.makepyfile(
+        test_loan="""
+import pytest
+from camunda_worker.testing import assert_that
+
+@pytest.mark.camunda("loan.bpmn")
+def test_waits(camunda_engine, job_worker):
+    job_worker(lambda job: {}, "unrelated")  # a running worker: someone else could move it
+    key = camunda_engine.start_instance("loan", {"loanId": "L-6"})
+    assert_that(key).has_variables(score=1)  # the wait from the ini option
+"""
+    )
+    result = run_user_suite(loan_project, "test_loan.py", "-o", "camunda_assert_timeout=0.3")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*expected variables {'score': 1}, but it has {'score': '<missing>'} (waited 0.3 s)"]
+    )
+
+
+def test_a_wait_that_is_not_a_number_is_a_usage_error(loan_project: pytest.Pytester) -> None:
+    loan_project.makepyfile(test_loan="def test_nothing():\n    pass\n")
+    result = run_user_suite(loan_project, "-o", "camunda_assert_timeout=soon")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*camunda_assert_timeout must be a number of seconds*"])
