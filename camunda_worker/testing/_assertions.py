@@ -41,6 +41,7 @@ __all__ = [
     "assert_that_jobs",
     "assert_that_user_task",
     "current_target",
+    "element_id",
     "register_target",
     "unregister_target",
 ]
@@ -213,6 +214,17 @@ def _resolve(model: ProcessModel, reference: str, kind: str = "element") -> str:
     raise ProcessAssertionError(
         f"process {model.process_id!r} has no {kind} with id or name {reference!r}; it has: {known}"
     )
+
+
+def element_id(model: ProcessModel, reference: str) -> str:
+    """The id of the flow node ``reference`` names (an id, or a name only one node has).
+
+    Anything else comes back as it is, for the engine to refuse in its own words.
+    """
+    if reference in model.nodes:
+        return reference
+    found = [node.id for node in model.nodes.values() if node.name == reference]
+    return found[0] if len(found) == 1 else reference
 
 
 def _timer_hint(target: AssertionTarget) -> list[str]:
@@ -393,7 +405,7 @@ class ProcessInstanceAssert:
         return self
 
     def has_taken_flow(self, *flows: str) -> ProcessInstanceAssert:
-        """Tokens took each of these sequence flows (by id or name)."""
+        """Tokens took each of these sequence flows (by id)."""
         __tracebackhide__ = True
         ids = self._ids(flows, "flow")
 

@@ -28,6 +28,7 @@ from camunda_worker.testing._assertions import (
     assert_that,
     assert_that_jobs,
     assert_that_user_task,
+    element_id,
     manual_and_quiet,
     register_target,
     unregister_target,
@@ -260,11 +261,16 @@ class EngineHarness:
             variables: its variables.
             version: the version (``-1``: the latest).
             tenant_id: the tenant.
-            start_at: start at these elements (ids of the process's own scope) instead of the
-                none start event: Camunda's start instructions, to enter a long process in the
-                middle.
+            start_at: start at these elements (ids or names, of the process's own scope)
+                instead of the none start event: Camunda's start instructions, to enter a long
+                process in the middle.
         """
         elements = [start_at] if isinstance(start_at, str) else list(start_at or ())
+        if elements:
+            model = self.engine.process_model_of(
+                process_definition_id, version=version, tenant_id=tenant_id
+            )
+            elements = [element_id(model, element) for element in elements]
         created = self.engine.create_process_instance(
             process_definition_id=process_definition_id,
             version=version,
@@ -292,13 +298,21 @@ class EngineHarness:
 
         Args:
             process_instance_key: the instance.
-            activate: ids of elements to put a token on (after the terminations).
-            terminate: ids of elements whose active instances are terminated.
+            activate: elements (ids or names) to put a token on, after the terminations.
+            terminate: elements (ids or names) whose active instances are terminated.
         """
+        key = str(process_instance_key)
+        model = self.engine.process_model(self.engine.process_instance(key).process_definition_key)
         self.engine.modify_process_instance(
-            str(process_instance_key),
-            activate=[activate] if isinstance(activate, str) else list(activate),
-            terminate=[terminate] if isinstance(terminate, str) else list(terminate),
+            key,
+            activate=[
+                element_id(model, e)
+                for e in ([activate] if isinstance(activate, str) else activate)
+            ],
+            terminate=[
+                element_id(model, e)
+                for e in ([terminate] if isinstance(terminate, str) else terminate)
+            ],
         )
         self.pump()
 

@@ -241,3 +241,10 @@ def test_resources_are_kept_only_while_recording(engine: Engine) -> None:
     with pytest.raises(EngineError) as unknown:
         engine.process_model("123")
     assert unknown.value.status == 404
+
+
+def test_the_model_of_a_process_by_id(engine: Engine) -> None:
+    assert engine.process_model_of("steps").nodes["sub"].kind == "subProcess"
+    with pytest.raises(EngineError) as unknown:
+        engine.process_model_of("nope")
+    assert unknown.value.status == 404

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.camunda("loan.bpmn")
 
 def test_start_at_the_payout(camunda_engine):
     camunda_engine.mock_job_worker("payout").complete(paid=True)
-    key = camunda_engine.start_instance("loan", {"loanId": "L-1"}, start_at="payout")
+    key = camunda_engine.start_instance("loan", {"loanId": "L-1"}, start_at="Pay out")
     assert_that(key).is_completed().has_passed("payout").has_not_passed("score", "review")
 
 
@@ -30,7 +30,7 @@ def test_skip_the_review_and_the_message(camunda_engine):
     camunda_engine.mock_job_worker("payout").complete(paid=True)
     key = camunda_engine.start_instance("loan", {"loanId": "L-2", "officer": "o"})
     assert_that(key).is_at("review")
-    camunda_engine.modify(key, terminate="review", activate="cooling_off")
+    camunda_engine.modify(key, terminate="Review contract", activate="cooling_off")
     assert_that(key).is_at("cooling_off").is_not_at("review")
     camunda_engine.advance(dt.timedelta(hours=48))
     assert_that(key).is_completed().has_not_passed("signed")
@@ -44,7 +44,7 @@ def test_terminating_everything_terminates_the_instance(camunda_engine):
 
 
 def test_a_wrong_start(camunda_engine):
-    camunda_engine.start_instance("loan", start_at="Pay out")  # a name, not an id: refused
+    camunda_engine.start_instance("loan", start_at="Pay in")  # no such element: refused
 """
 
 
@@ -55,7 +55,7 @@ def test_a_test_enters_the_process_in_the_middle(user_project: pytest.Pytester) 
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*EngineError*Expected to find element with id 'Pay out' in process 'loan', but "
+            "*EngineError*Expected to find element with id 'Pay in' in process 'loan', but "
             "none found*"
         ]
     )

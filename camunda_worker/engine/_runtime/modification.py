@@ -149,6 +149,20 @@ class EngineModification(EngineInspection):
             raise not_found(f"Process definition with key '{key}' not found")
         return definition.model
 
+    def process_model_of(
+        self, process_definition_id: str, *, version: int = -1, tenant_id: str | None = None
+    ) -> ProcessModel:
+        """The parsed model of a process by id: its latest version, or the one given.
+
+        Raises:
+            EngineError: 404 for an unknown process or version.
+        """
+        with self._lock:
+            definition = self._machine.find_definition(
+                process_definition_id, None, version, tenant_id
+            )
+        return definition.model
+
     def taken_flows(self, process_instance_key: str) -> tuple[str, ...]:
         """Ids of the sequence flows the instance's tokens took, in order (see :attr:`record_flows`).
 
