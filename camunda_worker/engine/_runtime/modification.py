@@ -91,6 +91,9 @@ def _check_elements(model: ProcessModel, element_ids: Sequence[str], command: st
 class EngineModification(EngineInspection):
     """Start instructions, process instance modification, recorded flows, the next timer."""
 
+    #: The resource of each definition deployed while recording, by definition key.
+    _resources: dict[str, tuple[str, bytes | str]] | None = None
+
     @property
     def record_flows(self) -> bool:
         """Whether instances started from now on record the sequence flows they take.
@@ -105,8 +108,8 @@ class EngineModification(EngineInspection):
     def record_flows(self, value: bool) -> None:
         with self._lock:
             self._machine.flow.record_flows = bool(value)
-            if value and not hasattr(self, "_resources"):
-                self._resources: dict[str, tuple[str, bytes | str]] = {}
+            if value and self._resources is None:
+                self._resources = {}
 
     def deploy(
         self, resources: Sequence[tuple[str, bytes | str]], *, tenant_id: str | None = None
@@ -118,9 +121,11 @@ class EngineModification(EngineInspection):
                 when a resource is malformed or uses BPMN outside the supported subset.
         """
         result = super().deploy(resources, tenant_id=tenant_id)
-        kept = getattr(self, "_resources", None)
-        if kept is not None:
-            by_name = dict(resources)
+        if self._resources is None:
+            return result
+        by_name = dict(resources)
+        with self._lock:
+            kept = self._resources
             for deployment in result.get("deployments", ()):
                 definition = deployment.get("processDefinition")
                 if definition and definition.get("resourceName") in by_name:
@@ -134,7 +139,7 @@ class EngineModification(EngineInspection):
         Only deployments made while :attr:`record_flows` was on are kept.
         """
         with self._lock:
-            return dict(getattr(self, "_resources", {}))
+            return dict(self._resources or {})
 
     def process_model(self, process_definition_key: str) -> ProcessModel:
         """The parsed model of a deployed process definition (immutable): nodes, flows, names.
