@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from camunda_worker.engine import Engine, ManualClock
+from camunda_worker.engine import Engine, EngineError, ManualClock
 from camunda_worker.testing._report import describe_instance, describe_workers
 from camunda_worker.testing._waiting import ProcessInstanceStateError
 
@@ -169,6 +169,7 @@ def _wait(
     A reason that comes after the whole ``timeout`` says so (``... (waited 5 s)``); one that
     comes early (the state is final, or only the test can change it) is returned as it is.
     """
+    __tracebackhide__ = True
     deadline = time.monotonic() + timeout
     pause = _FIRST_POLL
     while True:
@@ -266,13 +267,23 @@ class ProcessInstanceAssert:
     # -- plumbing ------------------------------------------------------------------------------
 
     def _view(self) -> ProcessInstanceView:
-        return self._engine.process_instance(self.key)
+        __tracebackhide__ = True
+        try:
+            return self._engine.process_instance(self.key)
+        except EngineError as error:
+            if error.status != 404:
+                raise
+        raise ProcessAssertionError(
+            f"there is no process instance {self.key} in this engine (a key of another engine, "
+            "or an instance so old the engine's retention dropped it?)"
+        )
 
     def _holds(self, expected: str, check: Callable[[ProcessInstanceView], str | None]) -> None:
         __tracebackhide__ = True
         seen: list[ProcessInstanceView] = []
 
         def checked() -> str | None:
+            __tracebackhide__ = True
             view = self._view()
             seen[:] = [view]
             return check(view)
@@ -630,6 +641,7 @@ class UserTaskAssert:
         __tracebackhide__ = True
 
         def checked() -> str | None:
+            __tracebackhide__ = True
             task = self._task()
             return f"there is no user task {self.element!r}" if task is None else check(task)
 

@@ -112,6 +112,10 @@ def test_unknown_element(key):
 
 def test_not_activated(key):
     assert_that_jobs("payout").was_activated()
+
+
+def test_a_key_of_no_instance(camunda_engine):
+    assert_that("2251799813699999").is_completed()
 """
 
 
@@ -134,7 +138,7 @@ def test_a_failed_assertion_shows_the_instance_and_no_library_frames(
 ) -> None:
     loan_project.makepyfile(test_loan=FAILING)
     result = run_user_suite(loan_project, "test_loan.py", "-o", "camunda_assert_timeout=30")
-    result.assert_outcomes(failed=6)
+    result.assert_outcomes(failed=7)
     out = result.stdout.str()
     # Nothing but the test can move this engine: they fail at once, not after 30 s, and say so.
     assert "(waited" not in out
@@ -163,6 +167,7 @@ def test_a_failed_assertion_shows_the_instance_and_no_library_frames(
     result.stdout.fnmatch_lines(
         ["*jobs of type 'payout': expected activations, but they were activated 0 time(s)"]
     )
+    result.stdout.fnmatch_lines(["*there is no process instance 2251799813699999 in this engine*"])
     # The failure points at the test's line, not at the library's frames.
     assert "_assertions.py" not in out
     assert "_harness.py" not in out
