@@ -431,7 +431,9 @@ class EngineHarness:
         with self._lock:
             mock = self._mocks.get(job_type)
             if mock is None:
-                mock = self._mocks[job_type] = MockJobWorker(self.engine, job_type, self.client)
+                mock = self._mocks[job_type] = MockJobWorker(
+                    self.engine, job_type, self.client, self.async_client
+                )
         return mock  # no pump here: its answers are chained on after this returns
 
     @property

@@ -16,9 +16,10 @@ import attrs
 
 from camunda_worker._api.models import ActivatedJob
 from camunda_worker.testing._synthetic import HandlerOutcome, run_handler
+from camunda_worker.worker._strategy import resolve_strategy
 
 if TYPE_CHECKING:
-    from camunda_worker._client import CamundaClient
+    from camunda_worker._client import CamundaAsyncClient, CamundaClient
     from camunda_worker.engine import Engine
 
 __all__ = ["MockJobWorker", "ServedJob"]
@@ -64,11 +65,19 @@ class MockJobWorker:
         worker_name: the worker name its activations carry (``mock:<type>``).
     """
 
-    def __init__(self, engine: Engine, job_type: str, client: Callable[[], CamundaClient]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        job_type: str,
+        client: Callable[[], CamundaClient],
+        async_client: Callable[[], CamundaAsyncClient],
+    ) -> None:
         self.job_type = job_type
         self.worker_name = f"mock:{job_type}"
         self._engine = engine
         self._client = client
+        self._async_client_factory = async_client
+        self._async_client: CamundaAsyncClient | None = None
         self._answers: list[_Answer] = []
         self._served: list[ServedJob] = []
 
@@ -149,10 +158,19 @@ class MockJobWorker:
 
         The handler gets the job's context (``job.variables``, ``job.client``...) and ends the
         job as in a worker: a returned dict (or model) completes it, ``JobError`` throws a BPMN
-        error, ``JobFailure`` or any other exception fails it. Async handlers run too.
+        error, ``JobFailure`` or any other exception fails it. Async handlers run too, with an
+        async ``job.client``.
         """
-        self._answers.append(lambda job: run_handler(handler, job=job, client=self._client()))
+        if resolve_strategy(handler, "auto") == "async":
+            self._answers.append(lambda job: run_handler(handler, job=job, client=self._async()))
+        else:
+            self._answers.append(lambda job: run_handler(handler, job=job, client=self._client()))
         return self
+
+    def _async(self) -> CamundaAsyncClient:
+        if self._async_client is None:
+            self._async_client = self._async_client_factory()
+        return self._async_client
 
     # -- the record ----------------------------------------------------------------------------
 

@@ -58,6 +58,16 @@ def test_a_handler_runs_as_in_a_worker(camunda_engine):
     assert mock.jobs[0].outcome.completed
 
 
+def test_an_async_handler_gets_an_async_client(camunda_engine):
+    async def score(job):
+        await job.client.complete_job(job.job_key, {"score": 66})  # ends the job itself
+
+    mock = camunda_engine.mock_job_worker("score").with_handler(score)
+    key = camunda_engine.start_instance("loan", {"loanId": "L-8"})
+    assert_that(key).is_at("review").has_variables(score=66)
+    assert mock.jobs[0].outcome.status == "acknowledged"
+
+
 def test_a_mock_made_after_the_job_waited_answers_as_told(camunda_engine):
     key = camunda_engine.start_instance("loan", {"loanId": "L-1"})
     assert_that(key).is_at("score")
@@ -104,7 +114,7 @@ def loan_project(user_project: pytest.Pytester) -> pytest.Pytester:
 def test_mocks_complete_fail_throw_and_run_handlers(loan_project: pytest.Pytester) -> None:
     loan_project.makepyfile(test_mocks=SUITE)
     result = run_user_suite(loan_project, "test_mocks.py")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
 
 
 def test_what_a_mock_did_shows_in_the_failure(loan_project: pytest.Pytester) -> None:
