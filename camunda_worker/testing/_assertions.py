@@ -160,16 +160,20 @@ def _instance_key(instance: object) -> str:
 
 def _wait(
     target: AssertionTarget,
-    timeout: float,
+    timeout: float | None,
     check: Callable[[], str | None],
     final: Callable[[], bool],
 ) -> str | None:
     """Wait until ``check`` returns ``None``; return the last reason it gave when it never did.
 
-    A reason that comes after the whole ``timeout`` says so (``... (waited 5 s)``); one that
-    comes early (the state is final, or only the test can change it) is returned as it is.
+    ``timeout`` ``None``: the target's default, and no wait at all when only the test can move
+    the engine; a number given by the test is waited in full. A reason that comes after the
+    whole wait says so (``... (waited 5 s)``); one that comes early (the state is final, or
+    nothing can change it) is returned as it is.
     """
     __tracebackhide__ = True
+    quick = timeout is None
+    timeout = target.assert_timeout if timeout is None else timeout
     deadline = time.monotonic() + timeout
     pause = _FIRST_POLL
     while True:
@@ -177,7 +181,7 @@ def _wait(
         reason = check()
         if reason is None:
             return None
-        if final() or target.idle():
+        if final() or (quick and target.idle()):
             return reason
         if time.monotonic() >= deadline:
             return f"{reason} (waited {timeout:g} s)"
@@ -259,7 +263,7 @@ class ProcessInstanceAssert:
         self._target = target
         self._engine = target.engine
         self.key = key
-        self._timeout = target.assert_timeout if timeout is None else timeout
+        self._timeout = timeout
 
     def __repr__(self) -> str:
         return f"<ProcessInstanceAssert {self.key}>"
@@ -583,7 +587,10 @@ def assert_that(
         engine: the engine: the ``camunda_engine`` fixture (an :class:`EngineHarness`) or an
             :class:`~camunda_worker.engine.Engine`; by default the harness opened last (the
             fixture's).
-        timeout: seconds each step waits at most (default: the harness's ``assert_timeout``).
+        timeout: seconds each step waits at most. By default the harness's
+            ``assert_timeout``, and no wait at all when only the test can move the engine (a
+            manual clock, no running worker, no TCP server); given, it is waited in full even
+            then (for a thread of the test's own that drives the engine).
 
     Returns:
         The assertions; chain them: ``assert_that(key).is_completed().has_passed("ship")``.
@@ -627,7 +634,7 @@ class UserTaskAssert:
         self._engine = target.engine
         self.element = element
         self.instance = instance
-        self._timeout = target.assert_timeout if timeout is None else timeout
+        self._timeout = timeout
 
     def _task(self) -> UserTaskView | None:
         tasks = [
@@ -755,7 +762,7 @@ class JobTypeAssert:
         self._engine = target.engine
         self.job_type = job_type
         self.instance = instance
-        self._timeout = target.assert_timeout if timeout is None else timeout
+        self._timeout = timeout
 
     def _jobs(self) -> list[JobView]:
         return self._engine.jobs(job_type=self.job_type, process_instance_key=self.instance)
