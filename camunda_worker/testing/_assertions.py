@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from camunda_worker.engine import Engine, EngineError, ManualClock
+from camunda_worker.testing._diagram import parse_diagram
 from camunda_worker.testing._report import describe_instance, describe_workers
 from camunda_worker.testing._waiting import ProcessInstanceStateError
 
@@ -193,13 +194,28 @@ def _model_of(engine: Engine, instance: ProcessInstanceView) -> ProcessModel:
     return engine.process_model(instance.process_definition_key)
 
 
-def _resolve(model: ProcessModel, reference: str, kind: str = "element") -> str:
+def _flow_names(engine: Engine, definition_key: str) -> dict[str, str]:
+    """Names of a definition's sequence flows, read from its BPMN (kept while recording flows)."""
+    resource = engine.deployed_resources().get(definition_key)
+    diagram = parse_diagram(resource[1]) if resource is not None else None
+    return dict(diagram.names) if diagram is not None else {}
+
+
+def _resolve(
+    model: ProcessModel,
+    reference: str,
+    kind: str = "element",
+    flow_names: Mapping[str, str] | None = None,
+) -> str:
     if kind == "flow":
         if reference in model.flows:
             return reference
-        names = {f.id: getattr(f, "name", None) for f in model.flows.values()}
-        found = [flow_id for flow_id, name in names.items() if name == reference]
-        known = ", ".join(sorted(model.flows))
+        names = flow_names or {}
+        found = [flow_id for flow_id in model.flows if names.get(flow_id) == reference]
+        known = ", ".join(
+            f"{flow_id} ({names[flow_id]!r})" if flow_id in names else flow_id
+            for flow_id in sorted(model.flows)
+        )
     else:
         if reference in model.nodes:
             return reference
@@ -314,10 +330,14 @@ class ProcessInstanceAssert:
 
     def _ids(self, references: Iterable[str], kind: str = "element") -> list[str]:
         __tracebackhide__ = True
-        model = _model_of(self._engine, self._view())
+        view = self._view()
+        model = _model_of(self._engine, view)
+        names = None
+        if kind == "flow" and any(reference not in model.flows for reference in references):
+            names = _flow_names(self._engine, view.process_definition_key)
         ids = []
         for reference in references:  # no comprehension: its frame would show in tracebacks
-            ids.append(_resolve(model, reference, kind))
+            ids.append(_resolve(model, reference, kind, names))
         return ids
 
     # -- state ---------------------------------------------------------------------------------
@@ -420,7 +440,7 @@ class ProcessInstanceAssert:
         return self
 
     def has_taken_flow(self, *flows: str) -> ProcessInstanceAssert:
-        """Tokens took each of these sequence flows (by id)."""
+        """Tokens took each of these sequence flows (by id, or by name)."""
         __tracebackhide__ = True
         ids = self._ids(flows, "flow")
 
