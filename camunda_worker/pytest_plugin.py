@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from camunda_worker._client import CamundaAsyncClient, CamundaClient
     from camunda_worker.engine import EngineServer
     from camunda_worker.testing import EngineHarness
+    from camunda_worker.testing._coverage import CoverageCollector
     from camunda_worker.worker import JobWorker
 
 __all__ = [
@@ -48,6 +49,8 @@ _FIXTURES = frozenset(
 """The plugin's fixtures: a test that uses one of them is watched by the leak guard."""
 
 _MODES = ("fixtures", "all", "off")
+_COVERAGE: pytest.StashKey[CoverageCollector] = pytest.StashKey()
+_COVERAGE_RESULT: pytest.StashKey[tuple[dict[str, Any], list[str]]] = pytest.StashKey()
 _IGNORED_THREADS = ["AnyIO worker thread", "asyncio_*", "Trio thread *"]
 _MARKER_OPTIONS = ("bpmn", "faults", "server_line", "manual_clock", "record", "backoff")
 
@@ -56,7 +59,35 @@ _MARKER_OPTIONS = ("bpmn", "faults", "server_line", "manual_clock", "record", "b
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the leak guard's ini options."""
+    """Register the BPMN coverage options and the ini options (leak guard, assertions)."""
+    group = parser.getgroup("camunda-coverage", "BPMN coverage (camunda-worker)")
+    group.addoption(
+        "--camunda-coverage",
+        action="store_true",
+        default=False,
+        help="record the BPMN flow nodes and sequence flows each test's process instances "
+        "passed (tests using camunda_engine), and report them",
+    )
+    group.addoption(
+        "--camunda-coverage-json",
+        default="camunda-coverage.json",
+        metavar="PATH",
+        help="where the JSON coverage report goes (default camunda-coverage.json; '' for none)",
+    )
+    group.addoption(
+        "--camunda-coverage-html",
+        default="camunda-coverage.html",
+        metavar="PATH",
+        help="where the HTML coverage report goes (default camunda-coverage.html; '' for none)",
+    )
+    group.addoption(
+        "--camunda-coverage-fail-under",
+        type=float,
+        default=None,
+        metavar="N",
+        help="fail the run when the total BPMN coverage is below N percent (implies "
+        "--camunda-coverage)",
+    )
     parser.addini(
         "camunda_leak_guard",
         "which tests fail when they leave threads, child processes or file descriptors "
@@ -73,6 +104,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "thread-name patterns (fnmatch) the leak guard never reports",
         type="linelist",
         default=list(_IGNORED_THREADS),
+    )
+    parser.addini(
+        "camunda_assert_timeout",
+        "seconds the fluent assertions (assert_that(...).is_completed()...) wait at most "
+        "(default 5)",
+        default="5.0",
     )
 
 
@@ -92,10 +129,15 @@ def pytest_configure(config: pytest.Config) -> None:
     mode = str(config.getini("camunda_leak_guard")).strip()
     if mode not in _MODES:
         raise pytest.UsageError(f"camunda_leak_guard = {mode!r} is not one of {', '.join(_MODES)}")
-    try:
-        float(str(config.getini("camunda_leak_guard_grace")))
-    except ValueError:
-        raise pytest.UsageError("camunda_leak_guard_grace must be a number of seconds") from None
+    if config.getoption("camunda_coverage") or config.getoption("camunda_coverage_fail_under"):
+        from camunda_worker.testing._coverage import CoverageCollector  # noqa: PLC0415 - lazy
+
+        config.stash[_COVERAGE] = CoverageCollector()
+    for option in ("camunda_leak_guard_grace", "camunda_assert_timeout"):
+        try:
+            float(str(config.getini(option)))
+        except ValueError:
+            raise pytest.UsageError(f"{option} must be a number of seconds") from None
 
 
 # -- the engine and what comes with it ---------------------------------------------------------
@@ -145,11 +187,20 @@ def camunda_engine(request: pytest.FixtureRequest) -> Iterator[EngineHarness]:
     previous = is_testing()
     set_testing(not backoff)
     try:
-        harness = EngineHarness(base_dir=request.path.parent, **options)
+        harness = EngineHarness(
+            base_dir=request.path.parent,
+            assert_timeout=float(str(request.config.getini("camunda_assert_timeout"))),
+            **options,
+        )
         try:
             yield harness
         finally:
-            harness.close()
+            try:
+                collector = request.config.stash.get(_COVERAGE, None)
+                if collector is not None:
+                    collector.record(harness.engine, request.node.nodeid)
+            finally:
+                harness.close()
     finally:
         set_testing(previous)
 
@@ -230,3 +281,64 @@ def _camunda_leak_guard(request: pytest.FixtureRequest) -> Iterator[None]:
             "@pytest.mark.camunda_allow_leaks.",
             pytrace=False,
         )
+
+
+# -- BPMN coverage -----------------------------------------------------------------------------
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the coverage reports and apply ``--camunda-coverage-fail-under``."""
+    config = session.config
+    collector = config.stash.get(_COVERAGE, None)
+    if collector is None:
+        return
+    import json  # noqa: PLC0415 - lazy, see module
+
+    from camunda_worker.testing._coverage_html import render_html  # noqa: PLC0415
+
+    report = collector.to_json()
+    written = []
+    json_path = str(config.getoption("camunda_coverage_json"))
+    if json_path:
+        _write(Path(json_path), json.dumps(report, indent=2) + "\n")
+        written.append(f"JSON: {json_path}")
+    html_path = str(config.getoption("camunda_coverage_html"))
+    if html_path:
+        _write(Path(html_path), render_html(collector.processes, report["totals"]))
+        written.append(f"HTML: {html_path}")
+    config.stash[_COVERAGE_RESULT] = (report["totals"], written)
+    fail_under = config.getoption("camunda_coverage_fail_under")
+    if fail_under is not None and report["totals"]["percent"] < fail_under and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Print the BPMN coverage summary: per process, what the tests passed and what not."""
+    collector = config.stash.get(_COVERAGE, None)
+    if collector is None:
+        return
+    from camunda_worker.testing._coverage import summary_lines  # noqa: PLC0415 - lazy
+
+    totals, written = config.stash.get(_COVERAGE_RESULT, (collector.totals(), []))
+    terminalreporter.write_sep("-", "BPMN coverage (camunda-worker)")
+    for line in summary_lines(collector.processes, totals):
+        terminalreporter.write_line(line)
+    for line in written:
+        terminalreporter.write_line(line)
+    fail_under = config.getoption("camunda_coverage_fail_under")
+    if fail_under is not None:
+        if totals["percent"] < fail_under:
+            terminalreporter.write_line(
+                f"FAIL Required BPMN coverage of {fail_under:g}% not reached: "
+                f"{totals['percent']:.2f}%",
+                red=True,
+            )
+        else:
+            terminalreporter.write_line(
+                f"Required BPMN coverage of {fail_under:g}% reached: {totals['percent']:.2f}%"
+            )

@@ -16,6 +16,7 @@ from camunda_worker.engine._http.transport import AsyncInProcessTransport, InPro
 from camunda_worker.engine._runtime.clock import Clock, ManualClock, SystemClock
 from camunda_worker.engine._runtime.core import Engine, ServerLine
 from camunda_worker.engine._runtime.errors import EngineError
+from camunda_worker.engine._runtime.modification import MessageSubscriptionView
 from camunda_worker.engine._runtime.views import (
     EngineStats,
     IncidentView,
@@ -39,6 +40,7 @@ __all__ = [
     "IncidentView",
     "JobView",
     "ManualClock",
+    "MessageSubscriptionView",
     "ProcessInstanceView",
     "Recorder",
     "ServerLine",

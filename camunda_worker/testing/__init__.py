@@ -10,9 +10,21 @@ module never imports pytest.
   engine) and get its :class:`HandlerOutcome`, decided by the worker's own code.
 - :func:`wait_for_completion` / :func:`wait_for_incident` (and ``_async`` twins): wait with a
   timeout; on failure :class:`ProcessInstanceStateError` shows the instance's state and jobs.
+- :func:`assert_that` (and :func:`assert_that_user_task`, :func:`assert_that_jobs`): fluent
+  assertions that wait until they hold; :class:`MockJobWorker` answers jobs of a type.
 """
 
+from camunda_worker.testing._assertions import (
+    JobTypeAssert,
+    ProcessAssertionError,
+    ProcessInstanceAssert,
+    UserTaskAssert,
+    assert_that,
+    assert_that_jobs,
+    assert_that_user_task,
+)
 from camunda_worker.testing._harness import BpmnResource, EngineHarness, Faults
+from camunda_worker.testing._mocks import MockJobWorker, ServedJob
 from camunda_worker.testing._synthetic import (
     HandlerOutcome,
     run_handler,
@@ -32,7 +44,16 @@ __all__ = [
     "EngineHarness",
     "Faults",
     "HandlerOutcome",
+    "JobTypeAssert",
+    "MockJobWorker",
+    "ProcessAssertionError",
+    "ProcessInstanceAssert",
     "ProcessInstanceStateError",
+    "ServedJob",
+    "UserTaskAssert",
+    "assert_that",
+    "assert_that_jobs",
+    "assert_that_user_task",
     "run_handler",
     "run_handler_async",
     "synthetic_job",

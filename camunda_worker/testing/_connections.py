@@ -64,6 +64,12 @@ class Connections:
             self.check_open()
             self._async_clients.append(client)
 
+    @property
+    def serving(self) -> bool:
+        """Whether the engine is served over TCP (something outside the test may use it)."""
+        with self._lock:
+            return self._server is not None
+
     def serve(self) -> EngineServer:
         """The TCP server on 127.0.0.1 (a free port), started on first use."""
         with self._lock:

@@ -7,6 +7,7 @@ TCP server) it closes, workers first, so that a test leaves no thread, process o
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -19,7 +20,21 @@ from camunda_worker._config.settings import CamundaSettings
 from camunda_worker.engine import Engine, EngineApp, FaultPlan, ManualClock, SystemClock
 from camunda_worker.engine._faults.injection import parse_fault_spec
 from camunda_worker.testing import _waiting
+from camunda_worker.testing._assertions import (
+    DEFAULT_ASSERT_TIMEOUT,
+    JobTypeAssert,
+    ProcessInstanceAssert,
+    UserTaskAssert,
+    assert_that,
+    assert_that_jobs,
+    assert_that_user_task,
+    element_id,
+    manual_and_quiet,
+    register_target,
+    unregister_target,
+)
 from camunda_worker.testing._connections import Connections
+from camunda_worker.testing._mocks import MockJobWorker
 from camunda_worker.testing._workers import build_worker, stop_all
 
 if TYPE_CHECKING:
@@ -42,6 +57,9 @@ __all__ = ["BpmnResource", "EngineHarness", "Faults"]
 
 BpmnResource = str | Path | tuple[str, bytes | str]
 """A BPMN resource to deploy: a file path, BPMN XML text, or a ``(name, content)`` pair."""
+
+_MAX_PUMP_ROUNDS = 10_000
+"""Rounds of mocked answers one pump gives at most (a loop of mocked tasks ends there)."""
 
 Faults = FaultPlan | str | Iterable[str] | Callable[[FaultPlan], object] | None
 """Faults to inject: a :class:`FaultPlan`, ``ENDPOINT:KIND:RATE`` specs, or a function that
@@ -77,12 +95,15 @@ class EngineHarness:
             system clock.
         record: record every HTTP exchange (:attr:`requests`).
         base_dir: where relative BPMN paths are found (default: the working directory).
+        assert_timeout: seconds the fluent assertions (:meth:`assert_that`) wait by default.
+        record_flows: record the sequence flows instances take (``has_taken_flow``, coverage).
 
     Attributes:
         engine: the :class:`~camunda_worker.engine.Engine`.
         app: the :class:`~camunda_worker.engine.EngineApp` every client goes through (faults,
             recording).
         clock: the engine's clock.
+        assert_timeout: seconds the fluent assertions wait by default.
     """
 
     def __init__(
@@ -94,9 +115,15 @@ class EngineHarness:
         manual_clock: bool = True,
         record: bool = True,
         base_dir: str | Path | None = None,
+        assert_timeout: float = DEFAULT_ASSERT_TIMEOUT,
+        record_flows: bool = True,
     ) -> None:
         self.clock: ManualClock | SystemClock = ManualClock() if manual_clock else SystemClock()
         self.engine = Engine(clock=self.clock, server_line=server_line)
+        self.engine.record_flows = record_flows
+        self.assert_timeout = float(assert_timeout)
+        self._mocks: dict[str, MockJobWorker] = {}
+        self._pumping = False
         self.app = EngineApp(
             self.engine, faults=_configure_faults(FaultPlan(), faults), record=record
         )
@@ -104,6 +131,7 @@ class EngineHarness:
         self._lock = threading.Lock()
         self._connections = Connections(self.app)
         self._workers: list[JobWorker] = []
+        register_target(self)
         if bpmn:
             self.deploy(*bpmn)
 
@@ -128,18 +156,71 @@ class EngineHarness:
         with self._lock:
             return tuple(self._workers)
 
-    def advance(self, milliseconds: int) -> None:
-        """Move the engine's manual clock: job timeouts and retry back-offs that pass, pass now.
-
-        Raises:
-            RuntimeError: the engine runs on the system clock.
-        """
+    def _manual_clock(self) -> ManualClock:
         if not isinstance(self.clock, ManualClock):
             raise RuntimeError(
                 "this engine runs on the system clock; use a manual one to move time "
                 "(@pytest.mark.camunda(manual_clock=True), the default)"
             )
-        self.clock.advance(milliseconds)
+        return self.clock
+
+    def advance(self, duration: int | dt.timedelta) -> None:
+        """Move the engine's manual clock forward; every timer due on the way fires, in order.
+
+        The clock stops at each due time on the way (timer events, job timeouts, retry
+        back-offs), the timers due then fire, mocked job workers answer, and the clock moves
+        on: a timer armed by an earlier one within the span fires too, at its own time. So
+        ``advance(dt.timedelta(days=2))`` is two days of the process in one call.
+
+        Args:
+            duration: milliseconds, or a :class:`datetime.timedelta`.
+
+        Raises:
+            RuntimeError: the engine runs on the system clock.
+            ValueError: a negative duration.
+        """
+        clock = self._manual_clock()
+        milliseconds = (
+            int(duration.total_seconds() * 1000) if isinstance(duration, dt.timedelta) else duration
+        )
+        if milliseconds < 0:
+            raise ValueError(f"the clock only moves forward, got {milliseconds} ms")
+        self._move_to(clock, clock.now_ms() + int(milliseconds))
+
+    def set_time(self, moment: dt.datetime | int) -> None:
+        """Set the engine's manual clock to a moment; timers due until then fire in order.
+
+        Args:
+            moment: an aware :class:`datetime.datetime` (naive: UTC) or epoch milliseconds.
+                Earlier than now sets the clock back (no timer fires).
+        """
+        clock = self._manual_clock()
+        if isinstance(moment, dt.datetime):
+            aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+            target = int(aware.timestamp() * 1000)
+        else:
+            target = int(moment)
+        if target < clock.now_ms():
+            clock.set(target)
+            self.pump()
+            return
+        self._move_to(clock, target)
+
+    def now(self) -> dt.datetime:
+        """The engine clock's time (UTC)."""
+        return dt.datetime.fromtimestamp(self.clock.now_ms() / 1000, tz=dt.timezone.utc)
+
+    def _move_to(self, clock: ManualClock, target: int) -> None:
+        self.pump()
+        last = None
+        while (due := self.engine.next_timer_due_ms()) is not None and due <= target:
+            if due == last and due <= clock.now_ms():
+                break  # the engine kept a due timer it does not fire: never spin on it
+            last = due
+            clock.set(max(due, clock.now_ms()))
+            self.pump()
+        clock.set(target)
+        self.pump()
 
     # -- deployments and instances -----------------------------------------------------------
 
@@ -171,21 +252,252 @@ class EngineHarness:
         *,
         version: int = -1,
         tenant_id: str | None = None,
+        start_at: str | Sequence[str] | None = None,
     ) -> str:
-        """Start a process instance of the latest (or given) version; return its key."""
+        """Start a process instance of the latest (or given) version; return its key.
+
+        Args:
+            process_definition_id: the BPMN process id.
+            variables: its variables.
+            version: the version (``-1``: the latest).
+            tenant_id: the tenant.
+            start_at: start at these elements (ids or names, of the process's own scope)
+                instead of the none start event: Camunda's start instructions, to enter a long
+                process in the middle.
+        """
+        elements = [start_at] if isinstance(start_at, str) else list(start_at or ())
+        if elements:
+            model = self.engine.process_model_of(
+                process_definition_id, version=version, tenant_id=tenant_id
+            )
+            elements = [element_id(model, element) for element in elements]
         created = self.engine.create_process_instance(
             process_definition_id=process_definition_id,
             version=version,
             variables=variables,
             tenant_id=tenant_id,
+            start_instructions=elements or None,
         )
+        self.pump()
         return str(created["processInstanceKey"])
+
+    def cancel_instance(self, process_instance_key: str) -> None:
+        """Cancel an active process instance: it ends TERMINATED, its jobs are canceled."""
+        self.engine.cancel_process_instance(str(process_instance_key))
+
+    def modify(
+        self,
+        process_instance_key: str,
+        *,
+        activate: str | Sequence[str] = (),
+        terminate: str | Sequence[str] = (),
+    ) -> None:
+        """Modify a running instance: terminate some elements' instances, activate others.
+
+        See :meth:`Engine.modify_process_instance`; a test enters a process in the middle.
+
+        Args:
+            process_instance_key: the instance.
+            activate: elements (ids or names) to put a token on, after the terminations.
+            terminate: elements (ids or names) whose active instances are terminated.
+        """
+        key = str(process_instance_key)
+        model = self.engine.process_model(self.engine.process_instance(key).process_definition_key)
+        self.engine.modify_process_instance(
+            key,
+            activate=[
+                element_id(model, e)
+                for e in ([activate] if isinstance(activate, str) else activate)
+            ],
+            terminate=[
+                element_id(model, e)
+                for e in ([terminate] if isinstance(terminate, str) else terminate)
+            ],
+        )
+        self.pump()
+
+    # -- triggers ------------------------------------------------------------------------------
+
+    def publish_message(
+        self,
+        name: str,
+        correlation_key: str = "",
+        variables: Mapping[str, Any] | None = None,
+        *,
+        time_to_live: int | dt.timedelta = 0,
+        message_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Publish a message (buffered for ``time_to_live``); returns the publication result."""
+        ttl = time_to_live
+        result = self.engine.publish_message(
+            name=name,
+            correlation_key=correlation_key,
+            variables=variables,
+            time_to_live_ms=int(ttl.total_seconds() * 1000)
+            if isinstance(ttl, dt.timedelta)
+            else ttl,
+            message_id=message_id,
+        )
+        self.pump()
+        return result
+
+    def correlate_message(
+        self, name: str, correlation_key: str = "", variables: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Correlate a message now, unbuffered (404 ``EngineError`` when nothing takes it)."""
+        result = self.engine.correlate_message(
+            name=name, correlation_key=correlation_key, variables=variables
+        )
+        self.pump()
+        return result
+
+    def broadcast_signal(
+        self, name: str, variables: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Broadcast a signal to every element and start event waiting for it."""
+        result = self.engine.broadcast_signal(signal_name=name, variables=variables)
+        self.pump()
+        return result
+
+    def complete_user_task(
+        self,
+        element: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        instance: str | None = None,
+    ) -> None:
+        """Complete the open user task of an element (id or name), or one by its key.
+
+        Args:
+            element: the element id or name, or a user task key.
+            variables: the variables the task completes with.
+            instance: the process instance, when several wait in that element.
+
+        Raises:
+            LookupError: no open user task fits, or several do (give ``instance``).
+        """
+        open_tasks = [
+            task
+            for task in self.engine.user_tasks(
+                state="CREATED", process_instance_key=None if instance is None else str(instance)
+            )
+            if element in (task.element_id, task.name, task.key)
+        ]
+        if len(open_tasks) != 1:
+            what = "no open user task" if not open_tasks else f"{len(open_tasks)} open user tasks"
+            raise LookupError(f"{what} for {element!r}; give instance= or the task's key")
+        self.engine.complete_user_task(open_tasks[0].key, variables)
+        self.pump()
+
+    def resolve_incident(
+        self, incident: str | None = None, *, instance: str | None = None, retries: int = 1
+    ) -> None:
+        """Resolve an incident (by key, or the only one of an instance); a job gets retries first.
+
+        Args:
+            incident: the incident key; ``None`` for the only open incident of ``instance``.
+            instance: the process instance whose incident it is.
+            retries: retries given to the job of a ``JOB_NO_RETRIES`` incident before.
+
+        Raises:
+            LookupError: no incident fits, or several do.
+        """
+        if incident is None:
+            found = self.engine.incidents(
+                process_instance_key=None if instance is None else str(instance)
+            )
+            if len(found) != 1:
+                raise LookupError(f"{len(found)} open incidents; give the incident's key")
+            view = found[0]
+        else:
+            matches = [i for i in self.engine.incidents() if i.key == str(incident)]
+            if not matches:
+                raise LookupError(f"no open incident {incident}")
+            view = matches[0]
+        if view.job_key is not None and view.error_type == "JOB_NO_RETRIES":
+            self.engine.update_job(view.job_key, retries=retries)
+        self.engine.resolve_incident(view.key)
+        self.pump()
+
+    # -- mocked job workers --------------------------------------------------------------------
+
+    def mock_job_worker(self, job_type: str) -> MockJobWorker:
+        """A mocked worker for a job type (``mockJobWorker``); the same one for the same type.
+
+        Its jobs are answered in the test's thread whenever the test next drives the engine
+        (see :class:`MockJobWorker`), with the answers chained on it by then. Do not start a
+        real worker for the same type.
+        """
+        with self._lock:
+            mock = self._mocks.get(job_type)
+            if mock is None:
+                mock = self._mocks[job_type] = MockJobWorker(
+                    self.engine, job_type, self.client, self.async_client
+                )
+        return mock  # no pump here: its answers are chained on after this returns
+
+    @property
+    def mocks(self) -> tuple[MockJobWorker, ...]:
+        """The mocked job workers, oldest first."""
+        with self._lock:
+            return tuple(self._mocks.values())
+
+    def pump(self) -> int:
+        """Let the mocked job workers answer every job they can now; return how many they did.
+
+        The harness calls it after each of its commands and while assertions wait; call it
+        after driving the engine another way (a client) when no assertion follows.
+        """
+        mocks = self.mocks
+        if not mocks or self._pumping:
+            return 0
+        self._pumping = True
+        total = 0
+        try:
+            for _ in range(_MAX_PUMP_ROUNDS):
+                served = sum(mock.serve() for mock in mocks)
+                total += served
+                if not served:
+                    break
+        finally:
+            self._pumping = False
+        return total
+
+    def idle(self) -> bool:
+        """Whether only the test can move the engine now.
+
+        True on a manual clock with no running worker and no TCP server: an assertion that
+        does not hold then fails at once instead of waiting.
+        """
+        return manual_and_quiet(self.clock, self.workers, self._connections.serving)
+
+    # -- assertions ----------------------------------------------------------------------------
+
+    def assert_that(
+        self, instance: object, *, timeout: float | None = None
+    ) -> ProcessInstanceAssert:
+        """See :func:`~camunda_worker.testing.assert_that` (on this engine)."""
+        return assert_that(instance, engine=self, timeout=timeout)
+
+    def assert_that_user_task(
+        self, element: str, *, instance: object | None = None, timeout: float | None = None
+    ) -> UserTaskAssert:
+        """See :func:`~camunda_worker.testing.assert_that_user_task` (on this engine)."""
+        return assert_that_user_task(element, instance=instance, engine=self, timeout=timeout)
+
+    def assert_that_jobs(
+        self, job_type: str, *, instance: object | None = None, timeout: float | None = None
+    ) -> JobTypeAssert:
+        """See :func:`~camunda_worker.testing.assert_that_jobs` (on this engine)."""
+        return assert_that_jobs(job_type, instance=instance, engine=self, timeout=timeout)
 
     def create_job(
         self, job_type: str, variables: Mapping[str, Any] | None = None, **options: Any
     ) -> str:
         """Create a standalone job without BPMN (see :meth:`Engine.create_job`); return its key."""
-        return self.engine.create_job(job_type, variables=variables, **options)
+        key = self.engine.create_job(job_type, variables=variables, **options)
+        self.pump()
+        return key
 
     # -- inspection ----------------------------------------------------------------------------
 
@@ -325,6 +637,7 @@ class EngineHarness:
 
     def close(self) -> None:
         """Close the workers (they drain), the clients, the TCP server and the engine. Idempotent."""
+        unregister_target(self)
         self.close_workers()
         self._connections.close()
         self.app.close()
@@ -332,6 +645,7 @@ class EngineHarness:
 
     async def aclose(self) -> None:
         """Like :meth:`close`, without blocking the event loop (asyncio or trio)."""
+        unregister_target(self)
         await anyio.to_thread.run_sync(self.close_workers)
         await self._connections.aclose()
         self.app.close()

@@ -86,6 +86,21 @@ def _split(target: Engine | EngineWithWorkers) -> tuple[Engine, Sequence[JobWork
     return target.engine, target.workers
 
 
+def _pumped(
+    target: object, check: Callable[[], tuple[T | None, str | None]]
+) -> Callable[[], tuple[T | None, str | None]]:
+    """``check``, after the harness's mocked job workers answered what they can (if any)."""
+    pump = getattr(target, "pump", None)
+    if pump is None:
+        return check
+
+    def pumped() -> tuple[T | None, str | None]:
+        pump()
+        return check()
+
+    return pumped
+
+
 def _no_running_loop(name: str) -> None:
     try:
         asyncio.get_running_loop()
@@ -253,7 +268,7 @@ def wait_for_completion(
     engine, workers = _split(target)
     key = str(process_instance_key)
     instance, reason = _poll_sync(
-        _completion_check(engine, key, fail_on_incident, workers), timeout
+        _pumped(target, _completion_check(engine, key, fail_on_incident, workers)), timeout
     )
     if instance is not None:
         return instance
@@ -286,7 +301,7 @@ async def wait_for_completion_async(
     engine, workers = _split(target)
     key = str(process_instance_key)
     instance, reason = await _poll_async(
-        _completion_check(engine, key, fail_on_incident, workers), timeout
+        _pumped(target, _completion_check(engine, key, fail_on_incident, workers)), timeout
     )
     if instance is not None:
         return instance
@@ -323,7 +338,9 @@ def wait_for_incident(
     _no_running_loop("wait_for_incident")
     engine, workers = _split(target)
     key = None if process_instance_key is None else str(process_instance_key)
-    incident, reason = _poll_sync(_incident_check(engine, key, error_type), timeout)
+    incident, reason = _poll_sync(
+        _pumped(target, _incident_check(engine, key, error_type)), timeout
+    )
     if incident is not None:
         return incident
     raise _failure(engine, workers, key, _incident_headline(key, error_type, reason, timeout))
@@ -353,7 +370,9 @@ async def wait_for_incident_async(
     __tracebackhide__ = True  # pytest: the diagnostic, not our frames, comes first
     engine, workers = _split(target)
     key = None if process_instance_key is None else str(process_instance_key)
-    incident, reason = await _poll_async(_incident_check(engine, key, error_type), timeout)
+    incident, reason = await _poll_async(
+        _pumped(target, _incident_check(engine, key, error_type)), timeout
+    )
     if incident is not None:
         return incident
     raise _failure(engine, workers, key, _incident_headline(key, error_type, reason, timeout))

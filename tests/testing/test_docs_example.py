@@ -24,11 +24,17 @@ def example_files() -> dict[str, str]:
 
 
 def test_the_guide_has_a_complete_example() -> None:
-    assert set(example_files()) == {"order.bpmn", "handlers.py", "test_orders.py"}
+    assert set(example_files()) == {
+        "order.bpmn",
+        "handlers.py",
+        "test_orders.py",
+        "loan.bpmn",
+        "test_loan.py",
+    }
 
 
 def test_the_worked_example_passes(user_project: pytest.Pytester) -> None:
     for name, content in example_files().items():
         user_project.path.joinpath(name).write_text(content, encoding="utf-8")
-    result = run_user_suite(user_project, "test_orders.py")
-    result.assert_outcomes(passed=9)
+    result = run_user_suite(user_project, "test_orders.py", "test_loan.py")
+    result.assert_outcomes(passed=19)

@@ -63,10 +63,9 @@ async def create_instance(app: RouteHost, call: Call) -> Reply:
         raise invalid_argument("Only one of [processDefinitionId, processDefinitionKey] is allowed")
     if by_key is not None:
         check_key("processDefinitionKey", by_key)
-    if body.start_instructions or body.runtime_instructions:
-        raise invalid_argument(
-            "Start and runtime instructions are not supported by the in-memory engine"
-        )
+    if body.runtime_instructions:
+        raise invalid_argument("Runtime instructions are not supported by the in-memory engine")
+    start_at = _start_elements(body.start_instructions)
     if body.tenant_id is not None:
         violations = tenant_violations("Create Process Instance", [body.tenant_id])
         if violations:
@@ -77,6 +76,7 @@ async def create_instance(app: RouteHost, call: Call) -> Reply:
         version=body.process_definition_version,
         variables=body.variables,
         tenant_id=body.tenant_id,
+        start_instructions=start_at,
     )
     if not body.await_completion:
         return Reply(200, created)
@@ -91,6 +91,19 @@ async def create_instance(app: RouteHost, call: Call) -> Reply:
         receive=call.receive,
     )
     return Reply(200, result)
+
+
+def _start_elements(instructions: list[Any] | None) -> list[str] | None:
+    # ``startInstructions``: [{"elementId": "..."}, ...] (ProcessInstanceCreationStartInstruction).
+    if not instructions:
+        return None
+    elements = []
+    for instruction in instructions:
+        element = instruction.get("elementId") if isinstance(instruction, dict) else None
+        if not isinstance(element, str) or not element:
+            raise invalid_argument("No elementId provided in startInstructions")
+        elements.append(element)
+    return elements
 
 
 def _await_default(app: RouteHost) -> int:

@@ -23,15 +23,15 @@ from typing import Any
 from camunda_worker.engine._runtime.clock import Clock, SystemClock
 from camunda_worker.engine._runtime.commands import parse_key
 from camunda_worker.engine._runtime.errors import EngineError, not_found, violations
-from camunda_worker.engine._runtime.inspection import EngineInspection
 from camunda_worker.engine._runtime.instances import ACTIVE, InstanceWaiter, ProcessInstanceRecord
 from camunda_worker.engine._runtime.lines import SERVER_LINES, ServerLine, created_instance
+from camunda_worker.engine._runtime.modification import EngineModification
 from camunda_worker.engine._runtime.waiters import Waiter
 
 __all__ = ["Engine", "ServerLine"]
 
 
-class Engine(EngineInspection):
+class Engine(EngineModification):
     """An in-memory Camunda 8 engine: deployments, process instances, jobs, incidents.
 
     Args:

@@ -176,6 +176,8 @@ class FlowRunner:
         # Instances whose start waits on an incident of their event sub-processes' start
         # events (a correlation key that failed...): the start event to run once resolved.
         self._blocked_starts: dict[int, str] = {}
+        #: Whether instances started from now on record the sequence flows they take.
+        self.record_flows = False
 
     def correlate(
         self,
@@ -213,6 +215,8 @@ class FlowRunner:
 
     def start(self, instance: ProcessInstanceRecord, start_node: str) -> None:
         """Open the process's event sub-processes, place a token on a start event and run it."""
+        if self.record_flows and instance.flows is None:
+            instance.flows = []
         model = instance.definition.model
         if model.event_sub_processes:
             starts = [
@@ -593,11 +597,14 @@ class FlowRunner:
         # ``ended``: scopes a token was consumed in; each completes once it has no token left.
         model = instance.definition.model
         path = instance.path
+        flows = instance.flows  # None unless the engine records them: nothing on the hot path
         steps = 0
         while True:
             while queue:
                 token = queue.popleft()
                 path.append(token[0])
+                if flows is not None and token[1] is not None:
+                    flows.append(token[1])
                 steps += 1
                 if steps > MAX_STEPS:
                     self._stuck(
@@ -1043,6 +1050,7 @@ class FlowRunner:
         goes_on = self._escalate(instance, thrower, element, queue)
         self._run_queue(instance, queue, [])
         return goes_on
+
     @staticmethod
     def _catching_start(
         model: ProcessModel, scope: ElementInstance, kind: str, code: str

@@ -141,6 +141,8 @@ class ProcessInstanceRecord:
         parent_element_key: that call activity's element instance key.
         root_instance_key: the root of its call hierarchy (its own key when not called).
         call_depth: how many call activities above it (0 when not called).
+        flows: ids of the sequence flows tokens took, in order; ``None`` unless the engine
+            records them (coverage, see :mod:`.modification`).
     """
 
     key: int
@@ -160,6 +162,7 @@ class ProcessInstanceRecord:
     parent_element_key: int | None = None
     root_instance_key: int = 0
     call_depth: int = 0
+    flows: list[str] | None = None
     root: ElementInstance = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:

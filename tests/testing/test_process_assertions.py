@@ -1,0 +1,221 @@
+"""Fluent assertions (``assert_that``...) in a user's suite: they pass, and fail with a diagnosis."""
+
+from __future__ import annotations
+
+import pytest
+
+from .bpmn import LOAN_BPMN
+from .support import run_user_suite
+
+pytest_plugins = ["pytester"]
+
+PASSING = """
+import datetime as dt
+
+import pydantic
+import pytest
+
+from camunda_worker.testing import assert_that, assert_that_jobs, assert_that_user_task
+
+pytestmark = pytest.mark.camunda("loan.bpmn")
+
+
+class Scored(pydantic.BaseModel):
+    loanId: str
+    score: int
+
+
+def test_the_happy_path(camunda_engine):
+    camunda_engine.mock_job_worker("score").complete(score=80)
+    camunda_engine.mock_job_worker("payout").complete(paid=True)
+    key = camunda_engine.start_instance("loan", {"loanId": "L-1", "officer": "alice"})
+
+    assert_that(key).is_active().is_at("Review contract").has_passed("score", "Approved?")
+    assert_that(key).has_not_passed("payout", "Rejected").has_taken_flow("f_yes")
+    assert_that(key).has_variables(score=80).has_variable_names("loanId", "officer")
+    assert_that(key).has_variables_matching(lambda v: v["score"] > 50, "a good score")
+    assert_that(key).has_variables_of(Scored, score=80)
+    assert_that_user_task("Review contract", instance=key).is_created().has_assignee(
+        "alice"
+    ).has_candidate_groups("risk", "credit").has_due_date(
+        dt.datetime(2025, 1, 3, 17, tzinfo=dt.timezone.utc)
+    )
+    camunda_engine.complete_user_task("review")
+    assert_that_user_task("review").is_completed()
+    assert_that(key).is_waiting_for_message("contract-signed", correlation_key="L-1")
+    camunda_engine.publish_message("contract-signed", "L-1")
+    camunda_engine.advance(dt.timedelta(days=2))
+
+    assert_that(key).is_completed().has_passed_in_order("score", "review", "signed", "payout")
+    assert_that(key).has_variables({"paid": True}).has_no_incidents()
+    assert_that_jobs("payout", instance=key).was_activated(times=1).was_completed_with(paid=True)
+
+
+def test_a_low_score_is_rejected(camunda_engine):
+    camunda_engine.mock_job_worker("score").complete(score=10)
+    key = camunda_engine.start_instance("loan", {"loanId": "L-2"})
+    assert_that(key).is_completed().has_passed("rejected").has_not_passed("review")
+    assert_that(key).has_taken_flow("f_no").has_taken_flow("no")  # by id, by name
+
+
+def test_an_incident_and_a_cancel(camunda_engine):
+    camunda_engine.mock_job_worker("score").fail("scoring is down", retries=0)
+    key = camunda_engine.start_instance("loan", {"loanId": "L-3"})
+    assert_that(key).has_incident("JOB_NO_RETRIES", element="Score applicant", message="down")
+    assert_that(key).has_active_incidents().is_active()
+    camunda_engine.cancel_instance(key)
+    assert_that(key).is_terminated()
+
+
+def test_a_real_worker_is_awaited(camunda_engine, job_worker, camunda_client):
+    job_worker(lambda job: {"score": 70}, "score")  # a real worker, in its own thread
+    created = camunda_client.create_process_instance(
+        process_definition_id="loan", variables={"loanId": "L-4", "officer": "bob"}
+    )
+    assert_that(created).is_at("review")
+    assert_that_jobs("score").was_activated().was_completed_with(score=70)
+"""
+
+FAILING = """
+import pytest
+
+from camunda_worker.testing import assert_that, assert_that_jobs, assert_that_user_task
+
+pytestmark = pytest.mark.camunda("loan.bpmn")
+
+
+@pytest.fixture
+def key(camunda_engine):
+    camunda_engine.mock_job_worker("score").complete(score=80)
+    return camunda_engine.start_instance("loan", {"loanId": "L-9", "officer": "alice"})
+
+
+def test_not_completed(key):
+    assert_that(key).is_completed()
+
+
+def test_wrong_variable(key):
+    assert_that(key).has_variables(score=99)
+
+
+def test_not_waiting_for_that_message(key):
+    assert_that(key).is_waiting_for_message("contract-signed")
+
+
+def test_wrong_assignee(key):
+    assert_that_user_task("review").has_assignee("mallory")
+
+
+def test_unknown_element(key):
+    assert_that(key).has_passed("Sing a song")
+
+
+def test_not_activated(key):
+    assert_that_jobs("payout").was_activated()
+
+
+def test_a_key_of_no_instance(camunda_engine):
+    assert_that("2251799813699999").is_completed()
+"""
+
+
+@pytest.fixture
+def loan_project(user_project: pytest.Pytester) -> pytest.Pytester:
+    user_project.path.joinpath("loan.bpmn").write_text(LOAN_BPMN, encoding="utf-8")
+    return user_project
+
+
+def test_the_assertions_pass_on_a_process_that_does_what_they_say(
+    loan_project: pytest.Pytester,
+) -> None:
+    loan_project.makepyfile(test_loan=PASSING)
+    result = run_user_suite(loan_project, "test_loan.py")
+    result.assert_outcomes(passed=4)
+
+
+def test_a_failed_assertion_shows_the_instance_and_no_library_frames(
+    loan_project: pytest.Pytester,
+) -> None:
+    loan_project.makepyfile(test_loan=FAILING)
+    result = run_user_suite(loan_project, "test_loan.py", "-o", "camunda_assert_timeout=30")
+    result.assert_outcomes(failed=7)
+    out = result.stdout.str()
+    # Nothing but the test can move this engine: they fail at once, not after 30 s, and say so.
+    assert "(waited" not in out
+    result.stdout.fnmatch_lines(
+        [
+            "*expected it to be COMPLETED, but it is ACTIVE",
+            "*path: start -> score -> approved -> review",
+            "*waiting in: review",
+            "*variables: {*'score': 80*}",
+            "*jobs:",
+            "*type 'score' on score: COMPLETED*worker 'mock:score'",
+            "*mocked job workers:",
+            "*'score': 1 job(s) served",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*expected variables {'score': 99}, but it has {'score': 80}"])
+    result.stdout.fnmatch_lines(
+        ["*expected it to wait for message 'contract-signed', but it waits for no message"]
+    )
+    result.stdout.fnmatch_lines(
+        ["*user task 'review': expected assignee 'mallory', but its assignee is 'alice'"]
+    )
+    result.stdout.fnmatch_lines(
+        ["*has no element with id or name 'Sing a song'; it has: *review ('Review contract')*"]
+    )
+    result.stdout.fnmatch_lines(
+        ["*jobs of type 'payout': expected activations, but they were activated 0 time(s)"]
+    )
+    result.stdout.fnmatch_lines(["*there is no process instance 2251799813699999 in this engine*"])
+    # The failure points at the test's line, not at the library's frames.
+    assert "_assertions.py" not in out
+    assert "_harness.py" not in out
+
+
+def test_a_wait_for_a_real_worker_ends_with_its_timeout(loan_project: pytest.Pytester) -> None:
+    loan_project.makepyfile(
+        test_loan="""
+import pytest
+from camunda_worker.testing import assert_that
+
+@pytest.mark.camunda("loan.bpmn")
+def test_waits(camunda_engine, job_worker):
+    job_worker(lambda job: {"score": 10}, "score")
+    key = camunda_engine.start_instance("loan", {"loanId": "L-5"})
+    assert_that(key, timeout=0.2).is_at("review")
+"""
+    )
+    result = run_user_suite(loan_project, "test_loan.py")
+    result.assert_outcomes(failed=1)
+    # The worker ran the instance to its end: the assertion stops waiting once it has ended.
+    result.stdout.fnmatch_lines(
+        ["*expected it to be at review, but it is not at review (it is at nowhere, COMPLETED)"]
+    )
+
+
+def test_a_wait_that_runs_out_says_how_long_it_waited(loan_project: pytest.Pytester) -> None:
+    loan_project.makepyfile(
+        test_loan="""
+import pytest
+from camunda_worker.testing import assert_that
+
+@pytest.mark.camunda("loan.bpmn")
+def test_waits(camunda_engine, job_worker):
+    job_worker(lambda job: {}, "unrelated")  # a running worker: someone else could move it
+    key = camunda_engine.start_instance("loan", {"loanId": "L-6"})
+    assert_that(key).has_variables(score=1)  # the wait from the ini option
+"""
+    )
+    result = run_user_suite(loan_project, "test_loan.py", "-o", "camunda_assert_timeout=0.3")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*expected variables {'score': 1}, but it has {'score': '<missing>'} (waited 0.3 s)"]
+    )
+
+
+def test_a_wait_that_is_not_a_number_is_a_usage_error(loan_project: pytest.Pytester) -> None:
+    loan_project.makepyfile(test_loan="def test_nothing():\n    pass\n")
+    result = run_user_suite(loan_project, "-o", "camunda_assert_timeout=soon")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*camunda_assert_timeout must be a number of seconds*"])
