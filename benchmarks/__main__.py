@@ -1,15 +1,16 @@
-"""Benchmarks of ``JobWorker`` against its ceiling and the official worker (not part of the tests).
+"""Benchmarks of ``JobWorker`` against the engine's limit and the official workers (not tests).
 
-Run: ``python -m benchmarks`` (or ``nox -s bench``), about 6 minutes on 2 cores. The engine
+Run: ``python -m benchmarks`` (or ``nox -s bench``), about 7 minutes on 2 cores. The engine
 serves over TCP on loopback in its own process, each load runs in its own process, and the
-results go to ``benchmarks/results/benchmarks.json`` and into ``docs/benchmarks.md`` (tables,
-goals, and the chart ``docs/benchmarks/throughput.png``).
+results go to ``benchmarks/results/benchmarks.json`` and into ``docs/benchmarks.md`` (goals,
+tables, and the chart ``docs/benchmarks/throughput.png``).
 
-Options: ``--quick`` for a short smoke run (seconds instead of minutes; writes only the JSON, to
+Options: ``--quick`` for a short smoke run (one round, short windows; writes only the JSON, to
 ``benchmarks/results/quick.json`` unless ``--json`` says where), ``--only GROUP...`` to measure
-some groups (``noop io cpu latency memory``; the docs are written only for a full run), and
-``--no-write`` to only print. ``python -m benchmarks.engine_throughput`` measures the engine
-alone against a Starlette app.
+some groups (``noop io cpu scale_out latency memory``; the docs are written only for a full
+run), and ``--no-write`` to only print. ``python -m benchmarks.engine_throughput`` measures the
+engine alone against a Starlette app; ``python -m benchmarks.compare_revisions`` compares two
+checkouts.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     for goal in _report.goals(results):
         print(
             f"goal: {goal['goal']}: {_report._value(goal)} (target {goal['target']}) "
-            f"{'met' if goal['met'] else 'MISSED'}"
+            f"{'-' if goal['met'] is None else 'met' if goal['met'] else 'MISSED'}"
         )
     if args.no_write:
         return 0

@@ -6,8 +6,8 @@ harness reaches these extra routes over the same loopback socket:
 
 - ``POST /bench/jobs {"type", "count"}``: create ``count`` standalone jobs of ``type`` now,
   before a measurement starts (the engine's direct :meth:`Engine.create_job`, no BPMN);
-- ``POST /bench/counters``: the engine's counters (completions, time-outs, failures) and
-  ``{"type"}``'s activatable jobs left;
+- ``POST /bench/counters``: the engine's counters (completions, time-outs, failures),
+  ``{"type"}``'s activatable jobs left, and the event loop it serves on (``asyncio``, ``uvloop``);
 - ``POST /bench/drop {"type"}``: complete every job of ``type`` still activatable (left over
   from a measurement), so leftovers never pile up in the engine;
 - ``POST /bench/feed {"type", "rate", "count"}``: create ``count`` jobs, one every ``1/rate``
@@ -89,6 +89,7 @@ class BenchEngineApp(EngineApp):
             "timed_out": stats.jobs_timed_out,
             "retained_jobs": stats.retained_jobs,
             "activatable": left,
+            "loop": type(asyncio.get_running_loop()).__module__.partition(".")[0],
         }
 
     def _route_drop(self, request: dict[str, Any]) -> dict[str, Any]:

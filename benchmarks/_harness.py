@@ -32,6 +32,7 @@ class BenchEngine:
     def __init__(self) -> None:
         self.process, self.url = start(["-m", "benchmarks._bench_engine"])
         self._admin = httpx.Client(base_url=self.url.removesuffix("/v2"), timeout=120)
+        self.loop: str = self.counters()["loop"]  # the event loop the engine serves on
 
     @property
     def pid(self) -> int:
@@ -91,8 +92,11 @@ class Load:
         root = Path(spec.get("root") or ROOT)
         path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "PYTHONPATH": path, "BENCH_CPU_LOOPS": str(cpu_loops)}
+        # ``spec["command"]``: a load that is not Python (the official TypeScript worker), run
+        # with the spec as its one argument.
+        command = spec.get("command") or [sys.executable, "-m", "benchmarks._runner"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks._runner", json.dumps(spec)],
+            [*command, json.dumps(spec)],
             stdout=subprocess.PIPE,
             text=True,
             cwd=root,
