@@ -1,7 +1,8 @@
 """The engine the benchmarks run against: the in-memory engine plus a few benchmark-only routes.
 
 Run as its own process (``python -m benchmarks._bench_engine``); it is served exactly as
-``camunda-worker engine`` serves it (its own HTTP/1.1 server on 127.0.0.1, recording off), and the
+``camunda-worker engine`` serves it (its own HTTP/1.1 server on 127.0.0.1, recording off, on
+uvloop when installed; ``BENCH_ENGINE_LOOP`` says otherwise), and the
 harness reaches these extra routes over the same loopback socket:
 
 - ``POST /bench/jobs {"type", "count"}``: create ``count`` standalone jobs of ``type`` now,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from typing import Any
 
@@ -132,6 +134,7 @@ def main() -> None:
         BenchEngineApp(engine),
         port=0,
         on_ready=lambda url: print(f"listening on {url}", flush=True),
+        loop=os.environ.get("BENCH_ENGINE_LOOP", "auto"),  # type: ignore[arg-type]
     )
 
 

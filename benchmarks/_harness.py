@@ -29,10 +29,14 @@ CHUNK = 20_000  # jobs per creation request: keeps each request well under a sec
 class BenchEngine:
     """The benchmark engine process and its ``/bench`` routes."""
 
-    def __init__(self) -> None:
-        self.process, self.url = start(["-m", "benchmarks._bench_engine"])
+    def __init__(self, root: Path = ROOT, loop: str = "auto") -> None:
+        # ``root``: the checkout whose engine serves (benchmarks.engine_limit compares two);
+        # ``loop``: the event loop it serves on (a checkout that cannot choose ignores it).
+        self.process, self.url = start(
+            ["-m", "benchmarks._bench_engine"], root, {"BENCH_ENGINE_LOOP": loop}
+        )
         self._admin = httpx.Client(base_url=self.url.removesuffix("/v2"), timeout=120)
-        self.loop: str = self.counters()["loop"]  # the event loop the engine serves on
+        self.loop: str = self.counters().get("loop", "asyncio")  # the loop it serves on
 
     @property
     def pid(self) -> int:
