@@ -8,7 +8,8 @@ tables, and the chart ``docs/benchmarks/throughput.png``).
 Options: ``--quick`` for a short smoke run (one round, short windows; writes only the JSON, to
 ``benchmarks/results/quick.json`` unless ``--json`` says where), ``--only GROUP...`` to measure
 some groups (``noop io cpu scale_out latency memory``; the docs are written only for a full
-run), and ``--no-write`` to only print. ``python -m benchmarks.engine_throughput`` measures the
+run), ``--no-write`` to only print, and ``--from-json PATH`` to write the docs again from a
+full run's JSON without measuring. ``python -m benchmarks.engine_throughput`` measures the
 engine alone against a Starlette app; ``python -m benchmarks.compare_revisions`` compares two
 checkouts.
 """
@@ -16,6 +17,7 @@ checkouts.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -32,7 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-write", action="store_true", help="only print the results")
     parser.add_argument("--json", type=Path, help="where to write the JSON results")
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="PATH",
+        help="measure nothing: write docs/benchmarks.md and the chart from a full run's JSON",
+    )
     args = parser.parse_args(argv)
+    if args.from_json:
+        _report.write_docs(json.loads(args.from_json.read_text()))
+        print(f"wrote {_report.DOCS.relative_to(_report.ROOT)} from {args.from_json}")
+        return 0
     settings = _suite.QUICK if args.quick else _suite.FULL
     groups = tuple(group for group in _suite.GROUPS if group in args.only)
     results = _suite.run(settings, groups, lambda line: print(line, flush=True))

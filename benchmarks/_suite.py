@@ -29,6 +29,7 @@ GROUPS = ("noop", "io", "cpu", "scale_out", "latency", "memory")
 MAX_CONCURRENT_JOBS = 32
 OFFICIAL_MAX_CONCURRENT_JOBS = 1024  # the official Python worker sleeps 1 s per poll: go wide
 IO_CONCURRENCY = (64, 512)
+SCALE_OUT_CONCURRENCY = 4  # per process: more threads only fight for its GIL (and starve its loop)
 JOB_TIMEOUT_MS = 60_000
 REQUEST_TIMEOUT_MS = 10_000
 OFFICIAL_POLL_INTERVAL = 1.0  # the official Python worker sleeps this long after every activation
@@ -324,7 +325,7 @@ class Run:
             measured = {}
             for processes in order:
                 spec = {
-                    **_spec("cli", "thread", "cpu_sync", MAX_CONCURRENT_JOBS),
+                    **_spec("cli", "thread", "cpu_sync", SCALE_OUT_CONCURRENCY),
                     "processes": processes,
                 }
                 measured[str(processes)] = self._throughput(

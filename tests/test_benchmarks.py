@@ -146,6 +146,38 @@ def test_the_report_shows_every_goal_and_table() -> None:
         assert title in text
 
 
+def test_a_limit_the_engine_did_not_reach_a_full_core_for_is_flagged() -> None:
+    busy = results()  # the engine used half a core at the limit: the machine was busy
+    calm = results()
+    calm["noop"]["limit"]["engine_cores"] = 0.97
+    assert "**Warning:** at the limit the engine used only 0.50 of a core" in _report.markdown(
+        busy, None
+    )
+    assert "Warning" not in _report.markdown(calm, None)
+
+
+def test_the_docs_are_written_again_from_a_runs_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from benchmarks.__main__ import main
+
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text(f"# Benchmarks\n\nprose\n\n{_report.START}\nold\n{_report.END}\n\nmore prose\n")
+    monkeypatch.setattr(_report, "DOCS", docs)
+    monkeypatch.setattr(_report, "CHART", tmp_path / "benchmarks" / "throughput.png")
+    monkeypatch.setattr(_report, "ROOT", tmp_path)
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps(results()))
+    assert main(["--from-json", str(run)]) == 0
+    text = docs.read_text()
+    assert text.startswith("# Benchmarks\n\nprose\n\n<!-- benchmarks:start -->")
+    assert text.endswith("<!-- benchmarks:end -->\n\nmore prose\n")
+    assert "| async no-op vs the engine's limit | >= 0.8 | **0.85 x** | yes |" in text
+    assert "old" not in text
+
+
 def test_the_chart_is_drawn_from_a_run(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib", reason="the chart needs matplotlib (the bench group)")
     from benchmarks._chart import draw
