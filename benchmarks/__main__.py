@@ -1,6 +1,6 @@
 """Benchmarks of ``JobWorker`` against the engine's limit and the official workers (not tests).
 
-Run: ``python -m benchmarks`` (or ``nox -s bench``), about 7 minutes on 2 cores. The engine
+Run: ``python -m benchmarks`` (or ``nox -s bench``), about 8 minutes on 2 (busy) cores. The engine
 serves over TCP on loopback in its own process, each load runs in its own process, and the
 results go to ``benchmarks/results/benchmarks.json`` and into ``docs/benchmarks.md`` (goals,
 tables, and the chart ``docs/benchmarks/throughput.png``).
