@@ -81,7 +81,7 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Run the benchmarks (not part of the test suite) and write docs/benchmarks.md."""
-    install(session, "-e", ".[engine]", groups=("bench",))
+    install(session, "-e", ".[engine,fast]", groups=("bench",))
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 

@@ -1,13 +1,14 @@
 """The engine the benchmarks run against: the in-memory engine plus a few benchmark-only routes.
 
 Run as its own process (``python -m benchmarks._bench_engine``); it is served exactly as
-``camunda-worker engine`` serves it (its own HTTP/1.1 server on 127.0.0.1, recording off), and the
+``camunda-worker engine`` serves it (its own HTTP/1.1 server on 127.0.0.1, recording off, on
+uvloop when installed; ``BENCH_ENGINE_LOOP`` says otherwise), and the
 harness reaches these extra routes over the same loopback socket:
 
 - ``POST /bench/jobs {"type", "count"}``: create ``count`` standalone jobs of ``type`` now,
   before a measurement starts (the engine's direct :meth:`Engine.create_job`, no BPMN);
-- ``POST /bench/counters``: the engine's counters (completions, time-outs, failures) and
-  ``{"type"}``'s activatable jobs left;
+- ``POST /bench/counters``: the engine's counters (completions, time-outs, failures),
+  ``{"type"}``'s activatable jobs left, and the event loop it serves on (``asyncio``, ``uvloop``);
 - ``POST /bench/drop {"type"}``: complete every job of ``type`` still activatable (left over
   from a measurement), so leftovers never pile up in the engine;
 - ``POST /bench/feed {"type", "rate", "count"}``: create ``count`` jobs, one every ``1/rate``
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from typing import Any
 
@@ -89,6 +91,7 @@ class BenchEngineApp(EngineApp):
             "timed_out": stats.jobs_timed_out,
             "retained_jobs": stats.retained_jobs,
             "activatable": left,
+            "loop": type(asyncio.get_running_loop()).__module__.partition(".")[0],
         }
 
     def _route_drop(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -131,6 +134,7 @@ def main() -> None:
         BenchEngineApp(engine),
         port=0,
         on_ready=lambda url: print(f"listening on {url}", flush=True),
+        loop=os.environ.get("BENCH_ENGINE_LOOP", "auto"),  # type: ignore[arg-type]
     )
 
 

@@ -1,4 +1,4 @@
-"""The handlers the benchmarks run: no-op, I/O-bound (20 ms sleep) and CPU-bound (~10 ms).
+"""The handlers the benchmarks run: no-op, I/O-bound (50 ms sleep) and CPU-bound (~10 ms).
 
 Module-level functions, so the ``process`` strategy can pickle them. The CPU-bound handler's
 loop count is calibrated once by the harness (:func:`calibrate`) and reaches every process
@@ -13,7 +13,7 @@ import os
 import time
 from typing import Any
 
-IO_SECONDS = 0.02
+IO_SECONDS = 0.05
 CPU_SECONDS = 0.01
 _CPU_LOOPS = int(os.environ.get("BENCH_CPU_LOOPS", "20000"))
 
@@ -27,12 +27,12 @@ def noop_sync(job: Any) -> None:
 
 
 async def io_async(job: Any) -> None:
-    """Waits 20 ms without using the CPU (an HTTP call to another service, say)."""
+    """Waits 50 ms without using the CPU (an HTTP call to another service, say)."""
     await asyncio.sleep(IO_SECONDS)
 
 
 def io_sync(job: Any) -> None:
-    """Waits 20 ms in its thread."""
+    """Waits 50 ms in its thread."""
     time.sleep(IO_SECONDS)
 
 

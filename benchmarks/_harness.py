@@ -29,9 +29,14 @@ CHUNK = 20_000  # jobs per creation request: keeps each request well under a sec
 class BenchEngine:
     """The benchmark engine process and its ``/bench`` routes."""
 
-    def __init__(self) -> None:
-        self.process, self.url = start(["-m", "benchmarks._bench_engine"])
+    def __init__(self, root: Path = ROOT, loop: str = "auto") -> None:
+        # ``root``: the checkout whose engine serves (benchmarks.engine_limit compares two);
+        # ``loop``: the event loop it serves on (a checkout that cannot choose ignores it).
+        self.process, self.url = start(
+            ["-m", "benchmarks._bench_engine"], root, {"BENCH_ENGINE_LOOP": loop}
+        )
         self._admin = httpx.Client(base_url=self.url.removesuffix("/v2"), timeout=120)
+        self.loop: str = self.counters().get("loop", "asyncio")  # the loop it serves on
 
     @property
     def pid(self) -> int:
@@ -91,8 +96,11 @@ class Load:
         root = Path(spec.get("root") or ROOT)
         path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, "PYTHONPATH": path, "BENCH_CPU_LOOPS": str(cpu_loops)}
+        # ``spec["command"]``: a load that is not Python (the official TypeScript worker), run
+        # with the spec as its one argument.
+        command = spec.get("command") or [sys.executable, "-m", "benchmarks._runner"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks._runner", json.dumps(spec)],
+            [*command, json.dumps(spec)],
             stdout=subprocess.PIPE,
             text=True,
             cwd=root,

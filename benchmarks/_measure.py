@@ -23,7 +23,7 @@ _serial = itertools.count(1)
 def _job_type(spec: dict[str, Any]) -> str:
     if spec["kind"] == "ceiling":
         return "bench"  # the ceiling loop of engine_throughput always activates "bench"
-    return f"bench-{spec['kind']}-{spec['strategy']}-{spec['handler']}-{next(_serial)}"
+    return f"bench-{spec['kind']}-{spec['strategy']}-{spec['handler'].strip('-')}-{next(_serial)}"
 
 
 def throughput(
@@ -70,7 +70,7 @@ def _throughput_once(
         left = engine.counters(job_type)["activatable"]
         exit_code = load.stop()
     result.update(ran_out=left == 0, jobs_created=budget, exit_code=exit_code)
-    if spec["kind"] != "ceiling":  # the ceiling loop is killed: its exit code says nothing
+    if spec["kind"] not in ("ceiling", "limit"):  # raw loops are killed: their exit says nothing
         result["clean_exit"] = exit_code == 0
     engine.drop(job_type)
     return result

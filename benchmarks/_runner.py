@@ -1,11 +1,15 @@
-"""One load process of the benchmarks: the ceiling loop, our ``JobWorker`` or the official worker.
+"""One load process of the benchmarks: the limit's raw client, our worker or the official one.
 
 Run as ``python -m benchmarks._runner '<spec as JSON>'``; it prints ``ready`` once it has
 started and runs until SIGTERM (the workers then stop as their users would stop them). The spec:
 
-- ``kind``: ``ceiling`` (a raw sync httpx loop: activate 32, complete each; the loop of
-  ``engine_throughput``, always job type ``bench``), ``ours`` (:class:`camunda_worker.worker.JobWorker`) or ``official``
-  (``camunda-orchestration-sdk``'s ``JobWorker``);
+- ``kind``: ``limit`` (the leanest raw asyncio client, :mod:`benchmarks._raw_client`),
+  ``ceiling`` (the old reference: a raw sync httpx loop, activate 32, complete each; the loop
+  of ``engine_throughput``, always job type ``bench``), ``ours``
+  (:class:`camunda_worker.worker.JobWorker`), ``cli`` (``camunda-worker run --processes N``
+  serving :mod:`benchmarks._scale_target`) or ``official`` (``camunda-orchestration-sdk``'s
+  ``JobWorker``; the official TypeScript worker runs under node, see
+  :mod:`benchmarks._official_ts`);
 - ``url``: the engine's ``/v2`` address; ``job_type``;
 - ``strategy`` (``async``, ``thread``, ``process``), ``handler`` (a name in
   :data:`benchmarks._handlers.HANDLERS`), ``max_concurrent_jobs``, ``timeout_ms`` and
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from typing import Any
@@ -28,6 +33,30 @@ def run_ceiling(spec: dict[str, Any]) -> None:
 
     print("ready", flush=True)
     drive(spec["url"], CEILING_SECONDS)  # its job type is always "bench"
+
+
+def run_limit(spec: dict[str, Any]) -> None:
+    from benchmarks._raw_client import run
+
+    run(spec)
+
+
+def run_cli(spec: dict[str, Any]) -> None:
+    # `camunda-worker run --processes N` in place of this process (the harness's SIGTERM and
+    # its CPU reading of the process tree reach the supervisor and its children directly).
+    env = {
+        **os.environ,
+        "CAMUNDA_REST_ADDRESS": spec["url"].removesuffix("/v2"),
+        "CAMUNDA_WORKER_TIMEOUT": str(spec["timeout_ms"]),
+        "CAMUNDA_WORKER_REQUEST_TIMEOUT": str(spec["request_timeout_ms"]),
+        "BENCH_JOB_TYPE": spec["job_type"],
+        "BENCH_MAX_CONCURRENT_JOBS": str(spec["max_concurrent_jobs"]),
+    }
+    command = [sys.executable, "-m", "camunda_worker", "run"]
+    command += ["benchmarks._scale_target", "--processes", str(spec["processes"])]
+    command += ["--log-level", "warn"]  # no line per job: the handler's CPU is what is measured
+    print("ready", flush=True)
+    os.execve(sys.executable, command, env)
 
 
 def run_ours(spec: dict[str, Any]) -> None:
@@ -91,6 +120,10 @@ def main() -> None:
     kind = spec["kind"]
     if kind == "ceiling":
         run_ceiling(spec)
+    elif kind == "limit":
+        run_limit(spec)
+    elif kind == "cli":
+        run_cli(spec)
     elif kind == "ours":
         run_ours(spec)
     elif kind == "official":

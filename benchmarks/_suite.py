@@ -1,8 +1,11 @@
 """What one benchmark run measures, in which order, for how long; and the goals it checks.
 
-Every variant is measured in one run against one engine process. The no-op comparison runs in
-rounds, the second in reverse order, so the ceiling is measured first and last (before and after
-the workers) and slow drifts of a shared machine hit every variant alike.
+Every variant is measured in one run against one engine process. Throughput is held to the
+engine's **limit**: what the leanest raw client (:mod:`benchmarks._raw_client`) completes per
+second, measured in the same run. The no-op comparison runs in at least three rounds whose order
+alternates (forward, reversed, forward), so the limit opens one round and closes the next and
+slow drifts of a shared machine hit every variant alike; each ratio is taken within a round and
+the median of the rounds reported.
 """
 
 from __future__ import annotations
@@ -20,15 +23,28 @@ import attrs
 from benchmarks import _measure
 from benchmarks._handlers import CPU_SECONDS, IO_SECONDS, calibrate
 from benchmarks._harness import BenchEngine
+from benchmarks._official_ts import PACKAGE, OfficialTs
 
-GROUPS = ("noop", "io", "cpu", "latency", "memory")
+GROUPS = ("noop", "io", "cpu", "scale_out", "latency", "memory")
 MAX_CONCURRENT_JOBS = 32
-IO_CONCURRENCY = (1, 8, 32, 128, 512)
+OFFICIAL_MAX_CONCURRENT_JOBS = 1024  # the official Python worker sleeps 1 s per poll: go wide
+IO_CONCURRENCY = (64, 512)
+SCALE_OUT_CONCURRENCY = 4  # per process: more threads only fight for its GIL (and starve its loop)
 JOB_TIMEOUT_MS = 60_000
 REQUEST_TIMEOUT_MS = 10_000
-OFFICIAL_POLL_INTERVAL = 1.0  # the official worker sleeps this long after every activation
-NOOP_ORDER = ("ceiling", "async", "thread", "process", "official")
+OFFICIAL_POLL_INTERVAL = 1.0  # the official Python worker sleeps this long after every activation
+NOOP_ORDER = ("limit", "async", "thread", "process", "official_py", "official_ts")
+REFERENCE = "sync_httpx"  # the old "ceiling": a sync httpx loop, measured once, for reference
 NOOP_HANDLERS = {"async": "noop_async", "thread": "noop_sync", "process": "noop_sync"}
+_FIRST_GUESS = {  # jobs/s that size the jobs created up front, until a variant is measured
+    "limit": 25_000.0,
+    "async": 15_000.0,
+    "thread": 10_000.0,
+    "process": 8_000.0,
+    "official_py": 2.0 * OFFICIAL_MAX_CONCURRENT_JOBS / OFFICIAL_POLL_INTERVAL,
+    "official_ts": 5_000.0,
+    REFERENCE: 3_000.0,
+}
 
 
 @attrs.frozen
@@ -37,7 +53,6 @@ class Settings:
 
     warmup: float
     duration: float
-    official_duration: float
     rounds: int
     io_duration: float
     cpu_duration: float
@@ -52,13 +67,12 @@ class Settings:
 
 
 FULL = Settings(
-    warmup=1.5,
-    duration=6.0,
-    official_duration=12.0,
-    rounds=2,
+    warmup=1.0,
+    duration=4.0,
+    rounds=3,
     io_duration=4.0,
-    cpu_duration=5.0,
-    cpu_rounds=4,  # the thread strategy's CPU-bound rate swings by a third from run to run
+    cpu_duration=4.0,
+    cpu_rounds=3,
     latency_jobs=500,
     latency_rate=100.0,
     official_latency_jobs=100,
@@ -70,7 +84,6 @@ FULL = Settings(
 QUICK = Settings(
     warmup=0.5,
     duration=1.0,
-    official_duration=2.5,
     rounds=1,
     io_duration=1.0,
     cpu_duration=1.5,
@@ -97,12 +110,27 @@ def _spec(kind: str, strategy: str, handler: str, max_concurrent_jobs: int) -> d
 
 
 def noop_spec(variant: str) -> dict[str, Any]:
-    """The load of a no-op variant: ``ceiling``, ``async``, ``thread``, ``process``, ``official``."""
-    if variant == "ceiling":
+    """The load of a no-op variant (see :data:`NOOP_ORDER` and :data:`REFERENCE`)."""
+    if variant == "limit":
+        return _spec("limit", "-", "-", MAX_CONCURRENT_JOBS)
+    if variant == REFERENCE:
         return _spec("ceiling", "-", "-", MAX_CONCURRENT_JOBS)
-    if variant == "official":
-        return _spec("official", "async", "noop_async", MAX_CONCURRENT_JOBS)
+    if variant == "official_py":
+        return _spec("official", "async", "noop_async", OFFICIAL_MAX_CONCURRENT_JOBS)
+    if variant == "official_ts":
+        return _spec("official_ts", "async", "-", MAX_CONCURRENT_JOBS)
     return _spec("ours", variant, NOOP_HANDLERS[variant], MAX_CONCURRENT_JOBS)
+
+
+def per_job_us(result: dict[str, Any], key: str) -> float | None:
+    """Microseconds of ``key`` (``load_cores``, ``engine_cores``) CPU per job in a window."""
+    cores, rate = result.get(key), result["jobs_per_s"]
+    return round(1e6 * cores / rate, 1) if cores is not None and rate else None
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return round(statistics.median(known), 3) if known else None
 
 
 class Run:
@@ -113,7 +141,8 @@ class Run:
         self.log = log
         self.cpu_loops = calibrate()
         self.results: dict[str, Any] = {}
-        self._fastest = 3_000.0  # jobs/s: sizes the jobs created up front until measured
+        self._rates = dict(_FIRST_GUESS)
+        self.official_ts: OfficialTs | None = None
 
     def _throughput(
         self,
@@ -132,93 +161,208 @@ class Run:
             expected_rate=expected,
             cpu_loops=self.cpu_loops,
         )
-        self._fastest = max(self._fastest, 1.5 * result["jobs_per_s"])
         self.log(
-            f"{label:<32} {result['jobs_per_s']:8.1f} jobs/s  (engine {result.get('engine_cores')}"
-            f" cores, load {result.get('load_cores')} cores, machine busy "
-            f"{result.get('machine_busy_cores')} cores{', RAN OUT' if result['ran_out'] else ''})"
+            f"{label:<36} {result['jobs_per_s']:8.1f} jobs/s  (engine {result.get('engine_cores')}"
+            f" cores, load {result.get('load_cores')} cores = {per_job_us(result, 'load_cores')}"
+            f" us/job, machine busy {result.get('machine_busy_cores')} cores"
+            f"{', RAN OUT' if result['ran_out'] else ''})"
         )
         return result
 
+    def _ts(self) -> OfficialTs:
+        if self.official_ts is None:
+            self.official_ts = OfficialTs()
+            if self.official_ts.skipped:
+                self.log(f"official TypeScript worker skipped: {self.official_ts.skipped}")
+            else:
+                self.log(f"official TypeScript worker: {PACKAGE} {self.official_ts.version}")
+        return self.official_ts
+
+    def _noop_once(self, engine: BenchEngine, variant: str, label: str) -> dict[str, Any]:
+        spec = noop_spec(variant)
+        if variant == "official_ts":
+            spec["command"] = self._ts().command
+        result = self._throughput(
+            engine, spec, self.settings.duration, self._rates[variant] * 1.5, label
+        )
+        self._rates[variant] = max(result["jobs_per_s"], 100.0)
+        result["load_us_per_job"] = per_job_us(result, "load_cores")
+        result["engine_us_per_job"] = per_job_us(result, "engine_cores")
+        return result
+
     def noop(self, engine: BenchEngine) -> None:
-        """Ceiling, each strategy and the official worker, no-op handler, in rounds."""
+        """The limit, each strategy and the official workers, no-op handler, in rounds.
+
+        Rounds alternate their order (forward, then reversed): the limit opens one round and
+        closes the next. Each ratio is taken within its round (a variant over that round's
+        limit, or over that round's async worker), and the median of the rounds is reported.
+        """
         settings = self.settings
-        runs: dict[str, list[dict[str, Any]]] = {variant: [] for variant in NOOP_ORDER}
+        variants = [
+            variant for variant in NOOP_ORDER if variant != "official_ts" or not self._ts().skipped
+        ]
+        rounds: list[dict[str, dict[str, Any]]] = []
+        reference: dict[str, Any] | None = None
         for index in range(settings.rounds):
-            order = NOOP_ORDER if index % 2 == 0 else tuple(reversed(NOOP_ORDER))
+            order = variants if index % 2 == 0 else list(reversed(variants))
+            measured: dict[str, dict[str, Any]] = {}
             for variant in order:
-                official = variant == "official"
-                runs[variant].append(
-                    self._throughput(
-                        engine,
-                        noop_spec(variant),
-                        settings.official_duration if official else settings.duration,
-                        MAX_CONCURRENT_JOBS / OFFICIAL_POLL_INTERVAL * 2
-                        if official
-                        else self._fastest,
-                        f"no-op {variant} (round {index + 1})",
-                    )
+                measured[variant] = self._noop_once(
+                    engine, variant, f"no-op {variant} (round {index + 1})"
                 )
-        self.results["noop"] = {
-            variant: {
-                "jobs_per_s": round(statistics.fmean(r["jobs_per_s"] for r in results), 1),
-                "runs": results,
+                if variant == "limit" and reference is None:
+                    reference = self._noop_once(engine, REFERENCE, f"no-op {REFERENCE} (reference)")
+            rounds.append(measured)
+        summary: dict[str, Any] = {}
+        for variant in variants:
+            runs = [measured[variant] for measured in rounds]
+            entry: dict[str, Any] = {
+                "jobs_per_s": _median([run["jobs_per_s"] for run in runs]),
+                "max_concurrent_jobs": noop_spec(variant)["max_concurrent_jobs"],
+                "load_us_per_job": _median([run["load_us_per_job"] for run in runs]),
+                "engine_us_per_job": _median([run["engine_us_per_job"] for run in runs]),
+                "engine_cores": _median([run.get("engine_cores") for run in runs]),
+                "runs": runs,
             }
-            for variant, results in runs.items()
-        }
+            for base in ("limit", "async"):
+                ratios = [m[variant]["jobs_per_s"] / m[base]["jobs_per_s"] for m in rounds]
+                entry[f"x_{base}_rounds"] = [round(ratio, 3) for ratio in ratios]
+                entry[f"x_{base}"] = _median(list(ratios))
+            summary[variant] = entry
+        if self.official_ts is not None and self.official_ts.skipped:
+            summary["official_ts"] = {"skipped": self.official_ts.skipped}
+        if reference is not None:
+            limit = rounds[0]["limit"]["jobs_per_s"]
+            summary[REFERENCE] = {
+                "jobs_per_s": reference["jobs_per_s"],
+                "max_concurrent_jobs": MAX_CONCURRENT_JOBS,
+                "load_us_per_job": reference["load_us_per_job"],
+                "engine_us_per_job": reference["engine_us_per_job"],
+                "engine_cores": reference.get("engine_cores"),
+                "x_limit": round(reference["jobs_per_s"] / limit, 3),
+                "x_limit_rounds": [round(reference["jobs_per_s"] / limit, 3)],
+                "runs": [reference],
+            }
+        self.results["noop"] = summary
+
+    def limit(self) -> float | None:
+        """The engine's limit measured in this run (the median of the rounds), if it was."""
+        noop = self.results.get("noop")
+        return float(noop["limit"]["jobs_per_s"]) if noop else None
 
     def io(self, engine: BenchEngine) -> None:
-        """A 20 ms sleeping handler at rising ``max_concurrent_jobs``, async and thread."""
+        """A 50 ms sleeping handler at 64 and 512 in flight, async and thread strategies.
+
+        Each point is held to the lower of its ideal (in flight / sleep) and the engine's limit
+        (measured by the ``noop`` group of the same run; without it, the ideal alone).
+        """
+        limit = self.limit()
         series: dict[str, dict[str, Any]] = {}
         for strategy, handler in (("async", "io_async"), ("thread", "io_sync")):
             series[strategy] = {}
             for concurrency in IO_CONCURRENCY:
                 ideal = concurrency / IO_SECONDS
+                bound = min(ideal, limit) if limit else ideal
                 result = self._throughput(
                     engine,
                     _spec("ours", strategy, handler, concurrency),
                     self.settings.io_duration,
-                    min(ideal, self._fastest),
+                    bound,
                     f"I/O {strategy} max_concurrent_jobs={concurrency}",
                 )
-                result["ideal_jobs_per_s"] = ideal
+                result.update(
+                    ideal_jobs_per_s=ideal,
+                    bound_jobs_per_s=bound,
+                    x_bound=round(result["jobs_per_s"] / bound, 3),
+                    load_us_per_job=per_job_us(result, "load_cores"),
+                )
                 series[strategy][str(concurrency)] = result
         self.results["io"] = series
 
     def cpu(self, engine: BenchEngine) -> None:
         """A ~10 ms pure-Python handler: thread strategy against process strategy, in rounds."""
         cores = os.cpu_count() or 1
-        runs: dict[str, list[dict[str, Any]]] = {"thread": [], "process": []}
+        rounds: list[dict[str, dict[str, Any]]] = []
         for index in range(self.settings.cpu_rounds):
             order = ("thread", "process") if index % 2 == 0 else ("process", "thread")
+            measured = {}
             for strategy in order:
-                runs[strategy].append(
-                    self._throughput(
-                        engine,
-                        _spec("ours", strategy, "cpu_sync", MAX_CONCURRENT_JOBS),
-                        self.settings.cpu_duration,
-                        cores / CPU_SECONDS,
-                        f"CPU-bound {strategy} (round {index + 1})",
-                    )
+                measured[strategy] = self._throughput(
+                    engine,
+                    _spec("ours", strategy, "cpu_sync", MAX_CONCURRENT_JOBS),
+                    self.settings.cpu_duration,
+                    cores / CPU_SECONDS,
+                    f"CPU-bound {strategy} (round {index + 1})",
                 )
+            rounds.append(measured)
+        ratios = [m["process"]["jobs_per_s"] / m["thread"]["jobs_per_s"] for m in rounds]
         self.results["cpu"] = {
-            strategy: {
-                "jobs_per_s": round(statistics.fmean(r["jobs_per_s"] for r in results), 1),
-                "load_cores": round(statistics.fmean(r.get("load_cores", 0) for r in results), 2),
-                "runs": results,
-            }
-            for strategy, results in runs.items()
+            **{
+                strategy: {
+                    "jobs_per_s": _median([m[strategy]["jobs_per_s"] for m in rounds]),
+                    "load_cores": _median([m[strategy].get("load_cores") for m in rounds]),
+                    "runs": [m[strategy] for m in rounds],
+                }
+                for strategy in ("thread", "process")
+            },
+            "process_x_thread_rounds": [round(ratio, 3) for ratio in ratios],
+            "process_x_thread": _median(list(ratios)),
+        }
+
+    def scale_out(self, engine: BenchEngine) -> None:
+        """``camunda-worker run --processes 1`` against ``--processes 2``, CPU-bound sync handler.
+
+        Measured only when the CLI has the option; otherwise the reason is recorded.
+        """
+        if not scale_out_available():
+            self.results["scale_out"] = {"skipped": "`camunda-worker run --processes` not found"}
+            self.log("scale-out skipped: `camunda-worker run --processes` not found")
+            return
+        cores = os.cpu_count() or 1
+        rounds: list[dict[str, dict[str, Any]]] = []
+        for index in range(self.settings.cpu_rounds):
+            order = (1, 2) if index % 2 == 0 else (2, 1)
+            measured = {}
+            for processes in order:
+                spec = {
+                    **_spec("cli", "thread", "cpu_sync", SCALE_OUT_CONCURRENCY),
+                    "processes": processes,
+                }
+                measured[str(processes)] = self._throughput(
+                    engine,
+                    spec,
+                    self.settings.cpu_duration,
+                    cores / CPU_SECONDS,
+                    f"scale-out --processes {processes} (round {index + 1})",
+                )
+            rounds.append(measured)
+        ratios = [m["2"]["jobs_per_s"] / m["1"]["jobs_per_s"] for m in rounds]
+        self.results["scale_out"] = {
+            **{
+                key: {
+                    "jobs_per_s": _median([m[key]["jobs_per_s"] for m in rounds]),
+                    "runs": [m[key] for m in rounds],
+                }
+                for key in ("1", "2")
+            },
+            "x_rounds": [round(ratio, 3) for ratio in ratios],
+            "x": _median(list(ratios)),
         }
 
     def latency(self, engine: BenchEngine) -> None:
-        """Activatable-to-completed latency, no-op handler, for each strategy and the official."""
+        """Activatable-to-completed latency, no-op handler, each strategy and the official ones."""
         settings = self.settings
         results = {}
-        for variant in ("async", "thread", "process", "official"):
+        variants = ["async", "thread", "process", "official_py", "official_ts"]
+        if self._ts().skipped:
+            variants.remove("official_ts")
+        for variant in variants:
             spec = {**noop_spec(variant), "url": engine.url}
-            # The official worker completes at most max_concurrent_jobs per second (it sleeps
-            # 1 s per poll): it is fed below that, or its queue (and latency) would only grow.
-            official = variant == "official"
+            if variant == "official_ts":
+                spec["command"] = self._ts().command
+            # The official Python worker sleeps 1 s per poll: it is fed slowly, and its latency
+            # is that second whatever the rate.
+            official = variant == "official_py"
             result = _measure.latency(
                 engine,
                 spec,
@@ -252,6 +396,13 @@ class Run:
         self.results["memory"] = result
 
 
+def scale_out_available() -> bool:
+    """Whether ``camunda-worker run`` has the ``--processes`` option (issue 19, point 5)."""
+    from camunda_worker.cli.run import build_parser
+
+    return "--processes" in build_parser().format_help()
+
+
 def machine() -> dict[str, Any]:
     """The machine and interpreter the run measured."""
     return {
@@ -278,6 +429,8 @@ def run(settings: Settings, groups: tuple[str, ...], log: Callable[[str], None])
             getattr(bench, group)(engine)
     finally:
         engine.close()
+        if bench.official_ts is not None:
+            bench.official_ts.close()
     return {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": info,
@@ -286,6 +439,8 @@ def run(settings: Settings, groups: tuple[str, ...], log: Callable[[str], None])
         "settings": attrs.asdict(settings),
         "cpu_loops": bench.cpu_loops,
         "max_concurrent_jobs": MAX_CONCURRENT_JOBS,
+        "official_ts_version": bench.official_ts.version if bench.official_ts else None,
+        "engine_loop": engine.loop,
         "seconds": round(time.perf_counter() - started, 1),
         **bench.results,
     }

@@ -56,10 +56,13 @@ def serve_engine(jobs: int) -> None:
     serve(app, port=0, on_ready=lambda url: print(f"listening on {url}", flush=True))
 
 
-def start(args: list[str]) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def start(
+    args: list[str], root: Path = ROOT, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """Start a server process of checkout ``root``; its process and its URL once it listens."""
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(root)}
     process = subprocess.Popen(
-        [sys.executable, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env
+        [sys.executable, *args], stdout=subprocess.PIPE, text=True, cwd=root, env=env
     )
     assert process.stdout is not None
     line = process.stdout.readline().strip()

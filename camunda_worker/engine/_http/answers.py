@@ -9,13 +9,17 @@ the engine core raise :class:`~camunda_worker.engine.EngineError`. Both become a
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
+import pydantic_core
 
 __all__ = [
+    "FAST_ENCODER",
     "JSON",
     "NO_CONTENT",
     "PROBLEM_JSON",
@@ -32,18 +36,71 @@ JSON = b"application/json"
 PROBLEM_JSON = b"application/problem+json"
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+# pydantic-core (Rust; pydantic's own) writes plain JSON values byte for byte as ``_encoder``
+# does (the same escapes, Python's shortest float repr, integers of any size) but for floats
+# below 1e-4: ``0.00001`` and ``1e-7`` where Python writes ``1e-05`` and ``1e-07``; and it
+# writes ``Infinity``/``NaN`` where ``_encoder`` refuses them. Any output holding one of those
+# shapes (inside a string too: then only the fast path is lost) is encoded again by ``_encoder``.
+# Each shape is looked for on its own: a literal is found at C speed, an alternation is not.
+_SHORT_EXPONENT = re.compile(rb"e-[0-9](?![0-9])")
+
+
+def _as_python_writes(content: bytes) -> bool:
+    return (
+        _SHORT_EXPONENT.search(content) is None
+        and b"0.0000" not in content
+        and b"Infinity" not in content
+        and b"NaN" not in content
+    )
+
+
+# What the fast path is checked against once, on import: a pydantic-core that writes any of it
+# otherwise (an older one formatted floats its own way) is not used.
+_PROBE: Any = {
+    "floats": [0.1, 42.0, -0.0, 1e16, 1.5e16, 1e-4, 5e-324, 1.7976931348623157e308],
+    "integers": [0, -1, 2**63, -(2**64) - 1],
+    "text": ["", 'é"\\\n\t\b\f\r\x00\x1f\x7f\u2028', "日本"],
+    "others": [True, False, None, {}, []],
+}
+
+
+def _fast_path_writes_as_json() -> bool:
+    try:
+        fast = pydantic_core.to_json(_PROBE, inf_nan_mode="constants")
+    except (TypeError, pydantic_core.PydanticSerializationError):  # pragma: no cover - old core
+        return False
+    return fast == _encoder.encode(_PROBE).encode()
+
+
+FAST_ENCODER = _fast_path_writes_as_json()
+"""Whether :func:`encode_json` writes through pydantic-core (it passed the check on import)."""
 
 
 def encode_json(document: Any) -> bytes:
     """Serialize ``document`` compactly as UTF-8 JSON.
 
+    The bytes are those of ``json.dumps(document, ensure_ascii=False, separators=(",", ":"),
+    allow_nan=False)`` encoded as UTF-8, written by pydantic-core about three times faster (an
+    activation answer of 32 jobs is the engine's biggest answer, and its most frequent one).
+
     Args:
-        document: plain JSON values (dict, list, str, int, float, bool, None).
+        document: plain JSON values (dict with string keys, list, str, int, float, bool, None).
 
     Returns:
         The encoded bytes.
+
+    Raises:
+        ValueError: for a float that is not finite, or a circular document (as ``json``).
+        UnicodeEncodeError: for a string holding a lone surrogate (as ``json`` + UTF-8).
     """
-    return _encoder.encode(document).encode()
+    content = None
+    if FAST_ENCODER:
+        # A lone surrogate, a circular document: json below raises as it always did.
+        with contextlib.suppress(pydantic_core.PydanticSerializationError):
+            content = pydantic_core.to_json(document, inf_nan_mode="constants")
+    if content is None or not _as_python_writes(content):
+        return _encoder.encode(document).encode()
+    return content
 
 
 @attrs.frozen

@@ -25,13 +25,14 @@ import http
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import httptools
 from loguru import logger
 
 from camunda_worker.engine._http.answers import PROBLEM_JSON, encode_json, problem_document
 from camunda_worker.engine._http.asgi_io import ABORT_EXTENSION
+from camunda_worker.engine._http.loops import run_on
 
 __all__ = ["Http11Server", "RequestGuard"]
 
@@ -575,9 +576,9 @@ class Http11Server:
         self._stop_asked = False
         self._gone: asyncio.Event | None = None
 
-    def run(self, sockets: Sequence[Any]) -> None:
-        """Serve on ``sockets`` in this thread, on a new event loop, until stopped."""
-        asyncio.run(self.serve(sockets))
+    def run(self, sockets: Sequence[Any], loop: Literal["asyncio", "uvloop"] = "asyncio") -> None:
+        """Serve on ``sockets`` in this thread, on a new event loop of kind ``loop``, until stopped."""
+        run_on(loop, self.serve(sockets))
 
     def request_stop(self) -> None:
         """Begin stopping (from any thread, or a signal handler)."""

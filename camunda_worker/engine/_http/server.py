@@ -5,6 +5,8 @@
 SIGTERM; ``--port 0`` picks a free port. The HTTP/1.1 server is the package's own
 (:mod:`~camunda_worker.engine._http.http11`, on asyncio and httptools): an answer's head and body
 go out in one write, and the limits below are its own, with no private seam of another library.
+:func:`serve` and the command run it on uvloop when it is installed (``--loop asyncio`` opts
+out, see :mod:`~camunda_worker.engine._http.loops`).
 
 When the server stops, waiting long polls are answered at once (``{"jobs": []}``) instead of
 being cut off.
@@ -27,7 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from camunda_worker.engine._faults.injection import (
     ENDPOINTS,
@@ -36,6 +38,7 @@ from camunda_worker.engine._faults.injection import (
     parse_fault_spec,
 )
 from camunda_worker.engine._http.app import DEFAULT_MAX_BODY_SIZE, EngineApp
+from camunda_worker.engine._http.loops import LOOPS, LoopName, resolve_loop
 
 if TYPE_CHECKING:
     from types import FrameType, TracebackType
@@ -70,7 +73,7 @@ MAX_HEAD_SIZE = 64 * 1024
 
 
 class ServerDependencyError(RuntimeError):
-    """httptools, which parses the requests, cannot be imported in this environment."""
+    """httptools (which parses the requests), or the uvloop asked for, cannot be imported."""
 
 
 def _server_class() -> Any:
@@ -79,6 +82,13 @@ def _server_class() -> Any:
     except ImportError as error:  # httptools is missing or broken in this environment
         raise ServerDependencyError(_INSTALL_HINT) from error
     return Http11Server
+
+
+def _loop_kind(loop: str) -> Literal["asyncio", "uvloop"]:
+    try:
+        return resolve_loop(loop)
+    except ModuleNotFoundError as error:
+        raise ServerDependencyError(str(error)) from error
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -150,6 +160,8 @@ class EngineServer:
         body_timeout: seconds a request body has to arrive whole once its head is read;
             later, the request is answered 408 and the connection closed.
         idle_timeout: seconds a kept-alive connection may wait for its next request.
+        loop: the event loop of the server's thread: ``"asyncio"`` (the default here, as in
+            the tests' fixtures), ``"uvloop"``, or ``"auto"`` (uvloop when installed).
 
     Attributes:
         app: the app served.
@@ -166,6 +178,7 @@ class EngineServer:
         header_timeout: float = DEFAULT_HEADER_TIMEOUT,
         body_timeout: float = DEFAULT_BODY_TIMEOUT,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        loop: LoopName = "asyncio",
     ) -> None:
         self._timeouts = {
             "header_timeout": header_timeout,
@@ -173,6 +186,7 @@ class EngineServer:
             "idle_timeout": idle_timeout,
         }
         _check_timeouts(**self._timeouts)
+        self._loop = _loop_kind(loop)
         self.app = _as_app(target)
         self.host = host
         self.port = port
@@ -204,7 +218,7 @@ class EngineServer:
 
         def run() -> None:
             try:
-                server.run(sockets=[sock])
+                server.run(sockets=[sock], loop=self._loop)
             except BaseException as error:  # noqa: BLE001 - reported by start()
                 self._failure = error
             finally:
@@ -249,6 +263,7 @@ def serve(
     header_timeout: float = DEFAULT_HEADER_TIMEOUT,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+    loop: LoopName = "auto",
 ) -> None:
     """Serve the engine over TCP in this thread until SIGINT or SIGTERM.
 
@@ -262,6 +277,12 @@ def serve(
             :class:`EngineServer`).
         body_timeout: seconds a request body has to arrive whole once its head is read.
         idle_timeout: seconds a kept-alive connection may wait for its next request.
+        loop: the event loop: ``"auto"`` (uvloop when installed, as uvicorn chooses),
+            ``"asyncio"`` (asyncio's own) or ``"uvloop"`` (fails when it is not installed).
+
+    Raises:
+        ServerDependencyError: httptools cannot be imported, or ``loop="uvloop"`` without
+            uvloop.
     """
     timeouts = {
         "header_timeout": header_timeout,
@@ -269,6 +290,7 @@ def serve(
         "idle_timeout": idle_timeout,
     }
     _check_timeouts(**timeouts)
+    kind = _loop_kind(loop)
     app = _as_app(target)
     server = _build_server(app, graceful_timeout=5.0, **timeouts)
     sock = _bind(host, port)
@@ -286,7 +308,7 @@ def serve(
     try:
         if on_ready is not None:
             on_ready(url)
-        server.run(sockets=[sock])
+        server.run(sockets=[sock], loop=kind)
     finally:
         sock.close()
         for sig, handler in previous.items():
@@ -365,6 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"time a kept-alive connection may wait for a request (default: "
         f"{DEFAULT_IDLE_TIMEOUT:g})",
     )
+    parser.add_argument(
+        "--loop",
+        choices=LOOPS,
+        default="auto",
+        help="event loop: auto picks uvloop when installed (pip install 'camunda-worker[fast]'), "
+        "asyncio opts out (default: auto)",
+    )
     return parser
 
 
@@ -413,6 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             header_timeout=args.header_timeout,
             body_timeout=args.body_timeout,
             idle_timeout=args.idle_timeout,
+            loop=args.loop,
         )
     except ServerDependencyError as error:
         print(f"camunda-worker engine: {error}", file=sys.stderr)  # noqa: T201 - CLI output
