@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from camunda_worker.worker import _child
 from camunda_worker.worker._blocking import run_blocking
 from camunda_worker.worker._child_logs import ChildLogs
+from camunda_worker.worker._handback import ResultHandback
 from camunda_worker.worker._outcomes import Failure, describe_exception
 from camunda_worker.worker._runners import ABANDONED, Abandoned, Expired, RunnerOptions
 
@@ -201,6 +202,32 @@ class _Pool:
             connection.close()
 
 
+class _Done:
+    """A child's result, from the executor's future to the loop's (through a hand-back)."""
+
+    __slots__ = ("future", "on_settled", "settled", "waiter")
+
+    def __init__(self, future: Future[Any], waiter: asyncio.Future[Any]) -> None:
+        self.future = future
+        self.waiter = waiter
+        self.settled = False
+        self.on_settled: Callable[[], None] | None = None
+
+    def settle(self) -> None:
+        """On the loop: copy the executor future's end to the waiter."""
+        self.settled = True
+        future, waiter = self.future, self.waiter
+        if not waiter.done():
+            if future.cancelled():
+                waiter.cancel()
+            elif (error := future.exception()) is not None:
+                waiter.set_exception(error)
+            else:
+                waiter.set_result(future.result())
+        if self.on_settled is not None:
+            self.on_settled()
+
+
 class ProcessRunner:
     """Runs picklable handlers in child processes.
 
@@ -238,6 +265,7 @@ class ProcessRunner:
             "initargs": process.initargs,
         }
         self._pool: _Pool | None = None
+        self._handback: ResultHandback | None = None
         self._retired: list[threading.Thread] = []
         self._barren_breaks = 0
         self._on_fatal = on_fatal
@@ -305,12 +333,18 @@ class ProcessRunner:
 
     async def _wait(self, slot: Slot, future: Future[Any]) -> Outcome | Expired:
         loop = asyncio.get_running_loop()
+        handback = self._handback
+        if handback is None or handback.loop is not loop:
+            handback = self._handback = ResultHandback(loop)
+        waiter: asyncio.Future[Outcome | Expired] = loop.create_future()
+        done = _Done(future, waiter)
+        future.add_done_callback(lambda _: handback.put(done))
         try:
-            result: Outcome | Expired = await asyncio.wrap_future(future)
+            result = await waiter
         except asyncio.CancelledError:
-            if not future.cancel() and not future.done():
+            if not future.cancel() and not done.settled:
                 slot.held_by_thread = True
-                future.add_done_callback(lambda _: slot.release_threadsafe(loop))
+                done.on_settled = slot.release
             raise
         self._barren_breaks = 0
         return result

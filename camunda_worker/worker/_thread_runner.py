@@ -15,8 +15,6 @@ threads are daemon threads: once the worker has given up on them, nothing waits 
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -25,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from camunda_worker.worker._blocking import mark_handler_thread, run_blocking
 from camunda_worker.worker._context import SyncJobContext
+from camunda_worker.worker._handback import ResultHandback
 from camunda_worker.worker._invoke import PendingAwaitable, invoke_sync, settle
 from camunda_worker.worker._runners import EXPIRED, Expired, RunnerOptions
 from camunda_worker.worker._tracking import SyncTrackingClient
@@ -35,7 +34,7 @@ if TYPE_CHECKING:
     from camunda_worker.worker._deadline import JobDeadline
     from camunda_worker.worker._outcomes import Outcome
 
-__all__ = ["HandlerThreads", "LoopCall", "ResultHandback", "ThreadRunner"]
+__all__ = ["HandlerThreads", "LoopCall", "ThreadRunner"]
 
 
 class _Work(Protocol):
@@ -71,48 +70,6 @@ class _FutureWork:
 
     def cancel(self) -> None:
         self.future.cancel()
-
-
-class ResultHandback:
-    """Results of pool threads handed to the event loop in batches.
-
-    A thread that finishes a call queues it and wakes the loop only when no wake-up is pending
-    already: the loop then settles every call that is ready in one callback. With N handlers
-    ending while the loop is busy, that is one ``call_soon_threadsafe`` (one write to the loop's
-    wake-up pipe, one callback) instead of N.
-
-    Args:
-        loop: the loop whose futures the calls settle.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._ready: collections.deque[LoopCall] = collections.deque()
-        self._lock = threading.Lock()
-        self._scheduled = False
-
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop:
-        """The loop the results go to."""
-        return self._loop
-
-    def put(self, call: LoopCall) -> None:
-        """Queue ``call`` (finished) for the loop; any thread."""
-        self._ready.append(call)
-        with self._lock:
-            if self._scheduled:
-                return
-            self._scheduled = True
-        # A closed loop means the worker is gone: nobody waits for the result any more.
-        with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self._deliver)
-
-    def _deliver(self) -> None:
-        with self._lock:
-            self._scheduled = False  # from here on, a call that ends wakes the loop again
-        ready = self._ready
-        while ready:
-            ready.popleft().settle()
 
 
 _PENDING, _RUNNING, _CANCELLED = 0, 1, 2
