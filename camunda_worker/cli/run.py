@@ -10,7 +10,8 @@ in its strategy, a port that cannot be bound); 3 when a worker failed (credentia
 403, a job type the cluster rejects): the message names the job type and the error; 4 when the
 workers stopped but abandoned jobs still in flight (the drain timeout passed, or a second
 signal): those jobs are activated again after their job timeout; 5 under ``--limit`` or
-``--run-timeout`` when no request to the cluster ever succeeded.
+``--run-timeout`` when no request to the cluster ever succeeded. ``--processes N`` runs N such
+processes under a supervisor (``camunda_worker.cli._supervisor``, which says its exit codes).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from camunda_worker.cli._settings_args import (
     report_configuration_error,
     resolve_from_arguments,
 )
+from camunda_worker.cli._supervisor import Supervisor, child_arguments
 from camunda_worker.cli._workers import build_workers, serve_until
 from camunda_worker.worker._registry import load_tasks
 
@@ -104,6 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="where handlers run (CAMUNDA_WORKER_EXECUTION_STRATEGY; a @task strategy wins)",
     )
     parser.add_argument(
+        "--processes",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="run N worker processes under one supervisor that forwards signals and restarts "
+        "a process that dies (default 1: no supervisor); process i serves health and metrics "
+        "on PORT+i",
+    )
+    parser.add_argument(
         "--watch",
         action="store_true",
         help="restart when a .py file under the current directory changes (for development; "
@@ -166,8 +177,8 @@ def _error(message: str, code: int) -> int:
 def main(argv: Sequence[str]) -> int:
     """Run ``camunda-worker run``; return the exit code (0, 2, 3 or 4: see the module docstring)."""
     arguments = build_parser().parse_args(argv)
-    if arguments.watch:
-        return _watch(arguments, [arg for arg in argv if arg != "--watch"])
+    if arguments.processes > 1 or arguments.watch:  # this process only starts others
+        return _delegate(arguments, argv)
     try:
         resolved = resolve_from_arguments(arguments, _flag_settings(arguments))
         settings = resolved.settings
@@ -185,6 +196,35 @@ def main(argv: Sequence[str]) -> int:
         return _error(f"cannot listen: {error}", EXIT_CONFIGURATION)
     except KeyboardInterrupt:  # before the workers' own signal handling was in place
         return EXIT_INTERRUPTED
+
+
+def _delegate(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
+    if arguments.processes > 1:
+        return _supervise(arguments, argv)
+    return _watch(arguments, [arg for arg in argv if arg != "--watch"])
+
+
+def _supervise(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
+    """Run ``argv`` in ``--processes`` child processes under a :class:`Supervisor`."""
+    if arguments.watch:
+        return _error("--watch runs one process; it cannot be combined with --processes", 2)
+    try:
+        settings = resolve_from_arguments(arguments, _flag_settings(arguments)).settings
+    except ConfigurationError as error:
+        return report_configuration_error(error)
+    single = [*argv, "--processes", "1"]  # the last one wins: each child runs one process
+
+    def command(index: int) -> list[str]:
+        arguments = child_arguments(single, settings, index)
+        return [sys.executable, "-m", "camunda_worker", "run", *arguments]
+
+    supervisor = Supervisor(
+        command,
+        arguments.processes,
+        bounded=arguments.limit is not None or arguments.run_timeout is not None,
+        say=lambda line: print(f"camunda-worker: {line}", flush=True),
+    )
+    return supervisor.run()
 
 
 def _watch(arguments: argparse.Namespace, argv: list[str]) -> int:

@@ -5,8 +5,10 @@ the worker's (see below), resets the signal handling a ``fork`` child inherits (
 child, SIGINT is ignored: the worker decides), keeps the handler and the settings, sends every
 log record of the child (loguru, and stdlib ``logging`` when the child has no handler of its
 own) to the worker through a pipe, then calls the user's initializer.
-:func:`run_job` runs one job: it checks the job's deadline, tells the worker which process runs
-the job (so a crash fails only that job), builds a :class:`SyncJobContext` whose client is built
+:func:`serve` is a child's main function: after :func:`initialize` it says it is ready, then
+runs the jobs the worker sends through its own pipe, one at a time and in order (so at a crash
+the worker knows the job that was running: the oldest one without a result), and sends each
+outcome back. :func:`run_job` runs one job: it checks the job's deadline, builds a :class:`SyncJobContext` whose client is built
 from the settings on first use, calls the handler and returns the outcome. An outcome whose
 variables cannot be pickled back to the worker (JSON can encode them, pickle cannot: an
 instance of a class defined in a function, nesting deeper than pickle reaches) becomes a
@@ -20,7 +22,7 @@ each child exits as soon as the worker is gone:
 - on Linux, for ``spawn`` and ``fork`` children (whose parent is the worker), the kernel kills
   the child when its parent goes (``prctl(PR_SET_PDEATHSIG, SIGKILL)``), at once, even while the
   handler holds the GIL. (The "parent" is the thread that created the child: the worker's event
-  loop thread, or the pool's manager thread for a replacement child; both outlive the pool.)
+  loop thread, which starts every child, replacements included, and outlives the pool.)
 - everywhere, and for ``forkserver`` children (whose parent is the fork server), a daemon thread
   waits on :func:`multiprocessing.parent_process`'s sentinel, which becomes ready when the
   worker process ends (for ``fork``, once the siblings forked after this child, which inherited
@@ -66,7 +68,7 @@ if TYPE_CHECKING:
     from camunda_worker._config.settings import CamundaSettings
     from camunda_worker.worker._outcomes import Outcome
 
-__all__ = ["ChildSetup", "initialize", "run_job"]
+__all__ = ["ChildSetup", "initialize", "run_job", "serve"]
 
 _SIMPLE = (str, int, float, bool, type(None))
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -143,6 +145,41 @@ def initialize(setup: ChildSetup) -> None:
             raise
 
 
+def serve(setup: ChildSetup, jobs: Connection, max_tasks: int | None) -> None:
+    """A child's main function: initialize, say ``ready``, run the jobs sent until told to stop.
+
+    Args:
+        setup: what the child needs (its ``events`` are ``jobs``, shared with its log records).
+        jobs: the child's end of its pipe: ``(job, deadline_wall)`` in, ``("result", outcome)``
+            or ``("error", exception)`` out; ``None`` in ends the child.
+        max_tasks: end after this many jobs (the worker starts another child), or never.
+    """
+    initialize(setup)
+    child = _child
+    if child is None:  # pragma: no cover - initialize() sets it
+        return
+    child.send(("ready",))
+    done = 0
+    while max_tasks is None or done < max_tasks:
+        try:
+            message = jobs.recv()
+        except (EOFError, OSError):  # the worker is gone or closed the pipe
+            return
+        if message is None:
+            return
+        job, deadline_wall = message
+        try:
+            reply: tuple[str, object] = ("result", run_job(job, deadline_wall))
+        except Exception as error:  # noqa: BLE001 - handed to the worker, which fails the job
+            reply = ("error", error)
+        try:
+            child.send(reply)
+        except Exception as error:  # noqa: BLE001 - the error itself cannot be pickled
+            child.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
+        done += 1
+        del message, job, reply
+
+
 def run_job(job: ActivatedJob, deadline_wall: float | None) -> Outcome | Expired:
     """Run the handler for ``job`` in this child and return how the job ended.
 
@@ -158,7 +195,6 @@ def run_job(job: ActivatedJob, deadline_wall: float | None) -> Outcome | Expired
     if deadline_wall is not None and time.time() >= deadline_wall:
         return EXPIRED
     setup = child.setup
-    child.send(("started", job.job_key, os.getpid()))
     tracker = SyncTrackingClient(child.client, job.job_key)
     context = SyncJobContext(
         job=job,

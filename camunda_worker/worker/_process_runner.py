@@ -1,41 +1,50 @@
-"""The ``process`` strategy: handlers run in a pool of child processes.
+"""The ``process`` strategy: handlers run in a pool of child processes, each with its own pipe.
 
-The pool (a :class:`~concurrent.futures.ProcessPoolExecutor` with the configured start method,
-initializer and ``max_tasks_per_child``) is created on the first job and shut down when the
-worker closes. Children send three kinds of events through a pipe read by a thread here: "I am
-process P" (when a child starts: the runner keeps its :class:`multiprocessing.Process`, found
-among :func:`multiprocessing.active_children`, so it knows its pool's children without reading
-the executor's private table), "job J started in process P", and their log records.
+The pool (``pool_size`` children of the configured start method, each running
+:func:`._child.serve`) is started on the first job and shut down when the worker closes. Each
+child has its own duplex pipe: the worker sends it jobs (at most :data:`PREFETCH` at once, so
+that a child never waits for the worker's round trip between two jobs), the child runs them one
+at a time and in order, and sends back each outcome and its log records. One thread here waits
+on every child's pipe and process sentinel; what it reads reaches the event loop through a
+:class:`~._handback.ResultHandback`, one wake-up for all that is ready. Everything else (which
+child gets which job, starting and replacing children) happens on the event loop.
 
-A child that dies (``os._exit``, a segfault, the OOM killer) breaks the whole executor: every
-pending future fails with :class:`BrokenProcessPool` and the other children are terminated. The
-executor cannot say whose fault it was, so the runner finds out: when the first future breaks,
-it notes which children are dead (before the executor terminates the others); a job whose
-"started" event names a dead child fails (one retry fewer, with the exit code in the message);
-every other job was innocent and is resubmitted to a new pool. A job caught in three breaks fails.
+There is no executor in between (a :class:`~concurrent.futures.ProcessPoolExecutor` costs two
+threads of its own and several thread switches per job), and a child that dies breaks nothing
+else: the job it was running (the oldest one it had no result for) fails, one retry fewer, with
+the way it died in the message; the jobs queued behind it in its pipe never started, and go to
+another child. A child that dies before it is ready (its initializer failed, a spawned child
+cannot import the main module) has no job; after three such deaths in a row the worker stops.
+A child replaced after ``max_tasks_per_child`` jobs is sent no more than that many.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import multiprocessing
 import multiprocessing.connection
+import pickle
 import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.reduction import ForkingPickler
 from typing import TYPE_CHECKING, Any
 
 from camunda_worker.worker import _child
 from camunda_worker.worker._blocking import run_blocking
 from camunda_worker.worker._child_logs import ChildLogs
+from camunda_worker.worker._handback import ResultHandback
 from camunda_worker.worker._outcomes import Failure, describe_exception
 from camunda_worker.worker._runners import ABANDONED, Abandoned, Expired, RunnerOptions
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
+    from camunda_worker._api.models import ActivatedJob
     from camunda_worker._base.logs import JobLogger
     from camunda_worker._config.settings import CamundaSettings
     from camunda_worker.worker._capacity import Slot
@@ -43,13 +52,19 @@ if TYPE_CHECKING:
     from camunda_worker.worker._options import ProcessOptions
     from camunda_worker.worker._outcomes import Outcome
 
-__all__ = ["ProcessRunner"]
+__all__ = ["PREFETCH", "TERMINATE_GRACE", "ProcessRunner"]
 
-_MAX_BREAKS = 3
-_MAX_BARREN_BREAKS = 3
+PREFETCH = 2
+"""Jobs a child holds at once: the one it runs and the next one, already in its pipe."""
+_MAX_BARREN_DEATHS = 3
 _EXIT_CODE_WAIT = 1.0
+_CLOSE_WAIT = 5.0
 TERMINATE_GRACE = 1.0
 """Seconds a child gets to end after SIGTERM (at the drain timeout) before it is killed."""
+
+
+def _dumps(value: object) -> bytes:
+    return bytes(ForkingPickler.dumps(value))
 
 
 def _how_it_died(exitcode: int | None) -> str:
@@ -63,112 +78,315 @@ def _how_it_died(exitcode: int | None) -> str:
     return f"exit code {exitcode}"
 
 
-class _Pool:
-    """One executor, its event pipe and the thread that reads the pipe."""
+class _Work:
+    """One job on its way through a child: its waiter on the loop and, later, its result."""
+
+    __slots__ = (
+        "cancelled",
+        "deadline_wall",
+        "error",
+        "job",
+        "on_settled",
+        "result",
+        "sent",
+        "settled",
+        "waiter",
+    )
 
     def __init__(
-        self, options: ProcessOptions, setup_args: dict[str, Any], logs: ChildLogs, name: str
+        self, job: ActivatedJob, deadline_wall: float | None, waiter: asyncio.Future[Any]
     ) -> None:
-        context = multiprocessing.get_context(options.start_method)
-        self._reader, self._writer = context.Pipe(duplex=False)
-        self._wake_reader, self._wake_writer = multiprocessing.Pipe(duplex=False)
-        self._read_lock = threading.Lock()
+        self.job = job
+        self.deadline_wall = deadline_wall
+        self.waiter = waiter
+        self.sent = False  # in a child's pipe: it runs, or will, unless that child dies
+        self.cancelled = False  # nobody waits for it any more (not sent: it never will be)
+        self.settled = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+        # Called on the loop once the work is settled (a slot held by a running child).
+        self.on_settled: Callable[[], None] | None = None
+
+    def settle(self) -> None:
+        """On the loop: give the waiter its result."""
+        self.settled = True
+        waiter = self.waiter
+        if not waiter.done():
+            if self.error is not None:
+                waiter.set_exception(self.error)
+            else:
+                waiter.set_result(self.result)
+        self.error = self.result = None
+        if self.on_settled is not None:
+            self.on_settled()
+
+
+class _Child:
+    """A child process, its pipe, and the jobs sent to it that it has not answered yet."""
+
+    def __init__(self, process: BaseProcess, pipe: Connection, setup: _child.ChildSetup) -> None:
+        self.process = process
+        self.setup = setup  # alive while the child is: a spawned child unpickles it later
+        self.pipe = pipe
+        self.ready = False
+        self.sent = 0  # jobs sent in its life (max_tasks_per_child)
+        self.outstanding: collections.deque[_Work] = collections.deque()  # sent, no answer yet
+        self.dead = False  # the reader saw it end (set by the reader thread only)
+        self.unwritable = False  # a send failed: it is ending
+
+
+class _Event:
+    """Something the reader thread saw, for the loop: a child ready, or a child ended."""
+
+    __slots__ = ("child", "handle", "kind")
+
+    def __init__(self, handle: Callable[[str, _Child], None], kind: str, child: _Child) -> None:
+        self.handle = handle
+        self.kind = kind
+        self.child = child
+
+    def settle(self) -> None:
+        self.handle(self.kind, self.child)
+
+
+class _Pool:
+    """The children, the thread that reads their pipes, and the queue of jobs not sent yet.
+
+    Everything but :meth:`_read` runs on the event loop.
+    """
+
+    def __init__(
+        self,
+        options: ProcessOptions,
+        setup_args: dict[str, Any],
+        logs: ChildLogs,
+        name: str,
+        handback: ResultHandback,
+        on_barren: Callable[[list[int | None]], None],
+        log: JobLogger,
+    ) -> None:
+        self._options = options
+        self._context = multiprocessing.get_context(options.start_method)
+        self._setup_args = setup_args
         self._logs = logs
-        # The job each child started last: a child runs one job at a time, so at a break the
-        # job of a dead child is the one it was running. Bounded by the number of children.
-        self.started_by_pid: dict[int, str] = {}
-        # This pool's children, by pid, as they announced themselves (another worker's pool in
-        # this process has children too: only the pid a child sends through this pipe is ours).
-        self.children: dict[int, multiprocessing.process.BaseProcess] = {}
-        self._pool_size = options.pool_size
-        self.dead: dict[int, int | None] | None = None
-        self.barren = False  # broke before any job started in it
-        setup = _child.ChildSetup(events=self._writer, events_lock=context.Lock(), **setup_args)
-        kwargs: dict[str, Any] = {}
-        if options.max_tasks_per_child is not None:
-            kwargs["max_tasks_per_child"] = options.max_tasks_per_child
-        self.executor = ProcessPoolExecutor(
-            options.pool_size,
-            mp_context=context,
-            initializer=_child.initialize,
-            initargs=(setup,),
-            **kwargs,
-        )
-        self._thread = threading.Thread(
-            target=self._read_events, name=f"{name} events", daemon=True
-        )
+        self._name = name
+        self._handback = handback
+        self._on_barren = on_barren
+        self._log = log
+        self._children: list[_Child] = []
+        self._children_lock = threading.Lock()  # the list the reader thread waits on
+        self._pending: collections.deque[_Work] = collections.deque()
+        self._barren: list[int | None] = []  # exit codes of children that died before ready
+        self._closing = False
+        self.broken = False  # children cannot start: no job is sent any more
+        self._wake_reader, self._wake_writer = multiprocessing.Pipe(duplex=False)
+        for _ in range(options.pool_size):
+            self._start_child()
+        self._thread = threading.Thread(target=self._read, name=f"{name} children", daemon=True)
         self._thread.start()
 
-    # -- events from the children --------------------------------------------------------------
+    # -- children ------------------------------------------------------------------------------
 
-    def _read_events(self) -> None:
-        while True:
-            ready = multiprocessing.connection.wait([self._reader, self._wake_reader])
-            self.sync()
-            if self._wake_reader in ready:
+    def _start_child(self) -> None:
+        ours, theirs = self._context.Pipe(duplex=True)
+        setup = _child.ChildSetup(
+            events=theirs, events_lock=self._context.Lock(), **self._setup_args
+        )
+        process = self._context.Process(  # type: ignore[attr-defined]
+            target=_child.serve,
+            args=(setup, theirs, self._options.max_tasks_per_child),
+            name=f"{self._name} child",
+            daemon=True,
+        )
+        process.start()
+        theirs.close()  # the child's end lives in the child alone: its death is our EOF
+        with self._children_lock:
+            self._children.append(_Child(process, ours, setup))
+        self._wake()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_writer.send_bytes(b"w")
+
+    def _on_event(self, kind: str, child: _Child) -> None:
+        if kind == "answered":  # it has room again
+            self.dispatch()
+        elif kind == "ready":
+            child.ready = True
+            self._barren.clear()
+            self.dispatch()
+        else:
+            self._ended(child)
+
+    def _ended(self, child: _Child) -> None:
+        """On the loop: ``child`` is gone; settle its jobs, start another one."""
+        with self._children_lock:
+            if child in self._children:
+                self._children.remove(child)
+        child.pipe.close()
+        code = child.process.exitcode
+        if not child.ready:
+            self._barren.append(code)
+        outstanding = list(child.outstanding)
+        child.outstanding.clear()
+        if outstanding and code != 0 and not self._closing:  # the first one was running
+            culprit = outstanding.pop(0)
+            how = _how_it_died(code)
+            self._log.error(
+                f"the child process {child.process.pid} running job {culprit.job.job_key} "
+                f"died ({how})"
+            )
+            culprit.result = Failure(
+                retries=0,
+                error_message=f"the child process running the handler died ({how}); the worker "
+                "started another child process",
+            )
+            culprit.settle()
+        for work in reversed(outstanding):  # never started: first in line for another child
+            work.sent = False
+            self._pending.appendleft(work)
+        if self._closing or self.broken:
+            return
+        if len(self._barren) >= _MAX_BARREN_DEATHS:
+            self.broken = True
+            self._on_barren(list(self._barren))
+            for work in self._pending:
+                work.result = ABANDONED
+                work.settle()
+            self._pending.clear()
+            return
+        self._start_child()
+        self.dispatch()
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    def submit(self, work: _Work) -> None:
+        """Queue ``work`` and send what can be sent."""
+        if self.broken:
+            work.result = ABANDONED
+            work.settle()
+            return
+        self._pending.append(work)
+        self.dispatch()
+
+    def dispatch(self) -> None:
+        """Send pending jobs to ready children with room (least loaded first)."""
+        if self._closing:
+            return
+        pending = self._pending
+        limit = self._options.max_tasks_per_child
+        for child in self._children:
+            while (
+                pending
+                and child.ready
+                and not child.unwritable
+                and len(child.outstanding) < PREFETCH
+            ):
+                if limit is not None and child.sent >= limit:
+                    break
+                work = pending.popleft()
+                if work.cancelled:
+                    continue
+                try:
+                    message = _dumps((work.job, work.deadline_wall))
+                except Exception as error:  # noqa: BLE001 - e.g. a job that cannot be pickled
+                    work.error = error
+                    work.settle()
+                    continue
+                # In line before it is sent: the reader thread may read the answer before
+                # send_bytes() returns here.
+                work.sent = True
+                child.outstanding.append(work)
+                try:
+                    child.pipe.send_bytes(message)
+                except OSError:  # the child died a moment ago: its end is on its way here
+                    child.outstanding.pop()
+                    work.sent = False
+                    pending.appendleft(work)
+                    child.unwritable = True
+                    break
+                child.sent += 1
+            if not pending:
                 return
 
-    def sync(self) -> None:
-        """Handle every event already written to the pipe."""
-        with self._read_lock:
-            reader = self._reader
-            while not reader.closed and reader.poll():
+    def cancel(self, work: _Work) -> bool:
+        """Forget ``work`` if no child has it; ``True`` then (it never runs)."""
+        work.cancelled = True
+        if work.sent:
+            return False
+        with contextlib.suppress(ValueError):
+            self._pending.remove(work)
+        return True
+
+    # -- the reader thread ---------------------------------------------------------------------
+
+    def _read(self) -> None:
+        while True:
+            with self._children_lock:
+                children = [child for child in self._children if not child.dead]
+            by_waitable: dict[Any, _Child] = {}
+            for child in children:
+                by_waitable[child.pipe] = child
+                by_waitable[child.process.sentinel] = child
+            try:
+                ready = multiprocessing.connection.wait([self._wake_reader, *by_waitable])
+            except OSError:  # a pipe closed under us: look again
+                continue
+            if self._wake_reader in ready:
                 try:
-                    event = reader.recv()
+                    while self._wake_reader.poll():
+                        if self._wake_reader.recv_bytes() == b"stop":
+                            return
                 except (EOFError, OSError):
                     return
-                if event[0] == "started":
-                    self.started_by_pid[event[2]] = event[1]
-                elif event[0] == "child":
-                    self._adopt(event[1])
-                else:
-                    try:
-                        self._logs.handle(event[0], event[1])
-                    except Exception:  # noqa: BLE001, S112 - a bad record must not stop the reader
-                        continue
+            for waitable in ready:
+                found = by_waitable.get(waitable)
+                if found is not None and not found.dead:
+                    self._receive(found, ended=waitable is found.process.sentinel)
 
-    def _adopt(self, pid: int) -> None:
-        """Keep the process object of this pool's new child ``pid`` (it announced itself)."""
-        for process in multiprocessing.active_children():
-            if process.pid == pid:
-                self.children[pid] = process
-                break
-        if len(self.children) > 2 * self._pool_size + 8:
-            # Children replaced after max_tasks_per_child: forget those that ended cleanly.
-            for old, process in list(self.children.items()):
-                if process.exitcode == 0:
-                    del self.children[old]
+    def _receive(self, child: _Child, *, ended: bool) -> None:
+        pipe = child.pipe
+        try:
+            while pipe.poll():
+                data = pipe.recv_bytes()
+                try:
+                    message = pickle.loads(data)  # noqa: S301 - our own child's answer
+                except Exception as error:  # noqa: BLE001 - e.g. nested deeper than we can read
+                    # Log records are plain data: what cannot be read is a job's outcome.
+                    message = ("error", error)
+                del data
+                self._message(child, message)
+        except (EOFError, OSError):
+            ended = True
+        if ended:
+            child.process.join(_EXIT_CODE_WAIT)
+            child.dead = True
+            self._handback.put(_Event(self._on_event, "ended", child))
 
-    # -- breaks --------------------------------------------------------------------------------
-
-    def watch(self, future: Future[Any]) -> None:
-        """Note which children are dead when ``future`` breaks (before the others are killed)."""
-
-        def on_done(done: Future[Any]) -> None:
-            if self.dead is not None or done.cancelled():
+    def _message(self, child: _Child, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind in {"result", "error"}:
+            if not child.outstanding:  # pragma: no cover - a child answers only what it got
                 return
-            if isinstance(done.exception(), BrokenProcessPool):
-                self.dead = self._dead_children()
+            work = child.outstanding.popleft()
+            if kind == "result":
+                work.result = message[1]
+            else:
+                work.error = message[1]
+            self._handback.put(work)
+            self._handback.put(_Event(self._on_event, "answered", child))
+        elif kind == "ready":
+            self._handback.put(_Event(self._on_event, "ready", child))
+        elif kind in ("loguru", "logging"):
+            with contextlib.suppress(Exception):  # a bad record must not stop the reader
+                self._logs.handle(kind, message[1])
 
-        future.add_done_callback(on_done)
+    # -- the end -------------------------------------------------------------------------------
 
-    def _dead_children(self) -> dict[int, int | None]:
-        # Runs in the executor's manager thread, before it terminates the other children. A
-        # child's sentinel is ready as soon as it exits, slightly before it can be reaped: wait
-        # for its exit code briefly.
-        self.sync()  # a child announced just before it broke the pool
-        processes = list(self.children.items())
-        # Keyed by what connection.wait() hands back (typed as any waitable): the sentinels.
-        by_sentinel: dict[Any, tuple[int, multiprocessing.process.BaseProcess]] = {
-            process.sentinel: (pid, process) for pid, process in processes
-        }
-        ready = multiprocessing.connection.wait(list(by_sentinel), timeout=0)
-        dead: dict[int, int | None] = {}
-        for sentinel in ready:
-            pid, process = by_sentinel[sentinel]
-            process.join(_EXIT_CODE_WAIT)
-            dead[pid] = process.exitcode
-        return dead
+    def stop(self) -> None:
+        """On the loop, before :meth:`close`: no child is started or sent a job any more."""
+        self._closing = True
+        self.broken = True
 
     def terminate_children(self) -> None:
         """End the children (the worker gave up on their handlers): SIGTERM, then SIGKILL.
@@ -176,14 +394,13 @@ class _Pool:
         A child still there :data:`TERMINATE_GRACE` seconds after SIGTERM (its handler
         installed a handler of its own for it, or ignores it) is killed. Blocking.
         """
-        self.sync()
-        processes = [process for process in self.children.values() if process.exitcode is None]
+        with self._children_lock:
+            processes = [child.process for child in self._children]
+        processes = [process for process in processes if process.exitcode is None]
         for process in processes:
             with contextlib.suppress(Exception):
                 process.terminate()
-        sentinels: dict[Any, multiprocessing.process.BaseProcess] = {
-            process.sentinel: process for process in processes
-        }
+        sentinels: dict[Any, BaseProcess] = {process.sentinel: process for process in processes}
         deadline = time.monotonic() + TERMINATE_GRACE
         while sentinels and (left := deadline - time.monotonic()) > 0:
             for ended in multiprocessing.connection.wait(list(sentinels), timeout=left):
@@ -193,12 +410,26 @@ class _Pool:
                 process.kill()
 
     def close(self) -> None:
-        """Shut the executor down, stop the reader, close the pipes (blocking)."""
-        self.executor.shutdown(wait=True, cancel_futures=True)
-        self._wake_writer.send_bytes(b"stop")
+        """Tell the children to end, wait for them, stop the reader, close the pipes (blocking)."""
+        self._closing = True
+        with self._children_lock:
+            children = list(self._children)
+        for child in children:
+            with contextlib.suppress(Exception):
+                child.pipe.send(None)
+        deadline = time.monotonic() + _CLOSE_WAIT
+        for child in children:
+            child.process.join(max(deadline - time.monotonic(), 0))
+            if child.process.exitcode is None:
+                child.process.kill()
+                child.process.join()
+        with contextlib.suppress(OSError):
+            self._wake_writer.send_bytes(b"stop")
         self._thread.join()
-        for connection in (self._reader, self._writer, self._wake_reader, self._wake_writer):
-            connection.close()
+        for child in children:
+            child.pipe.close()
+        self._wake_reader.close()
+        self._wake_writer.close()
 
 
 class ProcessRunner:
@@ -238,116 +469,57 @@ class ProcessRunner:
             "initargs": process.initargs,
         }
         self._pool: _Pool | None = None
-        self._retired: list[threading.Thread] = []
-        self._barren_breaks = 0
         self._on_fatal = on_fatal
         self._name = f"camunda-worker[{options.job_type}]"
 
-    def _current(self) -> _Pool:
+    def _current(self, loop: asyncio.AbstractEventLoop) -> _Pool:
         pool = self._pool
         if pool is None:
-            pool = self._pool = _Pool(self._process, self._setup_args, self._logs, self._name)
+            pool = self._pool = _Pool(
+                self._process,
+                self._setup_args,
+                self._logs,
+                self._name,
+                ResultHandback(loop),
+                self._barren,
+                self._log,
+            )
         return pool
-
-    def _retire(self, pool: _Pool) -> None:
-        if self._pool is pool:
-            self._pool = None
-            closer = threading.Thread(target=pool.close, name=f"{self._name} retire", daemon=True)
-            closer.start()
-            self._retired.append(closer)
 
     async def run(self, slot: Slot, deadline: JobDeadline) -> Outcome | Expired | Abandoned:
         """Run the handler in a child process with a :class:`SyncJobContext`."""
         job = slot.job
+        loop = asyncio.get_running_loop()
+        pool = self._current(loop)
         # While the worker extends the timeout, a job waiting for a free child stays ours.
         deadline_wall = None if self._extends else deadline.wall
-        breaks = 0
-        while True:
-            pool = self._current()
-            try:
-                future = pool.executor.submit(_child.run_job, job, deadline_wall)
-            except BrokenProcessPool:  # broke under another job; its handling replaces it
-                self._retire(pool)
-                continue
-            pool.watch(future)
-            slot.stage = "running"
-            try:
-                return await self._wait(slot, future)
-            except BrokenProcessPool:
-                pass
-            except Exception as error:  # noqa: BLE001 - e.g. an unpicklable job or result
-                return Failure(
-                    retries=max(job.retries - 1, 0),
-                    error_message=f"the job could not be run in a child process: "
-                    f"{describe_exception(error)}",
-                )
-            verdict = self._after_break(pool, job.job_key)
-            if isinstance(verdict, Failure):
-                return Failure(
-                    retries=max(job.retries - 1, 0),
-                    error_message=verdict.error_message,
-                )
-            if self._barren_breaks >= _MAX_BARREN_BREAKS:
-                return ABANDONED  # children cannot start: the worker stops, the job times out
-            if verdict == "barren":
-                continue  # not this job's doing, nor any job's: not counted against it
-            breaks += 1
-            if breaks >= _MAX_BREAKS:
-                return Failure(
-                    retries=max(job.retries - 1, 0),
-                    error_message=f"the process pool broke {_MAX_BREAKS} times while this job "
-                    "was queued or running in it (other jobs' child processes died)",
-                )
-            self._log.warning(
-                f"job {job.job_key} was interrupted because another job's child process died; "
-                f"running it again ({breaks}/{_MAX_BREAKS})"
+        waiter: asyncio.Future[Outcome | Expired | Abandoned] = loop.create_future()
+        work = _Work(job, deadline_wall, waiter)
+        pool.submit(work)
+        slot.stage = "running"
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if not pool.cancel(work) and not work.settled:
+                # A child cannot be stopped by a cancel: its slot stays taken until it answers.
+                slot.held_by_thread = True
+                work.on_settled = slot.release
+            raise
+        except Exception as error:  # noqa: BLE001 - e.g. an unpicklable job or result
+            return Failure(
+                retries=max(job.retries - 1, 0),
+                error_message=f"the job could not be run in a child process: "
+                f"{describe_exception(error)}",
             )
 
-    async def _wait(self, slot: Slot, future: Future[Any]) -> Outcome | Expired:
-        loop = asyncio.get_running_loop()
-        try:
-            result: Outcome | Expired = await asyncio.wrap_future(future)
-        except asyncio.CancelledError:
-            if not future.cancel() and not future.done():
-                slot.held_by_thread = True
-                future.add_done_callback(lambda _: slot.release_threadsafe(loop))
-            raise
-        self._barren_breaks = 0
-        return result
-
-    def _after_break(self, pool: _Pool, job_key: str) -> Failure | str:
-        """Decide what a break means for one of its jobs: its fault, innocent, or barren."""
-        pool.sync()  # a child wrote "started" before it died: read it now
-        dead = pool.dead or {}
-        if self._pool is pool:  # the first job to see this break handles the pool
-            pool.barren = not pool.started_by_pid
-            self._retire(pool)
-            if pool.barren:
-                self._barren_break(dead)
-            else:
-                self._barren_breaks = 0
-        pid = next((pid for pid in dead if pool.started_by_pid.get(pid) == job_key), None)
-        if pid is None:
-            return "barren" if pool.barren else "innocent"
-        how = _how_it_died(dead[pid])
-        self._log.error(f"the child process {pid} running job {job_key} died ({how})")
-        return Failure(
-            retries=0,
-            error_message=f"the child process running the handler died ({how}); the worker "
-            "replaced its process pool",
-        )
-
-    def _barren_break(self, dead: dict[int, int | None]) -> None:
+    def _barren(self, codes: list[int | None]) -> None:
         # Children died before running any job: the initializer failed, or a spawned child
         # could not import the main module. Retrying forever would hide it; failing the jobs
         # would burn their retries for a problem that is not theirs.
-        self._barren_breaks += 1
-        if self._barren_breaks < _MAX_BARREN_BREAKS:
-            return
-        codes = ", ".join(_how_it_died(code) for code in dead.values()) or "exit unknown"
+        how = ", ".join(_how_it_died(code) for code in codes) or "exit unknown"
         error = RuntimeError(
             f"the child processes of the 'process' strategy die before running any job "
-            f"({codes}), {_MAX_BARREN_BREAKS} pools in a row; check the process initializer "
+            f"({how}), {_MAX_BARREN_DEATHS} in a row; check the process initializer "
             "(its error is logged above), and that a child can import the main module (start "
             "workers under `if __name__ == '__main__':`)"
         )
@@ -358,15 +530,13 @@ class ProcessRunner:
     async def aclose(self, *, abandon: bool) -> None:
         """Shut the pool down; end children still running handlers when ``abandon``."""
         pool, self._pool = self._pool, None
-        if pool is not None:
+        if pool is None:
+            return
+        pool.stop()
 
-            def close() -> None:
-                if abandon:
-                    pool.terminate_children()
-                pool.close()
+        def close() -> None:
+            if abandon:
+                pool.terminate_children()
+            pool.close()
 
-            await run_blocking(close, name=f"{self._name} shutdown")
-        retired, self._retired = self._retired, []
-        for thread in retired:
-            if thread.is_alive():
-                await run_blocking(thread.join, name=f"{self._name} join")
+        await run_blocking(close, name=f"{self._name} shutdown")

@@ -19,10 +19,11 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from camunda_worker.worker._blocking import mark_handler_thread, run_blocking
 from camunda_worker.worker._context import SyncJobContext
+from camunda_worker.worker._handback import ResultHandback
 from camunda_worker.worker._invoke import PendingAwaitable, invoke_sync, settle
 from camunda_worker.worker._runners import EXPIRED, Expired, RunnerOptions
 from camunda_worker.worker._tracking import SyncTrackingClient
@@ -33,9 +34,130 @@ if TYPE_CHECKING:
     from camunda_worker.worker._deadline import JobDeadline
     from camunda_worker.worker._outcomes import Outcome
 
-__all__ = ["HandlerThreads", "ThreadRunner"]
+__all__ = ["HandlerThreads", "LoopCall", "ThreadRunner"]
 
-_Work = tuple["Future[Any]", Callable[..., Any], tuple[Any, ...]]
+
+class _Work(Protocol):
+    """What a pool thread runs: claimed first (``False``: it was cancelled), then run."""
+
+    def claim(self) -> bool: ...
+
+    def run(self) -> None: ...
+
+    def cancel(self) -> object: ...
+
+
+class _FutureWork:
+    """``fn(*args)`` with a :class:`~concurrent.futures.Future` for its result."""
+
+    __slots__ = ("args", "fn", "future")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.future: Future[Any] = Future()
+        self.fn = fn
+        self.args = args
+
+    def claim(self) -> bool:
+        return self.future.set_running_or_notify_cancel()
+
+    def run(self) -> None:
+        try:
+            result = self.fn(*self.args)
+        except BaseException as error:  # noqa: BLE001 - handed to the future's owner
+            self.future.set_exception(error)
+        else:
+            self.future.set_result(result)
+
+    def cancel(self) -> None:
+        self.future.cancel()
+
+
+_PENDING, _RUNNING, _CANCELLED = 0, 1, 2
+
+
+class LoopCall:
+    """``fn(*args)`` in a pool thread, its result set on ``waiter`` (a future of the loop).
+
+    Cheaper than a :class:`~concurrent.futures.Future` wrapped by :func:`asyncio.wrap_future`:
+    no condition variable, no done-callbacks, and the hand-back is batched by a
+    :class:`ResultHandback`. The waiter is only touched on the loop (in :meth:`settle`).
+    """
+
+    __slots__ = (
+        "_error",
+        "_handback",
+        "_lock",
+        "_result",
+        "_state",
+        "args",
+        "fn",
+        "on_settled",
+        "settled",
+        "waiter",
+    )
+
+    def __init__(
+        self,
+        handback: ResultHandback,
+        waiter: asyncio.Future[Any],
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+    ) -> None:
+        self._handback = handback
+        self._lock = threading.Lock()
+        self.waiter = waiter
+        self.fn: Callable[..., Any] | None = fn
+        self.args: tuple[Any, ...] = args
+        self._state = _PENDING
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self.settled = False  # the thread is done with it and the loop has seen that
+        # Called on the loop once the call is settled (a slot held by a running thread).
+        self.on_settled: Callable[[], None] | None = None
+
+    def claim(self) -> bool:
+        """In the pool thread: start it, unless it was cancelled first."""
+        with self._lock:
+            if self._state != _PENDING:
+                return False
+            self._state = _RUNNING
+            return True
+
+    def run(self) -> None:
+        """In the pool thread: call ``fn`` and hand the result back to the loop."""
+        fn, self.fn = self.fn, None  # drop the references early
+        args, self.args = self.args, ()
+        try:
+            self._result = fn(*args)  # type: ignore[misc]  # claimed: not run twice
+        except BaseException as error:  # noqa: BLE001 - handed to the awaiting task
+            self._error = error
+        del fn, args
+        self._handback.put(self)
+
+    def cancel(self) -> bool:
+        """Cancel it if no thread has started it (any thread); ``True`` then: it never runs."""
+        with self._lock:
+            if self._state != _PENDING:
+                return False
+            self._state = _CANCELLED
+        self.fn, self.args = None, ()
+        self._handback.put(self)  # the loop cancels the waiter
+        return True
+
+    def settle(self) -> None:
+        """On the loop: give the waiter its result (nobody waits any more when it is done)."""
+        self.settled = True
+        waiter = self.waiter
+        if not waiter.done():
+            if self._state == _CANCELLED:
+                waiter.cancel()
+            elif self._error is not None:
+                waiter.set_exception(self._error)
+            else:
+                waiter.set_result(self._result)
+        self._error = self._result = None
+        if self.on_settled is not None:
+            self.on_settled()
 
 
 class HandlerThreads:
@@ -61,34 +183,36 @@ class HandlerThreads:
         Raises:
             RuntimeError: the pool is shut down.
         """
-        future: Future[Any] = Future()
+        work = _FutureWork(fn, args)
+        self.put(work)
+        return work.future
+
+    def put(self, work: _Work) -> None:
+        """Queue ``work`` (a :class:`LoopCall`) for one of the threads.
+
+        Raises:
+            RuntimeError: the pool is shut down.
+        """
         with self._lock:
             if self._closed:
                 raise RuntimeError("the handler threads are shut down")
-            self._work.put((future, fn, args))
+            self._work.put(work)
             if not self._idle.acquire(blocking=False) and len(self._threads) < self._size:
                 thread = threading.Thread(
                     target=self._serve, name=f"{self._name}_{len(self._threads)}", daemon=True
                 )
                 thread.start()
                 self._threads.append(thread)
-        return future
 
     def _serve(self) -> None:
+        get = self._work.get
         while True:
-            work = self._work.get()
+            work = get()
             if work is None:
                 return
-            future, fn, args = work
+            if work.claim():
+                work.run()
             del work
-            if future.set_running_or_notify_cancel():
-                try:
-                    result = fn(*args)
-                except BaseException as error:  # noqa: BLE001 - handed to the future's owner
-                    future.set_exception(error)
-                else:
-                    future.set_result(result)
-            del future, fn, args
             self._idle.release()
 
     def shutdown(self, *, wait: bool) -> None:
@@ -108,7 +232,7 @@ class HandlerThreads:
             except queue.Empty:
                 break
             if work is not None:
-                work[0].cancel()
+                work.cancel()
         for _ in threads:
             self._work.put(None)
         if wait:
@@ -162,6 +286,7 @@ class ThreadRunner:
         self._client_factory = client_factory
         self._owner = owner
         self._executor: HandlerThreads | None = None
+        self._handback: ResultHandback | None = None
         self._lock = threading.Lock()
 
     def _pool(self) -> HandlerThreads:
@@ -188,29 +313,33 @@ class ThreadRunner:
             client=cast("CamundaClient", tracker),
         )
         loop = asyncio.get_running_loop()
+        handback = self._handback
+        if handback is None or handback.loop is not loop:
+            handback = self._handback = ResultHandback(loop)
         run = (
             _run_in_thread if options.tracing is None else options.tracing.in_thread(_run_in_thread)
         )
-        future = self._pool().submit(
+        waiter: asyncio.Future[Outcome | PendingAwaitable | Expired] = loop.create_future()
+        call = LoopCall(
+            handback,
+            waiter,
             run,
-            self._owner,
-            options.callback,
-            context,
-            tracker,
-            deadline,
-            options.retry_back_off,
+            (self._owner, options.callback, context, tracker, deadline, options.retry_back_off),
         )
+        self._pool().put(call)
         slot.stage = "running"
         try:
-            outcome = await asyncio.wrap_future(future)
+            outcome = await waiter
         except asyncio.CancelledError:
             # A thread cannot be stopped: if the handler already runs, its slot stays taken
             # until it returns, so the worker never runs more handlers than it has threads.
-            if not future.cancel() and not future.done():
+            if not call.cancel() and not call.settled:
                 slot.held_by_thread = True
-                future.add_done_callback(lambda _: slot.release_threadsafe(loop))
+                call.on_settled = slot.release
             raise
         if isinstance(outcome, Expired):
+            return outcome
+        if not isinstance(outcome, PendingAwaitable):
             return outcome
         return await settle(
             outcome, tracker, retries=job.retries, retry_back_off=options.retry_back_off

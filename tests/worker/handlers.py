@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from camunda_worker.worker import JobError, JobFailure
@@ -126,3 +127,12 @@ async def sleep_async(job: Any) -> dict[str, Any]:
 
     await asyncio.sleep(float(job.variables.get("sleep", 0.2)))
     return {"slept": True}
+
+
+def count_runs(job: Any) -> dict[str, Any]:
+    """Note each run of the job in a file of its own (``runs_dir``), then behave like :func:`die`."""
+    runs = Path(job.variables["runs_dir"], job.job_key)
+    with runs.open("a", encoding="utf-8") as file:
+        file.write("run\n")
+    die(job)
+    return {"pid": os.getpid()}

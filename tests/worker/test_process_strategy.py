@@ -136,6 +136,25 @@ def test_a_child_that_dies_fails_only_its_own_job_and_the_pool_is_replaced(
     assert multiprocessing.active_children() == []
 
 
+def test_a_dying_child_interrupts_no_other_job(engine: Any, client: Any, tmp_path: Path) -> None:
+    """The other children's jobs, and the one queued behind it, each run once, not again."""
+    runs = str(tmp_path)
+    others = [
+        engine.create_job("work", variables={"sleep": 0.5, "runs_dir": runs}) for _ in range(3)
+    ]
+    worker = build(handlers.count_runs, client, process_start_method="fork", process_pool_size=2)
+    with worker:
+        wait_until(lambda: len(list(tmp_path.iterdir())) == 2)  # both children busy
+        victim = engine.create_job("work", variables={"die": True, "runs_dir": runs}, retries=1)
+        wait_until(lambda: worker.stats.completed == 3 and worker.stats.failed == 1, timeout=60)
+    jobs = {job.key: job for job in engine.jobs(job_type="work")}
+    assert jobs[victim].state == "FAILED"
+    assert all(jobs[key].state == "COMPLETED" for key in others)
+    ran = {path.name: path.read_text().count("run") for path in tmp_path.iterdir()}
+    assert ran == dict.fromkeys([*others, victim], 1)
+    assert multiprocessing.active_children() == []
+
+
 def test_a_segfault_names_the_signal(engine: Any, client: Any) -> None:
     engine.create_job("work", retries=1)
     worker = build(handlers.segfault, client, process_start_method="fork")
