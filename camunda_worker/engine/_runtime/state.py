@@ -8,6 +8,7 @@ beyond ``retention`` records of each kind, so memory stays flat however many job
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from collections import deque
@@ -34,6 +35,8 @@ __all__ = ["DEFAULT_TENANT", "FIRST_KEY", "EngineState", "copy_variables"]
 DEFAULT_TENANT = "<default>"
 #: Keys start where a Zeebe partition 1 starts counting (1 << 51), so they look familiar.
 FIRST_KEY = 2_251_799_813_685_249
+_KEY_TIMES = 100_000  # when keys were made, at most this many times (the oldest forgotten)
+_LAST = 2**63
 
 
 class _NotJSONError(Exception):
@@ -126,12 +129,26 @@ class EngineState:
         self._finished_jobs: deque[int] = deque()
         self._ended_instances: deque[int] = deque()
         self._resolved_incidents: deque[int] = deque()
+        #: ``(first key, time)`` each time keys were made at a new clock time, oldest first.
+        self._key_times: list[tuple[int, int]] = []
 
     def next_key(self) -> int:
-        """A new unique key (keys increase)."""
+        """A new unique key (keys increase); the clock's time is noted for :meth:`key_time`."""
         key = self._key
         self._key += 1
+        now = self.clock.now_ms()
+        times = self._key_times
+        if not times or times[-1][1] != now:
+            times.append((key, now))
+            if len(times) > _KEY_TIMES:
+                del times[: _KEY_TIMES // 2]
         return key
+
+    def key_time(self, key: int) -> int | None:
+        """When a key was made (epoch ms), or ``None`` when that is no longer known."""
+        times = self._key_times
+        index = bisect.bisect_right(times, (key, _LAST))
+        return times[index - 1][1] if index else None
 
     def now(self) -> int:
         """The engine clock's time in epoch milliseconds."""

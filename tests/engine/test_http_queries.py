@@ -1,0 +1,507 @@
+"""The read side of the REST surface: searches and gets, user tasks, the clock, the search lag.
+
+Every answer is checked against the spec of the engine's line when each test ends
+(``conftest.make_app``); ``test_every_new_operation_answers_within_the_spec`` checks them
+explicitly for each line and that every operation was reached with a success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from camunda_worker.engine import Engine, EngineApp, InProcessTransport, ManualClock
+
+from .conftest import BASE_URL, ORDER_BPMN, activation
+from .spec_check import SKIP_REASON, app_errors, specs_available
+
+MODELS = Path(__file__).parent / "models"
+USER_TASK_BPMN = (MODELS / "user-task.bpmn").read_bytes()
+MESSAGE_CATCH_BPMN = (MODELS / "message-catch.bpmn").read_bytes()
+
+
+def deploy(client: httpx.Client, name: str, xml: bytes) -> dict[str, Any]:
+    response = client.post("/deployments", files={"resources": (name, xml, "application/xml")})
+    assert response.status_code == 200, response.text
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def start(client: httpx.Client, process_id: str, **variables: Any) -> str:
+    response = client.post(
+        "/process-instances", json={"processDefinitionId": process_id, "variables": variables}
+    )
+    assert response.status_code == 200, response.text
+    key: str = response.json()["processInstanceKey"]
+    return key
+
+
+def items(response: httpx.Response) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()["items"]
+    return found
+
+
+def user_task_of(client: httpx.Client, instance: str) -> dict[str, Any]:
+    (task,) = items(
+        client.post("/user-tasks/search", json={"filter": {"processInstanceKey": instance}})
+    )
+    return task
+
+
+# Incidents.
+
+
+def test_an_incident_is_found_by_key_and_by_its_process_instance(client: httpx.Client) -> None:
+    deploy(client, "order.bpmn", ORDER_BPMN.encode())
+    instance = start(client, "order")
+    other = start(client, "order")
+    (job, _) = client.post("/jobs/activation", json=activation(maxJobsToActivate=2)).json()["jobs"]
+    client.post(f"/jobs/{job['jobKey']}/failure", json={"retries": 0, "errorMessage": "boom"})
+
+    (incident,) = items(client.post("/incidents/search", json={}))
+    by_key = client.get(f"/incidents/{incident['incidentKey']}")
+    of_instance = items(
+        client.post(f"/process-instances/{job['processInstanceKey']}/incidents/search")
+    )
+    of_other = items(
+        client.post(
+            f"/process-instances/{other if job['processInstanceKey'] == instance else instance}"
+            "/incidents/search"
+        )
+    )
+    of_element = items(
+        client.post(f"/element-instances/{job['elementInstanceKey']}/incidents/search", json={})
+    )
+
+    assert by_key.status_code == 200
+    assert by_key.json() == incident
+    assert incident["errorMessage"] == "boom"
+    assert of_instance == [incident]
+    assert of_other == []
+    assert of_element == [incident]
+    assert client.get("/incidents/2251799813699999").status_code == 404
+    missing = client.post("/process-instances/2251799813699999/incidents/search", json={})
+    assert missing.status_code == 404
+
+
+# Element instances and variables.
+
+
+def test_element_instances_and_variables_are_searched_and_got(client: httpx.Client) -> None:
+    deploy(client, "user-task.bpmn", USER_TASK_BPMN)
+    instance = start(client, "user-task", owner="ann", order={"total": 12})
+
+    (element,) = items(
+        client.post("/element-instances/search", json={"filter": {"processInstanceKey": instance}})
+    )
+    got = client.get(f"/element-instances/{element['elementInstanceKey']}")
+    variables = items(
+        client.post(
+            "/variables/search",
+            json={"filter": {"processInstanceKey": instance}, "sort": [{"field": "name"}]},
+        )
+    )
+    local = items(
+        client.post(
+            "/variables/search", json={"filter": {"scopeKey": element["elementInstanceKey"]}}
+        )
+    )
+    one = client.get(f"/variables/{variables[0]['variableKey']}")
+
+    assert element["elementId"] == "approve"
+    assert element["type"] == "USER_TASK"
+    assert element["state"] == "ACTIVE"
+    assert got.json() == element
+    assert [(v["name"], v["value"], v["scopeKey"]) for v in variables] == [
+        ("amount", "12", element["elementInstanceKey"]),
+        ("order", '{"total":12}', instance),
+        ("owner", '"ann"', instance),
+    ]
+    assert [v["name"] for v in local] == ["amount"]
+    assert one.json()["name"] == "amount"
+    assert "isTruncated" not in one.json()
+    assert client.get("/variables/2251799813699999").status_code == 404
+    assert client.get("/element-instances/2251799813699999").status_code == 404
+
+
+# User tasks.
+
+
+def test_a_user_task_is_assigned_updated_and_completed_over_rest(client: httpx.Client) -> None:
+    deploy(client, "user-task.bpmn", USER_TASK_BPMN)
+    instance = start(client, "user-task", owner="ann", order={"total": 12})
+    task = user_task_of(client, instance)
+    key = task["userTaskKey"]
+
+    refused = client.post(
+        f"/user-tasks/{key}/assignment", json={"assignee": "bob", "allowOverride": False}
+    )
+    reassigned = client.post(f"/user-tasks/{key}/assignment", json={"assignee": "bob"})
+    assigned = client.get(f"/user-tasks/{key}").json()
+    unassigned = client.delete(f"/user-tasks/{key}/assignee")
+    updated = client.patch(
+        f"/user-tasks/{key}",
+        json={"changeset": {"priority": 10, "candidateUsers": ["cy"], "dueDate": ""}},
+    )
+    after_update = client.get(f"/user-tasks/{key}").json()
+    seen = items(client.post(f"/user-tasks/{key}/variables/search", json={}))
+    completed = client.post(f"/user-tasks/{key}/completion", json={"variables": {"approved": True}})
+    again = client.post(f"/user-tasks/{key}/completion", json={})
+
+    assert task["assignee"] == "ann"
+    assert task["candidateGroups"] == ["sales", "support"]
+    assert task["state"] == "CREATED"
+    assert refused.status_code == 409
+    assert reassigned.status_code == 204
+    assert assigned["assignee"] == "bob"
+    assert unassigned.status_code == 204
+    assert updated.status_code == 204
+    assert after_update["assignee"] is None
+    assert after_update["priority"] == 10
+    assert after_update["candidateUsers"] == ["cy"]
+    assert after_update["dueDate"] is None
+    assert sorted(v["name"] for v in seen) == ["amount", "order", "owner"]
+    assert completed.status_code == 204
+    assert again.status_code == 404
+    assert client.get(f"/user-tasks/{key}").json()["state"] == "COMPLETED"
+    (ship,) = client.post("/jobs/activation", json=activation("ship")).json()["jobs"]
+    assert ship["variables"]["orderApproved"] is True
+
+
+def test_user_task_commands_are_validated(client: httpx.Client) -> None:
+    deploy(client, "user-task.bpmn", USER_TASK_BPMN)
+    key = user_task_of(client, start(client, "user-task", owner="ann", order={"total": 1}))[
+        "userTaskKey"
+    ]
+
+    blank = client.post(f"/user-tasks/{key}/assignment", json={"assignee": " "})
+    no_body = client.post(f"/user-tasks/{key}/assignment")
+    empty = client.patch(f"/user-tasks/{key}", json={})
+    priority = client.patch(f"/user-tasks/{key}", json={"changeset": {"priority": 101}})
+    date = client.patch(f"/user-tasks/{key}", json={"changeset": {"dueDate": "tomorrow"}})
+    unknown = client.post("/user-tasks/2251799813699999/assignment", json={"assignee": "a"})
+    bad_key = client.get("/user-tasks/abc")
+
+    assert blank.status_code == 400
+    assert no_body.status_code == 400
+    assert empty.status_code == 400
+    assert "priority" in priority.json()["detail"]
+    assert "RFC 3339" in date.json()["detail"]
+    assert unknown.status_code == 404
+    assert bad_key.status_code == 400
+
+
+def test_user_tasks_are_filtered_by_candidate_group_and_variables(client: httpx.Client) -> None:
+    deploy(client, "user-task.bpmn", USER_TASK_BPMN)
+    ann = start(client, "user-task", owner="ann", order={"total": 1})
+    start(client, "user-task", owner="bob", order={"total": 2})
+
+    sales = items(client.post("/user-tasks/search", json={"filter": {"candidateGroup": "sales"}}))
+    nobody = items(client.post("/user-tasks/search", json={"filter": {"candidateGroup": "hr"}}))
+    by_variable = items(
+        client.post(
+            "/user-tasks/search",
+            json={"filter": {"processInstanceVariables": [{"name": "owner", "value": '"ann"'}]}},
+        )
+    )
+
+    assert len(sales) == 2
+    assert nobody == []
+    assert [task["processInstanceKey"] for task in by_variable] == [ann]
+
+
+# Process definitions and instances.
+
+
+def test_process_definitions_are_searched_got_and_give_their_xml(client: httpx.Client) -> None:
+    first = deploy(client, "order.bpmn", ORDER_BPMN.encode())
+    changed = ORDER_BPMN.replace('name="Charge"', 'name="Charge card"').encode()
+    second = deploy(client, "order.bpmn", changed)
+    keys = [
+        d["deployments"][0]["processDefinition"]["processDefinitionKey"] for d in (first, second)
+    ]
+
+    every = items(client.post("/process-definitions/search", json={}))
+    latest = items(
+        client.post("/process-definitions/search", json={"filter": {"isLatestVersion": True}})
+    )
+    got = client.get(f"/process-definitions/{keys[0]}")
+    xml = client.get(f"/process-definitions/{keys[1]}/xml")
+
+    assert [d["version"] for d in every] == [1, 2]
+    assert [d["processDefinitionKey"] for d in latest] == [keys[1]]
+    assert got.json()["name"] == "Order"
+    assert xml.status_code == 200
+    assert xml.headers["content-type"] == "text/xml"
+    assert xml.text == changed.decode()
+    assert client.get("/process-definitions/2251799813699999/xml").status_code == 404
+
+
+def test_process_instances_are_filtered_by_variables_and_elements(client: httpx.Client) -> None:
+    deploy(client, "order.bpmn", ORDER_BPMN.encode())
+    big = start(client, "order", total=100)
+    small = start(client, "order", total=5)
+
+    def search(filter_: dict[str, Any]) -> list[str]:
+        found = items(client.post("/process-instances/search", json={"filter": filter_}))
+        return [instance["processInstanceKey"] for instance in found]
+
+    assert search({"variables": [{"name": "total", "value": "100"}]}) == [big]
+    assert search({"variables": [{"name": "total", "value": {"$in": ["5", "6"]}}]}) == [small]
+    assert search({"variables": [{"name": "missing"}]}) == []
+    assert search({"elementId": "charge", "elementInstanceState": "ACTIVE"}) == [big, small]
+    assert search({"$or": [{"processInstanceKey": big}, {"processInstanceKey": small}]}) == [
+        big,
+        small,
+    ]
+    assert search({"batchOperationKey": "1"}) == []
+    hierarchy = client.get(f"/process-instances/{big}/call-hierarchy").json()
+    assert hierarchy == [
+        {
+            "processInstanceKey": big,
+            "processDefinitionKey": hierarchy[0]["processDefinitionKey"],
+            "processDefinitionName": "Order",
+        }
+    ]
+
+
+def test_message_subscriptions_are_searched(client: httpx.Client) -> None:
+    deploy(client, "message-catch.bpmn", MESSAGE_CATCH_BPMN)
+    instance = start(client, "message-catch", orderId="o-1")
+
+    (subscription,) = items(client.post("/message-subscriptions/search", json={}))
+    client.post("/messages/publication", json={"name": "payment-received", "correlationKey": "o-1"})
+
+    assert subscription["processInstanceKey"] == instance
+    assert subscription["messageName"] == "payment-received"
+    assert subscription["correlationKey"] == "o-1"
+    assert subscription["messageSubscriptionState"] == "CREATED"
+    assert items(client.post("/message-subscriptions/search", json={})) == []
+
+
+# Sorting and paging.
+
+
+@pytest.fixture
+def five_jobs(client: httpx.Client, engine: Engine) -> list[str]:
+    return [engine.create_job("sorted", retries=retries) for retries in (3, 1, 2, 1, 5)]
+
+
+def test_job_search_sorts_by_a_field_then_by_key(
+    client: httpx.Client, five_jobs: list[str]
+) -> None:
+    body = {"sort": [{"field": "retries", "order": "DESC"}]}
+
+    found = items(client.post("/jobs/search", json=body))
+
+    assert [job["retries"] for job in found] == [5, 3, 2, 1, 1]
+    assert [job["jobKey"] for job in found][-2:] == [five_jobs[1], five_jobs[3]]
+
+
+@pytest.mark.parametrize("sort", [[], [{"field": "retries", "order": "ASC"}]])
+def test_every_paging_style_walks_the_same_order(
+    client: httpx.Client, five_jobs: list[str], sort: list[dict[str, str]]
+) -> None:
+    everything = [job["jobKey"] for job in items(client.post("/jobs/search", json={"sort": sort}))]
+
+    offset = [
+        job["jobKey"]
+        for start in (0, 2, 4)
+        for job in items(
+            client.post("/jobs/search", json={"sort": sort, "page": {"from": start, "limit": 2}})
+        )
+    ]
+    forward: list[str] = []
+    page: dict[str, Any] = {"limit": 2}
+    while True:
+        answer = client.post("/jobs/search", json={"sort": sort, "page": page}).json()
+        if not answer["items"]:
+            break
+        forward.extend(job["jobKey"] for job in answer["items"])
+        page = {"limit": 2, "after": answer["page"]["endCursor"]}
+    last = client.post("/jobs/search", json={"sort": sort, "page": {"from": 3, "limit": 2}}).json()
+    backward = client.post(
+        "/jobs/search",
+        json={"sort": sort, "page": {"limit": 3, "before": last["page"]["startCursor"]}},
+    ).json()
+
+    assert len(everything) == 5
+    assert offset == everything
+    assert forward == everything
+    assert [job["jobKey"] for job in backward["items"]] == everything[:3]
+    assert backward["page"]["totalItems"] == 5
+
+
+# The clock.
+
+
+def test_the_clock_is_pinned_and_reset_over_rest(make_app: Callable[..., EngineApp]) -> None:
+    engine = Engine(server_line="8.9")
+    app = make_app(engine)
+    with httpx.Client(transport=InProcessTransport(app), base_url=BASE_URL) as client:
+        pinned = client.put("/clock", json={"timestamp": 1_700_000_000_000})
+        job = engine.create_job("clocked")
+        created = client.post("/jobs/search", json={"filter": {"jobKey": job}}).json()
+        reset = client.post("/clock/reset")
+        refused = client.put("/clock", json={})
+
+    assert pinned.status_code == 204
+    assert engine.clock.now_ms() != 1_700_000_000_000
+    assert created["items"][0]["creationTime"] == "2023-11-14T22:13:20.000Z"
+    assert reset.status_code == 204
+    assert refused.status_code == 400
+
+
+def test_pinning_a_manual_clock_sets_it(engine: Engine, client: httpx.Client) -> None:
+    response = client.put("/clock", json={"timestamp": 1_800_000_000_000})
+
+    assert response.status_code == 204
+    assert engine.clock.now_ms() == 1_800_000_000_000
+
+
+# The search lag.
+
+
+def test_with_a_search_lag_a_search_sees_a_command_only_after_the_lag(
+    make_app: Callable[..., EngineApp],
+) -> None:
+    clock = ManualClock()
+    app = make_app(Engine(server_line="8.9", clock=clock), search_lag_ms=1_000)
+    with httpx.Client(transport=InProcessTransport(app), base_url=BASE_URL) as client:
+        deploy(client, "order.bpmn", ORDER_BPMN.encode())
+        instance = start(client, "order")
+        at_once = items(client.post("/process-instances/search", json={}))
+        got_at_once = client.get(f"/process-instances/{instance}")
+        clock.advance(999)
+        almost = items(client.post("/process-instances/search", json={}))
+        clock.advance(1)
+        later = items(client.post("/process-instances/search", json={}))
+        client.post(f"/process-instances/{instance}/cancellation")
+        still_active = items(client.post("/process-instances/search", json={}))
+        clock.advance(1_000)
+        terminated = items(client.post("/process-instances/search", json={}))
+
+    assert at_once == []
+    assert got_at_once.status_code == 404
+    assert almost == []
+    assert [found["state"] for found in later] == ["ACTIVE"]
+    assert [found["state"] for found in still_active] == ["ACTIVE"]
+    assert [found["state"] for found in terminated] == ["TERMINATED"]
+    assert app.engine.search_lag_ms == 1_000
+
+
+def test_without_a_search_lag_a_search_sees_a_command_at_once(client: httpx.Client) -> None:
+    deploy(client, "order.bpmn", ORDER_BPMN.encode())
+    instance = start(client, "order")
+
+    found = items(client.post("/process-instances/search", json={}))
+
+    assert [item["processInstanceKey"] for item in found] == [instance]
+
+
+def test_a_negative_search_lag_is_refused() -> None:
+    with pytest.raises(ValueError, match="search_lag_ms"):
+        Engine(search_lag_ms=-1)
+
+
+# Every operation against the spec of each line.
+
+
+def exercise(client: httpx.Client, engine: Engine) -> None:
+    """Call every operation this module adds, with successes and refusals."""
+    order = deploy(client, "order.bpmn", ORDER_BPMN.encode())
+    definition = order["deployments"][0]["processDefinition"]["processDefinitionKey"]
+    deploy(client, "user-task.bpmn", USER_TASK_BPMN)
+    deploy(client, "message-catch.bpmn", MESSAGE_CATCH_BPMN)
+    failing = start(client, "order")
+    task_instance = start(client, "user-task", owner="ann", order={"total": 3})
+    start(client, "message-catch", orderId="o-1")
+    (job,) = client.post("/jobs/activation", json=activation()).json()["jobs"]
+    client.post(f"/jobs/{job['jobKey']}/failure", json={"retries": 0})
+    incident = engine.incidents()[0].key
+    client.get(f"/incidents/{incident}")
+    client.get("/incidents/2251799813699999")
+    client.post(f"/process-instances/{failing}/incidents/search", json={})
+    if engine.server_line != "8.8":  # an operation of 8.9 on
+        element = job["elementInstanceKey"]
+        client.post(f"/element-instances/{element}/incidents/search", json={})
+        client.post("/element-instances/2251799813699999/incidents/search", json={})
+    element = items(client.post("/element-instances/search", json={"sort": [{"field": "type"}]}))
+    client.get(f"/element-instances/{element[0]['elementInstanceKey']}")
+    variables = items(client.post("/variables/search", json={"page": {"limit": 2}}))
+    client.get(f"/variables/{variables[0]['variableKey']}")
+    client.get("/variables/2251799813699999")
+    task = user_task_of(client, task_instance)["userTaskKey"]
+    client.get(f"/user-tasks/{task}")
+    client.post(f"/user-tasks/{task}/variables/search", json={"filter": {"name": "owner"}})
+    client.post(f"/user-tasks/{task}/assignment", json={"assignee": "bob"})
+    client.post(f"/user-tasks/{task}/assignment", json={"assignee": "x", "allowOverride": False})
+    client.delete(f"/user-tasks/{task}/assignee")
+    client.patch(f"/user-tasks/{task}", json={"changeset": {"priority": 1}})
+    client.patch(f"/user-tasks/{task}", json={"changeset": {"priority": 1000}})
+    client.post(f"/user-tasks/{task}/completion", json={"variables": {"approved": False}})
+    client.post(f"/user-tasks/{task}/completion")
+    client.post("/user-tasks/search", json={"sort": [{"field": "creationDate", "order": "DESC"}]})
+    client.post("/user-tasks/search", json={"sort": [{"field": "nope"}]})
+    client.post("/process-definitions/search", json={"filter": {"processDefinitionId": "order"}})
+    client.get(f"/process-definitions/{definition}")
+    client.get(f"/process-definitions/{definition}/xml")
+    client.get("/process-definitions/2251799813699999")
+    client.post("/process-instances/search", json={"filter": {"hasRetriesLeft": False}})
+    client.get(f"/process-instances/{failing}/call-hierarchy")
+    client.post("/message-subscriptions/search", json={"page": {"from": 0, "limit": 5}})
+    client.post("/jobs/search", json={"sort": [{"field": "state"}], "page": {"from": 1}})
+    client.put("/clock", json={"timestamp": 1_900_000_000_000})
+    client.put("/clock", json={"timestamp": "soon"})
+    client.post("/clock/reset")
+
+
+NEW_ENDPOINTS = {
+    "get_incident",
+    "search_instance_incidents",
+    "search_element_instance_incidents",
+    "search_element_instances",
+    "get_element_instance",
+    "search_variables",
+    "get_variable",
+    "search_user_tasks",
+    "get_user_task",
+    "search_user_task_variables",
+    "assign_user_task",
+    "unassign_user_task",
+    "update_user_task",
+    "complete_user_task",
+    "search_process_definitions",
+    "get_process_definition",
+    "get_process_definition_xml",
+    "search_instances",
+    "call_hierarchy",
+    "search_message_subscriptions",
+    "search_jobs",
+    "pin_clock",
+    "reset_clock",
+}
+
+
+@pytest.mark.skipif(not specs_available(), reason=SKIP_REASON)
+@pytest.mark.parametrize("line", ["8.8", "8.9", "8.10"])
+def test_every_new_operation_answers_within_the_spec(
+    make_app: Callable[..., EngineApp], line: str
+) -> None:
+    app = make_app(Engine(server_line=line, clock=ManualClock()))  # type: ignore[arg-type]
+    with httpx.Client(transport=InProcessTransport(app), base_url=BASE_URL) as client:
+        exercise(client, app.engine)
+
+    succeeded = {
+        exchange.endpoint
+        for exchange in app.requests
+        if exchange.status is not None and 200 <= exchange.status < 300
+    }
+    expected = NEW_ENDPOINTS - ({"search_element_instance_incidents"} if line == "8.8" else set())
+    assert expected <= succeeded, expected - succeeded
+    assert app_errors(app) == []
