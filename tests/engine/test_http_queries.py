@@ -7,6 +7,7 @@ explicitly for each line and that every operation was reached with a success.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
-from camunda_worker.engine import Engine, EngineApp, InProcessTransport, ManualClock
+from camunda_worker.engine import Engine, EngineApp, EngineServer, InProcessTransport, ManualClock
+from camunda_worker.engine._http import server as server_module
 
 from .conftest import BASE_URL, ORDER_BPMN, activation
 from .spec_check import SKIP_REASON, app_errors, specs_available
+from .test_server import start_command
 
 MODELS = Path(__file__).parent / "models"
 USER_TASK_BPMN = (MODELS / "user-task.bpmn").read_bytes()
@@ -505,3 +508,56 @@ def test_every_new_operation_answers_within_the_spec(
     expected = NEW_ENDPOINTS - ({"search_element_instance_incidents"} if line == "8.8" else set())
     assert expected <= succeeded, expected - succeeded
     assert app_errors(app) == []
+
+
+# Over TCP, and the command line.
+
+
+def test_user_tasks_and_searches_over_tcp() -> None:
+    engine = Engine(server_line="8.9", clock=ManualClock())
+    app = EngineApp(engine)
+    with EngineServer(app) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+        deploy(client, "user-task.bpmn", USER_TASK_BPMN)
+        instance = start(client, "user-task", owner="ann", order={"total": 7})
+        task = user_task_of(client, instance)
+        assigned = client.post(
+            f"/user-tasks/{task['userTaskKey']}/assignment", json={"assignee": "zoe"}
+        )
+        by_assignee = items(client.post("/user-tasks/search", json={"filter": {"assignee": "zoe"}}))
+        completed = client.post(f"/user-tasks/{task['userTaskKey']}/completion", json={})
+        pinned = client.put("/clock", json={"timestamp": 1_750_000_000_000})
+    app.close()
+    engine.close()
+
+    assert assigned.status_code == 204
+    assert [found["userTaskKey"] for found in by_assignee] == [task["userTaskKey"]]
+    assert completed.status_code == 204
+    assert pinned.status_code == 204
+    assert engine.clock.now_ms() == 1_750_000_000_000
+    if specs_available():
+        assert app_errors(app) == []
+
+
+def test_the_command_takes_a_search_lag() -> None:
+    process, url = start_command("--search-lag-ms", "600000", "--server-line", "8.9")
+    try:
+        with httpx.Client(base_url=url, timeout=10) as client:
+            deploy(client, "order.bpmn", ORDER_BPMN.encode())
+            instance = start(client, "order")
+            found = items(client.post("/process-instances/search", json={}))
+            got = client.get(f"/process-instances/{instance}")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+
+    assert found == []
+    assert got.status_code == 404
+    assert process.returncode == 0, err
+
+
+def test_the_command_refuses_a_negative_search_lag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        server_module.main(["--search-lag-ms", "-5"])
+
+    assert exit_.value.code == 2
+    assert "--search-lag-ms" in capsys.readouterr().err
