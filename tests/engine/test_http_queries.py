@@ -561,3 +561,22 @@ def test_the_command_refuses_a_negative_search_lag(capsys: pytest.CaptureFixture
 
     assert exit_.value.code == 2
     assert "--search-lag-ms" in capsys.readouterr().err
+
+
+def test_every_route_can_be_faulted_by_its_endpoint_name() -> None:
+    from camunda_worker.engine._faults.injection import ENDPOINTS
+    from camunda_worker.engine._http.routes import ROUTES
+
+    assert {route.endpoint for route in ROUTES} <= set(ENDPOINTS)
+
+
+def test_a_fault_scripted_for_a_new_endpoint_is_injected(
+    client: httpx.Client, app: EngineApp
+) -> None:
+    app.faults.script("search_user_tasks", ["503"])
+
+    first = client.post("/user-tasks/search", json={})
+    second = client.post("/user-tasks/search", json={})
+
+    assert first.status_code == 503
+    assert second.status_code == 200
