@@ -287,6 +287,102 @@ def test_message_subscriptions_are_searched(client: httpx.Client) -> None:
     assert items(client.post("/message-subscriptions/search", json={})) == []
 
 
+def test_a_user_tasks_effective_variables_are_one_per_name_the_nearest_wins(
+    client: httpx.Client,
+) -> None:
+    deploy(client, "user-task.bpmn", USER_TASK_BPMN)
+    instance = start(client, "user-task", owner="ann", amount=1, order={"total": 9})
+    key = user_task_of(client, instance)["userTaskKey"]
+
+    every = items(client.post(f"/user-tasks/{key}/variables/search", json={}))
+    effective = items(
+        client.post(
+            f"/user-tasks/{key}/effective-variables/search", json={"sort": [{"field": "name"}]}
+        )
+    )
+    cursor = client.post(
+        f"/user-tasks/{key}/effective-variables/search", json={"page": {"after": "MQ=="}}
+    )
+
+    assert sorted(v["name"] for v in every) == ["amount", "amount", "order", "owner"]
+    assert [(v["name"], v["value"]) for v in effective] == [
+        ("amount", "9"),  # the task's input mapping, not the instance's 1
+        ("order", '{"total":9}'),
+        ("owner", '"ann"'),
+    ]
+    assert cursor.status_code == 400
+
+
+def test_element_statistics_count_active_incident_and_completed_elements(
+    client: httpx.Client,
+) -> None:
+    definition = deploy(client, "order.bpmn", ORDER_BPMN.encode())["deployments"][0][
+        "processDefinition"
+    ]["processDefinitionKey"]
+    failing = start(client, "order")
+    start(client, "order")
+    done = start(client, "order")
+    jobs = client.post("/jobs/activation", json=activation(maxJobsToActivate=3)).json()["jobs"]
+    by_instance = {job["processInstanceKey"]: job["jobKey"] for job in jobs}
+    client.post(f"/jobs/{by_instance[failing]}/failure", json={"retries": 0})
+    client.post(f"/jobs/{by_instance[done]}/completion", json={})
+
+    def stats(response: httpx.Response) -> dict[str, tuple[int, int, int, int]]:
+        assert response.status_code == 200, response.text
+        return {
+            item["elementId"]: (
+                item["active"],
+                item["incidents"],
+                item["completed"],
+                item["canceled"],
+            )
+            for item in response.json()["items"]
+        }
+
+    of_definition = stats(
+        client.post(f"/process-definitions/{definition}/statistics/element-instances", json={})
+    )
+    of_active = stats(
+        client.post(
+            f"/process-definitions/{definition}/statistics/element-instances",
+            json={"filter": {"state": "ACTIVE"}},
+        )
+    )
+    of_failing = stats(client.get(f"/process-instances/{failing}/statistics/element-instances"))
+
+    assert of_definition == {
+        "start": (0, 0, 3, 0),
+        "charge": (1, 1, 1, 0),
+        "done": (0, 0, 1, 0),
+    }
+    assert of_active == {"start": (0, 0, 2, 0), "charge": (1, 1, 0, 0)}
+    assert of_failing == {"start": (0, 0, 1, 0), "charge": (0, 1, 0, 0)}
+
+
+def test_there_are_no_forms_and_expressions_are_evaluated(client: httpx.Client) -> None:
+    definition = deploy(client, "user-task.bpmn", USER_TASK_BPMN)["deployments"][0][
+        "processDefinition"
+    ]["processDefinitionKey"]
+    task = user_task_of(client, start(client, "user-task", owner="a", order={"total": 1}))
+
+    task_form = client.get(f"/user-tasks/{task['userTaskKey']}/form")
+    start_form = client.get(f"/process-definitions/{definition}/form")
+    unknown = client.get("/user-tasks/2251799813699999/form")
+    evaluated = client.post(
+        "/expression/evaluation", json={"expression": "=x + y", "variables": {"x": 1, "y": 2}}
+    )
+    warned = client.post("/expression/evaluation", json={"expression": "=missing"})
+    broken = client.post("/expression/evaluation", json={"expression": "=1 +"})
+
+    assert task_form.status_code == 204
+    assert start_form.status_code == 204
+    assert unknown.status_code == 404
+    assert evaluated.json() == {"expression": "=x + y", "result": 3, "warnings": []}
+    assert warned.json()["result"] is None
+    assert warned.json()["warnings"]
+    assert broken.status_code == 400
+
+
 # Sorting and paging.
 
 
@@ -459,6 +555,14 @@ def exercise(client: httpx.Client, engine: Engine) -> None:
     client.get(f"/process-instances/{failing}/call-hierarchy")
     client.post("/message-subscriptions/search", json={"page": {"from": 0, "limit": 5}})
     client.post("/jobs/search", json={"sort": [{"field": "state"}], "page": {"from": 1}})
+    client.post(f"/user-tasks/{task}/effective-variables/search", json={})
+    client.get(f"/user-tasks/{task}/form")
+    client.get(f"/process-definitions/{definition}/form")
+    client.get(f"/process-instances/{failing}/statistics/element-instances")
+    client.post(f"/process-definitions/{definition}/statistics/element-instances", json={})
+    if engine.server_line != "8.8":
+        client.post("/expression/evaluation", json={"expression": "=1 + 1"})
+        client.post("/expression/evaluation", json={"expression": "=1 +"})
     client.put("/clock", json={"timestamp": 1_900_000_000_000})
     client.put("/clock", json={"timestamp": "soon"})
     client.post("/clock/reset")
@@ -488,6 +592,12 @@ NEW_ENDPOINTS = {
     "search_jobs",
     "pin_clock",
     "reset_clock",
+    "search_user_task_effective_variables",
+    "get_user_task_form",
+    "get_process_definition_form",
+    "instance_statistics",
+    "definition_statistics",
+    "evaluate_expression",
 }
 
 
@@ -505,7 +615,8 @@ def test_every_new_operation_answers_within_the_spec(
         for exchange in app.requests
         if exchange.status is not None and 200 <= exchange.status < 300
     }
-    expected = NEW_ENDPOINTS - ({"search_element_instance_incidents"} if line == "8.8" else set())
+    newer = {"search_element_instance_incidents", "evaluate_expression"}  # 8.9 on
+    expected = NEW_ENDPOINTS - (newer if line == "8.8" else set())
     assert expected <= succeeded, expected - succeeded
     assert app_errors(app) == []
 

@@ -83,6 +83,12 @@ ENDPOINTS = (
     "search_user_task_variables",
     "call_hierarchy",
     "get_process_definition_xml",
+    "search_user_task_effective_variables",
+    "instance_statistics",
+    "definition_statistics",
+    "get_user_task_form",
+    "get_process_definition_form",
+    "evaluate_expression",
     "token",
 )
 _KINDS: tuple[str, ...] = get_args(FaultKind)

@@ -12,19 +12,30 @@ from typing import TYPE_CHECKING
 
 from camunda_worker.engine._http.answers import NO_CONTENT, Reply, invalid_argument
 from camunda_worker.engine._http.requests import check_key
-from camunda_worker.engine._http.search_requests import PinClockBody, read_body, read_search
+from camunda_worker.engine._http.search_requests import (
+    ExpressionBody,
+    PinClockBody,
+    StatisticsBody,
+    read_body,
+    read_search,
+)
 
 if TYPE_CHECKING:
     from camunda_worker.engine._http.call import Call, Handler, RouteHost
 
 __all__ = [
     "call_hierarchy",
+    "definition_statistics",
     "definition_xml",
+    "evaluate_expression",
+    "form",
     "getter",
+    "instance_statistics",
     "pin_clock",
     "reset_clock",
     "search_element_incidents",
     "search_instance_incidents",
+    "search_user_task_effective_variables",
     "search_user_task_variables",
     "searcher",
 ]
@@ -101,3 +112,41 @@ async def pin_clock(app: RouteHost, call: Call) -> Reply:
 async def reset_clock(app: RouteHost, call: Call) -> Reply:
     app.engine.reset_clock()
     return NO_CONTENT
+
+
+async def search_user_task_effective_variables(app: RouteHost, call: Call) -> Reply:
+    key = check_key("userTaskKey", call.params[0])
+    arguments = read_search(call, "variables")
+    if arguments.get("after") is not None or arguments.get("before") is not None:
+        raise invalid_argument("Only offset pagination (from, limit) is supported here")
+    return Reply(200, app.engine.search_user_task_effective_variables(key, **arguments))
+
+
+async def instance_statistics(app: RouteHost, call: Call) -> Reply:
+    key = check_key("processInstanceKey", call.params[0])
+    return Reply(200, app.engine.element_statistics(process_instance_key=key))
+
+
+async def definition_statistics(app: RouteHost, call: Call) -> Reply:
+    key = check_key("processDefinitionKey", call.params[0])
+    body = read_body(StatisticsBody, call, required=False)
+    return Reply(200, app.engine.element_statistics(process_definition_key=key, filter=body.filter))
+
+
+def form(kind: str, key_name: str) -> Handler:
+    """The handler of ``GET /<kind>/{key}/form``: 204, the engine has no forms."""
+
+    async def get_form(app: RouteHost, call: Call) -> Reply:
+        key = check_key(key_name, call.params[0])
+        app.engine.has_form(kind, key)
+        return NO_CONTENT
+
+    get_form.__name__ = f"get_{kind}_form"
+    return get_form
+
+
+async def evaluate_expression(app: RouteHost, call: Call) -> Reply:
+    body = read_body(ExpressionBody, call)
+    if body.expression is None or not body.expression.strip():
+        raise invalid_argument("No expression provided")
+    return Reply(200, app.engine.evaluate_expression(body.expression, body.variables))

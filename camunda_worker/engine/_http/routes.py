@@ -120,6 +120,37 @@ _NESTED: tuple[Route, ...] = (
         "get_process_definition_xml",
         queries.definition_xml,
     ),
+    Route(
+        "POST",
+        "/v2/user-tasks/{userTaskKey}/effective-variables/search",
+        "search_user_task_effective_variables",
+        queries.search_user_task_effective_variables,
+    ),
+    Route(
+        "GET",
+        "/v2/process-instances/{processInstanceKey}/statistics/element-instances",
+        "instance_statistics",
+        queries.instance_statistics,
+    ),
+    Route(
+        "POST",
+        "/v2/process-definitions/{processDefinitionKey}/statistics/element-instances",
+        "definition_statistics",
+        queries.definition_statistics,
+    ),
+    Route(
+        "GET",
+        "/v2/user-tasks/{userTaskKey}/form",
+        "get_user_task_form",
+        queries.form("userTasks", "userTaskKey"),
+    ),
+    Route(
+        "GET",
+        "/v2/process-definitions/{processDefinitionKey}/form",
+        "get_process_definition_form",
+        queries.form("processDefinitions", "processDefinitionKey"),
+    ),
+    Route("POST", "/v2/expression/evaluation", "evaluate_expression", queries.evaluate_expression),
 )
 
 ROUTES: tuple[Route, ...] = (*_COMMANDS, *_SEARCHES, *_GETS, *_NESTED)

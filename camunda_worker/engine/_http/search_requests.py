@@ -21,7 +21,9 @@ __all__ = [
     "SORT_FIELDS",
     "AssignUserTaskBody",
     "CompleteUserTaskBody",
+    "ExpressionBody",
     "PinClockBody",
+    "StatisticsBody",
     "StrictBody",
     "UpdateUserTaskBody",
     "read_body",
@@ -194,6 +196,20 @@ class UpdateUserTaskBody(StrictBody):
 
     changeset: _Changeset | None = None
     action: str | None = None
+
+
+class ExpressionBody(StrictBody):
+    """``POST /expression/evaluation`` (``ExpressionEvaluationRequest``)."""
+
+    expression: str | None = None
+    tenant_id: str | None = Field(None, alias="tenantId")
+    variables: dict[str, Any] | None = None
+
+
+class StatisticsBody(StrictBody):
+    """``POST /process-definitions/{key}/statistics/element-instances``."""
+
+    filter: dict[str, Any] | None = None
 
 
 class PinClockBody(StrictBody):
