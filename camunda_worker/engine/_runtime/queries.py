@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from camunda_worker.engine._model import feel
 from camunda_worker.engine._runtime.clock import Clock, SystemClock
@@ -42,6 +42,8 @@ from camunda_worker.engine._runtime.search_lag import ObservingLock, SearchLag
 from camunda_worker.engine._runtime.state import copy_variables
 
 __all__ = ["KINDS", "EngineQueries"]
+
+T = TypeVar("T")
 
 KINDS = (
     "jobs",
@@ -119,12 +121,12 @@ class EngineQueries(EngineBase):
             lag.observe(self._machine.now(), self._all_rows())
 
     def _all_rows(self) -> dict[str, dict[int, Row]]:
-        return {kind: {row[0]: row for row in self._live_rows(kind)} for kind in KINDS}
+        return {kind: {row[0]: row for row in self._live_rows(kind, None)} for kind in KINDS}
 
     def _rows(self, kind: str) -> list[Row]:
         lag = self._lag
         if lag is None:
-            return self._live_rows(kind)
+            return self._live_rows(kind, None)
         return lag.rows(kind, self._machine.now())
 
     # Searches and gets.
@@ -174,12 +176,16 @@ class EngineQueries(EngineBase):
         number = parse_key(f"{kind[:-1]}Key", key)
         with self._lock:
             self._tick()
-            for row in self._rows(kind):
-                if row[0] == number:
-                    document = dict(row[1])
-                    if kind == "variables":
-                        document.pop("isTruncated", None)
-                    return document
+            lag = self._lag
+            if lag is not None:
+                row = lag.row(kind, number, self._machine.now())
+            else:
+                row = next((row for row in self._live_rows(kind, number) if row[0] == number), None)
+            if row is not None:
+                document = dict(row[1])
+                if kind == "variables":
+                    document.pop("isTruncated", None)
+                return document
         raise not_found(f"{_NAMES[kind]} with key '{number}' not found")
 
     def search_instance_incidents(self, process_instance_key: str, **query: Any) -> dict[str, Any]:
@@ -419,23 +425,27 @@ class EngineQueries(EngineBase):
 
     # Rows of each kind, from the live state (caller holds the lock).
 
-    def _live_rows(self, kind: str) -> list[Row]:
-        return _BUILDERS[kind](self)
+    def _live_rows(self, kind: str, only: int | None = None) -> list[Row]:
+        # ``only``: just the record with that key (a get: no pass over every record).
+        return _BUILDERS[kind](self, only)
 
-    def _job_rows(self) -> list[Row]:
+    def _job_rows(self, only: int | None) -> list[Row]:
         line = self._machine.line
-        return [(job.key, job_search_item(line, job), {}) for job in self._machine.jobs.values()]
+        jobs = _pick(self._machine.jobs, only)
+        return [(job.key, job_search_item(line, job), {}) for job in jobs]
 
-    def _instance_rows(self) -> list[Row]:
+    def _instance_rows(self, only: int | None) -> list[Row]:
         machine = self._machine
         line = machine.line
-        retries_left: set[int] = {
-            job.process_instance_key
-            for job in machine.jobs.values()
-            if job.has_failed_with_retries_left
-        }
+        retries_left: set[int] = set()
+        if only is None:  # a get reads no filter
+            retries_left = {
+                job.process_instance_key
+                for job in machine.jobs.values()
+                if job.has_failed_with_retries_left
+            }
         rows: list[Row] = []
-        for instance in machine.instances.values():
+        for instance in _pick(machine.instances, only):
             messages = [
                 machine.incidents[key].error_message
                 for key in instance.incident_keys
@@ -456,11 +466,11 @@ class EngineQueries(EngineBase):
             rows.append((instance.key, process_instance(line, instance), extras))
         return rows
 
-    def _incident_rows(self) -> list[Row]:
+    def _incident_rows(self, only: int | None) -> list[Row]:
         machine = self._machine
         line = machine.line
         rows: list[Row] = []
-        for incident in machine.incidents.values():
+        for incident in _pick(machine.incidents, only):
             instance = machine.instances.get(incident.process_instance_key)
             job = machine.jobs.get(incident.job_key) if incident.job_key is not None else None
             definition_key = (
@@ -471,7 +481,7 @@ class EngineQueries(EngineBase):
             rows.append((incident.key, incident_result(line, incident, definition_key), {}))
         return rows
 
-    def _element_rows(self) -> list[Row]:
+    def _element_rows(self, only: int | None) -> list[Row]:
         machine = self._machine
         line = machine.line
         rows: list[Row] = []
@@ -499,7 +509,7 @@ class EngineQueries(EngineBase):
                 rows.append((element.key, document, {"scopeKey": str(parent)}))
         return rows
 
-    def _variable_rows(self) -> list[Row]:
+    def _variable_rows(self, only: int | None) -> list[Row]:
         machine = self._machine
         line = machine.line
         keys = self._variable_keys
@@ -528,11 +538,11 @@ class EngineQueries(EngineBase):
                     rows.append((key, document, {"scopeKey": str(scope_key)}))
         return rows
 
-    def _user_task_rows(self) -> list[Row]:
+    def _user_task_rows(self, only: int | None) -> list[Row]:
         machine = self._machine
         line = machine.line
         rows: list[Row] = []
-        for task in machine.user_tasks.values():
+        for task in _pick(machine.user_tasks, only):
             instance = machine.instances.get(task.process_instance_key)
             element = instance.active.get(task.element_instance_key) if instance else None
             extras = {
@@ -545,7 +555,7 @@ class EngineQueries(EngineBase):
             rows.append((task.key, user_task(line, task, name), extras))
         return rows
 
-    def _definition_rows(self) -> list[Row]:
+    def _definition_rows(self, only: int | None) -> list[Row]:
         machine = self._machine
         line = machine.line
         latest = {versions[-1].key for versions in machine.versions.values() if versions}
@@ -555,10 +565,10 @@ class EngineQueries(EngineBase):
                 process_definition(line, definition),
                 {"latest": definition.key in latest},
             )
-            for definition in machine.definitions.values()
+            for definition in _pick(machine.definitions, only)
         ]
 
-    def _subscription_rows(self) -> list[Row]:
+    def _subscription_rows(self, only: int | None) -> list[Row]:
         machine = self._machine
         line = machine.line
         rows: list[Row] = []
@@ -572,7 +582,14 @@ class EngineQueries(EngineBase):
         return rows
 
 
-_BUILDERS: dict[str, Callable[[EngineQueries], list[Row]]] = {
+def _pick(records: Mapping[int, T], only: int | None) -> Iterable[T]:
+    if only is None:
+        return records.values()
+    record = records.get(only)
+    return () if record is None else (record,)
+
+
+_BUILDERS: dict[str, Callable[[EngineQueries, int | None], list[Row]]] = {
     "jobs": EngineQueries._job_rows,
     "processInstances": EngineQueries._instance_rows,
     "incidents": EngineQueries._incident_rows,

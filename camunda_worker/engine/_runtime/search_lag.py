@@ -78,6 +78,15 @@ class SearchLag:
 
     def rows(self, kind: str, now_ms: int) -> list[Row]:
         """The rows of a kind a search at ``now_ms`` sees, by key."""
+        self._catch_up(now_ms)
+        return list(self._visible.get(kind, {}).values())
+
+    def row(self, kind: str, key: int, now_ms: int) -> Row | None:
+        """The row of one record a get at ``now_ms`` sees, if any."""
+        self._catch_up(now_ms)
+        return self._visible.get(kind, {}).get(key)
+
+    def _catch_up(self, now_ms: int) -> None:
         horizon = now_ms - self.lag_ms
         pending = self._pending
         while pending and pending[0][0] <= horizon:
@@ -87,4 +96,3 @@ class SearchLag:
                 visible.pop(key, None)
             else:
                 visible[key] = row
-        return list(self._visible.get(kind, {}).values())
