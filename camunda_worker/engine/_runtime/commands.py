@@ -62,6 +62,7 @@ class EngineBase:
     def _tick(self) -> None:
         """Fire due timers and serve waiting polls (caller holds the lock)."""
         machine = self._machine
+        machine.note_time()
         machine.process_due()
         if machine.element_timers.timers:
             machine.fire_timers()

@@ -133,19 +133,22 @@ class EngineState:
         self._key_times: list[tuple[int, int]] = []
 
     def next_key(self) -> int:
-        """A new unique key (keys increase); the clock's time is noted for :meth:`key_time`."""
+        """A new unique key (keys increase)."""
         key = self._key
         self._key += 1
+        return key
+
+    def note_time(self) -> None:
+        """Note the clock's time for the keys made from now on (once per command)."""
         now = self.clock.now_ms()
         times = self._key_times
         if not times or times[-1][1] != now:
-            times.append((key, now))
+            times.append((self._key, now))
             if len(times) > _KEY_TIMES:
                 del times[: _KEY_TIMES // 2]
-        return key
 
     def key_time(self, key: int) -> int | None:
-        """When a key was made (epoch ms), or ``None`` when that is no longer known."""
+        """When a key was made (epoch ms, as of the command that made it), if still known."""
         times = self._key_times
         index = bisect.bisect_right(times, (key, _LAST))
         return times[index - 1][1] if index else None
