@@ -1,6 +1,6 @@
 """Handlers of the endpoints other than jobs: deployments, instances, incidents, messages...
 
-Deployments, process instances (create, get, cancel, ``awaitCompletion``), incident resolution,
+Deployments, process instances (create, cancel, ``awaitCompletion``), incident resolution,
 variables, message publication, topology and status. Same conventions as ``_job_routes``.
 """
 
