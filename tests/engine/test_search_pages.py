@@ -88,3 +88,69 @@ def test_the_sort_order_is_the_requested_one_with_missing_values_last(
     for before, after in itertools.pairwise(items):
         if before["y"] == after["y"]:
             assert before["key"] < after["key"]  # ties by key
+
+
+# Any search body over HTTP: answered 200 or 400 as problem details, never 500.
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=5)),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "filter": st.dictionaries(
+            st.sampled_from(["state", "name", "$or", "variables", "processInstanceKey", "x"]),
+            json_values,
+            max_size=3,
+        ),
+        "sort": st.lists(
+            st.fixed_dictionaries(
+                {"field": st.sampled_from(["name", "state", "nope", "creationDate"])},
+                optional={"order": st.sampled_from(["ASC", "DESC", "asc", "UP"])},
+            ),
+            max_size=2,
+        ),
+        "page": st.fixed_dictionaries(
+            {},
+            optional={
+                "limit": st.integers(-1, 20_000),
+                "from": st.integers(-1, 5),
+                "after": st.sampled_from(["MQ==", "nope", "W1tudWxsLGZhbHNlXV0="]),
+                "before": st.sampled_from(["MQ==", "!!"]),
+            },
+        ),
+    },
+)
+PATHS = [
+    "/jobs/search",
+    "/process-instances/search",
+    "/incidents/search",
+    "/element-instances/search",
+    "/variables/search",
+    "/user-tasks/search",
+    "/process-definitions/search",
+    "/message-subscriptions/search",
+]
+
+
+@given(st.sampled_from(PATHS), bodies)
+def test_any_search_body_is_answered_or_refused_never_failed(path: str, body: Any) -> None:
+    import httpx
+
+    from camunda_worker.engine import Engine, EngineApp, InProcessTransport
+
+    app = EngineApp(Engine(server_line="8.9"))
+    app.engine.create_job("j")
+    with httpx.Client(transport=InProcessTransport(app), base_url="http://e/v2") as client:
+        response = client.post(path, json=body)
+    app.close()
+
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        assert response.json()["title"] in ("INVALID_ARGUMENT", "Bad Request")
+    else:
+        assert set(response.json()) == {"items", "page"}
