@@ -691,3 +691,22 @@ def test_a_fault_scripted_for_a_new_endpoint_is_injected(
 
     assert first.status_code == 503
     assert second.status_code == 200
+
+
+def test_a_variable_filter_compares_json_texts_not_python_equality(client: httpx.Client) -> None:
+    deploy(client, "order.bpmn", ORDER_BPMN.encode())
+    flagged = start(client, "order", flag=True, data={"a": 1})
+    numbered = start(client, "order", flag=1)
+
+    def search(value: str) -> list[str]:
+        body = {"filter": {"variables": [{"name": "flag", "value": value}]}}
+        return [
+            i["processInstanceKey"]
+            for i in items(client.post("/process-instances/search", json=body))
+        ]
+
+    assert search("true") == [flagged]
+    assert search("1") == [numbered]
+    data = {"filter": {"variables": [{"name": "data", "value": '{ "a" : 1 }'}]}}
+    found = items(client.post("/process-instances/search", json=data))
+    assert [i["processInstanceKey"] for i in found] == [flagged]

@@ -199,12 +199,12 @@ class EngineQueries(EngineBase):
         """Search the incidents of one element instance (404 when it is unknown)."""
         key = parse_key("elementInstanceKey", element_instance_key)
         with self._lock:
-            known = any(row[0] == key for row in self._rows("elementInstances"))
-            known = known or key in self._machine.instances
+            is_instance = key in self._machine.instances
+            known = is_instance or any(row[0] == key for row in self._rows("elementInstances"))
         if not known:
             raise not_found(f"Element instance with key '{key}' not found")
         conditions = dict(query.pop("filter", None) or {})
-        if key in self._machine.instances:
+        if is_instance:
             conditions["processInstanceKey"] = str(key)
         else:
             conditions["elementInstanceKey"] = str(key)
@@ -618,15 +618,19 @@ def _variables_match(variables: Mapping[str, Any], expected: Any) -> bool:
             text = json.dumps(variables[name], ensure_ascii=False, separators=(",", ":"))
             wanted = condition["value"]
             if isinstance(wanted, str):
-                try:
-                    same = json.loads(wanted) == variables[name]
-                except ValueError:
-                    same = False
-                if not same and text != wanted:
+                if _canonical(wanted) != text:
                     return False
             elif not value_matches(text, wanted):
                 return False
     return True
+
+
+def _canonical(text: str) -> str:
+    # JSON text as the engine writes it ('{"a": 1}' -> '{"a":1}'); not JSON: as it is.
+    try:
+        return json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
+    except ValueError:
+        return text
 
 
 def _any_matches(values: Iterable[Any], expected: Any) -> bool:
