@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from camunda_worker.engine._http.answers import NO_CONTENT, Reply, invalid_argument
+from camunda_worker.engine._http.answers import NO_CONTENT, HttpError, Reply, invalid_argument
 from camunda_worker.engine._http.requests import check_key
 from camunda_worker.engine._http.search_requests import (
     ExpressionBody,
@@ -19,6 +19,7 @@ from camunda_worker.engine._http.search_requests import (
     read_body,
     read_search,
 )
+from camunda_worker.engine._runtime.lines import SERVER_LINES
 
 if TYPE_CHECKING:
     from camunda_worker.engine._http.call import Call, Handler, RouteHost
@@ -38,9 +39,23 @@ __all__ = [
     "search_user_task_effective_variables",
     "search_user_task_variables",
     "searcher",
+    "since",
 ]
 
 _TEXT_XML = b"text/xml"
+
+
+def since(line: str, method: str, handler: Handler) -> Handler:
+    """``handler`` on engines of ``line`` and newer; older lines answer 404, as they do."""
+    first = SERVER_LINES.index(line)
+
+    async def served_since(app: RouteHost, call: Call) -> Reply:
+        if SERVER_LINES.index(app.engine.server_line) < first:
+            raise HttpError(404, "Not Found", f"No endpoint {method} {call.path}.")
+        return await handler(app, call)
+
+    served_since.__name__ = getattr(handler, "__name__", "handler")
+    return served_since
 
 
 def searcher(kind: str) -> Handler:

@@ -100,7 +100,7 @@ _NESTED: tuple[Route, ...] = (
         "POST",
         "/v2/element-instances/{elementInstanceKey}/incidents/search",
         "search_element_instance_incidents",
-        queries.search_element_incidents,
+        queries.since("8.9", "POST", queries.search_element_incidents),
     ),
     Route(
         "POST",
@@ -150,7 +150,12 @@ _NESTED: tuple[Route, ...] = (
         "get_process_definition_form",
         queries.form("processDefinitions", "processDefinitionKey"),
     ),
-    Route("POST", "/v2/expression/evaluation", "evaluate_expression", queries.evaluate_expression),
+    Route(
+        "POST",
+        "/v2/expression/evaluation",
+        "evaluate_expression",
+        queries.since("8.9", "POST", queries.evaluate_expression),
+    ),
 )
 
 ROUTES: tuple[Route, ...] = (*_COMMANDS, *_SEARCHES, *_GETS, *_NESTED)
