@@ -741,3 +741,32 @@ def test_the_reads_and_user_task_commands_work_from_python(engine: Engine) -> No
     with pytest.raises(EngineError) as refused:
         engine.update_user_task(key, priority=-1)
     assert refused.value.status == 400
+
+
+def test_a_task_that_ended_is_listed_completed_or_terminated(client: httpx.Client) -> None:
+    deploy(client, "order.bpmn", ORDER_BPMN.encode())
+    deploy(client, "user-task.bpmn", USER_TASK_BPMN)
+    done = start(client, "order")
+    (job,) = client.post("/jobs/activation", json=activation()).json()["jobs"]
+    client.post(f"/jobs/{job['jobKey']}/completion", json={})
+    canceled = start(client, "user-task", owner="ann", order={"total": 1})
+    task = user_task_of(client, canceled)
+    client.post(f"/process-instances/{canceled}/cancellation")
+
+    def elements(instance: str) -> list[tuple[str, str, str, bool]]:
+        found = items(
+            client.post(
+                "/element-instances/search", json={"filter": {"processInstanceKey": instance}}
+            )
+        )
+        return [
+            (e["elementInstanceKey"], e["elementId"], e["state"], e["endDate"] is not None)
+            for e in found
+        ]
+
+    assert elements(done) == [(job["elementInstanceKey"], "charge", "COMPLETED", True)]
+    assert elements(canceled) == [(task["elementInstanceKey"], "approve", "TERMINATED", True)]
+    completed = client.post(
+        "/element-instances/search", json={"filter": {"state": "COMPLETED", "type": "SERVICE_TASK"}}
+    )
+    assert [e["processInstanceKey"] for e in items(completed)] == [done]

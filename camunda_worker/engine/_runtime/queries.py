@@ -507,6 +507,60 @@ class EngineQueries(EngineBase):
                     incident_key=element.incident_key,
                 )
                 rows.append((element.key, document, {"scopeKey": str(parent)}))
+        rows.extend(self._finished_task_rows())
+        return rows
+
+    def _finished_task_rows(self) -> list[Row]:
+        # Tasks whose job or user task ended: their element instances, completed or terminated.
+        machine = self._machine
+        line = machine.line
+        ended: list[tuple[int, int, str, int, int | None, str]] = [
+            (
+                job.element_instance_key,
+                job.process_instance_key,
+                job.element_id,
+                job.created_ms,
+                job.end_ms,
+                "COMPLETED" if job.state == "COMPLETED" else "TERMINATED",
+            )
+            for job in machine.jobs.values()
+            if job.end_ms is not None
+        ]
+        ended.extend(
+            (
+                task.element_instance_key,
+                task.process_instance_key,
+                task.element_id,
+                task.created_ms,
+                task.completed_ms,
+                task.state if task.state == "COMPLETED" else "TERMINATED",
+            )
+            for task in machine.user_tasks.values()
+            if task.state != "CREATED"
+        )
+        rows: list[Row] = []
+        for key, instance_key, element_id, start_ms, end_ms, state in ended:
+            instance = machine.instances.get(instance_key)
+            if instance is None or key in instance.active:
+                continue
+            node = instance.definition.model.nodes.get(element_id)
+            if node is None:
+                continue
+            document = element_instance(
+                line,
+                key=key,
+                element_id=element_id,
+                element_name=node.name or node.id,
+                kind=node.kind,
+                instance_key=instance_key,
+                definition=instance.definition,
+                tenant_id=instance.tenant_id,
+                start_ms=start_ms,
+                incident_key=None,
+                state=state,
+                end_ms=end_ms if end_ms is not None else instance.end_ms,
+            )
+            rows.append((key, document, {"scopeKey": str(instance_key)}))
         return rows
 
     def _variable_rows(self, only: int | None) -> list[Row]:

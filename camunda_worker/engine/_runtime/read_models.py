@@ -84,8 +84,10 @@ def element_instance(
     tenant_id: str,
     start_ms: int | None,
     incident_key: int | None,
+    state: str = "ACTIVE",
+    end_ms: int | None = None,
 ) -> dict[str, Any]:
-    """An ``ElementInstanceResult`` of an active element instance."""
+    """An ``ElementInstanceResult`` (``ACTIVE``, ``COMPLETED`` or ``TERMINATED``)."""
     return _finish(
         line,
         {
@@ -93,9 +95,9 @@ def element_instance(
             "elementId": element_id,
             "elementName": element_name,
             "type": element_type(kind),
-            "state": "ACTIVE",
+            "state": state,
             "startDate": iso_time(start_ms),
-            "endDate": None,
+            "endDate": iso_time(end_ms),
             "hasIncident": incident_key is not None,
             "incidentKey": str(incident_key) if incident_key is not None else None,
             "processInstanceKey": str(instance_key),
