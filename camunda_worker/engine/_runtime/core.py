@@ -26,14 +26,14 @@ from camunda_worker.engine._runtime.errors import EngineError, not_found, violat
 from camunda_worker.engine._runtime.instances import ACTIVE, InstanceWaiter, ProcessInstanceRecord
 from camunda_worker.engine._runtime.lines import SERVER_LINES, ServerLine, created_instance
 from camunda_worker.engine._runtime.modification import EngineModification
-from camunda_worker.engine._runtime.queries import EngineQueries
+from camunda_worker.engine._runtime.statistics import EngineStatistics
 from camunda_worker.engine._runtime.user_task_commands import EngineUserTasks
 from camunda_worker.engine._runtime.waiters import Waiter
 
 __all__ = ["Engine", "ServerLine"]
 
 
-class Engine(EngineQueries, EngineUserTasks, EngineModification):
+class Engine(EngineStatistics, EngineUserTasks, EngineModification):
     """An in-memory Camunda 8 engine: deployments, process instances, jobs, incidents.
 
     Args:
