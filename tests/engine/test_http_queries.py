@@ -1,4 +1,4 @@
-"""The read side of the REST surface: searches and gets, user tasks, the clock, the search lag.
+"""The read side of the REST surface: searches and gets of every record kind, sort and pages.
 
 Every answer is checked against the spec of the engine's line when each test ends
 (``conftest.make_app``); ``test_every_new_operation_answers_within_the_spec`` checks them
@@ -7,9 +7,7 @@ explicitly for each line and that every operation was reached with a success.
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,52 +16,13 @@ import pytest
 from camunda_worker.engine import (
     Engine,
     EngineApp,
-    EngineError,
-    EngineServer,
     InProcessTransport,
     ManualClock,
 )
-from camunda_worker.engine._http import server as server_module
 
 from .conftest import BASE_URL, ORDER_BPMN, activation
+from .rest_helpers import MESSAGE_CATCH_BPMN, USER_TASK_BPMN, deploy, items, start, user_task_of
 from .spec_check import SKIP_REASON, app_errors, specs_available
-from .test_server import start_command
-
-MODELS = Path(__file__).parent / "models"
-USER_TASK_BPMN = (MODELS / "user-task.bpmn").read_bytes()
-MESSAGE_CATCH_BPMN = (MODELS / "message-catch.bpmn").read_bytes()
-
-
-def deploy(client: httpx.Client, name: str, xml: bytes) -> dict[str, Any]:
-    response = client.post("/deployments", files={"resources": (name, xml, "application/xml")})
-    assert response.status_code == 200, response.text
-    document: dict[str, Any] = response.json()
-    return document
-
-
-def start(client: httpx.Client, process_id: str, **variables: Any) -> str:
-    response = client.post(
-        "/process-instances", json={"processDefinitionId": process_id, "variables": variables}
-    )
-    assert response.status_code == 200, response.text
-    key: str = response.json()["processInstanceKey"]
-    return key
-
-
-def items(response: httpx.Response) -> list[dict[str, Any]]:
-    assert response.status_code == 200, response.text
-    found: list[dict[str, Any]] = response.json()["items"]
-    return found
-
-
-def user_task_of(client: httpx.Client, instance: str) -> dict[str, Any]:
-    (task,) = items(
-        client.post("/user-tasks/search", json={"filter": {"processInstanceKey": instance}})
-    )
-    return task
-
-
-# Incidents.
 
 
 def test_an_incident_is_found_by_key_and_by_its_process_instance(client: httpx.Client) -> None:
@@ -97,9 +56,6 @@ def test_an_incident_is_found_by_key_and_by_its_process_instance(client: httpx.C
     assert client.get("/incidents/2251799813699999").status_code == 404
     missing = client.post("/process-instances/2251799813699999/incidents/search", json={})
     assert missing.status_code == 404
-
-
-# Element instances and variables.
 
 
 def test_element_instances_and_variables_are_searched_and_got(client: httpx.Client) -> None:
@@ -137,95 +93,6 @@ def test_element_instances_and_variables_are_searched_and_got(client: httpx.Clie
     assert "isTruncated" not in one.json()
     assert client.get("/variables/2251799813699999").status_code == 404
     assert client.get("/element-instances/2251799813699999").status_code == 404
-
-
-# User tasks.
-
-
-def test_a_user_task_is_assigned_updated_and_completed_over_rest(client: httpx.Client) -> None:
-    deploy(client, "user-task.bpmn", USER_TASK_BPMN)
-    instance = start(client, "user-task", owner="ann", order={"total": 12})
-    task = user_task_of(client, instance)
-    key = task["userTaskKey"]
-
-    refused = client.post(
-        f"/user-tasks/{key}/assignment", json={"assignee": "bob", "allowOverride": False}
-    )
-    reassigned = client.post(f"/user-tasks/{key}/assignment", json={"assignee": "bob"})
-    assigned = client.get(f"/user-tasks/{key}").json()
-    unassigned = client.delete(f"/user-tasks/{key}/assignee")
-    updated = client.patch(
-        f"/user-tasks/{key}",
-        json={"changeset": {"priority": 10, "candidateUsers": ["cy"], "dueDate": ""}},
-    )
-    after_update = client.get(f"/user-tasks/{key}").json()
-    seen = items(client.post(f"/user-tasks/{key}/variables/search", json={}))
-    completed = client.post(f"/user-tasks/{key}/completion", json={"variables": {"approved": True}})
-    again = client.post(f"/user-tasks/{key}/completion", json={})
-
-    assert task["assignee"] == "ann"
-    assert task["candidateGroups"] == ["sales", "support"]
-    assert task["state"] == "CREATED"
-    assert refused.status_code == 409
-    assert reassigned.status_code == 204
-    assert assigned["assignee"] == "bob"
-    assert unassigned.status_code == 204
-    assert updated.status_code == 204
-    assert after_update["assignee"] is None
-    assert after_update["priority"] == 10
-    assert after_update["candidateUsers"] == ["cy"]
-    assert after_update["dueDate"] is None
-    assert sorted(v["name"] for v in seen) == ["amount", "order", "owner"]
-    assert completed.status_code == 204
-    assert again.status_code == 404
-    assert client.get(f"/user-tasks/{key}").json()["state"] == "COMPLETED"
-    (ship,) = client.post("/jobs/activation", json=activation("ship")).json()["jobs"]
-    assert ship["variables"]["orderApproved"] is True
-
-
-def test_user_task_commands_are_validated(client: httpx.Client) -> None:
-    deploy(client, "user-task.bpmn", USER_TASK_BPMN)
-    key = user_task_of(client, start(client, "user-task", owner="ann", order={"total": 1}))[
-        "userTaskKey"
-    ]
-
-    blank = client.post(f"/user-tasks/{key}/assignment", json={"assignee": " "})
-    no_body = client.post(f"/user-tasks/{key}/assignment")
-    empty = client.patch(f"/user-tasks/{key}", json={})
-    priority = client.patch(f"/user-tasks/{key}", json={"changeset": {"priority": 101}})
-    date = client.patch(f"/user-tasks/{key}", json={"changeset": {"dueDate": "tomorrow"}})
-    unknown = client.post("/user-tasks/2251799813699999/assignment", json={"assignee": "a"})
-    bad_key = client.get("/user-tasks/abc")
-
-    assert blank.status_code == 400
-    assert no_body.status_code == 400
-    assert empty.status_code == 400
-    assert "priority" in priority.json()["detail"]
-    assert "RFC 3339" in date.json()["detail"]
-    assert unknown.status_code == 404
-    assert bad_key.status_code == 400
-
-
-def test_user_tasks_are_filtered_by_candidate_group_and_variables(client: httpx.Client) -> None:
-    deploy(client, "user-task.bpmn", USER_TASK_BPMN)
-    ann = start(client, "user-task", owner="ann", order={"total": 1})
-    start(client, "user-task", owner="bob", order={"total": 2})
-
-    sales = items(client.post("/user-tasks/search", json={"filter": {"candidateGroup": "sales"}}))
-    nobody = items(client.post("/user-tasks/search", json={"filter": {"candidateGroup": "hr"}}))
-    by_variable = items(
-        client.post(
-            "/user-tasks/search",
-            json={"filter": {"processInstanceVariables": [{"name": "owner", "value": '"ann"'}]}},
-        )
-    )
-
-    assert len(sales) == 2
-    assert nobody == []
-    assert [task["processInstanceKey"] for task in by_variable] == [ann]
-
-
-# Process definitions and instances.
 
 
 def test_process_definitions_are_searched_got_and_give_their_xml(client: httpx.Client) -> None:
@@ -294,32 +161,6 @@ def test_message_subscriptions_are_searched(client: httpx.Client) -> None:
     assert items(client.post("/message-subscriptions/search", json={})) == []
 
 
-def test_a_user_tasks_effective_variables_are_one_per_name_the_nearest_wins(
-    client: httpx.Client,
-) -> None:
-    deploy(client, "user-task.bpmn", USER_TASK_BPMN)
-    instance = start(client, "user-task", owner="ann", amount=1, order={"total": 9})
-    key = user_task_of(client, instance)["userTaskKey"]
-
-    every = items(client.post(f"/user-tasks/{key}/variables/search", json={}))
-    effective = items(
-        client.post(
-            f"/user-tasks/{key}/effective-variables/search", json={"sort": [{"field": "name"}]}
-        )
-    )
-    cursor = client.post(
-        f"/user-tasks/{key}/effective-variables/search", json={"page": {"after": "MQ=="}}
-    )
-
-    assert sorted(v["name"] for v in every) == ["amount", "amount", "order", "owner"]
-    assert [(v["name"], v["value"]) for v in effective] == [
-        ("amount", "9"),  # the task's input mapping, not the instance's 1
-        ("order", '{"total":9}'),
-        ("owner", '"ann"'),
-    ]
-    assert cursor.status_code == 400
-
-
 def test_element_statistics_count_active_incident_and_completed_elements(
     client: httpx.Client,
 ) -> None:
@@ -364,33 +205,6 @@ def test_element_statistics_count_active_incident_and_completed_elements(
     }
     assert of_active == {"start": (0, 0, 2, 0), "charge": (1, 1, 0, 0)}
     assert of_failing == {"start": (0, 0, 1, 0), "charge": (0, 1, 0, 0)}
-
-
-def test_there_are_no_forms_and_expressions_are_evaluated(client: httpx.Client) -> None:
-    definition = deploy(client, "user-task.bpmn", USER_TASK_BPMN)["deployments"][0][
-        "processDefinition"
-    ]["processDefinitionKey"]
-    task = user_task_of(client, start(client, "user-task", owner="a", order={"total": 1}))
-
-    task_form = client.get(f"/user-tasks/{task['userTaskKey']}/form")
-    start_form = client.get(f"/process-definitions/{definition}/form")
-    unknown = client.get("/user-tasks/2251799813699999/form")
-    evaluated = client.post(
-        "/expression/evaluation", json={"expression": "=x + y", "variables": {"x": 1, "y": 2}}
-    )
-    warned = client.post("/expression/evaluation", json={"expression": "=missing"})
-    broken = client.post("/expression/evaluation", json={"expression": "=1 +"})
-
-    assert task_form.status_code == 204
-    assert start_form.status_code == 204
-    assert unknown.status_code == 404
-    assert evaluated.json() == {"expression": "=x + y", "result": 3, "warnings": []}
-    assert warned.json()["result"] is None
-    assert warned.json()["warnings"]
-    assert broken.status_code == 400
-
-
-# Sorting and paging.
 
 
 @pytest.fixture
@@ -441,81 +255,6 @@ def test_every_paging_style_walks_the_same_order(
     assert forward == everything
     assert [job["jobKey"] for job in backward["items"]] == everything[:3]
     assert backward["page"]["totalItems"] == 5
-
-
-# The clock.
-
-
-def test_the_clock_is_pinned_and_reset_over_rest(make_app: Callable[..., EngineApp]) -> None:
-    engine = Engine(server_line="8.9")
-    app = make_app(engine)
-    with httpx.Client(transport=InProcessTransport(app), base_url=BASE_URL) as client:
-        pinned = client.put("/clock", json={"timestamp": 1_700_000_000_000})
-        job = engine.create_job("clocked")
-        created = client.post("/jobs/search", json={"filter": {"jobKey": job}}).json()
-        reset = client.post("/clock/reset")
-        refused = client.put("/clock", json={})
-
-    assert pinned.status_code == 204
-    assert engine.clock.now_ms() != 1_700_000_000_000
-    assert created["items"][0]["creationTime"] == "2023-11-14T22:13:20.000Z"
-    assert reset.status_code == 204
-    assert refused.status_code == 400
-
-
-def test_pinning_a_manual_clock_sets_it(engine: Engine, client: httpx.Client) -> None:
-    response = client.put("/clock", json={"timestamp": 1_800_000_000_000})
-
-    assert response.status_code == 204
-    assert engine.clock.now_ms() == 1_800_000_000_000
-
-
-# The search lag.
-
-
-def test_with_a_search_lag_a_search_sees_a_command_only_after_the_lag(
-    make_app: Callable[..., EngineApp],
-) -> None:
-    clock = ManualClock()
-    app = make_app(Engine(server_line="8.9", clock=clock), search_lag_ms=1_000)
-    with httpx.Client(transport=InProcessTransport(app), base_url=BASE_URL) as client:
-        deploy(client, "order.bpmn", ORDER_BPMN.encode())
-        instance = start(client, "order")
-        at_once = items(client.post("/process-instances/search", json={}))
-        got_at_once = client.get(f"/process-instances/{instance}")
-        clock.advance(999)
-        almost = items(client.post("/process-instances/search", json={}))
-        clock.advance(1)
-        later = items(client.post("/process-instances/search", json={}))
-        client.post(f"/process-instances/{instance}/cancellation")
-        still_active = items(client.post("/process-instances/search", json={}))
-        clock.advance(1_000)
-        terminated = items(client.post("/process-instances/search", json={}))
-
-    assert at_once == []
-    assert got_at_once.status_code == 404
-    assert almost == []
-    assert [found["state"] for found in later] == ["ACTIVE"]
-    assert [found["state"] for found in still_active] == ["ACTIVE"]
-    assert [found["state"] for found in terminated] == ["TERMINATED"]
-    assert app.engine.search_lag_ms == 1_000
-
-
-def test_without_a_search_lag_a_search_sees_a_command_at_once(client: httpx.Client) -> None:
-    deploy(client, "order.bpmn", ORDER_BPMN.encode())
-    instance = start(client, "order")
-
-    found = items(client.post("/process-instances/search", json={}))
-
-    assert [item["processInstanceKey"] for item in found] == [instance]
-
-
-def test_a_negative_search_lag_is_refused() -> None:
-    with pytest.raises(ValueError, match="search_lag_ms"):
-        Engine(search_lag_ms=-1)
-
-
-# Every operation against the spec of each line.
 
 
 def exercise(client: httpx.Client, engine: Engine) -> None:
@@ -628,59 +367,6 @@ def test_every_new_operation_answers_within_the_spec(
     assert app_errors(app) == []
 
 
-# Over TCP, and the command line.
-
-
-def test_user_tasks_and_searches_over_tcp() -> None:
-    engine = Engine(server_line="8.9", clock=ManualClock())
-    app = EngineApp(engine)
-    with EngineServer(app) as server, httpx.Client(base_url=server.url, timeout=10) as client:
-        deploy(client, "user-task.bpmn", USER_TASK_BPMN)
-        instance = start(client, "user-task", owner="ann", order={"total": 7})
-        task = user_task_of(client, instance)
-        assigned = client.post(
-            f"/user-tasks/{task['userTaskKey']}/assignment", json={"assignee": "zoe"}
-        )
-        by_assignee = items(client.post("/user-tasks/search", json={"filter": {"assignee": "zoe"}}))
-        completed = client.post(f"/user-tasks/{task['userTaskKey']}/completion", json={})
-        pinned = client.put("/clock", json={"timestamp": 1_750_000_000_000})
-    app.close()
-    engine.close()
-
-    assert assigned.status_code == 204
-    assert [found["userTaskKey"] for found in by_assignee] == [task["userTaskKey"]]
-    assert completed.status_code == 204
-    assert pinned.status_code == 204
-    assert engine.clock.now_ms() == 1_750_000_000_000
-    if specs_available():
-        assert app_errors(app) == []
-
-
-def test_the_command_takes_a_search_lag() -> None:
-    process, url = start_command("--search-lag-ms", "600000", "--server-line", "8.9")
-    try:
-        with httpx.Client(base_url=url, timeout=10) as client:
-            deploy(client, "order.bpmn", ORDER_BPMN.encode())
-            instance = start(client, "order")
-            found = items(client.post("/process-instances/search", json={}))
-            got = client.get(f"/process-instances/{instance}")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=20)
-
-    assert found == []
-    assert got.status_code == 404
-    assert process.returncode == 0, err
-
-
-def test_the_command_refuses_a_negative_search_lag(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        server_module.main(["--search-lag-ms", "-5"])
-
-    assert exit_.value.code == 2
-    assert "--search-lag-ms" in capsys.readouterr().err
-
-
 def test_every_route_can_be_faulted_by_its_endpoint_name() -> None:
     from camunda_worker.engine._faults.injection import ENDPOINTS
     from camunda_worker.engine._http.routes import ROUTES
@@ -717,30 +403,6 @@ def test_a_variable_filter_compares_json_texts_not_python_equality(client: httpx
     data = {"filter": {"variables": [{"name": "data", "value": '{ "a" : 1 }'}]}}
     found = items(client.post("/process-instances/search", json=data))
     assert [i["processInstanceKey"] for i in found] == [flagged]
-
-
-def test_the_reads_and_user_task_commands_work_from_python(engine: Engine) -> None:
-    engine.deploy([("user-task.bpmn", USER_TASK_BPMN)])
-    for owner in ("ann", "bob"):
-        engine.create_process_instance(
-            process_definition_id="user-task", variables={"owner": owner, "order": {"total": 1}}
-        )
-    (ann,) = engine.search_records("userTasks", {"assignee": "ann"})["items"]
-    key = ann["userTaskKey"]
-
-    engine.update_user_task(key, priority=90, due_date="2025-02-01T12:00:00Z")
-    engine.assign_user_task(key, "cy")
-    by_priority = engine.search_records("userTasks", sort=[("priority", True)])["items"]
-    got = engine.get_record("userTasks", key)
-    engine.unassign_user_task(key)
-
-    assert [task["priority"] for task in by_priority] == [90, 80]
-    assert by_priority[0]["userTaskKey"] == key
-    assert (got["priority"], got["dueDate"], got["assignee"]) == (90, "2025-02-01T12:00:00Z", "cy")
-    assert engine.get_record("userTasks", key)["assignee"] is None
-    with pytest.raises(EngineError) as refused:
-        engine.update_user_task(key, priority=-1)
-    assert refused.value.status == 400
 
 
 def test_a_task_that_ended_is_listed_completed_or_terminated(client: httpx.Client) -> None:
