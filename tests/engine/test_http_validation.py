@@ -134,11 +134,11 @@ def test_a_search_refuses_an_unknown_sort_field_and_two_paging_styles(
     client: httpx.Client,
 ) -> None:
     unknown = client.post("/jobs/search", json={"sort": [{"field": "nope"}]})
-    order = client.post("/jobs/search", json={"sort": [{"field": "jobKey", "order": "UP"}]})
+    order = client.post("/jobs/search", json={"sort": [{"field": "jobKey", "order": "asc"}]})
     both = client.post("/jobs/search", json={"page": {"from": 1, "after": "MQ=="}})
 
     assert problem(unknown, 400)["detail"] == "Unknown sortBy: nope."
-    assert problem(order, 400)["detail"] == "Unknown sortOrder: UP."
+    assert problem(order, 400)["detail"] == "Unknown sortOrder: asc."
     assert "Only one of [from, after]" in problem(both, 400)["detail"]
 
 

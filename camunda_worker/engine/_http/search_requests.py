@@ -263,7 +263,7 @@ def read_search(call: Call, kind: str, *, required: bool = False) -> dict[str, A
             problems.append("Sort field must not be null")
         elif item.field not in sortable:
             problems.append(f"Unknown sortBy: {item.field}")
-        order = (item.order or "ASC").upper()
+        order = item.order or "ASC"
         if order not in ("ASC", "DESC"):
             problems.append(f"Unknown sortOrder: {item.order}")
         if item.field is not None:
