@@ -203,6 +203,9 @@ class RecordRows:
                         tenant_id=instance.tenant_id,
                     )
                     rows.append((key, document, {"scopeKey": str(scope_key)}))
+        if len(keys) > 2 * len(rows) + 1_000:  # forget the keys of variables gone for good
+            listed = {row[0] for row in rows}
+            self._variable_keys = {pair: key for pair, key in keys.items() if key in listed}
         return rows
 
     def _user_task_rows(self, only: int | None) -> list[Row]:

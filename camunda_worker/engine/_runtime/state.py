@@ -142,7 +142,9 @@ class EngineState:
         """Note the clock's time for the keys made from now on (once per command)."""
         now = self.clock.now_ms()
         times = self._key_times
-        if not times or times[-1][1] != now:
+        if times and times[-1][0] == self._key:  # no key made since the last note
+            times[-1] = (self._key, now)
+        elif not times or times[-1][1] != now:
             times.append((self._key, now))
             if len(times) > _KEY_TIMES:
                 del times[: _KEY_TIMES // 2]
