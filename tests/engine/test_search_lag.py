@@ -110,3 +110,15 @@ def test_the_command_refuses_a_negative_search_lag(capsys: pytest.CaptureFixture
 
     assert exit_.value.code == 2
     assert "--search-lag-ms" in capsys.readouterr().err
+
+
+def test_changes_wait_in_the_lag_queue_only_as_long_as_the_lag() -> None:
+    clock = ManualClock()
+    engine = Engine(server_line="8.9", clock=clock, search_lag_ms=100)
+    for _ in range(50):
+        engine.create_job("lagged")
+        clock.advance(100)
+
+    pending = len(engine._lag._pending) if engine._lag is not None else -1
+
+    assert 0 <= pending <= 1  # the last job, not yet due; never a search in between

@@ -75,6 +75,7 @@ class SearchLag:
                     pending.append((now_ms, kind, key, row))
             pending.extend((now_ms, kind, key, None) for key in before.keys() - current.keys())
             self._seen[kind] = current
+        self._catch_up(now_ms)  # what is due is applied now: the queue holds only the lag
 
     def rows(self, kind: str, now_ms: int) -> list[Row]:
         """The rows of a kind a search at ``now_ms`` sees, by key."""
