@@ -8,6 +8,7 @@ explicitly for each line and that every operation was reached with a success.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -432,3 +433,33 @@ def test_a_task_that_ended_is_listed_completed_or_terminated(client: httpx.Clien
         "/element-instances/search", json={"filter": {"state": "COMPLETED", "type": "SERVICE_TASK"}}
     )
     assert [e["processInstanceKey"] for e in items(completed)] == [done]
+
+
+CALL_ACTIVITY_BPMN = (Path(__file__).parent / "models" / "call-activity.bpmn").read_bytes()
+
+
+def test_a_called_instance_has_its_call_hierarchy_and_its_incidents_reach_the_root(
+    client: httpx.Client,
+) -> None:
+    deploy(client, "call-activity.bpmn", CALL_ACTIVITY_BPMN)
+    parent = start(client, "call-activity")
+    (job,) = client.post("/jobs/activation", json=activation("child-work")).json()["jobs"]
+    child = job["processInstanceKey"]
+    client.post(f"/jobs/{job['jobKey']}/failure", json={"retries": 0, "errorMessage": "deep"})
+
+    hierarchy = client.get(f"/process-instances/{child}/call-hierarchy").json()
+    of_parent = items(client.post(f"/process-instances/{parent}/incidents/search", json={}))
+    of_child = items(client.post(f"/process-instances/{child}/incidents/search", json={}))
+    (element,) = items(
+        client.post("/element-instances/search", json={"filter": {"processInstanceKey": child}})
+    )
+    variables = items(
+        client.post("/variables/search", json={"filter": {"processInstanceKey": child}})
+    )
+
+    assert child != parent
+    assert [entry["processInstanceKey"] for entry in hierarchy] == [parent, child]
+    assert [i["processInstanceKey"] for i in of_parent] == [child]
+    assert of_child == of_parent
+    assert element["rootProcessInstanceKey"] == parent
+    assert all(v["rootProcessInstanceKey"] == parent for v in variables)

@@ -175,10 +175,14 @@ class EngineQueries(EngineBase):
         raise not_found(f"{_NAMES[kind]} with key '{number}' not found")
 
     def search_instance_incidents(self, process_instance_key: str, **query: Any) -> dict[str, Any]:
-        """Search the incidents of one process instance (404 when the instance is unknown)."""
+        """Search the incidents of a process instance and of the instances it called.
+
+        Raises:
+            EngineError: 404 when the instance is unknown.
+        """
         self.get_record("processInstances", process_instance_key)
         conditions = dict(query.pop("filter", None) or {})
-        conditions["processInstanceKey"] = process_instance_key
+        conditions["$instances"] = self.called_instances(int(process_instance_key))
         return self.search_records("incidents", conditions, **query)
 
     def search_element_incidents(self, element_instance_key: str, **query: Any) -> dict[str, Any]:
@@ -248,14 +252,35 @@ class EngineQueries(EngineBase):
         return resource.decode("utf-8", "replace")
 
     def call_hierarchy(self, process_instance_key: str) -> list[dict[str, Any]]:
-        """The call hierarchy of a process instance: itself (the engine has no call activities)."""
+        """The call hierarchy of a process instance: the root first, down to the instance itself.
+
+        Ancestors dropped by the retention end the list early (at the oldest one still held).
+        """
         found = self.get_record("processInstances", process_instance_key)
-        key = int(found["processInstanceKey"])
+        key: int | None = int(found["processInstanceKey"])
+        chain: list[dict[str, Any]] = []
         with self._lock:
-            instance = self._machine.instances.get(key)
-            if instance is None:
-                raise not_found(f"Process instance with key '{key}' not found")
-            return [call_hierarchy_entry(key, instance.definition)]
+            instances = self._machine.instances
+            while key is not None and (instance := instances.get(key)) is not None:
+                chain.append(call_hierarchy_entry(key, instance.definition))
+                key = instance.parent_instance_key
+        if not chain:
+            raise not_found(f"Process instance with key '{process_instance_key}' not found")
+        return chain[::-1]
+
+    def called_instances(self, process_instance_key: int) -> list[str]:
+        """The keys of a process instance and of every instance it called, at any depth."""
+        with self._lock:
+            children: dict[int, list[int]] = {}
+            for instance in self._machine.instances.values():
+                if instance.parent_instance_key is not None:
+                    children.setdefault(instance.parent_instance_key, []).append(instance.key)
+        found, todo = [], [process_instance_key]
+        while todo:
+            key = todo.pop()
+            found.append(str(key))
+            todo.extend(children.get(key, ()))
+        return found
 
     # The clock endpoints.
 

@@ -116,6 +116,9 @@ VIRTUAL: dict[str, dict[str, Virtual]] = {
     "variables": {
         "$scopes": lambda extras, expected: extras["scopeKey"] in expected,
     },
+    "incidents": {
+        "$instances": lambda extras, expected: extras["instance"] in expected,
+    },
     "processDefinitions": {
         "isLatestVersion": lambda extras, expected: value_matches(extras["latest"], expected),
     },

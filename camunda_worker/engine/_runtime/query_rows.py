@@ -91,7 +91,8 @@ class RecordRows:
                 if instance is not None
                 else (job.process_definition_key if job is not None else -1)
             )
-            rows.append((incident.key, incident_result(line, incident, definition_key), {}))
+            document = incident_result(line, incident, definition_key)
+            rows.append((incident.key, document, {"instance": document["processInstanceKey"]}))
         return rows
 
     def _element_rows(self, only: int | None) -> list[Row]:
@@ -118,6 +119,7 @@ class RecordRows:
                     tenant_id=instance.tenant_id,
                     start_ms=machine.key_time(element.key) or instance.start_ms,
                     incident_key=element.incident_key,
+                    root_key=instance.root_instance_key,
                 )
                 rows.append((element.key, document, {"scopeKey": str(parent)}))
         rows.extend(self._finished_task_rows())
@@ -172,6 +174,7 @@ class RecordRows:
                 incident_key=None,
                 state=state,
                 end_ms=end_ms if end_ms is not None else instance.end_ms,
+                root_key=instance.root_instance_key,
             )
             rows.append((key, document, {"scopeKey": str(instance_key)}))
         return rows
@@ -201,6 +204,7 @@ class RecordRows:
                         scope_key=scope_key,
                         instance_key=instance.key,
                         tenant_id=instance.tenant_id,
+                        root_key=instance.root_instance_key,
                     )
                     rows.append((key, document, {"scopeKey": str(scope_key)}))
         if len(keys) > 2 * len(rows) + 1_000:  # forget the keys of variables gone for good
@@ -222,7 +226,8 @@ class RecordRows:
                 "localVariables": dict(element.variables or {}) if element else {},
             }
             name = instance.definition.model.name if instance is not None else None
-            rows.append((task.key, user_task(line, task, name), extras))
+            root = instance.root_instance_key if instance is not None else None
+            rows.append((task.key, user_task(line, task, name, root), extras))
         return rows
 
     def _definition_rows(self, only: int | None) -> list[Row]:
@@ -247,7 +252,9 @@ class RecordRows:
             if instance is None:
                 continue
             updated = machine.key_time(subscription.key)
-            document = message_subscription(line, subscription, instance.definition, updated)
+            document = message_subscription(
+                line, subscription, instance.definition, updated, instance.root_instance_key
+            )
             rows.append((subscription.key, document, {}))
         return rows
 

@@ -86,6 +86,7 @@ def element_instance(
     incident_key: int | None,
     state: str = "ACTIVE",
     end_ms: int | None = None,
+    root_key: int | None = None,
 ) -> dict[str, Any]:
     """An ``ElementInstanceResult`` (``ACTIVE``, ``COMPLETED`` or ``TERMINATED``)."""
     return _finish(
@@ -101,7 +102,7 @@ def element_instance(
             "hasIncident": incident_key is not None,
             "incidentKey": str(incident_key) if incident_key is not None else None,
             "processInstanceKey": str(instance_key),
-            "rootProcessInstanceKey": str(instance_key),
+            "rootProcessInstanceKey": str(root_key or instance_key),
             "processDefinitionKey": str(definition.key),
             "processDefinitionId": definition.process_id,
             "tenantId": tenant_id,
@@ -118,6 +119,7 @@ def variable(
     scope_key: int,
     instance_key: int,
     tenant_id: str,
+    root_key: int | None = None,
 ) -> dict[str, Any]:
     """A ``VariableSearchResult``: the value is its JSON text, never truncated here."""
     return _finish(
@@ -129,13 +131,15 @@ def variable(
             "isTruncated": False,
             "scopeKey": str(scope_key),
             "processInstanceKey": str(instance_key),
-            "rootProcessInstanceKey": str(instance_key),
+            "rootProcessInstanceKey": str(root_key or instance_key),
             "tenantId": tenant_id,
         },
     )
 
 
-def user_task(line: ServerLine, task: UserTaskRecord, process_name: str | None) -> dict[str, Any]:
+def user_task(
+    line: ServerLine, task: UserTaskRecord, process_name: str | None, root_key: int | None = None
+) -> dict[str, Any]:
     """A ``UserTaskResult`` (``formKey`` only for a key of a deployed form: none here)."""
     form_key = task.form_key if task.form_key is not None and task.form_key.isdigit() else None
     document = _finish(
@@ -162,7 +166,7 @@ def user_task(line: ServerLine, task: UserTaskRecord, process_name: str | None) 
             "processName": process_name,
             "processDefinitionKey": str(task.process_definition_key),
             "processInstanceKey": str(task.process_instance_key),
-            "rootProcessInstanceKey": str(task.process_instance_key),
+            "rootProcessInstanceKey": str(root_key or task.process_instance_key),
             "formKey": form_key,
             "tags": [],
         },
@@ -195,6 +199,7 @@ def message_subscription(
     subscription: MessageSubscription,
     definition: ProcessDefinition,
     updated_ms: int | None,
+    root_key: int | None = None,
 ) -> dict[str, Any]:
     """A ``MessageSubscriptionResult`` of an open subscription (state ``CREATED``)."""
     document = _finish(
@@ -204,7 +209,7 @@ def message_subscription(
             "processDefinitionId": definition.process_id,
             "processDefinitionKey": str(definition.key),
             "processInstanceKey": str(subscription.process_instance_key),
-            "rootProcessInstanceKey": str(subscription.process_instance_key),
+            "rootProcessInstanceKey": str(root_key or subscription.process_instance_key),
             "elementId": subscription.node_id,
             "elementInstanceKey": str(subscription.element_key),
             "messageSubscriptionState": "CREATED",
