@@ -62,7 +62,7 @@ class EngineBase:
     def _tick(self) -> None:
         """Fire due timers and serve waiting polls (caller holds the lock)."""
         machine = self._machine
-        machine.note_time()
+        machine.time_noted = False  # the command's first new key notes the clock's time
         machine.process_due()
         if machine.element_timers.timers:
             machine.fire_timers()

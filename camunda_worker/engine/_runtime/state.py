@@ -131,21 +131,24 @@ class EngineState:
         self._resolved_incidents: deque[int] = deque()
         #: ``(first key, time)`` each time keys were made at a new clock time, oldest first.
         self._key_times: list[tuple[int, int]] = []
+        #: Whether the current command's keys have their time noted; each command resets it
+        #: (an attribute, not a method: it is set on the hot path of every command).
+        self.time_noted = False
 
     def next_key(self) -> int:
-        """A new unique key (keys increase)."""
+        """A new unique key (keys increase); the first of a command notes the clock's time."""
         key = self._key
         self._key += 1
+        if not self.time_noted:
+            self._note_time(key)
         return key
 
-    def note_time(self) -> None:
-        """Note the clock's time for the keys made from now on (once per command)."""
+    def _note_time(self, key: int) -> None:
+        self.time_noted = True
         now = self.clock.now_ms()
         times = self._key_times
-        if times and times[-1][0] == self._key:  # no key made since the last note
-            times[-1] = (self._key, now)
-        elif not times or times[-1][1] != now:
-            times.append((self._key, now))
+        if not times or times[-1][1] != now:
+            times.append((key, now))
             if len(times) > _KEY_TIMES:
                 del times[: _KEY_TIMES // 2]
 
