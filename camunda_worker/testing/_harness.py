@@ -123,9 +123,7 @@ class EngineHarness:
         record_flows: bool = True,
     ) -> None:
         self.clock: ManualClock | SystemClock = ManualClock() if manual_clock else SystemClock()
-        self.engine = Engine(
-            clock=self.clock, server_line=server_line, search_lag_ms=search_lag_ms
-        )
+        self.engine = Engine(clock=self.clock, server_line=server_line, search_lag_ms=search_lag_ms)
         self.engine.record_flows = record_flows
         self.assert_timeout = float(assert_timeout)
         self._mocks: dict[str, MockJobWorker] = {}
