@@ -308,6 +308,12 @@ def exercise(client: httpx.Client, engine: Engine) -> None:
     client.post(f"/process-definitions/{definition}/statistics/element-instances", json={})
     client.post("/expression/evaluation", json={"expression": "=1 + 1"})
     client.post("/expression/evaluation", json={"expression": "=1 +"})
+    modified = start(client, "order")
+    client.post(
+        f"/process-instances/{modified}/modification",
+        json={"terminateInstructions": [{"elementId": "charge"}]},
+    )
+    client.post(f"/process-instances/{modified}/modification", json={"nope": 1})
     client.put("/clock", json={"timestamp": 1_900_000_000_000})
     client.put("/clock", json={"timestamp": "soon"})
     client.post("/clock/reset")
@@ -343,6 +349,7 @@ NEW_ENDPOINTS = {
     "instance_statistics",
     "definition_statistics",
     "evaluate_expression",
+    "modify_instance",
 }
 
 
@@ -463,3 +470,75 @@ def test_a_called_instance_has_its_call_hierarchy_and_its_incidents_reach_the_ro
     assert of_child == of_parent
     assert element["rootProcessInstanceKey"] == parent
     assert all(v["rootProcessInstanceKey"] == parent for v in variables)
+
+
+def test_a_process_instance_is_modified_over_rest(client: httpx.Client) -> None:
+    deploy(client, "order.bpmn", ORDER_BPMN.encode())
+    ended = start(client, "order")
+    moved = start(client, "order")
+
+    def element_of(instance: str) -> dict[str, Any]:
+        (element,) = items(
+            client.post(
+                "/element-instances/search",
+                json={"filter": {"processInstanceKey": instance, "state": "ACTIVE"}},
+            )
+        )
+        return element
+
+    by_key = client.post(
+        f"/process-instances/{ended}/modification",
+        json={
+            "terminateInstructions": [
+                {"elementInstanceKey": element_of(ended)["elementInstanceKey"]}
+            ]
+        },
+    )
+    before = element_of(moved)["elementInstanceKey"]
+    move = client.post(
+        f"/process-instances/{moved}/modification",
+        json={
+            "moveInstructions": [
+                {
+                    "sourceElementInstruction": {"sourceType": "byId", "sourceElementId": "charge"},
+                    "targetElementId": "charge",
+                }
+            ]
+        },
+    )
+    with_variables = client.post(
+        f"/process-instances/{moved}/modification",
+        json={
+            "activateInstructions": [
+                {"elementId": "done", "variableInstructions": [{"variables": {"a": 1}}]}
+            ]
+        },
+    )
+    nothing = client.post(f"/process-instances/{moved}/modification", json={})
+    finish = client.post(
+        f"/process-instances/{moved}/modification",
+        json={
+            "activateInstructions": [{"elementId": "done"}],
+            "terminateInstructions": [{"elementId": "charge"}],
+        },
+    )
+
+    assert by_key.status_code == 204, by_key.text
+    assert client.get(f"/process-instances/{ended}").json()["state"] == "TERMINATED"
+    assert move.status_code == 204, move.text
+    assert with_variables.status_code == 400
+    assert nothing.status_code == 400
+    assert finish.status_code == 204, finish.text
+    assert client.get(f"/process-instances/{moved}").json()["state"] == "COMPLETED"
+    jobs = items(client.post("/jobs/search", json={"filter": {"processInstanceKey": moved}}))
+    assert [job["state"] for job in jobs] == ["CANCELED", "CANCELED"]
+    assert before not in {job["elementInstanceKey"] for job in jobs[1:]}
+
+
+def test_the_fault_endpoints_docs_list_every_endpoint() -> None:
+    from camunda_worker.engine._faults.injection import ENDPOINTS
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "engine.md").read_text("utf-8")
+    line = next(line for line in text.splitlines() if line.startswith("Endpoints: `activate`"))
+
+    assert {name for name in ENDPOINTS} <= {part.strip("`, ") for part in line.split()}

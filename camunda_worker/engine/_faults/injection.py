@@ -89,6 +89,7 @@ ENDPOINTS = (
     "get_user_task_form",
     "get_process_definition_form",
     "evaluate_expression",
+    "modify_instance",
     "token",
 )
 _KINDS: tuple[str, ...] = get_args(FaultKind)

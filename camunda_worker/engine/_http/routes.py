@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from camunda_worker.engine._http import job_routes as jobs
+from camunda_worker.engine._http import modification_routes as modification
 from camunda_worker.engine._http import process_routes as processes
 from camunda_worker.engine._http import query_routes as queries
 from camunda_worker.engine._http import user_task_routes as user_tasks
@@ -23,6 +24,12 @@ _COMMANDS: tuple[Route, ...] = (
         "/v2/process-instances/{processInstanceKey}/cancellation",
         "cancel_instance",
         processes.cancel_instance,
+    ),
+    Route(
+        "POST",
+        "/v2/process-instances/{processInstanceKey}/modification",
+        "modify_instance",
+        modification.modify,
     ),
     Route(
         "POST",
