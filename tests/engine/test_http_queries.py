@@ -541,4 +541,4 @@ def test_the_fault_endpoints_docs_list_every_endpoint() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "engine.md").read_text("utf-8")
     line = next(line for line in text.splitlines() if line.startswith("Endpoints: `activate`"))
 
-    assert {name for name in ENDPOINTS} <= {part.strip("`, ") for part in line.split()}
+    assert set(ENDPOINTS) <= {part.strip("`, ") for part in line.split()}
