@@ -52,7 +52,15 @@ _MODES = ("fixtures", "all", "off")
 _COVERAGE: pytest.StashKey[CoverageCollector] = pytest.StashKey()
 _COVERAGE_RESULT: pytest.StashKey[tuple[dict[str, Any], list[str]]] = pytest.StashKey()
 _IGNORED_THREADS = ["AnyIO worker thread", "asyncio_*", "Trio thread *"]
-_MARKER_OPTIONS = ("bpmn", "faults", "server_line", "manual_clock", "record", "backoff")
+_MARKER_OPTIONS = (
+    "bpmn",
+    "faults",
+    "server_line",
+    "manual_clock",
+    "record",
+    "backoff",
+    "search_lag_ms",
+)
 
 
 # -- registration ------------------------------------------------------------------------------
@@ -118,7 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "camunda(*bpmn, faults=None, server_line='8.10', manual_clock=True, record=True, "
-        "backoff=False): configure the in-memory engine of the camunda_engine fixture "
+        "backoff=False, search_lag_ms=0): configure the in-memory engine of the camunda_engine fixture "
         "(BPMN files to deploy, faults to inject...)",
     )
     config.addinivalue_line(

@@ -304,6 +304,128 @@ ENDPOINTS: dict[str, tuple[str, tuple[Any, ...], dict[str, Any], Handler, str, s
         "/topology",
         None,
     ),
+    "get-incident": (
+        "get_incident",
+        (KEY,),
+        {},
+        answer(200, {"incidentKey": KEY, "errorType": "JOB_NO_RETRIES", "state": "ACTIVE"}),
+        "GET",
+        f"/incidents/{KEY}",
+        None,
+    ),
+    "search-element-instances": (
+        "search_element_instances",
+        (),
+        {"filter": {"elementId": "charge"}, "limit": 3},
+        answer(
+            200,
+            {
+                "items": [
+                    {
+                        "elementInstanceKey": "13",
+                        "elementId": "charge",
+                        "type": "SERVICE_TASK",
+                        "state": "ACTIVE",
+                        "processInstanceKey": "11",
+                    }
+                ],
+                "page": {"totalItems": 1},
+            },
+        ),
+        "POST",
+        "/element-instances/search",
+        {"page": {"limit": 3}, "filter": {"elementId": "charge"}},
+    ),
+    "search-variables": (
+        "search_variables",
+        (),
+        {"filter": {"name": "total"}},
+        answer(
+            200,
+            {
+                "items": [
+                    {
+                        "variableKey": "20",
+                        "name": "total",
+                        "value": "12",
+                        "scopeKey": "11",
+                        "processInstanceKey": "11",
+                    }
+                ]
+            },
+        ),
+        "POST",
+        "/variables/search",
+        {"page": {"limit": 100}, "filter": {"name": "total"}},
+    ),
+    "search-user-tasks": (
+        "search_user_tasks",
+        (),
+        {"filter": {"assignee": "ann"}, "sort": [{"field": "priority", "order": "DESC"}]},
+        answer(200, {"items": [], "page": {"totalItems": 0}}),
+        "POST",
+        "/user-tasks/search",
+        {
+            "page": {"limit": 100},
+            "filter": {"assignee": "ann"},
+            "sort": [{"field": "priority", "order": "DESC"}],
+        },
+    ),
+    "get-user-task": (
+        "get_user_task",
+        (KEY,),
+        {},
+        answer(
+            200,
+            {
+                "userTaskKey": KEY,
+                "state": "CREATED",
+                "elementId": "approve",
+                "elementInstanceKey": "13",
+                "processInstanceKey": "11",
+            },
+        ),
+        "GET",
+        f"/user-tasks/{KEY}",
+        None,
+    ),
+    "assign-user-task": (
+        "assign_user_task",
+        (KEY, "ann"),
+        {"allow_override": False},
+        answer(204),
+        "POST",
+        f"/user-tasks/{KEY}/assignment",
+        {"assignee": "ann", "allowOverride": False},
+    ),
+    "unassign-user-task": (
+        "unassign_user_task",
+        (KEY,),
+        {},
+        answer(204),
+        "DELETE",
+        f"/user-tasks/{KEY}/assignee",
+        None,
+    ),
+    "complete-user-task": (
+        "complete_user_task",
+        (KEY, {"approved": True}),
+        {},
+        answer(204),
+        "POST",
+        f"/user-tasks/{KEY}/completion",
+        {"variables": {"approved": True}},
+    ),
+    "pin-clock": (
+        "pin_clock",
+        (1_700_000_000_000,),
+        {},
+        answer(204),
+        "PUT",
+        "/clock",
+        {"timestamp": 1_700_000_000_000},
+    ),
+    "reset-clock": ("reset_clock", (), {}, answer(204), "POST", "/clock/reset", None),
     "status": ("status", (), {}, answer(204), "GET", "/status", None),
 }
 

@@ -23,12 +23,17 @@ from camunda_worker._api.models import (
     ActivatedJobs,
     CreatedProcessInstance,
     DeploymentResult,
+    ElementInstanceSearchResult,
+    Incident,
     IncidentSearchResult,
     JobSearchResult,
     ProcessInstance,
     ProcessInstanceSearchResult,
     PublishedMessage,
     Topology,
+    UserTask,
+    UserTaskSearchResult,
+    VariableSearchResult,
     parse_activated_jobs,
 )
 
@@ -36,17 +41,28 @@ __all__ = [
     "Call",
     "Resource",
     "activate_jobs",
+    "assign_user_task",
     "complete_job",
+    "complete_user_task",
     "create_process_instance",
     "deploy_resources",
     "fail_job",
+    "get_incident",
     "get_process_instance",
+    "get_user_task",
+    "pin_clock",
     "publish_message",
+    "reset_clock",
+    "search_element_instances",
+    "search_incidents",
     "search_jobs",
     "search_process_instances",
+    "search_user_tasks",
+    "search_variables",
     "status",
     "throw_job_error",
     "topology",
+    "unassign_user_task",
     "update_job",
 ]
 
@@ -341,6 +357,105 @@ def search_incidents(
         lambda _, content: IncidentSearchResult.model_validate_json(content),
         json=_search_body(filter, limit, sort, after),
     )
+
+
+def get_incident(incident_key: str) -> Call[Incident]:
+    """``GET /incidents/{incidentKey}``: one incident."""
+    return Call(
+        "GET",
+        f"/incidents/{_key(incident_key)}",
+        lambda _, content: Incident.model_validate_json(content),
+    )
+
+
+def search_element_instances(
+    *,
+    filter: Mapping[str, Any] | None = None,
+    limit: int = 100,
+    sort: Sequence[Mapping[str, str]] | None = None,
+    after: str | None = None,
+) -> Call[ElementInstanceSearchResult]:
+    """``POST /element-instances/search``: one page of element instances matching ``filter``."""
+    return Call(
+        "POST",
+        "/element-instances/search",
+        lambda _, content: ElementInstanceSearchResult.model_validate_json(content),
+        json=_search_body(filter, limit, sort, after),
+    )
+
+
+def search_variables(
+    *,
+    filter: Mapping[str, Any] | None = None,
+    limit: int = 100,
+    sort: Sequence[Mapping[str, str]] | None = None,
+    after: str | None = None,
+) -> Call[VariableSearchResult]:
+    """``POST /variables/search``: one page of variables matching ``filter``."""
+    return Call(
+        "POST",
+        "/variables/search",
+        lambda _, content: VariableSearchResult.model_validate_json(content),
+        json=_search_body(filter, limit, sort, after),
+    )
+
+
+def search_user_tasks(
+    *,
+    filter: Mapping[str, Any] | None = None,
+    limit: int = 100,
+    sort: Sequence[Mapping[str, str]] | None = None,
+    after: str | None = None,
+) -> Call[UserTaskSearchResult]:
+    """``POST /user-tasks/search``: one page of user tasks matching ``filter``."""
+    return Call(
+        "POST",
+        "/user-tasks/search",
+        lambda _, content: UserTaskSearchResult.model_validate_json(content),
+        json=_search_body(filter, limit, sort, after),
+    )
+
+
+def get_user_task(user_task_key: str) -> Call[UserTask]:
+    """``GET /user-tasks/{userTaskKey}``: one user task."""
+    return Call(
+        "GET",
+        f"/user-tasks/{_key(user_task_key)}",
+        lambda _, content: UserTask.model_validate_json(content),
+    )
+
+
+def assign_user_task(
+    user_task_key: str, assignee: str, *, allow_override: bool | None = None
+) -> Call[None]:
+    """``POST /user-tasks/{userTaskKey}/assignment``: give a user task to someone."""
+    body: dict[str, Any] = {"assignee": assignee}
+    if allow_override is not None:
+        body["allowOverride"] = allow_override
+    return Call("POST", f"/user-tasks/{_key(user_task_key)}/assignment", _no_content, json=body)
+
+
+def unassign_user_task(user_task_key: str) -> Call[None]:
+    """``DELETE /user-tasks/{userTaskKey}/assignee``: take a user task's assignee away."""
+    return Call("DELETE", f"/user-tasks/{_key(user_task_key)}/assignee", _no_content)
+
+
+def complete_user_task(
+    user_task_key: str, variables: Mapping[str, Any] | None = None
+) -> Call[None]:
+    """``POST /user-tasks/{userTaskKey}/completion``: complete a user task."""
+    body = {"variables": _dict(variables)} if variables is not None else {}
+    return Call("POST", f"/user-tasks/{_key(user_task_key)}/completion", _no_content, json=body)
+
+
+def pin_clock(timestamp: int) -> Call[None]:
+    """``PUT /clock``: pin the engine's clock at ``timestamp`` (epoch milliseconds)."""
+    return Call("PUT", "/clock", _no_content, json={"timestamp": timestamp})
+
+
+def reset_clock() -> Call[None]:
+    """``POST /clock/reset``: let the engine's clock run on the system time again."""
+    return Call("POST", "/clock/reset", _no_content)
 
 
 def publish_message(

@@ -36,6 +36,8 @@ __all__ = [
     "CreatedProcessInstance",
     "DeployedProcess",
     "DeploymentResult",
+    "ElementInstance",
+    "ElementInstanceSearchResult",
     "Incident",
     "IncidentSearchResult",
     "JobSearchItem",
@@ -47,6 +49,10 @@ __all__ = [
     "SearchPage",
     "Topology",
     "UnreadableJob",
+    "UserTask",
+    "UserTaskSearchResult",
+    "VariableResult",
+    "VariableSearchResult",
     "parse_activated_jobs",
 ]
 
@@ -497,6 +503,132 @@ class IncidentSearchResult(WireModel):
     """The answer to ``POST /incidents/search``: one page of incidents."""
 
     items: list[Incident]
+    page: SearchPage = SearchPage()
+
+
+class ElementInstance(WireModel):
+    """An element instance (``ElementInstanceResult``): a task, event or scope a token is in.
+
+    Attributes:
+        element_instance_key: its key (what ``PUT /element-instances/{key}/variables`` takes).
+        element_id: the BPMN element's id.
+        element_name: the element's name (its id when it has none).
+        type: e.g. ``SERVICE_TASK``, ``USER_TASK``, ``SUB_PROCESS``.
+        state: ``ACTIVE``, ``COMPLETED`` or ``TERMINATED``.
+        has_incident: whether an incident holds it.
+        incident_key: that incident.
+        process_instance_key: its process instance.
+        process_definition_id: the BPMN process id.
+        process_definition_key: the deployed process definition's key.
+        start_date: when it was entered (ISO 8601).
+        end_date: when it ended.
+        tenant_id: the tenant.
+    """
+
+    element_instance_key: str
+    element_id: str
+    element_name: str | None = None
+    type: str
+    state: str
+    has_incident: bool = False
+    incident_key: str | None = None
+    process_instance_key: str
+    process_definition_id: str | None = None
+    process_definition_key: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    tenant_id: str | None = None
+
+
+class ElementInstanceSearchResult(WireModel):
+    """The answer to ``POST /element-instances/search``: one page of element instances."""
+
+    items: list[ElementInstance]
+    page: SearchPage = SearchPage()
+
+
+class VariableResult(WireModel):
+    """A variable (``VariableSearchResult``/``VariableResult``) of a scope.
+
+    Attributes:
+        variable_key: its key.
+        name: its name.
+        value: its value as JSON text (``'"ann"'``, ``'12'``, ``'{"a":1}'``); see :attr:`json`.
+        is_truncated: whether ``value`` was cut (search answers cut long values).
+        scope_key: the process instance or element instance it belongs to.
+        process_instance_key: its process instance.
+        tenant_id: the tenant.
+    """
+
+    variable_key: str
+    name: str
+    value: str
+    is_truncated: bool = False
+    scope_key: str
+    process_instance_key: str
+    tenant_id: str | None = None
+
+    @property
+    def json(self) -> Any:
+        """The value, parsed from its JSON text."""
+        return json.loads(self.value)
+
+
+class VariableSearchResult(WireModel):
+    """The answer to ``POST /variables/search``: one page of variables."""
+
+    items: list[VariableResult]
+    page: SearchPage = SearchPage()
+
+
+class UserTask(WireModel):
+    """A Camunda user task (``UserTaskResult``): work for a person, in Tasklist.
+
+    Attributes:
+        user_task_key: its key.
+        name: its name.
+        state: ``CREATED``, ``COMPLETED``, ``CANCELED``, ``FAILED`` (and transitional states).
+        assignee: who works on it.
+        candidate_groups: the groups that may claim it.
+        candidate_users: the users that may claim it.
+        element_id: the BPMN user task's id.
+        element_instance_key: its element instance.
+        process_instance_key: its process instance.
+        process_definition_id: the BPMN process id.
+        process_definition_key: the deployed process definition's key.
+        creation_date: when it was created (ISO 8601).
+        completion_date: when it was completed.
+        due_date: when it is due.
+        follow_up_date: when to follow it up.
+        priority: 0 to 100.
+        custom_headers: the task headers of its element.
+        tenant_id: the tenant.
+    """
+
+    user_task_key: str
+    name: str | None = None
+    state: str
+    assignee: str | None = None
+    candidate_groups: tuple[str, ...] = ()
+    candidate_users: tuple[str, ...] = ()
+    element_id: str
+    element_instance_key: str
+    process_instance_key: str
+    process_definition_id: str | None = None
+    process_definition_key: str | None = None
+    creation_date: str | None = None
+    completion_date: str | None = None
+    due_date: str | None = None
+    follow_up_date: str | None = None
+    priority: int = 50
+    custom_headers: dict[str, str] = {}
+    tenant_id: str | None = None
+
+
+class UserTaskSearchResult(WireModel):
+    """The answer to ``POST /user-tasks/search``: one page of user tasks."""
+
+    items: list[UserTask]
     page: SearchPage = SearchPage()
 
 

@@ -15,12 +15,17 @@ from camunda_worker._api.models import (
     ActivatedJobs,
     CreatedProcessInstance,
     DeploymentResult,
+    ElementInstanceSearchResult,
+    Incident,
     IncidentSearchResult,
     JobSearchResult,
     ProcessInstance,
     ProcessInstanceSearchResult,
     PublishedMessage,
     Topology,
+    UserTask,
+    UserTaskSearchResult,
+    VariableSearchResult,
 )
 from camunda_worker._transport.http import (
     DEFAULT_BASE_URL,
@@ -285,6 +290,79 @@ class CamundaAsyncClient:
         return await self._send(
             ep.search_incidents(filter=filter, limit=limit, sort=sort, after=after)
         )
+
+    async def get_incident(self, incident_key: str) -> Incident:
+        """Get one incident (eventually consistent, as every search)."""
+        return await self._send(ep.get_incident(incident_key))
+
+    async def search_element_instances(
+        self,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        sort: Sequence[Mapping[str, str]] | None = None,
+        after: str | None = None,
+    ) -> ElementInstanceSearchResult:
+        """Search element instances (e.g. ``filter={"processInstanceKey": key, "elementId": "approve"}``)."""
+        return await self._send(
+            ep.search_element_instances(filter=filter, limit=limit, sort=sort, after=after)
+        )
+
+    async def search_variables(
+        self,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        sort: Sequence[Mapping[str, str]] | None = None,
+        after: str | None = None,
+    ) -> VariableSearchResult:
+        """Search variables (e.g. ``filter={"processInstanceKey": key, "name": "total"}``)."""
+        return await self._send(
+            ep.search_variables(filter=filter, limit=limit, sort=sort, after=after)
+        )
+
+    async def search_user_tasks(
+        self,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        sort: Sequence[Mapping[str, str]] | None = None,
+        after: str | None = None,
+    ) -> UserTaskSearchResult:
+        """Search Camunda user tasks (e.g. ``filter={"processInstanceKey": key, "state": "CREATED"}``)."""
+        return await self._send(
+            ep.search_user_tasks(filter=filter, limit=limit, sort=sort, after=after)
+        )
+
+    async def get_user_task(self, user_task_key: str) -> UserTask:
+        """Get one Camunda user task."""
+        return await self._send(ep.get_user_task(user_task_key))
+
+    async def assign_user_task(
+        self, user_task_key: str, assignee: str, *, allow_override: bool | None = None
+    ) -> None:
+        """Assign a user task; with ``allow_override=False`` an assigned task is refused (409)."""
+        await self._send(
+            ep.assign_user_task(user_task_key, assignee, allow_override=allow_override)
+        )
+
+    async def unassign_user_task(self, user_task_key: str) -> None:
+        """Remove a user task's assignee."""
+        await self._send(ep.unassign_user_task(user_task_key))
+
+    async def complete_user_task(
+        self, user_task_key: str, variables: Mapping[str, Any] | None = None
+    ) -> None:
+        """Complete a user task; its variables reach the process instance."""
+        await self._send(ep.complete_user_task(user_task_key, variables))
+
+    async def pin_clock(self, timestamp: int) -> None:
+        """Pin the cluster's clock at ``timestamp`` (epoch ms) until :meth:`reset_clock` (test clusters)."""
+        await self._send(ep.pin_clock(timestamp))
+
+    async def reset_clock(self) -> None:
+        """Let the cluster's clock run on the system time again."""
+        await self._send(ep.reset_clock())
 
     async def publish_message(
         self,

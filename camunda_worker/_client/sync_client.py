@@ -14,12 +14,17 @@ from camunda_worker._api.models import (
     ActivatedJobs,
     CreatedProcessInstance,
     DeploymentResult,
+    ElementInstanceSearchResult,
+    Incident,
     IncidentSearchResult,
     JobSearchResult,
     ProcessInstance,
     ProcessInstanceSearchResult,
     PublishedMessage,
     Topology,
+    UserTask,
+    UserTaskSearchResult,
+    VariableSearchResult,
 )
 from camunda_worker._transport.http import (
     DEFAULT_BASE_URL,
@@ -211,6 +216,73 @@ class CamundaClient:
     ) -> IncidentSearchResult:
         """Search incidents; see :meth:`CamundaAsyncClient.search_incidents`."""
         return self._send(ep.search_incidents(filter=filter, limit=limit, sort=sort, after=after))
+
+    def get_incident(self, incident_key: str) -> Incident:
+        """Get one incident; see :meth:`CamundaAsyncClient.get_incident`."""
+        return self._send(ep.get_incident(incident_key))
+
+    def search_element_instances(
+        self,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        sort: Sequence[Mapping[str, str]] | None = None,
+        after: str | None = None,
+    ) -> ElementInstanceSearchResult:
+        """Search element instances; see :meth:`CamundaAsyncClient.search_element_instances`."""
+        return self._send(
+            ep.search_element_instances(filter=filter, limit=limit, sort=sort, after=after)
+        )
+
+    def search_variables(
+        self,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        sort: Sequence[Mapping[str, str]] | None = None,
+        after: str | None = None,
+    ) -> VariableSearchResult:
+        """Search variables; see :meth:`CamundaAsyncClient.search_variables`."""
+        return self._send(ep.search_variables(filter=filter, limit=limit, sort=sort, after=after))
+
+    def search_user_tasks(
+        self,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        limit: int = 100,
+        sort: Sequence[Mapping[str, str]] | None = None,
+        after: str | None = None,
+    ) -> UserTaskSearchResult:
+        """Search Camunda user tasks; see :meth:`CamundaAsyncClient.search_user_tasks`."""
+        return self._send(ep.search_user_tasks(filter=filter, limit=limit, sort=sort, after=after))
+
+    def get_user_task(self, user_task_key: str) -> UserTask:
+        """Get one Camunda user task; see :meth:`CamundaAsyncClient.get_user_task`."""
+        return self._send(ep.get_user_task(user_task_key))
+
+    def assign_user_task(
+        self, user_task_key: str, assignee: str, *, allow_override: bool | None = None
+    ) -> None:
+        """Assign a user task; see :meth:`CamundaAsyncClient.assign_user_task`."""
+        self._send(ep.assign_user_task(user_task_key, assignee, allow_override=allow_override))
+
+    def unassign_user_task(self, user_task_key: str) -> None:
+        """Remove a user task's assignee; see :meth:`CamundaAsyncClient.unassign_user_task`."""
+        self._send(ep.unassign_user_task(user_task_key))
+
+    def complete_user_task(
+        self, user_task_key: str, variables: Mapping[str, Any] | None = None
+    ) -> None:
+        """Complete a user task; see :meth:`CamundaAsyncClient.complete_user_task`."""
+        self._send(ep.complete_user_task(user_task_key, variables))
+
+    def pin_clock(self, timestamp: int) -> None:
+        """Pin the cluster's clock at ``timestamp``; see :meth:`CamundaAsyncClient.pin_clock`."""
+        self._send(ep.pin_clock(timestamp))
+
+    def reset_clock(self) -> None:
+        """Let the cluster's clock run on the system time again; see :meth:`CamundaAsyncClient.reset_clock`."""
+        self._send(ep.reset_clock())
 
     def publish_message(
         self,

@@ -94,6 +94,9 @@ class EngineHarness:
             timeouts and retry back-offs pass only with :meth:`advance`); ``False`` for the
             system clock.
         record: record every HTTP exchange (:attr:`requests`).
+        search_lag_ms: searches see a command this long after it, on the engine's clock, as
+            on a cluster (see :attr:`Engine.search_lag_ms
+            <camunda_worker.engine.Engine.search_lag_ms>`); 0 (default): at once.
         base_dir: where relative BPMN paths are found (default: the working directory).
         assert_timeout: seconds the fluent assertions (:meth:`assert_that`) wait by default.
         record_flows: record the sequence flows instances take (``has_taken_flow``, coverage).
@@ -114,12 +117,13 @@ class EngineHarness:
         server_line: ServerLine = "8.10",
         manual_clock: bool = True,
         record: bool = True,
+        search_lag_ms: int = 0,
         base_dir: str | Path | None = None,
         assert_timeout: float = DEFAULT_ASSERT_TIMEOUT,
         record_flows: bool = True,
     ) -> None:
         self.clock: ManualClock | SystemClock = ManualClock() if manual_clock else SystemClock()
-        self.engine = Engine(clock=self.clock, server_line=server_line)
+        self.engine = Engine(clock=self.clock, server_line=server_line, search_lag_ms=search_lag_ms)
         self.engine.record_flows = record_flows
         self.assert_timeout = float(assert_timeout)
         self._mocks: dict[str, MockJobWorker] = {}

@@ -20,6 +20,12 @@ from camunda_worker.engine import EngineApp, Exchange
 SPEC_DIR = (Path(__file__).resolve().parents[2] / ".." / "shared" / "camunda-openapi").resolve()
 SPEC_FOLDERS = {"8.8": "8.8", "8.9": "8.9", "8.10": "8.10-dev"}
 PROBLEM_FIELDS = {"type": str, "title": str, "status": int, "detail": str, "instance": str}
+#: A defect of the 8.9 and 8.10 specs: ``ScopeKey`` is ``oneOf`` two key schemas with the same
+#: pattern, so no key validates; a cluster's variables break it too (docs/engine.md lists it).
+SCOPE_KEY_DEFECT = (
+    "is valid under each of {'$ref': '#/components/schemas/ElementInstanceKey'},"
+    " {'$ref': '#/components/schemas/ProcessInstanceKey'}"
+)
 SKIP_REASON = (
     f"the official specs are not in {SPEC_DIR} (../shared/camunda-openapi)"
     " or openapi-core is not installed"
@@ -40,7 +46,10 @@ def _api(line: str) -> Any:
     document = json.loads((SPEC_DIR / SPEC_FOLDERS[line] / "rest-api.oas31.json").read_text())
     config = Config(
         spec_validator_cls=None,  # the spec itself is trusted; validating it takes seconds
-        extra_media_type_deserializers={"application/problem+json": json.loads},
+        extra_media_type_deserializers={
+            "application/problem+json": json.loads,
+            "text/xml": lambda data: data.decode() if isinstance(data, bytes) else data,
+        },
     )
     return OpenAPI(SchemaPath.from_dict(document), config=config)
 
@@ -61,6 +70,7 @@ def problem_errors(document: Any) -> list[str]:
 
 def exchange_errors(line: str, exchange: Exchange) -> list[str]:
     """Validate one recorded answer against the spec of ``line``; returns what is wrong."""
+    from openapi_core.templating.paths.exceptions import PathNotFound, ServerNotFound
     from openapi_core.templating.responses.exceptions import ResponseNotFound
     from openapi_core.testing import MockRequest, MockResponse
 
@@ -68,7 +78,10 @@ def exchange_errors(line: str, exchange: Exchange) -> list[str]:
         return []
     if exchange.endpoint is None:
         return problem_errors(exchange.response)
-    data = b"" if exchange.response is None else json.dumps(exchange.response).encode()
+    if isinstance(exchange.response, str) and "json" not in (exchange.content_type or ""):
+        data = exchange.response.encode()  # a text answer (the XML of a definition)
+    else:
+        data = b"" if exchange.response is None else json.dumps(exchange.response).encode()
     request = MockRequest(
         "http://localhost:8080",
         exchange.method,
@@ -82,14 +95,22 @@ def exchange_errors(line: str, exchange: Exchange) -> list[str]:
         _api(line).validate_response(request, response)
     except ResponseNotFound:
         return problem_errors(exchange.response)
+    except (PathNotFound, ServerNotFound):
+        # An operation of a newer line: this line's cluster has no such endpoint.
+        errors = problem_errors(exchange.response)
+        return errors if exchange.status == 404 else [*errors, f"{exchange.status}, not 404"]
     except Exception as error:
         causes = [str(error)]
+        inner_errors = []
         cause = error.__cause__
         while cause is not None:
             causes.append(str(cause))
             for inner in getattr(cause, "schema_errors", ()) or ():
+                inner_errors.append(inner.message)
                 causes.append(f"  {inner.message} at {list(inner.absolute_path)}")
             cause = cause.__cause__
+        if inner_errors and all(SCOPE_KEY_DEFECT in message for message in inner_errors):
+            return []
         return causes
     if (exchange.content_type or "").endswith("problem+json"):
         return problem_errors(exchange.response)

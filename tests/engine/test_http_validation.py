@@ -130,12 +130,16 @@ def test_process_instance_creation_needs_an_id_or_a_key_but_not_both(
     assert "Only one of" in problem(both, 400)["detail"]
 
 
-def test_unsupported_search_features_are_refused_not_ignored(client: httpx.Client) -> None:
-    sorted_ = client.post("/jobs/search", json={"sort": [{"field": "jobKey", "order": "DESC"}]})
-    offset = client.post("/jobs/search", json={"page": {"from": 10}})
+def test_a_search_refuses_an_unknown_sort_field_and_two_paging_styles(
+    client: httpx.Client,
+) -> None:
+    unknown = client.post("/jobs/search", json={"sort": [{"field": "nope"}]})
+    order = client.post("/jobs/search", json={"sort": [{"field": "jobKey", "order": "asc"}]})
+    both = client.post("/jobs/search", json={"page": {"from": 1, "after": "MQ=="}})
 
-    assert problem(sorted_, 400)["title"] == "INVALID_ARGUMENT"
-    assert problem(offset, 400)["title"] == "INVALID_ARGUMENT"
+    assert problem(unknown, 400)["detail"] == "Unknown sortBy: nope."
+    assert problem(order, 400)["detail"] == "Unknown sortOrder: asc."
+    assert "Only one of [from, after]" in problem(both, 400)["detail"]
 
 
 def test_an_unknown_route_answers_404(client: httpx.Client) -> None:

@@ -9,7 +9,7 @@ from camunda_worker.engine._runtime.clock import ManualClock
 from camunda_worker.engine._runtime.core import Engine
 from camunda_worker.engine._runtime.errors import EngineError
 
-from ._bpmn_samples import MINIMAL, resource
+from ._bpmn_samples import MINIMAL, NO_WAIT, resource
 
 pytestmark = pytest.mark.asyncio
 
@@ -132,3 +132,20 @@ async def test_timed_out_and_failed_jobs_keep_the_timer_queue_small() -> None:
         clock.advance(5)
         engine.complete_job(key)
     assert internal_sizes(engine)["timers"] <= 2_100
+
+
+async def test_variable_keys_and_key_times_stay_bounded_as_instances_come_and_go() -> None:
+    clock = ManualClock()
+    engine = Engine(clock=clock, retention=10)
+    engine.deploy(resource(NO_WAIT))
+    for round_ in range(1_500):
+        engine.create_process_instance(process_definition_id="instant", variables={"n": round_})
+        engine.search_records("variables")
+        clock.advance(1)
+        engine.search_records("variables")  # a command with no key made: no new key time
+
+    listed = engine.search_records("variables", limit=10_000)["page"]["totalItems"]
+
+    assert listed == 10  # the retained instances' variables
+    assert len(engine._record_rows._variable_keys) <= 2 * listed + 1_000
+    assert len(engine._machine._key_times) <= 1_500 + 2

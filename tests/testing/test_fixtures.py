@@ -86,6 +86,20 @@ def test_a_retry_back_off_passes_when_the_test_advances_the_clock(
     assert camunda_engine.jobs()[0].key == key
 
 
+@pytest.mark.camunda(ORDER_BPMN, search_lag_ms=1_000)
+def test_the_marker_takes_a_search_lag(
+    camunda_engine: EngineHarness, camunda_client: CamundaClient
+) -> None:
+    key = camunda_engine.start_instance("order")
+
+    at_once = camunda_client.search_process_instances().items
+    camunda_engine.advance(1_000)
+    later = camunda_client.search_process_instances().items
+
+    assert at_once == []
+    assert [instance.process_instance_key for instance in later] == [key]
+
+
 @pytest.mark.camunda(manual_clock=False)
 def test_a_system_clock_cannot_be_moved(camunda_engine: EngineHarness) -> None:
     with pytest.raises(RuntimeError, match="system clock"):

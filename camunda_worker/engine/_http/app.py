@@ -89,6 +89,9 @@ class EngineApp:
         max_body_size: the largest request body accepted, in bytes (default 4 MB, as a
             cluster); a larger one is answered 413 without being read further. ``None``: no
             limit.
+        search_lag_ms: set the engine's
+            :attr:`~camunda_worker.engine.Engine.search_lag_ms`: searches see a command that
+            long after it, in ms of the engine's clock, as on a cluster (``None``: leave it).
 
     Attributes:
         engine: the engine served.
@@ -112,12 +115,15 @@ class EngineApp:
         record: bool = True,
         record_limit: int = 10_000,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        search_lag_ms: int | None = None,
     ) -> None:
         if max_body_size is not None and max_body_size < 0:
             raise ValueError(f"max_body_size must be at least 0, got {max_body_size}")
         self.max_body_size = max_body_size
         self._owns_engine = engine is None
         self.engine: Engine = engine if engine is not None else Engine()
+        if search_lag_ms is not None:
+            self.engine.search_lag_ms = search_lag_ms
         self.faults = faults if faults is not None else FaultPlan()
         self.recorder = Recorder(limit=record_limit, enabled=record)
         self.token_issuer = (

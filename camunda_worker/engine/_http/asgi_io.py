@@ -41,14 +41,15 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 async def send_reply(send: Send, reply: Reply) -> None:
-    """Send ``reply`` (JSON body with its length, or no body)."""
+    """Send ``reply`` (a JSON body, a text body when its document is a ``str``, or none)."""
     if reply.document is None:
         await send(
             {"type": "http.response.start", "status": reply.status, "headers": reply.headers}
         )
         await send({"type": "http.response.body", "body": b""})
         return
-    content = encode_json(reply.document)
+    document = reply.document
+    content = document.encode() if isinstance(document, str) else encode_json(document)
     headers = [
         (b"content-type", reply.content_type),
         (b"content-length", str(len(content)).encode()),

@@ -1,4 +1,4 @@
-"""Handlers of the job endpoints: activation, completion, failure, BPMN error, update, search.
+"""Handlers of the job endpoints: activation, completion, failure, BPMN error, update.
 
 Each handler reads and checks its body (``_wire``), calls the engine core and returns a
 :class:`~camunda_worker.engine._http.answers.Reply`. Refusals of the core (``EngineError``) and of the
@@ -14,7 +14,6 @@ from camunda_worker.engine._http.requests import (
     ActivateJobsBody,
     CompleteJobBody,
     FailJobBody,
-    SearchBody,
     ThrowErrorBody,
     UpdateJobBody,
     check_activation,
@@ -29,8 +28,6 @@ __all__ = [
     "activate",
     "complete",
     "fail",
-    "search_instances",
-    "search_jobs",
     "throw_error",
     "update",
 ]
@@ -106,31 +103,3 @@ async def update(app: RouteHost, call: Call) -> Reply:
         raise invalid_argument("At least one of [retries, timeout] is required")
     app.engine.update_job(job_key, retries=changeset.retries, timeout_ms=changeset.timeout)
     return NO_CONTENT
-
-
-def _search_arguments(app: RouteHost, call: Call) -> tuple[dict[str, Any] | None, int, str | None]:
-    body = parse_body(SearchBody, call, line=app.engine.server_line, required=False)
-    if body.sort:
-        raise invalid_argument("Sorting is not supported by the in-memory engine")
-    page = body.page
-    if page is not None and (page.before is not None or page.from_ is not None):
-        raise invalid_argument(
-            "The in-memory engine supports only limit and after (cursor forward) pagination"
-        )
-    limit = page.limit if page is not None and page.limit is not None else 100
-    return body.filter, limit, page.after if page is not None else None
-
-
-async def search_jobs(app: RouteHost, call: Call) -> Reply:
-    filter_, limit, after = _search_arguments(app, call)
-    return Reply(200, app.engine.search_jobs(filter_, limit=limit, after=after))
-
-
-async def search_instances(app: RouteHost, call: Call) -> Reply:
-    filter_, limit, after = _search_arguments(app, call)
-    return Reply(200, app.engine.search_process_instances(filter_, limit=limit, after=after))
-
-
-async def search_incidents(app: RouteHost, call: Call) -> Reply:
-    filter_, limit, after = _search_arguments(app, call)
-    return Reply(200, app.engine.search_incidents(filter_, limit=limit, after=after))

@@ -1,6 +1,6 @@
 """Handlers of the endpoints other than jobs: deployments, instances, incidents, messages...
 
-Deployments, process instances (create, get, cancel, ``awaitCompletion``), incident resolution,
+Deployments, process instances (create, cancel, ``awaitCompletion``), incident resolution,
 variables, message publication, topology and status. Same conventions as ``_job_routes``.
 """
 
@@ -29,7 +29,6 @@ __all__ = [
     "cancel_instance",
     "create_instance",
     "deploy",
-    "get_instance",
     "publish",
     "resolve_incident",
     "set_variables",
@@ -113,11 +112,6 @@ def _await_default(app: RouteHost) -> int:
 
 def _shutting_down() -> dict[str, Any]:
     raise HttpError(503, "UNAVAILABLE", "The engine is shutting down")
-
-
-async def get_instance(app: RouteHost, call: Call) -> Reply:
-    key = check_key("processInstanceKey", call.params[0])
-    return Reply(200, app.engine.get_process_instance(key))
 
 
 async def publish(app: RouteHost, call: Call) -> Reply:

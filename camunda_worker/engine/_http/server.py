@@ -339,6 +339,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=10_000,
         help="long-poll timeout when a request gives none (default: 10000)",
     )
+    parser.add_argument(
+        "--search-lag-ms",
+        type=_not_negative,
+        default=0,
+        metavar="MS",
+        help="searches see a command this long after it, as on a cluster (default: 0, at once)",
+    )
     parser.add_argument("--latency-ms", type=float, default=0, help="latency added to answers")
     parser.add_argument(
         "--fault",
@@ -419,7 +426,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from camunda_worker.engine._runtime.core import Engine  # noqa: PLC0415 - keeps --help fast
 
     engine = Engine(
-        server_line=args.server_line, default_request_timeout_ms=args.request_timeout_ms
+        server_line=args.server_line,
+        default_request_timeout_ms=args.request_timeout_ms,
+        search_lag_ms=args.search_lag_ms,
     )
     app = EngineApp(
         engine,
@@ -461,6 +470,13 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _not_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
     return value
 
 

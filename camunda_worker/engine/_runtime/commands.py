@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from camunda_worker.engine._runtime.clock import Clock
@@ -42,7 +43,8 @@ class EngineBase:
 
     def __init__(self, clock: Clock, server_line: ServerLine, retention: int) -> None:
         self.clock = clock
-        self._lock = threading.Lock()
+        # A plain lock; with a search lag, one that notes changes on release (search_lag).
+        self._lock: AbstractContextManager[bool] = threading.Lock()
         self._machine = ProcessCommands(clock, server_line, retention)
         self._waiters = WaiterRegistry()
         self._closed = False
@@ -60,6 +62,7 @@ class EngineBase:
     def _tick(self) -> None:
         """Fire due timers and serve waiting polls (caller holds the lock)."""
         machine = self._machine
+        machine.time_noted = False  # the command's first new key notes the clock's time
         machine.process_due()
         if machine.element_timers.timers:
             machine.fire_timers()

@@ -26,12 +26,14 @@ from camunda_worker.engine._runtime.errors import EngineError, not_found, violat
 from camunda_worker.engine._runtime.instances import ACTIVE, InstanceWaiter, ProcessInstanceRecord
 from camunda_worker.engine._runtime.lines import SERVER_LINES, ServerLine, created_instance
 from camunda_worker.engine._runtime.modification import EngineModification
+from camunda_worker.engine._runtime.statistics import EngineStatistics
+from camunda_worker.engine._runtime.user_task_commands import EngineUserTasks
 from camunda_worker.engine._runtime.waiters import Waiter
 
 __all__ = ["Engine", "ServerLine"]
 
 
-class Engine(EngineModification):
+class Engine(EngineStatistics, EngineUserTasks, EngineModification):
     """An in-memory Camunda 8 engine: deployments, process instances, jobs, incidents.
 
     Args:
@@ -41,6 +43,9 @@ class Engine(EngineModification):
         default_request_timeout_ms: the long-poll duration when a request gives 0 or none.
         retention: how many finished jobs, ended process instances and resolved incidents
             (each) are kept for inspection and search; older ones are dropped.
+        search_lag_ms: how long after a command the search endpoints (and gets by key of
+            search records) see it, in ms of the engine's clock, as a cluster's exporter lags;
+            0 (the default): at once. See :attr:`search_lag_ms`.
     """
 
     def __init__(
@@ -50,6 +55,7 @@ class Engine(EngineModification):
         server_line: ServerLine = "8.10",
         default_request_timeout_ms: int = 10_000,
         retention: int = 10_000,
+        search_lag_ms: int = 0,
     ) -> None:
         if server_line not in SERVER_LINES:
             msg = f"server_line must be one of {', '.join(SERVER_LINES)}, got {server_line!r}"
@@ -62,6 +68,8 @@ class Engine(EngineModification):
             raise ValueError(msg)
         super().__init__(clock or SystemClock(), server_line, retention)
         self.default_request_timeout_ms = default_request_timeout_ms
+        if search_lag_ms:
+            self.search_lag_ms = search_lag_ms
         subscribe = getattr(self.clock, "subscribe", None)
         self._manual_time = callable(subscribe)
         self._unsubscribe: Callable[[], None] | None = None

@@ -58,6 +58,8 @@ class ProcessCommands(JobCommands):
         self.user_tasks: dict[int, UserTaskRecord] = {}
         self.element_timers = ElementTimers()
         self.messages = MessageState()
+        #: The BPMN resource each process definition was deployed from, by definition key.
+        self.resources: dict[int, bytes] = {}
         self.flow = FlowRunner(self, self.element_timers, self.messages)
         self._message_ids: collections.OrderedDict[tuple[str, str], int] = collections.OrderedDict()
 
@@ -70,6 +72,7 @@ class ProcessCommands(JobCommands):
         tenant = tenant_id or DEFAULT_TENANT
         parsed: list[tuple[str, str, ProcessModel]] = []
         failures: list[str] = []
+        contents: dict[str, bytes] = {}
         for name, content in resources:
             data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
             try:
@@ -78,6 +81,7 @@ class ProcessCommands(JobCommands):
                 failures.append(str(exc))
                 continue
             checksum = hashlib.sha256(data).hexdigest()
+            contents[checksum] = data
             parsed.extend((name, checksum, model) for model in models)
         if failures:
             reason = "Expected to deploy new resources, but encountered the following errors:\n"
@@ -97,6 +101,8 @@ class ProcessCommands(JobCommands):
             self._define(deployment_key, tenant, name, checksum, model)
             for name, checksum, model in parsed
         ]
+        for definition, (_, checksum, _) in zip(deployed, parsed, strict=True):
+            self.resources.setdefault(definition.key, contents[checksum])
         for definition, timers in zip(deployed, start_timers, strict=True):
             if definition.deployment_key == deployment_key:  # a new version
                 self._arm_start_timers(definition, timers)

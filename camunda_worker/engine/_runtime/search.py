@@ -1,10 +1,13 @@
-"""Search filters and cursor pages over wire documents (jobs, process instances).
+"""Search filters, sorting and pages over wire documents, as the search endpoints answer.
 
 A filter maps wire field names to a value (exact match) or to an advanced filter object with
 ``$eq``, ``$neq``, ``$exists``, ``$in``, ``$notIn``, ``$like`` (``*`` and ``?`` wildcards),
-``$gt``, ``$gte``, ``$lt``, ``$lte`` (dates compare as instants). Results are sorted by key,
-ascending; pages go forward with the ``after`` cursor of the previous page's ``endCursor``.
-Sorting and backward pages are not supported.
+``$gt``, ``$gte``, ``$lt``, ``$lte`` (dates compare as instants); ``$or`` holds a list of filters
+of which one must match. Fields that are not in the document (a process instance's
+``variables``, a user task's ``candidateGroup``...) are answered by *virtual* filters of the
+record kind. Results are sorted by the requested fields, then by key; pages are a limit, an
+offset (``from``), or a cursor forward (``after`` the previous page's ``endCursor``) or backward
+(``before`` its ``startCursor``).
 """
 
 from __future__ import annotations
@@ -12,21 +15,61 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import functools
+import json
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
+
+import attrs
 
 from camunda_worker.engine._runtime.errors import invalid_argument
 from camunda_worker.engine._runtime.lines import ServerLine, page
 
-__all__ = ["search"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "Query",
+    "Row",
+    "Virtual",
+    "matches",
+    "run_query",
+    "search",
+    "value_matches",
+]
 
 T = TypeVar("T")
+DEFAULT_LIMIT = 100
 _DATE = re.compile(r"^\d{4}-\d\d-\d\dT")
 _OPERATORS = frozenset(
     {"$eq", "$neq", "$exists", "$in", "$notIn", "$like", "$gt", "$gte", "$lt", "$lte"}
 )
+
+#: One searchable record: its key, its wire document, and what its virtual filters read.
+Row = tuple[int, dict[str, Any], Mapping[str, Any]]
+#: A virtual filter: (the row's extras, the filter's value) -> whether the row matches.
+Virtual = Callable[[Mapping[str, Any], Any], bool]
+
+
+@attrs.frozen
+class Query:
+    """A search request, read from its body.
+
+    Attributes:
+        filter: the wire filter (``None``: everything).
+        sort: ``(field, descending)`` pairs, most significant first.
+        limit: the page size (1 to 10,000).
+        offset: the ``from`` of offset pagination.
+        after: the cursor to continue after.
+        before: the cursor to go back before.
+    """
+
+    filter: Mapping[str, Any] | None = None
+    sort: tuple[tuple[str, bool], ...] = ()
+    limit: int = DEFAULT_LIMIT
+    offset: int | None = None
+    after: str | None = None
+    before: str | None = None
 
 
 def search(
@@ -38,10 +81,10 @@ def search(
     limit: int,
     after: str | None,
 ) -> dict[str, Any]:
-    """Filter, sort and page records into a search answer ``{"items": [...], "page": {...}}``.
+    """Filter and page records by key into ``{"items": [...], "page": {...}}``.
 
     Args:
-        line: the server line to shape items and page as.
+        line: the server line to shape the page as.
         records: the records to search.
         key_of: a record's key.
         shape: a record's wire document.
@@ -52,37 +95,137 @@ def search(
     Raises:
         EngineError: 400 for a malformed cursor, a bad limit or an unsupported filter.
     """
-    if not 1 <= limit <= 10_000:
+    rows: list[Row] = [(key_of(record), shape(record), {}) for record in records]
+    return run_query(line, rows, Query(filter=filter, limit=limit, after=after))
+
+
+def run_query(
+    line: ServerLine,
+    rows: Iterable[Row],
+    query: Query,
+    virtual: Mapping[str, Virtual] | None = None,
+) -> dict[str, Any]:
+    """Filter, sort and page rows into a search answer ``{"items": [...], "page": {...}}``.
+
+    Args:
+        line: the server line to shape the page as.
+        rows: the records, as ``(key, document, extras)``.
+        query: what to search.
+        virtual: filters on fields the documents do not hold, by field name.
+
+    Raises:
+        EngineError: 400 for a malformed cursor, a bad limit or an unsupported filter.
+    """
+    if not 1 <= query.limit <= 10_000:
         raise invalid_argument(
-            f"The value for page.limit is '{limit}' but must be between 1 and 10000"
+            f"The value for page.limit is '{query.limit}' but must be between 1 and 10000"
         )
-    start_after = _decode_cursor(after) if after is not None else None
-    conditions = dict(filter or {})
-    matched: list[tuple[int, dict[str, Any]]] = []
-    for record in records:
-        document = shape(record)
-        for field in conditions:
-            if field not in document:
-                raise invalid_argument(
-                    f"Filtering by '{field}' is not supported by the in-memory engine"
-                )
-        if all(_matches(document[field], expected) for field, expected in conditions.items()):
-            matched.append((key_of(record), document))
-    matched.sort(key=lambda pair: pair[0])
+    if sum(value is not None for value in (query.offset, query.after, query.before)) > 1:
+        raise invalid_argument("Only one of [from, after, before] is allowed in page")
+    virtual = virtual or {}
+    conditions = dict(query.filter or {})
+    matched = [row for row in rows if matches(row, conditions, virtual)]
+    fields = query.sort
+    matched.sort(key=functools.cmp_to_key(_row_order(fields)))
     total = len(matched)
-    if start_after is not None:
-        matched = [pair for pair in matched if pair[0] > start_after]
-    chosen = matched[:limit]
-    first = chosen[0][0] if chosen else None
-    last = chosen[-1][0] if chosen else None
-    return {"items": [document for _, document in chosen], "page": page(line, total, first, last)}
+    if query.after is not None:
+        position = _decode_cursor(query.after)
+        matched = [row for row in matched if _compare(_sort_key(row, fields), position) > 0]
+        chosen = matched[: query.limit]
+    elif query.before is not None:
+        position = _decode_cursor(query.before)
+        matched = [row for row in matched if _compare(_sort_key(row, fields), position) < 0]
+        chosen = matched[-query.limit :]
+    else:
+        start = query.offset or 0
+        chosen = matched[start : start + query.limit]
+    answer = page(line, total, None, None)
+    if chosen:
+        answer["startCursor"] = _cursor(_sort_key(chosen[0], fields))
+        answer["endCursor"] = _cursor(_sort_key(chosen[-1], fields))
+    return {"items": [document for _, document, _ in chosen], "page": answer}
 
 
-def _decode_cursor(cursor: str) -> int:
+def matches(row: Row, conditions: Mapping[str, Any], virtual: Mapping[str, Virtual]) -> bool:
+    """Whether a row matches every condition of a filter.
+
+    Raises:
+        EngineError: 400 for a field neither the document nor a virtual filter knows.
+    """
+    _, document, extras = row
+    for field, expected in conditions.items():
+        if field == "$or":
+            if not isinstance(expected, list) or not all(isinstance(f, dict) for f in expected):
+                raise invalid_argument("The value of '$or' must be an array of filters")
+            if expected and not any(matches(row, branch, virtual) for branch in expected):
+                return False
+            continue
+        check = virtual.get(field)
+        if check is not None:
+            if not check(extras, expected):
+                return False
+            continue
+        if field not in document:
+            raise invalid_argument(
+                f"Filtering by '{field}' is not supported by the in-memory engine"
+            )
+        if not _matches(document[field], expected):
+            return False
+    return True
+
+
+def _row_order(fields: Sequence[tuple[str, bool]]) -> Callable[[Row, Row], int]:
+    def order(a: Row, b: Row) -> int:
+        return _compare(_sort_key(a, fields), _sort_key(b, fields))
+
+    return order
+
+
+def _sort_key(row: Row, fields: Sequence[tuple[str, bool]]) -> list[Any]:
+    document = row[1]
+    values: list[Any] = [[document.get(name), descending] for name, descending in fields]
+    values.append([row[0], False])
+    return values
+
+
+def _compare(left: Sequence[Any], right: Sequence[Any]) -> int:
+    for (raw_a, descending), (raw_b, _) in zip(left, right, strict=False):
+        a, b = _comparable(raw_a), _comparable(raw_b)
+        if a == b:
+            continue
+        if a is None:  # missing values last, whatever the order
+            return 1
+        if b is None:
+            return -1
+        try:
+            smaller = a < b
+        except TypeError:
+            smaller = str(a) < str(b)
+        result = -1 if smaller else 1
+        return -result if descending else result
+    return 0
+
+
+def _cursor(position: list[Any]) -> str:
+    if len(position) == 1:  # sorted by key only: the key itself, as before
+        return base64.b64encode(str(position[0][0]).encode("ascii")).decode("ascii")
+    text = json.dumps(position, separators=(",", ":"))
+    return base64.b64encode(text.encode()).decode("ascii")
+
+
+def _decode_cursor(cursor: str) -> list[Any]:
     try:
-        return int(base64.b64decode(cursor, validate=True).decode("ascii"))
+        text = base64.b64decode(cursor, validate=True).decode("utf-8")
+        if text.isdigit():
+            return [[int(text), False]]
+        position = json.loads(text)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid_argument(f"The cursor '{cursor}' is not valid") from None
+    if not isinstance(position, list) or not all(
+        isinstance(item, list) and len(item) == 2 for item in position
+    ):
+        raise invalid_argument(f"The cursor '{cursor}' is not valid")
+    return position
 
 
 def _matches(actual: Any, expected: Any) -> bool:
@@ -94,6 +237,11 @@ def _matches(actual: Any, expected: Any) -> bool:
         if not _operator(name, actual, operand):
             return False
     return True
+
+
+def value_matches(actual: Any, expected: Any) -> bool:
+    """Whether a value matches a filter value (exact, or an advanced filter object)."""
+    return _matches(actual, expected)
 
 
 _ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {

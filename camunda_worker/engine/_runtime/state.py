@@ -8,6 +8,7 @@ beyond ``retention`` records of each kind, so memory stays flat however many job
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from collections import deque
@@ -34,6 +35,8 @@ __all__ = ["DEFAULT_TENANT", "FIRST_KEY", "EngineState", "copy_variables"]
 DEFAULT_TENANT = "<default>"
 #: Keys start where a Zeebe partition 1 starts counting (1 << 51), so they look familiar.
 FIRST_KEY = 2_251_799_813_685_249
+_KEY_TIMES = 100_000  # when keys were made, at most this many times (the oldest forgotten)
+_LAST = 2**63
 
 
 class _NotJSONError(Exception):
@@ -126,12 +129,34 @@ class EngineState:
         self._finished_jobs: deque[int] = deque()
         self._ended_instances: deque[int] = deque()
         self._resolved_incidents: deque[int] = deque()
+        #: ``(first key, time)`` each time keys were made at a new clock time, oldest first.
+        self._key_times: list[tuple[int, int]] = []
+        #: Whether the current command's keys have their time noted; each command resets it
+        #: (an attribute, not a method: it is set on the hot path of every command).
+        self.time_noted = False
 
     def next_key(self) -> int:
-        """A new unique key (keys increase)."""
+        """A new unique key (keys increase); the first of a command notes the clock's time."""
         key = self._key
         self._key += 1
+        if not self.time_noted:
+            self._note_time(key)
         return key
+
+    def _note_time(self, key: int) -> None:
+        self.time_noted = True
+        now = self.clock.now_ms()
+        times = self._key_times
+        if not times or times[-1][1] != now:
+            times.append((key, now))
+            if len(times) > _KEY_TIMES:
+                del times[: _KEY_TIMES // 2]
+
+    def key_time(self, key: int) -> int | None:
+        """When a key was made (epoch ms, as of the command that made it), if still known."""
+        times = self._key_times
+        index = bisect.bisect_right(times, (key, _LAST))
+        return times[index - 1][1] if index else None
 
     def now(self) -> int:
         """The engine clock's time in epoch milliseconds."""
