@@ -23,7 +23,7 @@ from typing import Any
 from camunda_worker.engine._runtime.clock import Clock, SystemClock
 from camunda_worker.engine._runtime.commands import parse_key
 from camunda_worker.engine._runtime.errors import EngineError, not_found, violations
-from camunda_worker.engine._runtime.instances import ACTIVE, InstanceWaiter, ProcessInstanceRecord
+from camunda_worker.engine._runtime.instances import InstanceWaiter, ProcessInstanceRecord
 from camunda_worker.engine._runtime.lines import SERVER_LINES, ServerLine, created_instance
 from camunda_worker.engine._runtime.modification import EngineModification
 from camunda_worker.engine._runtime.waiters import Waiter
@@ -253,28 +253,32 @@ class Engine(EngineModification):
 
         Raises:
             EngineError: 404 for an unknown instance; 504 ``DEADLINE_EXCEEDED`` when it is still
-                active after ``timeout_ms``; 409 when it was terminated; 503 when the engine
+                completed after ``timeout_ms`` (also when it was cancelled or terminated: a
+                cluster sends no result then, and the request times out); 503 when the engine
                 closes meanwhile.
         """
         key = parse_key("processInstanceKey", process_instance_key)
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(timeout_ms, 0) / 1000
         with self._lock:
             instance = self._machine.instances.get(key)
             if instance is None:
                 raise not_found(f"Process instance with key '{key}' not found")
-            if instance.state == ACTIVE and not self._closed:
+        # A terminated instance sends no result on a cluster (the broker answers on completion
+        # only), so the request waits for its timeout like one still active.
+        while True:
+            with self._lock:
+                remaining = deadline - loop.time()
+                if instance.state == "COMPLETED" or self._closed or remaining <= 0:
+                    return self._awaited(instance, fetch_variables, timeout_ms)
                 waiter = InstanceWaiter(loop, loop.create_future())
                 instance.waiters.append(waiter)
-            else:
-                return self._awaited(instance, fetch_variables)
-        try:
-            await asyncio.wait({waiter.future}, timeout=max(timeout_ms, 0) / 1000)
-        finally:
-            with self._lock:
-                if waiter in instance.waiters:
-                    instance.waiters.remove(waiter)
-        with self._lock:
-            return self._awaited(instance, fetch_variables, timeout_ms)
+            try:
+                await asyncio.wait({waiter.future}, timeout=remaining)
+            finally:
+                with self._lock:
+                    if waiter in instance.waiters:
+                        instance.waiters.remove(waiter)
 
     def _awaited(
         self,
@@ -287,13 +291,6 @@ class Engine(EngineModification):
             if fetch_variables:
                 variables = {name: variables[name] for name in fetch_variables if name in variables}
             return created_instance(self.server_line, instance, variables)
-        if instance.state == "TERMINATED":
-            raise EngineError(
-                409,
-                "INVALID_STATE",
-                f"Expected to await the completion of process instance '{instance.key}', "
-                "but it was terminated",
-            )
         if self._closed:
             raise EngineError(503, "UNAVAILABLE", "The engine is shutting down")
         raise EngineError(
