@@ -117,7 +117,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the markers and check the ini options."""
     config.addinivalue_line(
         "markers",
-        "camunda(*bpmn, faults=None, server_line='8.10', manual_clock=True, record=True, "
+        "camunda(*bpmn, faults=None, server_line='8.9', manual_clock=True, record=True, "
         "backoff=False): configure the in-memory engine of the camunda_engine fixture "
         "(BPMN files to deploy, faults to inject...)",
     )

@@ -362,7 +362,7 @@ def test_topology_describes_one_broker(engine: Engine) -> None:
     topology = engine.topology()
     assert topology["clusterSize"] == 1
     assert topology["brokers"][0]["partitions"][0]["role"] == "leader"
-    assert topology["gatewayVersion"] == "8.10.0"
+    assert topology["gatewayVersion"] == "8.9.0"
 
 
 def test_engine_options_are_checked() -> None:

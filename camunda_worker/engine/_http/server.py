@@ -39,6 +39,7 @@ from camunda_worker.engine._faults.injection import (
 )
 from camunda_worker.engine._http.app import DEFAULT_MAX_BODY_SIZE, EngineApp
 from camunda_worker.engine._http.loops import LOOPS, LoopName, resolve_loop
+from camunda_worker.engine._runtime.lines import DEFAULT_SERVER_LINE
 
 if TYPE_CHECKING:
     from types import FrameType, TracebackType
@@ -330,8 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--server-line",
         choices=("8.8", "8.9", "8.10"),
-        default="8.10",
-        help="answer in the shape of this Camunda version (default: 8.10)",
+        default=DEFAULT_SERVER_LINE,
+        help=(
+            "answer in the shape of this Camunda version (default: "
+            f"{DEFAULT_SERVER_LINE}, the newest line whose spec is final)"
+        ),
     )
     parser.add_argument(
         "--request-timeout-ms",

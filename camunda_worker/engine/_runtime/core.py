@@ -24,7 +24,12 @@ from camunda_worker.engine._runtime.clock import Clock, SystemClock
 from camunda_worker.engine._runtime.commands import parse_key
 from camunda_worker.engine._runtime.errors import EngineError, not_found, violations
 from camunda_worker.engine._runtime.instances import InstanceWaiter, ProcessInstanceRecord
-from camunda_worker.engine._runtime.lines import SERVER_LINES, ServerLine, created_instance
+from camunda_worker.engine._runtime.lines import (
+    DEFAULT_SERVER_LINE,
+    SERVER_LINES,
+    ServerLine,
+    created_instance,
+)
 from camunda_worker.engine._runtime.modification import EngineModification
 from camunda_worker.engine._runtime.waiters import Waiter
 
@@ -47,7 +52,7 @@ class Engine(EngineModification):
         self,
         *,
         clock: Clock | None = None,
-        server_line: ServerLine = "8.10",
+        server_line: ServerLine = DEFAULT_SERVER_LINE,
         default_request_timeout_ms: int = 10_000,
         retention: int = 10_000,
     ) -> None:
