@@ -45,6 +45,7 @@ from camunda_worker.engine._http.call import Handler, RouteHost
 from camunda_worker.engine._http.long_polls import LongPolls
 from camunda_worker.engine._http.router import Router
 from camunda_worker.engine._http.routes import ROUTES, Call, Route
+from camunda_worker.engine._http.search_filters import check_search_enums
 from camunda_worker.engine._runtime.core import Engine
 from camunda_worker.engine._runtime.errors import EngineError
 
@@ -170,8 +171,7 @@ class EngineApp:
             endpoint = route.endpoint
             fault = await self._fault(endpoint)
             if fault is None or fault == "drop-after":
-                if route.authenticated:
-                    self._authenticate(authorization)
+                self._admit(route, authorization, body)
                 call = Call(path, params, body, content_type, authorization, receive)
                 reply = await route.handler(self, call)
             elif fault != "drop":
@@ -229,6 +229,13 @@ class EngineApp:
         if delay:
             await anyio.sleep(delay)
         return faults.next_fault(endpoint)
+
+    def _admit(self, route: Route, authorization: str | None, body: bytes) -> None:
+        # Checks before the handler runs: credentials, then the spec's enums of a search.
+        if route.authenticated:
+            self._authenticate(authorization)
+        if route.template.endswith("/search"):
+            check_search_enums(self.engine.server_line, route.template, body)
 
     def _authenticate(self, authorization: str | None) -> None:
         if self.auth.required and not self.auth.accepts(authorization):

@@ -108,29 +108,47 @@ async def update(app: RouteHost, call: Call) -> Reply:
     return NO_CONTENT
 
 
-def _search_arguments(app: RouteHost, call: Call) -> tuple[dict[str, Any] | None, int, str | None]:
+def _search_arguments(app: RouteHost, call: Call) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     body = parse_body(SearchBody, call, line=app.engine.server_line, required=False)
-    if body.sort:
-        raise invalid_argument("Sorting is not supported by the in-memory engine")
     page = body.page
-    if page is not None and (page.before is not None or page.from_ is not None):
-        raise invalid_argument(
-            "The in-memory engine supports only limit and after (cursor forward) pagination"
-        )
-    limit = page.limit if page is not None and page.limit is not None else 100
-    return body.filter, limit, page.after if page is not None else None
+    paging: dict[str, Any] = {"limit": 100}
+    if page is not None:
+        styles = [
+            name
+            for name, value in (
+                ("after", page.after),
+                ("before", page.before),
+                ("from", page.from_),
+            )
+            if value is not None
+        ]
+        if len(styles) > 1:
+            raise invalid_argument(
+                f"Only one of [after, before, from] is allowed in page, got {styles}"
+            )
+        if page.limit is not None:
+            paging["limit"] = page.limit
+        paging.update(after=page.after, before=page.before, offset=page.from_ or 0)
+    sort = []
+    for criterion in body.sort or ():
+        field = criterion.get("field")
+        if not isinstance(field, str) or not field:
+            raise invalid_argument("Sort field must not be null")
+        sort.append({"field": field, "order": criterion.get("order") or "ASC"})
+    paging["sort"] = sort
+    return body.filter, paging
 
 
 async def search_jobs(app: RouteHost, call: Call) -> Reply:
-    filter_, limit, after = _search_arguments(app, call)
-    return Reply(200, app.engine.search_jobs(filter_, limit=limit, after=after))
+    filter_, paging = _search_arguments(app, call)
+    return Reply(200, app.engine.search_jobs(filter_, **paging))
 
 
 async def search_instances(app: RouteHost, call: Call) -> Reply:
-    filter_, limit, after = _search_arguments(app, call)
-    return Reply(200, app.engine.search_process_instances(filter_, limit=limit, after=after))
+    filter_, paging = _search_arguments(app, call)
+    return Reply(200, app.engine.search_process_instances(filter_, **paging))
 
 
 async def search_incidents(app: RouteHost, call: Call) -> Reply:
-    filter_, limit, after = _search_arguments(app, call)
-    return Reply(200, app.engine.search_incidents(filter_, limit=limit, after=after))
+    filter_, paging = _search_arguments(app, call)
+    return Reply(200, app.engine.search_incidents(filter_, **paging))

@@ -3,8 +3,9 @@
 A filter maps wire field names to a value (exact match) or to an advanced filter object with
 ``$eq``, ``$neq``, ``$exists``, ``$in``, ``$notIn``, ``$like`` (``*`` and ``?`` wildcards),
 ``$gt``, ``$gte``, ``$lt``, ``$lte`` (dates compare as instants). Results are sorted by key,
-ascending; pages go forward with the ``after`` cursor of the previous page's ``endCursor``.
-Sorting and backward pages are not supported.
+ascending, unless a ``sort`` gives fields (``ASC`` or ``DESC``; absent values last, ties by key).
+Pages go forward with the ``after`` cursor of the previous page's ``endCursor``, backward with
+``before`` (its ``startCursor``), or by offset with ``from``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import binascii
 import datetime
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from camunda_worker.engine._runtime.errors import invalid_argument
@@ -37,6 +38,10 @@ def search(
     filter: Mapping[str, Any] | None,
     limit: int,
     after: str | None,
+    *,
+    before: str | None = None,
+    offset: int = 0,
+    sort: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Filter, sort and page records into a search answer ``{"items": [...], "page": {...}}``.
 
@@ -48,6 +53,9 @@ def search(
         filter: the wire filter, or ``None`` for all.
         limit: the page size (1 to 10,000).
         after: the cursor to continue after, or ``None`` for the first page.
+        before: the cursor to page back from (the ``limit`` items before it).
+        offset: how many matching items to skip (``page.from``).
+        sort: ``{"field": ..., "order": "ASC" | "DESC"}`` criteria, first one first.
 
     Raises:
         EngineError: 400 for a malformed cursor, a bad limit or an unsupported filter.
@@ -57,6 +65,7 @@ def search(
             f"The value for page.limit is '{limit}' but must be between 1 and 10000"
         )
     start_after = _decode_cursor(after) if after is not None else None
+    end_before = _decode_cursor(before) if before is not None else None
     conditions = dict(filter or {})
     matched: list[tuple[int, dict[str, Any]]] = []
     for record in records:
@@ -69,13 +78,52 @@ def search(
         if all(_matches(document[field], expected) for field, expected in conditions.items()):
             matched.append((key_of(record), document))
     matched.sort(key=lambda pair: pair[0])
+    for criterion in reversed(sort):
+        matched = _sorted(matched, str(criterion.get("field")), criterion.get("order") == "DESC")
     total = len(matched)
     if start_after is not None:
-        matched = [pair for pair in matched if pair[0] > start_after]
+        matched = matched[_position(matched, start_after, bool(sort)) :]
+    elif end_before is not None:
+        matched = matched[: _position(matched, end_before, bool(sort), before=True)][-limit:]
+    elif offset:
+        matched = matched[offset:]
     chosen = matched[:limit]
     first = chosen[0][0] if chosen else None
     last = chosen[-1][0] if chosen else None
     return {"items": [document for _, document in chosen], "page": page(line, total, first, last)}
+
+
+def _sorted(
+    matched: list[tuple[int, dict[str, Any]]], field: str, descending: bool
+) -> list[tuple[int, dict[str, Any]]]:
+    # Stable, so earlier criteria (applied last) win and ties keep the key order.
+    present = [pair for pair in matched if pair[1].get(field) is not None]
+    missing = [pair for pair in matched if pair[1].get(field) is None]
+    present.sort(key=lambda pair: _sort_value(pair[1][field]), reverse=descending)
+    return present + missing
+
+
+def _sort_value(value: Any) -> Any:
+    if isinstance(value, str) and value.isdigit():
+        return (0, int(value), "")  # keys are strings of digits: compare them as numbers
+    if isinstance(value, (bool, int, float)):
+        return (0, value, "")
+    return (1, 0, str(_comparable(value)))
+
+
+def _position(
+    matched: list[tuple[int, dict[str, Any]]], key: int, sorted_: bool, *, before: bool = False
+) -> int:
+    # Where a cursor's item is (after it, or at it for ``before``); by key when it is gone.
+    for index, (candidate, _) in enumerate(matched):
+        if candidate == key:
+            return index if before else index + 1
+    if sorted_:
+        return 0 if not before else len(matched)
+    for index, (candidate, _) in enumerate(matched):
+        if candidate > key:
+            return index
+    return len(matched)
 
 
 def _decode_cursor(cursor: str) -> int:
