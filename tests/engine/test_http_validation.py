@@ -130,14 +130,6 @@ def test_process_instance_creation_needs_an_id_or_a_key_but_not_both(
     assert "Only one of" in problem(both, 400)["detail"]
 
 
-def test_unsupported_search_features_are_refused_not_ignored(client: httpx.Client) -> None:
-    sorted_ = client.post("/jobs/search", json={"sort": [{"field": "jobKey", "order": "DESC"}]})
-    offset = client.post("/jobs/search", json={"page": {"from": 10}})
-
-    assert problem(sorted_, 400)["title"] == "INVALID_ARGUMENT"
-    assert problem(offset, 400)["title"] == "INVALID_ARGUMENT"
-
-
 def test_an_unknown_route_answers_404(client: httpx.Client) -> None:
     response = client.get("/no-such-thing")
 

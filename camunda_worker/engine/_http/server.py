@@ -338,6 +338,16 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
+        "--multi-tenancy",
+        metavar="TENANT[,TENANT...]",
+        type=_tenants,
+        default=None,
+        help=(
+            "switch multi-tenancy on with these tenants (<default> always exists); off by "
+            "default, as a stock cluster, which accepts only the tenant <default>"
+        ),
+    )
+    parser.add_argument(
         "--request-timeout-ms",
         type=_positive,
         default=10_000,
@@ -423,7 +433,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from camunda_worker.engine._runtime.core import Engine  # noqa: PLC0415 - keeps --help fast
 
     engine = Engine(
-        server_line=args.server_line, default_request_timeout_ms=args.request_timeout_ms
+        server_line=args.server_line,
+        default_request_timeout_ms=args.request_timeout_ms,
+        tenants=args.multi_tenancy,
     )
     app = EngineApp(
         engine,
@@ -459,6 +471,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.close()
         engine.close()
     return 0
+
+
+def _tenants(text: str) -> list[str]:
+    tenants = [tenant.strip() for tenant in text.split(",") if tenant.strip()]
+    if not tenants:
+        raise argparse.ArgumentTypeError("give at least one tenant, e.g. --multi-tenancy a,b")
+    return tenants
 
 
 def _positive(text: str) -> int:

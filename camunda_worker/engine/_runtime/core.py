@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from camunda_worker.engine._runtime.clock import Clock, SystemClock
@@ -46,6 +46,12 @@ class Engine(EngineModification):
         default_request_timeout_ms: the long-poll duration when a request gives 0 or none.
         retention: how many finished jobs, ended process instances and resolved incidents
             (each) are kept for inspection and search; older ones are dropped.
+        tenants: switch multi-tenancy on, with these tenants (``<default>`` always exists);
+            ``None`` (default): off, as a cluster's stock configuration, so requests may name
+            only ``<default>``. Over HTTP a request then names its tenant, which must exist.
+
+    Attributes:
+        tenants: the tenants of a multi-tenant engine, ``None`` when multi-tenancy is off.
     """
 
     def __init__(
@@ -55,6 +61,7 @@ class Engine(EngineModification):
         server_line: ServerLine = DEFAULT_SERVER_LINE,
         default_request_timeout_ms: int = 10_000,
         retention: int = 10_000,
+        tenants: Iterable[str] | None = None,
     ) -> None:
         if server_line not in SERVER_LINES:
             msg = f"server_line must be one of {', '.join(SERVER_LINES)}, got {server_line!r}"
@@ -67,6 +74,12 @@ class Engine(EngineModification):
             raise ValueError(msg)
         super().__init__(clock or SystemClock(), server_line, retention)
         self.default_request_timeout_ms = default_request_timeout_ms
+        self.tenants: frozenset[str] | None = None
+        if tenants is not None:
+            self.tenants = frozenset(tenants)
+            if not all(isinstance(tenant, str) and tenant.strip() for tenant in self.tenants):
+                msg = f"tenants must be non-blank strings, got {sorted(self.tenants)!r}"
+                raise ValueError(msg)
         subscribe = getattr(self.clock, "subscribe", None)
         self._manual_time = callable(subscribe)
         self._unsubscribe: Callable[[], None] | None = None
