@@ -26,8 +26,7 @@ def _jobs(client: httpx.Client, **body: Any) -> list[dict[str, Any]]:
 
 
 def _with_jobs(engine: Engine) -> list[str]:
-    keys = [engine.create_job(kind, retries=retries) for kind, retries in _JOBS]
-    return keys
+    return [engine.create_job(kind, retries=retries) for kind, retries in _JOBS]
 
 
 _JOBS = [("b", 3), ("a", 1), ("c", 2), ("a", 5)]
