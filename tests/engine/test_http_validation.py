@@ -158,3 +158,12 @@ def test_a_body_that_is_not_json_answers_415(client: httpx.Client) -> None:
 
     assert problem(form, 415)["title"] == "Unsupported Media Type"
     assert problem(untyped, 415)["title"] == "Unsupported Media Type"
+
+
+def test_a_problems_instance_is_the_request_path_as_sent(client: httpx.Client) -> None:
+    # Found by schemathesis: the spec's `instance` is a uri-reference, so it keeps the
+    # percent-encoding of the request (as Spring's request URI does), never decoded text.
+    response = client.get("/process-instances/%C3%97%C3%B8")
+
+    document = problem(response, 400)
+    assert document["instance"] == "/v2/process-instances/%C3%97%C3%B8"

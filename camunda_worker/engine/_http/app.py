@@ -162,6 +162,7 @@ class EngineApp:
             return  # the client went away before sending its request
         method: str = scope["method"]
         path: str = scope["path"]
+        instance = _instance(scope)
         content_type, authorization = read_headers(scope)
         endpoint: str | None = None
         fault: FaultKind | None = None
@@ -175,20 +176,20 @@ class EngineApp:
                 call = Call(path, params, body, content_type, authorization, receive)
                 reply = await route.handler(self, call)
             elif fault != "drop":
-                reply = _fault_reply(fault, endpoint, path)
+                reply = _fault_reply(fault, endpoint, instance)
         except HttpError as problem:
-            reply = problem.reply(path)
+            reply = problem.reply(instance)
         except EngineError as error:
             reply = Reply(
                 error.status,
-                problem_document(error.status, error.title, error.detail, path),
+                problem_document(error.status, error.title, error.detail, instance),
                 PROBLEM_JSON,
             )
         except Exception as error:  # noqa: BLE001 - a bug must still be answered as HTTP 500
             logger.opt(exception=error).error("in-memory engine failed on {} {}", method, path)
             reply = Reply(
                 500,
-                problem_document(500, "INTERNAL", f"Unexpected error: {error!r}", path),
+                problem_document(500, "INTERNAL", f"Unexpected error: {error!r}", instance),
                 PROBLEM_JSON,
             )
         if fault in ("drop", "drop-after"):
@@ -211,7 +212,7 @@ class EngineApp:
         return await read_body(receive, limit)
 
     async def _refuse_body(self, scope: Scope, send: Send, refusal: HttpError) -> None:
-        reply = refusal.reply(scope["path"])
+        reply = refusal.reply(_instance(scope))
         await send_reply(send, reply)
         if self.recorder.enabled:
             try:
@@ -309,6 +310,14 @@ class EngineApp:
         self.end_long_polls()
         if self._owns_engine:
             self.engine.close()
+
+
+def _instance(scope: Scope) -> str:
+    # A problem's ``instance`` is a URI reference: the path as sent, percent-encoding kept.
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        return raw.split(b"?", 1)[0].decode("latin-1")
+    return str(scope["path"])
 
 
 def create_app(engine: Engine | None = None, **options: Any) -> EngineApp:
