@@ -8,8 +8,9 @@ and publishes messages, and searches with sort and offset paging. The SDK valida
 answer with ``CAMUNDA_SDK_VALIDATION=fanatical``: a missing, mistyped or unknown field fails
 the call. The SDK follows the 8.9 spec, the engine's default line.
 
-The SDK is installed with npm into a folder kept beside pytest's temporary folders (or
-``CAMUNDA_TS_SDK_DIR``), so later runs reuse it. Without node and npm, or when the install
+The SDK is installed with npm once into pytest's cache (``.pytest_cache``; beside pytest's
+temporary folders when the cache is off; ``CAMUNDA_TS_SDK_DIR`` to choose), so later runs
+reuse it. Without node and npm, or when the install
 fails (no registry), the test is skipped with the reason; it never passes without running.
 """
 
@@ -37,13 +38,26 @@ _DRIVER = Path(__file__).with_name("official_ts_sdk") / "drive.cjs"
 _INSTALLED = Path("node_modules") / "@camunda8" / "orchestration-cluster-api" / "package.json"
 
 
-def _sdk_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _cache_base(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # CAMUNDA_TS_SDK_DIR, else pytest's cache (.pytest_cache), else beside pytest's temporary
+    # folders (kept across runs), else (an explicit --basetemp) inside this run's folder.
+    configured = os.environ.get("CAMUNDA_TS_SDK_DIR")
+    if configured:
+        return Path(configured)
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("camunda-ts-sdk"))
+    if config.option.basetemp:
+        return tmp_path_factory.getbasetemp()
+    return tmp_path_factory.getbasetemp().parent
+
+
+def _sdk_folder(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where the SDK is (installed there first when missing); skips with the reason otherwise."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         pytest.skip("node and npm are needed to run the official TypeScript SDK; not on PATH")
-    configured = os.environ.get("CAMUNDA_TS_SDK_DIR")
-    base = Path(configured) if configured else tmp_path_factory.getbasetemp().parent
+    base = _cache_base(config, tmp_path_factory)
     folder = base / f"camunda-ts-sdk-{VERSION}"
     if (folder / _INSTALLED).is_file():
         return folder
@@ -75,9 +89,9 @@ def _sdk_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ts_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def ts_sdk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folder holding the installed TypeScript SDK."""
-    return _sdk_folder(tmp_path_factory)
+    return _sdk_folder(request.config, tmp_path_factory)
 
 
 def test_the_typescript_sdk_drives_the_engine_with_strict_validation(
