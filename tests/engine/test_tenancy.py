@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from camunda_worker.engine import Engine, EngineApp, InProcessTransport, ManualClock
 from camunda_worker.engine._http.server import build_parser
@@ -172,3 +174,37 @@ def test_the_cli_switches_multi_tenancy_on_with_a_list() -> None:
     )
     assert shown.returncode == 2
     assert "at least one tenant" in shown.stderr
+
+
+_TENANT_IDS = st.from_regex(r"[A-Za-z0-9_@.+-]{1,31}", fullmatch=True)
+
+
+@settings(max_examples=40)
+@given(tenant=_TENANT_IDS)
+def test_any_tenant_but_the_default_is_refused_while_multi_tenancy_is_off(tenant: str) -> None:
+    engine = Engine(server_line="8.9", clock=ManualClock())
+    with httpx.Client(transport=InProcessTransport(EngineApp(engine)), base_url=BASE_URL) as c:
+        response = c.post("/messages/publication", json={"name": "paid", "tenantId": tenant})
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        f"Expected to handle request Publish Message with tenant identifier '{tenant}',"
+        " but multi-tenancy is disabled"
+    )
+
+
+@settings(max_examples=40)
+@given(known=st.sets(_TENANT_IDS, min_size=1, max_size=4), tenant=_TENANT_IDS)
+def test_with_multi_tenancy_on_exactly_the_known_tenants_are_accepted(
+    known: set[str], tenant: str
+) -> None:
+    engine = Engine(server_line="8.9", clock=ManualClock(), tenants=known)
+    with httpx.Client(transport=InProcessTransport(EngineApp(engine)), base_url=BASE_URL) as c:
+        response = c.post("/messages/publication", json={"name": "paid", "tenantId": tenant})
+    assert response.status_code == (200 if tenant in known else 403), response.text
+
+
+@given(tenants=st.lists(_TENANT_IDS.filter(lambda t: "," not in t), min_size=1, max_size=5))
+def test_the_cli_reads_back_any_list_of_tenants(tenants: list[str]) -> None:
+    # The = form: a tenant may start with "-", which argparse reads as an option otherwise.
+    parsed = build_parser().parse_args([f"--multi-tenancy={', '.join(tenants)}"])
+    assert parsed.multi_tenancy == tenants
