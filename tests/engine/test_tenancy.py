@@ -115,13 +115,14 @@ def test_with_multi_tenancy_on_assigned_activates_every_tenant(tenanted: httpx.C
 
 
 @pytest.mark.parametrize(("path", "request_name", "body"), _commands({}))
-def test_with_multi_tenancy_on_an_unknown_tenant_is_forbidden(
+def test_with_multi_tenancy_on_an_unknown_tenant_is_unauthorized(
     tenanted: httpx.Client, path: str, request_name: str, body: dict[str, Any]
 ) -> None:
+    # The REST gateway's answer (validateAuthorization): 401 UNAUTHORIZED, not 403.
     response = tenanted.post(path, json={**body, "tenantId": "initech"})
 
-    assert response.status_code == 403, response.text
-    assert response.json()["title"] == "FORBIDDEN"
+    assert response.status_code == 401, response.text
+    assert response.json()["title"] == "UNAUTHORIZED"
     assert response.json()["detail"] == (
         f"Expected to handle request {request_name} with tenant identifier 'initech',"
         " but tenant is not authorized to perform this request"
@@ -147,9 +148,22 @@ def test_with_multi_tenancy_on_activation_names_known_tenants(tenanted: httpx.Cl
     deploy = tenanted.post("/deployments", files=_BPMN)
 
     assert none.status_code == 400
-    assert unknown.status_code == 403
+    assert unknown.status_code == 401
     assert "'initech'" in unknown.json()["detail"]
     assert deploy.status_code == 400
+
+
+def test_with_multi_tenancy_on_a_tenant_id_is_at_most_31_characters(
+    tenanted: httpx.Client,
+) -> None:
+    tenant = "a" * 32
+    response = tenanted.post("/messages/publication", json={"name": "paid", "tenantId": tenant})
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        f"Expected to handle request Publish Message with tenant identifier '{tenant}',"
+        " but tenant identifier is longer than 31 characters."
+    )
 
 
 def test_blank_tenants_are_refused() -> None:
@@ -200,7 +214,7 @@ def test_with_multi_tenancy_on_exactly_the_known_tenants_are_accepted(
     engine = Engine(server_line="8.9", clock=ManualClock(), tenants=known)
     with httpx.Client(transport=InProcessTransport(EngineApp(engine)), base_url=BASE_URL) as c:
         response = c.post("/messages/publication", json={"name": "paid", "tenantId": tenant})
-    assert response.status_code == (200 if tenant in known else 403), response.text
+    assert response.status_code == (200 if tenant in known else 401), response.text
 
 
 @given(tenants=st.lists(_TENANT_IDS.filter(lambda t: "," not in t), min_size=1, max_size=5))

@@ -6,9 +6,10 @@
   multi-tenancy is disabled``); so is an activation with the ``ASSIGNED`` tenant filter.
 * **On** (``Engine(tenants=[...])``, ``camunda-worker engine --multi-tenancy a,b``): a request
   must name its tenant (400 ``... with multi-tenancy enabled, but no tenant identifier was
-  provided.``), and the tenant must exist (``<default>`` always does): another is a 403
-  ``FORBIDDEN`` (``... but tenant is not authorized to perform this request``). ``ASSIGNED``
-  activates jobs of every tenant the engine has.
+  provided.``), be at most 31 characters, and exist (``<default>`` always does): another is
+  a 401 ``UNAUTHORIZED`` (``... but tenant is not authorized to perform this request``), as
+  the REST gateway answers a tenant the caller is not assigned to. ``ASSIGNED`` activates
+  jobs of every tenant the engine has.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from camunda_worker.engine._runtime.core import Engine
 __all__ = ["DEFAULT_TENANT", "check_tenant", "check_tenant_ids"]
 
 DEFAULT_TENANT = "<default>"
+_MAX_TENANT_LENGTH = 31
 
 
 def check_tenant(engine: Engine, request: str, tenant_id: str | None) -> None:
@@ -82,10 +84,15 @@ def check_tenant_ids(
 
 
 def _check_known(tenants: frozenset[str], request: str, tenant_id: str) -> None:
+    if len(tenant_id) > _MAX_TENANT_LENGTH:
+        raise invalid_argument(
+            f"Expected to handle request {request} with tenant identifier '{tenant_id}',"
+            f" but tenant identifier is longer than {_MAX_TENANT_LENGTH} characters"
+        )
     if tenant_id != DEFAULT_TENANT and tenant_id not in tenants:
         raise HttpError(
-            403,
-            "FORBIDDEN",
+            401,
+            "UNAUTHORIZED",
             f"Expected to handle request {request} with tenant identifier '{tenant_id}',"
             " but tenant is not authorized to perform this request",
         )
