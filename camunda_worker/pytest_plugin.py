@@ -125,8 +125,9 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the markers and check the ini options."""
     config.addinivalue_line(
         "markers",
-        "camunda(*bpmn, faults=None, server_line='8.10', manual_clock=True, record=True, "
-        "backoff=False, search_lag_ms=0): configure the in-memory engine of the camunda_engine fixture "
+        "camunda(*bpmn, faults=None, server_line='8.9', manual_clock=True, record=True, "
+        "backoff=False, search_lag_ms=0): configure the in-memory engine of the camunda_engine "
+        "fixture "
         "(BPMN files to deploy, faults to inject...)",
     )
     config.addinivalue_line(

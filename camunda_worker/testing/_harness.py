@@ -19,6 +19,7 @@ from camunda_worker._client import CamundaAsyncClient, CamundaClient
 from camunda_worker._config.settings import CamundaSettings
 from camunda_worker.engine import Engine, EngineApp, FaultPlan, ManualClock, SystemClock
 from camunda_worker.engine._faults.injection import parse_fault_spec
+from camunda_worker.engine._runtime.lines import DEFAULT_SERVER_LINE
 from camunda_worker.testing import _waiting
 from camunda_worker.testing._assertions import (
     DEFAULT_ASSERT_TIMEOUT,
@@ -114,7 +115,7 @@ class EngineHarness:
         *,
         bpmn: Sequence[BpmnResource] = (),
         faults: Faults = None,
-        server_line: ServerLine = "8.10",
+        server_line: ServerLine = DEFAULT_SERVER_LINE,
         manual_clock: bool = True,
         record: bool = True,
         search_lag_ms: int = 0,

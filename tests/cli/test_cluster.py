@@ -137,10 +137,10 @@ def test_status_reports_readiness_and_version(served_engine: ServedEngine) -> No
     shown = run_cli("status", env=served_engine.env())
     assert shown.returncode == 0, shown.stderr
     assert "ready" in shown.stdout
-    assert "gateway version 8.10.0" in shown.stdout
+    assert "gateway version 8.9.0" in shown.stdout
     document = cli_json(served_engine, "status")
     assert document["ready"] is True
-    assert document["topology"]["gatewayVersion"] == "8.10.0"
+    assert document["topology"]["gatewayVersion"] == "8.9.0"
 
 
 def test_exit_codes_of_refusals_and_mistakes(served_engine: ServedEngine, project: Path) -> None:

@@ -55,7 +55,7 @@ def test_an_outage_is_one_warning_and_one_line_when_back(
     assert result.returncode == 0, result.stderr
     err = result.stderr
     assert served_engine.app.faults.pending("activate") == 0, err
-    assert err.count(f"reached {served_engine.url} (Camunda 8.10.0)") == 1, err
+    assert err.count(f"reached {served_engine.url} (Camunda 8.9.0)") == 1, err
     assert err.count("activating jobs failed at") == 1, err
     assert "503" in err
     assert err.count(f"failed attempt(s) ({served_engine.url})") == 1, err
@@ -81,7 +81,7 @@ def test_at_info_an_idle_worker_says_it_reached_the_cluster(
         env=served_engine.env(CAMUNDA_WORKER_TIMEOUT="30000"),
     )
     assert result.returncode == 0, result.stderr
-    assert f"reached {served_engine.url} (Camunda 8.10.0)" in result.stderr
+    assert f"reached {served_engine.url} (Camunda 8.9.0)" in result.stderr
     assert "DEBUG" not in result.stderr
     assert f"polling {served_engine.url} for greet (async)" in result.stdout
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from camunda_worker.engine import Engine, EngineApp
+from camunda_worker.engine import Engine, EngineApp, InProcessTransport, ManualClock
 
-from .conftest import ORDER_BPMN, activation
+from .conftest import BASE_URL, ORDER_BPMN, activation
 
 
 def test_a_deployment_lists_the_process_definition(deployed: dict[str, Any]) -> None:
@@ -33,7 +34,11 @@ def test_deploying_again_makes_a_new_version(
     assert definition["processDefinitionVersion"] == 2
 
 
-def test_several_resources_and_a_tenant_in_one_deployment(client: httpx.Client) -> None:
+def test_several_resources_and_a_tenant_in_one_deployment(
+    make_app: Callable[..., EngineApp],
+) -> None:
+    engine = Engine(server_line="8.9", clock=ManualClock(), tenants=["tenant-a"])
+    client = httpx.Client(transport=InProcessTransport(make_app(engine)), base_url=BASE_URL)
     other = ORDER_BPMN.replace('id="order"', 'id="refund"').replace(
         'type="charge"', 'type="refund"'
     )

@@ -310,8 +310,9 @@ async def test_awaiting_times_out_with_deadline_exceeded(engine: Engine) -> None
 async def test_awaiting_a_terminated_unknown_or_closing_instance_is_refused(engine: Engine) -> None:
     key = start(engine, MINIMAL, "minimal")
     engine.cancel_process_instance(key)
-    with refused(409, "INVALID_STATE", "terminated"):
-        await engine.await_process_instance(key, timeout_ms=1_000)
+    # A cluster sends no result for a terminated instance: the wait times out.
+    with refused(504, "DEADLINE_EXCEEDED", "did not complete"):
+        await engine.await_process_instance(key, timeout_ms=20)
     with refused(404, "NOT_FOUND"):
         await engine.await_process_instance("42", timeout_ms=1_000)
     other = engine.create_process_instance(process_definition_id="minimal")["processInstanceKey"]
@@ -361,7 +362,7 @@ def test_topology_describes_one_broker(engine: Engine) -> None:
     topology = engine.topology()
     assert topology["clusterSize"] == 1
     assert topology["brokers"][0]["partitions"][0]["role"] == "leader"
-    assert topology["gatewayVersion"] == "8.10.0"
+    assert topology["gatewayVersion"] == "8.9.0"
 
 
 def test_engine_options_are_checked() -> None:

@@ -131,9 +131,8 @@ async def test_without_a_lease_any_worker_may_complete_a_reactivated_job(
     assert engine.jobs()[0].state == "COMPLETED"
 
 
-async def test_with_a_lease_only_the_current_holder_may_finish_the_job(
-    engine: Engine, clock: ManualClock
-) -> None:
+async def test_with_a_lease_only_the_current_holder_may_finish_the_job(clock: ManualClock) -> None:
+    engine = Engine(clock=clock, server_line="8.10")  # leases are new in 8.10
     key = engine.create_job("work")
     [old] = await activate(engine, timeout_ms=10, with_lease=True)
     clock.advance(10)
@@ -277,7 +276,8 @@ async def test_a_blank_error_code_is_refused(engine: Engine) -> None:
         engine.throw_job_error(key, error_code=" ")
 
 
-async def test_update_changes_retries_and_the_deadline(engine: Engine, clock: ManualClock) -> None:
+async def test_update_changes_retries_and_the_deadline(clock: ManualClock) -> None:
+    engine = Engine(clock=clock, server_line="8.10")  # TIMEOUT_UPDATED is new in 8.10
     key = engine.create_job("work")
     await activate(engine, timeout_ms=1_000)
     engine.update_job(key, retries=7)

@@ -116,7 +116,7 @@ def test_faults_from_specs(camunda_client: CamundaClient) -> None:
 def test_faults_from_a_function(camunda_client: CamundaClient) -> None:
     with pytest.raises(BackpressureError):
         camunda_client.topology()
-    assert camunda_client.topology().gateway_version == "8.10.0"
+    assert camunda_client.topology().gateway_version == "8.9.0"
 
 
 @pytest.mark.camunda(faults=FaultPlan().error_rate("status", "500", 1.0))
@@ -169,7 +169,7 @@ def test_code_under_test_reaches_the_engine_over_a_real_socket(
         done = camunda_engine.wait_for_completion(key)
     assert done.variables["charged"] == 4
     with CamundaClient(camunda_server.url) as client:
-        assert client.topology().gateway_version == "8.10.0"
+        assert client.topology().gateway_version == "8.9.0"
     assert camunda_engine.settings().rest_address == camunda_server.url
 
 

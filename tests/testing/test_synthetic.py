@@ -175,7 +175,7 @@ async def test_an_async_handler_gets_the_async_client() -> None:
             return {"version": topology.gateway_version}
 
         outcome = await run_handler_async(ask, client=client)
-    assert outcome.variables == {"version": "8.10.0"}
+    assert outcome.variables == {"version": "8.9.0"}
 
 
 def test_the_process_strategy_checks_that_the_handler_can_be_pickled() -> None:

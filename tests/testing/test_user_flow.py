@@ -64,7 +64,7 @@ def test_orders_run_through_async_thread_and_process_handlers(camunda_engine, jo
     assert done.variables["in_stock"] is True
     assert done.variables["reserved_in"].startswith("camunda-worker[reserve]")
     assert done.variables["invoice_pid"] != os.getpid()
-    assert done.variables["gateway"] == "8.10.0"
+    assert done.variables["gateway"] == "8.9.0"
 
     apologised = camunda_engine.wait_for_completion(refused, timeout=60)
     assert "reserved_in" not in apologised.variables

@@ -45,6 +45,7 @@ from camunda_worker.engine._http.call import Handler, RouteHost
 from camunda_worker.engine._http.long_polls import LongPolls
 from camunda_worker.engine._http.router import Router
 from camunda_worker.engine._http.routes import ROUTES, Call, Route
+from camunda_worker.engine._http.search_filters import check_search_enums
 from camunda_worker.engine._runtime.core import Engine
 from camunda_worker.engine._runtime.errors import EngineError
 
@@ -167,6 +168,7 @@ class EngineApp:
             return  # the client went away before sending its request
         method: str = scope["method"]
         path: str = scope["path"]
+        instance = _instance(scope)
         content_type, authorization = read_headers(scope)
         endpoint: str | None = None
         fault: FaultKind | None = None
@@ -176,25 +178,24 @@ class EngineApp:
             endpoint = route.endpoint
             fault = await self._fault(endpoint)
             if fault is None or fault == "drop-after":
-                if route.authenticated:
-                    self._authenticate(authorization)
+                self._admit(route, authorization, body)
                 call = Call(path, params, body, content_type, authorization, receive)
                 reply = await route.handler(self, call)
             elif fault != "drop":
-                reply = _fault_reply(fault, endpoint, path)
+                reply = _fault_reply(fault, endpoint, instance)
         except HttpError as problem:
-            reply = problem.reply(path)
+            reply = problem.reply(instance)
         except EngineError as error:
             reply = Reply(
                 error.status,
-                problem_document(error.status, error.title, error.detail, path),
+                problem_document(error.status, error.title, error.detail, instance),
                 PROBLEM_JSON,
             )
         except Exception as error:  # noqa: BLE001 - a bug must still be answered as HTTP 500
             logger.opt(exception=error).error("in-memory engine failed on {} {}", method, path)
             reply = Reply(
                 500,
-                problem_document(500, "INTERNAL", f"Unexpected error: {error!r}", path),
+                problem_document(500, "INTERNAL", f"Unexpected error: {error!r}", instance),
                 PROBLEM_JSON,
             )
         if fault in ("drop", "drop-after"):
@@ -217,7 +218,7 @@ class EngineApp:
         return await read_body(receive, limit)
 
     async def _refuse_body(self, scope: Scope, send: Send, refusal: HttpError) -> None:
-        reply = refusal.reply(scope["path"])
+        reply = refusal.reply(_instance(scope))
         await send_reply(send, reply)
         if self.recorder.enabled:
             try:
@@ -235,6 +236,13 @@ class EngineApp:
         if delay:
             await anyio.sleep(delay)
         return faults.next_fault(endpoint)
+
+    def _admit(self, route: Route, authorization: str | None, body: bytes) -> None:
+        # Checks before the handler runs: credentials, then the spec's enums of a search.
+        if route.authenticated:
+            self._authenticate(authorization)
+        if route.template.endswith("/search"):
+            check_search_enums(self.engine.server_line, route.template, body)
 
     def _authenticate(self, authorization: str | None) -> None:
         if self.auth.required and not self.auth.accepts(authorization):
@@ -308,6 +316,14 @@ class EngineApp:
         self.end_long_polls()
         if self._owns_engine:
             self.engine.close()
+
+
+def _instance(scope: Scope) -> str:
+    # A problem's ``instance`` is a URI reference: the path as sent, percent-encoding kept.
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        return raw.split(b"?", 1)[0].decode("latin-1")
+    return str(scope["path"])
 
 
 def create_app(engine: Engine | None = None, **options: Any) -> EngineApp:

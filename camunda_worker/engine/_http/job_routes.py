@@ -20,6 +20,7 @@ from camunda_worker.engine._http.requests import (
     check_key,
     parse_body,
 )
+from camunda_worker.engine._http.tenancy import check_tenant_ids
 
 if TYPE_CHECKING:
     from camunda_worker.engine._http.call import Call, RouteHost
@@ -36,6 +37,7 @@ __all__ = [
 async def activate(app: RouteHost, call: Call) -> Reply:
     body = parse_body(ActivateJobsBody, call, line=app.engine.server_line)
     check_activation(body)
+    tenant_ids = check_tenant_ids(app.engine, "Activate Jobs", body.tenant_ids, body.tenant_filter)
     job_type, max_jobs, timeout_ms = body.type, body.max_jobs_to_activate, body.timeout
     if job_type is None or max_jobs is None or timeout_ms is None:
         msg = "check_activation let an activation without type, maxJobsToActivate or timeout by"
@@ -47,7 +49,7 @@ async def activate(app: RouteHost, call: Call) -> Reply:
         "worker": body.worker or "",
         "request_timeout_ms": body.request_timeout,
         "fetch_variable": body.fetch_variable,
-        "tenant_ids": body.tenant_ids,
+        "tenant_ids": tenant_ids,
         "with_lease": bool(body.with_lease),
     }
     # Jobs ready now: answer without setting up a long poll and its disconnect watch.

@@ -21,6 +21,7 @@ from camunda_worker.engine._http.requests import (
     parse_body,
     tenant_violations,
 )
+from camunda_worker.engine._http.tenancy import check_tenant
 
 if TYPE_CHECKING:
     from camunda_worker.engine._http.call import Call, RouteHost
@@ -47,6 +48,7 @@ async def deploy(app: RouteHost, call: Call) -> Reply:
         violations = tenant_violations("Deploy Resources", [form.tenant_id])
         if violations:
             raise invalid_argument(*violations)
+    check_tenant(app.engine, "Deploy Resources", form.tenant_id)
     result = app.engine.deploy(form.resources, tenant_id=form.tenant_id)
     return Reply(200, result)
 
@@ -69,6 +71,7 @@ async def create_instance(app: RouteHost, call: Call) -> Reply:
         violations = tenant_violations("Create Process Instance", [body.tenant_id])
         if violations:
             raise invalid_argument(*violations)
+    check_tenant(app.engine, "Create Process Instance", body.tenant_id)
     created = app.engine.create_process_instance(
         process_definition_id=by_id,
         process_definition_key=by_key,
@@ -118,6 +121,7 @@ async def publish(app: RouteHost, call: Call) -> Reply:
     body = parse_body(PublishMessageBody, call, line=app.engine.server_line)
     if body.name is None or not body.name.strip():
         raise invalid_argument("No name provided")
+    check_tenant(app.engine, "Publish Message", body.tenant_id)
     result = app.engine.publish_message(
         name=body.name,
         correlation_key=body.correlation_key,
@@ -133,6 +137,7 @@ async def correlate(app: RouteHost, call: Call) -> Reply:
     body = parse_body(CorrelateMessageBody, call, line=app.engine.server_line)
     if body.name is None or not body.name.strip():
         raise invalid_argument("No name provided")
+    check_tenant(app.engine, "Correlate Message", body.tenant_id)
     result = app.engine.correlate_message(
         name=body.name,
         correlation_key=body.correlation_key,
@@ -146,6 +151,7 @@ async def broadcast(app: RouteHost, call: Call) -> Reply:
     body = parse_body(BroadcastSignalBody, call, line=app.engine.server_line)
     if body.signal_name is None or not body.signal_name.strip():
         raise invalid_argument("No signalName provided")
+    check_tenant(app.engine, "Broadcast Signal", body.tenant_id)
     result = app.engine.broadcast_signal(
         signal_name=body.signal_name, variables=body.variables, tenant_id=body.tenant_id
     )

@@ -297,11 +297,6 @@ def check_activation(body: ActivateJobsBody) -> None:
             _INVALID % ("maxJobsToActivate", body.max_jobs_to_activate, "greater than 0")
         )
     violations.extend(tenant_violations("Activate Jobs", body.tenant_ids or ()))
-    if body.tenant_filter == "ASSIGNED":
-        violations.append(
-            "Expected to handle request Activate Jobs with ASSIGNED tenant filter,"
-            " but multi-tenancy is disabled"
-        )
     if violations:
         raise invalid_argument(*violations)
 

@@ -39,6 +39,7 @@ from camunda_worker.engine._faults.injection import (
 )
 from camunda_worker.engine._http.app import DEFAULT_MAX_BODY_SIZE, EngineApp
 from camunda_worker.engine._http.loops import LOOPS, LoopName, resolve_loop
+from camunda_worker.engine._runtime.lines import DEFAULT_SERVER_LINE
 
 if TYPE_CHECKING:
     from types import FrameType, TracebackType
@@ -330,8 +331,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--server-line",
         choices=("8.8", "8.9", "8.10"),
-        default="8.10",
-        help="answer in the shape of this Camunda version (default: 8.10)",
+        default=DEFAULT_SERVER_LINE,
+        help=(
+            "answer in the shape of this Camunda version (default: "
+            f"{DEFAULT_SERVER_LINE}, the newest line whose spec is final)"
+        ),
+    )
+    parser.add_argument(
+        "--multi-tenancy",
+        metavar="TENANT[,TENANT...]",
+        type=_tenants,
+        default=None,
+        help=(
+            "switch multi-tenancy on with these tenants (<default> always exists); off by "
+            "default, as a stock cluster, which accepts only the tenant <default>"
+        ),
     )
     parser.add_argument(
         "--request-timeout-ms",
@@ -429,6 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server_line=args.server_line,
         default_request_timeout_ms=args.request_timeout_ms,
         search_lag_ms=args.search_lag_ms,
+        tenants=args.multi_tenancy,
     )
     app = EngineApp(
         engine,
@@ -464,6 +479,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.close()
         engine.close()
     return 0
+
+
+def _tenants(text: str) -> list[str]:
+    tenants = [tenant.strip() for tenant in text.split(",") if tenant.strip()]
+    if not tenants:
+        raise argparse.ArgumentTypeError("give at least one tenant, e.g. --multi-tenancy a,b")
+    return tenants
 
 
 def _positive(text: str) -> int:

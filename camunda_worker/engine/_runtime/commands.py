@@ -158,8 +158,11 @@ class EngineBase:
         *,
         limit: int = 100,
         after: str | None = None,
+        before: str | None = None,
+        offset: int = 0,
+        sort: Sequence[Mapping[str, Any]] = (),
     ) -> dict[str, Any]:
-        """Search process instances (``{"items": [...], "page": {...}}``), by key ascending."""
+        """Search process instances (``{"items": [...], "page": {...}}``), by key or ``sort``."""
         with self._lock:
             self._tick()
             line = self._machine.line
@@ -171,6 +174,9 @@ class EngineBase:
                 filter,
                 limit,
                 after,
+                before=before,
+                offset=offset,
+                sort=sort,
             )
 
     def cancel_process_instance(self, process_instance_key: str) -> None:
@@ -349,8 +355,11 @@ class EngineBase:
         *,
         limit: int = 100,
         after: str | None = None,
+        before: str | None = None,
+        offset: int = 0,
+        sort: Sequence[Mapping[str, Any]] = (),
     ) -> dict[str, Any]:
-        """Search jobs (``{"items": [...], "page": {...}}``) by wire fields, by key ascending."""
+        """Search jobs (``{"items": [...], "page": {...}}``) by wire fields, by key or ``sort``."""
         with self._lock:
             self._tick()
             line = self._machine.line
@@ -362,6 +371,9 @@ class EngineBase:
                 filter,
                 limit,
                 after,
+                before=before,
+                offset=offset,
+                sort=sort,
             )
 
     def search_incidents(
@@ -370,8 +382,11 @@ class EngineBase:
         *,
         limit: int = 100,
         after: str | None = None,
+        before: str | None = None,
+        offset: int = 0,
+        sort: Sequence[Mapping[str, Any]] = (),
     ) -> dict[str, Any]:
-        """Search incidents (``{"items": [...], "page": {...}}``) by wire fields, by key ascending.
+        """Search incidents (``{"items": [...], "page": {...}}``) by wire fields, by key or ``sort``.
 
         Active incidents and the resolved ones still retained are listed.
         """
@@ -397,6 +412,9 @@ class EngineBase:
                 filter,
                 limit,
                 after,
+                before=before,
+                offset=offset,
+                sort=sort,
             )
 
     # Messages and cluster.

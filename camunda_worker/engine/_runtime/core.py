@@ -17,14 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from camunda_worker.engine._runtime.clock import Clock, SystemClock
 from camunda_worker.engine._runtime.commands import parse_key
 from camunda_worker.engine._runtime.errors import EngineError, not_found, violations
-from camunda_worker.engine._runtime.instances import ACTIVE, InstanceWaiter, ProcessInstanceRecord
-from camunda_worker.engine._runtime.lines import SERVER_LINES, ServerLine, created_instance
+from camunda_worker.engine._runtime.instances import InstanceWaiter, ProcessInstanceRecord
+from camunda_worker.engine._runtime.lines import (
+    DEFAULT_SERVER_LINE,
+    SERVER_LINES,
+    ServerLine,
+    created_instance,
+)
 from camunda_worker.engine._runtime.modification import EngineModification
 from camunda_worker.engine._runtime.statistics import EngineStatistics
 from camunda_worker.engine._runtime.user_task_commands import EngineUserTasks
@@ -46,16 +51,23 @@ class Engine(EngineStatistics, EngineUserTasks, EngineModification):
         search_lag_ms: how long after a command the search endpoints (and gets by key of
             search records) see it, in ms of the engine's clock, as a cluster's exporter lags;
             0 (the default): at once. See :attr:`search_lag_ms`.
+        tenants: switch multi-tenancy on, with these tenants (``<default>`` always exists);
+            ``None`` (default): off, as a cluster's stock configuration, so requests may name
+            only ``<default>``. Over HTTP a request then names its tenant, which must exist.
+
+    Attributes:
+        tenants: the tenants of a multi-tenant engine, ``None`` when multi-tenancy is off.
     """
 
     def __init__(
         self,
         *,
         clock: Clock | None = None,
-        server_line: ServerLine = "8.10",
+        server_line: ServerLine = DEFAULT_SERVER_LINE,
         default_request_timeout_ms: int = 10_000,
         retention: int = 10_000,
         search_lag_ms: int = 0,
+        tenants: Iterable[str] | None = None,
     ) -> None:
         if server_line not in SERVER_LINES:
             msg = f"server_line must be one of {', '.join(SERVER_LINES)}, got {server_line!r}"
@@ -70,6 +82,12 @@ class Engine(EngineStatistics, EngineUserTasks, EngineModification):
         self.default_request_timeout_ms = default_request_timeout_ms
         if search_lag_ms:
             self.search_lag_ms = search_lag_ms
+        self.tenants: frozenset[str] | None = None
+        if tenants is not None:
+            self.tenants = frozenset(tenants)
+            if not all(isinstance(tenant, str) and tenant.strip() for tenant in self.tenants):
+                msg = f"tenants must be non-blank strings, got {sorted(self.tenants)!r}"
+                raise ValueError(msg)
         subscribe = getattr(self.clock, "subscribe", None)
         self._manual_time = callable(subscribe)
         self._unsubscribe: Callable[[], None] | None = None
@@ -261,28 +279,32 @@ class Engine(EngineStatistics, EngineUserTasks, EngineModification):
 
         Raises:
             EngineError: 404 for an unknown instance; 504 ``DEADLINE_EXCEEDED`` when it is still
-                active after ``timeout_ms``; 409 when it was terminated; 503 when the engine
+                completed after ``timeout_ms`` (also when it was cancelled or terminated: a
+                cluster sends no result then, and the request times out); 503 when the engine
                 closes meanwhile.
         """
         key = parse_key("processInstanceKey", process_instance_key)
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(timeout_ms, 0) / 1000
         with self._lock:
             instance = self._machine.instances.get(key)
             if instance is None:
                 raise not_found(f"Process instance with key '{key}' not found")
-            if instance.state == ACTIVE and not self._closed:
+        # A terminated instance sends no result on a cluster (the broker answers on completion
+        # only), so the request waits for its timeout like one still active.
+        while True:
+            with self._lock:
+                remaining = deadline - loop.time()
+                if instance.state == "COMPLETED" or self._closed or remaining <= 0:
+                    return self._awaited(instance, fetch_variables, timeout_ms)
                 waiter = InstanceWaiter(loop, loop.create_future())
                 instance.waiters.append(waiter)
-            else:
-                return self._awaited(instance, fetch_variables)
-        try:
-            await asyncio.wait({waiter.future}, timeout=max(timeout_ms, 0) / 1000)
-        finally:
-            with self._lock:
-                if waiter in instance.waiters:
-                    instance.waiters.remove(waiter)
-        with self._lock:
-            return self._awaited(instance, fetch_variables, timeout_ms)
+            try:
+                await asyncio.wait({waiter.future}, timeout=remaining)
+            finally:
+                with self._lock:
+                    if waiter in instance.waiters:
+                        instance.waiters.remove(waiter)
 
     def _awaited(
         self,
@@ -295,13 +317,6 @@ class Engine(EngineStatistics, EngineUserTasks, EngineModification):
             if fetch_variables:
                 variables = {name: variables[name] for name in fetch_variables if name in variables}
             return created_instance(self.server_line, instance, variables)
-        if instance.state == "TERMINATED":
-            raise EngineError(
-                409,
-                "INVALID_STATE",
-                f"Expected to await the completion of process instance '{instance.key}', "
-                "but it was terminated",
-            )
         if self._closed:
             raise EngineError(503, "UNAVAILABLE", "The engine is shutting down")
         raise EngineError(

@@ -46,7 +46,7 @@ __all__ = [
 
 ServerLine = Literal["8.8", "8.9", "8.10"]
 SERVER_LINES: tuple[ServerLine, ...] = get_args(ServerLine)
-DEFAULT_SERVER_LINE: ServerLine = "8.10"
+DEFAULT_SERVER_LINE: ServerLine = "8.9"
 _GATEWAY_VERSIONS: Mapping[str, str] = {"8.8": "8.8.0", "8.9": "8.9.0", "8.10": "8.10.0"}
 _PHYSICAL_TENANT = "default"
 

@@ -80,6 +80,10 @@ def search(
     filter: Mapping[str, Any] | None,
     limit: int,
     after: str | None,
+    *,
+    before: str | None = None,
+    offset: int = 0,
+    sort: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Filter and page records by key into ``{"items": [...], "page": {...}}``.
 
@@ -91,6 +95,9 @@ def search(
         filter: the wire filter, or ``None`` for all.
         limit: the page size (1 to 10,000).
         after: the cursor to continue after, or ``None`` for the first page.
+        before: the cursor to page back from (the ``limit`` items before it).
+        offset: how many matching items to skip (``page.from``).
+        sort: ``{"field": ..., "order": "ASC" | "DESC"}`` criteria, first one first.
 
     Raises:
         EngineError: 400 for a malformed cursor, a bad limit or an unsupported filter.

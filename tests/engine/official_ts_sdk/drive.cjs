@@ -1,0 +1,166 @@
+// Drives the engine with the official TypeScript SDK (@camunda8/orchestration-cluster-api 9.x).
+//
+// Run by tests/engine/test_official_ts_sdk.py: node drive.cjs <sdk-folder> <bpmn-folder>, with
+// CAMUNDA_REST_ADDRESS pointing at the engine. Validation is the SDK's strictest
+// (CAMUNDA_SDK_VALIDATION=fanatical: a response with a missing, mistyped or unknown field fails
+// the call). Prints one JSON document of what it saw; exits 1 with the reason on any failure.
+'use strict';
+
+const path = require('node:path');
+const { createRequire } = require('node:module');
+
+const [sdkFolder, bpmnFolder] = process.argv.slice(2);
+const sdk = createRequire(path.join(sdkFolder, 'package.json'))(
+  '@camunda8/orchestration-cluster-api'
+);
+
+const NOW = { consistency: { waitUpToMs: 0 } };
+const seen = {};
+
+function check(condition, what) {
+  if (!condition) throw new Error(`check failed: ${what}`);
+}
+
+async function until(read, done, what) {
+  for (let i = 0; i < 600; i++) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`not within 30 s: ${what}`);
+}
+
+async function main() {
+  const config = {
+    CAMUNDA_REST_ADDRESS: process.env.CAMUNDA_REST_ADDRESS,
+    CAMUNDA_AUTH_STRATEGY: 'NONE',
+    CAMUNDA_SDK_VALIDATION: 'fanatical',
+    CAMUNDA_SDK_LOG_LEVEL: 'error',
+  };
+  const camunda = sdk.createCamundaClient({ config });
+  const topology = await camunda.getTopology();
+  seen.gatewayVersion = topology.gatewayVersion;
+
+  const deployed = await camunda.deployResourcesFromFiles([
+    path.join(bpmnFolder, 'order.bpmn'),
+    path.join(bpmnFolder, 'payment.bpmn'),
+  ]);
+  seen.deployed = deployed.processes.map((p) => p.processDefinitionId).sort();
+
+  // The SDK's worker: completes small amounts, throws DECLINED for large ones, fails 13 once.
+  let failedOnce = false;
+  const worker = camunda.createJobWorker({
+    jobType: 'charge',
+    jobTimeoutMs: 30_000,
+    pollTimeoutMs: 1_000,
+    maxParallelJobs: 4,
+    autoStart: true,
+    jobHandler: async (job) => {
+      const amount = job.variables.amount;
+      if (amount >= 100) return job.error({ errorCode: 'DECLINED', errorMessage: 'no funds' });
+      if (amount === 13 && !failedOnce) {
+        failedOnce = true;
+        return job.fail({ errorMessage: 'card expired', retries: 0 });
+      }
+      return job.complete({ paid: amount * 2 });
+    },
+  });
+
+  try {
+    const awaited = await camunda.createProcessInstance({
+      processDefinitionId: 'order',
+      variables: { amount: 21 },
+      awaitCompletion: true,
+    });
+    seen.awaitedVariables = awaited.variables;
+
+    const declined = await camunda.createProcessInstance({
+      processDefinitionId: 'order',
+      variables: { amount: 500 },
+    });
+    const state = (key) => camunda.getProcessInstance({ processInstanceKey: key }, NOW);
+    const declinedEnd = await until(
+      () => state(declined.processInstanceKey),
+      (instance) => instance.state === 'COMPLETED',
+      'the declined instance completes'
+    );
+    seen.declined = { state: declinedEnd.state, hasIncident: declinedEnd.hasIncident };
+
+    const failing = await camunda.createProcessInstance({
+      processDefinitionId: 'order',
+      variables: { amount: 13 },
+    });
+    await until(
+      () => state(failing.processInstanceKey),
+      (instance) => instance.hasIncident,
+      'the failing instance has an incident'
+    );
+    const incidents = await camunda.searchIncidents(
+      { filter: { processInstanceKey: failing.processInstanceKey } },
+      NOW
+    );
+    check(incidents.items.length === 1, 'one incident');
+    const incident = incidents.items[0];
+    seen.incident = { errorType: incident.errorType, errorMessage: incident.errorMessage };
+    await camunda.updateJob({ jobKey: incident.jobKey, changeset: { retries: 1 } });
+    await camunda.resolveIncident({ incidentKey: incident.incidentKey });
+    const resolved = await until(
+      () => state(failing.processInstanceKey),
+      (instance) => instance.state === 'COMPLETED',
+      'the resolved instance completes'
+    );
+    seen.resolved = { state: resolved.state, hasIncident: resolved.hasIncident };
+
+    // Messages: correlation to a waiting instance, and a buffered publication.
+    const waiting = await camunda.createProcessInstance({
+      processDefinitionId: 'payment',
+      variables: { orderId: 'o-1' },
+    });
+    const correlated = await camunda.correlateMessage({ name: 'paid', correlationKey: 'o-1' });
+    seen.correlatedToWaiting = correlated.processInstanceKey === waiting.processInstanceKey;
+    await camunda.publishMessage({ name: 'paid', correlationKey: 'o-2', timeToLive: 60_000 });
+    const buffered = await camunda.createProcessInstance({
+      processDefinitionId: 'payment',
+      variables: { orderId: 'o-2' },
+    });
+    seen.bufferedState = (await state(buffered.processInstanceKey)).state;
+
+    // Search: jobs by state, instances sorted newest first and paged by offset.
+    const completedJobs = await camunda.searchJobs({ filter: { state: 'COMPLETED' } }, NOW);
+    seen.completedJobs = completedJobs.items.length;
+    const newestFirst = await camunda.searchProcessInstances(
+      {
+        sort: [{ field: 'processInstanceKey', order: 'DESC' }],
+        page: { from: 0, limit: 2 },
+      },
+      NOW
+    );
+    seen.newestFirst = newestFirst.items.map((item) => item.processInstanceKey);
+    seen.newestExpected = [buffered.processInstanceKey, waiting.processInstanceKey];
+    seen.totalInstances = newestFirst.page.totalItems;
+
+    // A value outside an enum: the SDK refuses it itself; with its request validation off,
+    // the engine refuses it as a cluster does (400), and the SDK reads the problem detail.
+    const unchecked = sdk.createCamundaClient({
+      config: { ...config, CAMUNDA_SDK_VALIDATION: 'req:none,res:fanatical' },
+    });
+    try {
+      await unchecked.searchJobs({ filter: { state: 'FOO' } }, NOW);
+      seen.badEnum = 'accepted';
+    } catch (error) {
+      seen.badEnum = { status: error.status, title: error.title ?? error.body?.title };
+    }
+  } finally {
+    worker.stop();
+  }
+  process.stdout.write(JSON.stringify(seen) + '\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`${error && error.stack ? error.stack : error}\n`);
+    process.stderr.write(`seen so far: ${JSON.stringify(seen)}\n`);
+    process.exit(1);
+  }
+);

@@ -1,0 +1,127 @@
+"""Fidelity: the official TypeScript SDK (``@camunda8/orchestration-cluster-api`` 9.x) drives
+the engine served over TCP, with its strictest response validation on.
+
+``official_ts_sdk/drive.cjs`` (run by node) deploys from files, starts instances (one awaiting
+its completion), runs the SDK's own job worker (complete, BPMN error, failure without retries),
+finds the incident by search, updates the job's retries and resolves the incident, correlates
+and publishes messages, and searches with sort and offset paging. The SDK validates every
+answer with ``CAMUNDA_SDK_VALIDATION=fanatical``: a missing, mistyped or unknown field fails
+the call. The SDK follows the 8.9 spec, the engine's default line.
+
+The SDK is installed with npm once into pytest's cache (``.pytest_cache``; beside pytest's
+temporary folders when the cache is off; ``CAMUNDA_TS_SDK_DIR`` to choose), so later runs
+reuse it. Without node and npm, or when the install
+fails (no registry), the test is skipped with the reason; it never passes without running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from camunda_worker.engine import Engine, EngineApp, EngineServer, ManualClock
+
+from .conftest import ORDER_BPMN
+from .test_official_sdk_client import PAYMENT_BPMN
+
+PACKAGE = "@camunda8/orchestration-cluster-api"
+VERSION = "9"
+_DRIVER = Path(__file__).with_name("official_ts_sdk") / "drive.cjs"
+_INSTALLED = Path("node_modules") / "@camunda8" / "orchestration-cluster-api" / "package.json"
+
+
+def _cache_base(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # CAMUNDA_TS_SDK_DIR, else pytest's cache (.pytest_cache), else beside pytest's temporary
+    # folders (kept across runs), else (an explicit --basetemp) inside this run's folder.
+    configured = os.environ.get("CAMUNDA_TS_SDK_DIR")
+    if configured:
+        return Path(configured)
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("camunda-ts-sdk"))
+    if config.option.basetemp:
+        return tmp_path_factory.getbasetemp()
+    return tmp_path_factory.getbasetemp().parent
+
+
+def _sdk_folder(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the SDK is (installed there first when missing); skips with the reason otherwise."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are needed to run the official TypeScript SDK; not on PATH")
+    base = _cache_base(config, tmp_path_factory)
+    folder = base / f"camunda-ts-sdk-{VERSION}"
+    if (folder / _INSTALLED).is_file():
+        return folder
+    base.mkdir(parents=True, exist_ok=True)
+    staging = base / f".camunda-ts-sdk-{uuid.uuid4().hex}"
+    staging.mkdir()
+    (staging / "package.json").write_text('{"private": true}\n')
+    try:
+        done = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", f"{PACKAGE}@{VERSION}"],
+            cwd=staging,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        shutil.rmtree(staging, ignore_errors=True)
+        pytest.skip(f"npm install {PACKAGE}@{VERSION} did not finish within 300 s")
+    if done.returncode != 0 or not (staging / _INSTALLED).is_file():
+        shutil.rmtree(staging, ignore_errors=True)
+        reason = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        pytest.skip(f"npm install {PACKAGE}@{VERSION} failed: {' | '.join(reason)}")
+    try:
+        staging.rename(folder)  # atomic: a concurrent run that won keeps its folder
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def ts_sdk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder holding the installed TypeScript SDK."""
+    return _sdk_folder(request.config, tmp_path_factory)
+
+
+def test_the_typescript_sdk_drives_the_engine_with_strict_validation(
+    ts_sdk: Path, make_app: Callable[..., EngineApp], tmp_path: Path
+) -> None:
+    app = make_app(Engine(clock=ManualClock()))  # the default line, 8.9: the SDK's
+    (tmp_path / "order.bpmn").write_text(ORDER_BPMN)
+    (tmp_path / "payment.bpmn").write_text(PAYMENT_BPMN)
+    with EngineServer(app) as server:
+        environment = {**os.environ, "CAMUNDA_REST_ADDRESS": server.url.removesuffix("/v2")}
+        done = subprocess.run(
+            ["node", str(_DRIVER), str(ts_sdk), str(tmp_path)],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+
+    assert done.returncode == 0, f"the SDK's run failed:\n{done.stderr}"
+    seen: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["gatewayVersion"] == "8.9.0"
+    assert seen["deployed"] == ["order", "payment"]
+    assert seen["awaitedVariables"] == {"amount": 21, "paid": 42}
+    assert seen["declined"] == {"state": "COMPLETED", "hasIncident": False}
+    assert seen["incident"] == {"errorType": "JOB_NO_RETRIES", "errorMessage": "card expired"}
+    assert seen["resolved"] == {"state": "COMPLETED", "hasIncident": False}
+    assert seen["correlatedToWaiting"] is True
+    assert seen["bufferedState"] == "COMPLETED"
+    assert seen["completedJobs"] == 2
+    assert seen["newestFirst"] == seen["newestExpected"]
+    assert seen["totalInstances"] == 5
+    assert seen["badEnum"] == {"status": 400, "title": "Bad Request"}
