@@ -57,6 +57,7 @@ from camunda_worker.worker._context import SyncJobContext
 from camunda_worker.worker._invoke import PendingAwaitable, invoke_async, invoke_sync
 from camunda_worker.worker._outcomes import Acknowledged, Failure, truncate_message
 from camunda_worker.worker._runners import EXPIRED, Expired
+from camunda_worker.worker._tracing import continue_trace
 from camunda_worker.worker._tracking import SyncTrackingClient
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def serve(setup: ChildSetup, jobs: Connection, max_tasks: int | None) -> None:
 
     Args:
         setup: what the child needs (its ``events`` are ``jobs``, shared with its log records).
-        jobs: the child's end of its pipe: ``(job, deadline_wall)`` in, ``("result", outcome)``
+        jobs: the child's end of its pipe: ``(job, deadline_wall, trace_context)`` in, ``("result", outcome)``
             or ``("error", exception)`` out; ``None`` in ends the child.
         max_tasks: end after this many jobs (the worker starts another child), or never.
     """
@@ -167,9 +168,10 @@ def serve(setup: ChildSetup, jobs: Connection, max_tasks: int | None) -> None:
             return
         if message is None:
             return
-        job, deadline_wall = message
+        job, deadline_wall, trace = message
         try:
-            reply: tuple[str, object] = ("result", run_job(job, deadline_wall))
+            with continue_trace(trace):
+                reply: tuple[str, object] = ("result", run_job(job, deadline_wall))
         except Exception as error:  # noqa: BLE001 - handed to the worker, which fails the job
             reply = ("error", error)
         try:

@@ -90,15 +90,21 @@ class _Work:
         "result",
         "sent",
         "settled",
+        "trace",
         "waiter",
     )
 
     def __init__(
-        self, job: ActivatedJob, deadline_wall: float | None, waiter: asyncio.Future[Any]
+        self,
+        job: ActivatedJob,
+        deadline_wall: float | None,
+        waiter: asyncio.Future[Any],
+        trace: dict[str, str] | None = None,
     ) -> None:
         self.job = job
         self.deadline_wall = deadline_wall
         self.waiter = waiter
+        self.trace = trace  # the job span's trace context, made current in the child
         self.sent = False  # in a child's pipe: it runs, or will, unless that child dies
         self.cancelled = False  # nobody waits for it any more (not sent: it never will be)
         self.settled = False
@@ -288,7 +294,7 @@ class _Pool:
                 if work.cancelled:
                     continue
                 try:
-                    message = _dumps((work.job, work.deadline_wall))
+                    message = _dumps((work.job, work.deadline_wall, work.trace))
                 except Exception as error:  # noqa: BLE001 - e.g. a job that cannot be pickled
                     work.error = error
                     work.settle()
@@ -494,7 +500,8 @@ class ProcessRunner:
         # While the worker extends the timeout, a job waiting for a free child stays ours.
         deadline_wall = None if self._extends else deadline.wall
         waiter: asyncio.Future[Outcome | Expired | Abandoned] = loop.create_future()
-        work = _Work(job, deadline_wall, waiter)
+        tracing = self._options.tracing
+        work = _Work(job, deadline_wall, waiter, None if tracing is None else tracing.carrier())
         pool.submit(work)
         slot.stage = "running"
         try:

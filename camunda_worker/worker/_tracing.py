@@ -15,8 +15,11 @@ not run (its deadline passed, the worker stopping) says so.
 When the process carries a W3C trace context, in the custom headers or in the variables
 (``traceparent`` and ``tracestate``, headers first; with inferred fetch variables, those two are
 fetched too), the job's span continues that trace. The span
-is current while the handler runs with the ``async`` and ``thread`` strategies, so spans the
-handler opens are its children; a ``process`` handler's spans, in another process, are not.
+is current while the handler runs, so spans the handler opens are its children: with the
+``async`` and ``thread`` strategies directly, with the ``process`` strategy through the job's
+trace context (``traceparent``), which the child makes current while the handler runs (the
+child exports its spans only where the application configured an SDK in it, e.g. in the
+process pool's initializer).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
     from camunda_worker._api.models import ActivatedJob
     from camunda_worker.worker._capacity import Slot
 
-__all__ = ["TRACE_VARIABLES", "JobTracing", "load_tracing"]
+__all__ = ["TRACE_VARIABLES", "JobTracing", "continue_trace", "load_tracing"]
 
 TRACE_VARIABLES = ("traceparent", "tracestate")
 """Where a W3C trace context is looked for: custom headers, then variables of these names (a
@@ -127,9 +130,39 @@ class JobTracing:
         elif kind in ("Expired", "Abandoned"):
             span.set_status(Status(StatusCode.ERROR, f"the job was not run ({kind.lower()})"))
 
+    def carrier(self) -> dict[str, str]:
+        """The current span's W3C trace context (``traceparent``...), for a child process."""
+        carrier: dict[str, str] = {}
+        self._propagator.inject(carrier)
+        return carrier
+
     def in_thread(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``fn`` run in the current context (so the job's span is current in a pool thread)."""
         return _Runner(fn)
+
+
+@contextlib.contextmanager
+def continue_trace(carrier: dict[str, str] | None) -> Iterator[None]:
+    """Make the trace context of ``carrier`` current inside the block (a child process).
+
+    Nothing happens without a carrier or where ``opentelemetry-api`` cannot be imported.
+    """
+    if not carrier:
+        yield
+        return
+    try:
+        from opentelemetry import context  # noqa: PLC0415 - an optional dependency
+        from opentelemetry.trace.propagation.tracecontext import (  # noqa: PLC0415
+            TraceContextTextMapPropagator,
+        )
+    except ImportError:  # pragma: no cover - the parent had it, so the child has it too
+        yield
+        return
+    token = context.attach(TraceContextTextMapPropagator().extract(carrier))
+    try:
+        yield
+    finally:
+        context.detach(token)
 
 
 def _end(span: Any, stage: str) -> None:

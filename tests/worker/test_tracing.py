@@ -128,3 +128,38 @@ def test_tracing_off_makes_no_span(engine: Any, client: Any) -> None:
     with worker:
         wait_until(lambda: worker.stats.activated >= 1 and worker.stats.in_flight == 0)
     assert [span for span in exporter.get_finished_spans() if span.name == "pay process"] == []
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_a_process_handler_runs_inside_its_jobs_span(
+    engine: Any, client: Any, start_method: str
+) -> None:
+    """Spans a handler opens in the child are children of its own job's span (same trace)."""
+    exporter = EXPORTER
+    exporter.clear()
+    keys = [
+        engine.create_job("pay", custom_headers={"traceparent": f"00-{trace_id}-{PARENT_SPAN}-01"})
+        for trace_id in (PARENT_TRACE, "1" * 32)
+    ]
+    worker = JobWorker(
+        th.current_trace,
+        WorkerConfig(job_type="pay", job_timeout_milliseconds=30_000, max_concurrent_jobs=1),
+        client=client,
+        settings=CamundaSettings(),
+        execution_strategy="process",
+        process_start_method=start_method,  # type: ignore[arg-type]
+        process_pool_size=1,
+        tracer_provider=PROVIDER,
+    )
+    with worker:
+        wait_until(lambda: worker.stats.completed >= 2 and worker.stats.in_flight == 0)
+    spans = {
+        str(s.attributes["camunda.job.key"]): s
+        for s in exporter.get_finished_spans()
+        if s.name == "pay process"
+    }
+    jobs = {str(job.key): job for job in engine.jobs(job_type="pay")}
+    for key in map(str, keys):  # one child ran both: each handler saw its own job's span
+        seen, span = jobs[key].result_variables, spans[key]
+        assert seen["trace_id"] == format(span.context.trace_id, "032x")
+        assert seen["span_id"] == format(span.context.span_id, "016x")

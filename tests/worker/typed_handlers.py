@@ -240,3 +240,14 @@ SYNC_AND_ASYNC = {
 def pick(name: str, kind: str) -> Any:
     sync, async_ = SYNC_AND_ASYNC[name]
     return async_ if kind == "async" else sync
+
+
+def current_trace() -> dict[str, str]:
+    """The trace and span ids current while the handler runs (in whatever process it runs)."""
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    return {
+        "trace_id": format(context.trace_id, "032x"),
+        "span_id": format(context.span_id, "016x"),
+    }
