@@ -423,6 +423,34 @@ RUNS = [
         steps=(complete("report"),),
     ),
     Run(
+        # A cron cycle: the ManualClock's 2025-01-01 is a Wednesday; nothing before 09:00 UTC.
+        "timer-start-cron",
+        ("office-hours", "report", "end"),
+        {},
+        before=(advance(hours=8, minutes=59, seconds=59),),
+        started_by_timer_ms=1_000,
+        steps=(complete("report"),),
+    ),
+    Run(
+        # A cron cycle as a FEEL expression: every quarter hour while the work is open.
+        "timer-boundary-cron",
+        ("start", "work", "nudge", "remind", "nudge", "remind", "nudge", "remind", "end"),
+        {},
+        steps=(
+            advance(minutes=14),
+            jobs("remind", 0),
+            advance(minutes=1),
+            jobs("remind", 1),
+            advance(minutes=30),
+            jobs("remind", 3),
+            complete("work"),
+            advance(minutes=15),
+            jobs("remind", 3),
+        ),
+        state="ACTIVE",
+        active=("remind", "remind", "remind"),
+    ),
+    Run(
         "message-catch",
         ("start", "paid", "ship", "end"),
         {"orderId": "o-1", "paid": 10},

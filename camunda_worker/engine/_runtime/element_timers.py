@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from camunda_worker.engine._model.conditions import feel_type_name
+from camunda_worker.engine._model.cron import CronSchedule
 from camunda_worker.engine._model.definitions import TimerDefinition
 from camunda_worker.engine._model.feel import Now
 from camunda_worker.engine._model.timers import (
@@ -43,7 +44,7 @@ class ElementTimer:
             boundary event is attached to (``-1`` for a timer start event).
         repetitions: for a cycle, how many more times it fires after this one (``None``: for
             ever); ``0`` for a one-off timer.
-        interval: for a cycle, the time between two firings.
+        interval: for a cycle, the time between two firings (or its cron schedule).
     """
 
     key: int
@@ -53,7 +54,7 @@ class ElementTimer:
     process_instance_key: int = NO_KEY
     element_key: int = NO_KEY
     repetitions: int | None = 0
-    interval: Duration | None = None
+    interval: Duration | CronSchedule | None = None
 
 
 class ElementTimers:
@@ -129,7 +130,7 @@ class ElementTimers:
 
 def resolve_timer(
     definition: TimerDefinition, variables: Mapping[str, Any], now_ms: int, now: Now = None
-) -> tuple[int, int | None, Duration | None]:
+) -> tuple[int, int | None, Duration | CronSchedule | None]:
     """When a timer event's timer is first due, and how it repeats.
 
     Returns:
@@ -152,7 +153,9 @@ def resolve_timer(
     if definition.kind == "timeDate":
         return parse_date(value), 0, None
     cycle = parse_cycle(value)
-    due = cycle.start_ms if cycle.start_ms is not None else cycle.interval.after(now_ms)
+    if isinstance(cycle.interval, CronSchedule) and cycle.interval.next_after(now_ms) is None:
+        return now_ms, 0, None  # a cron that never matches fires once, at once, as in Zeebe
+    due = cycle.first_after(now_ms)
     repetitions = None if cycle.repetitions is None else max(cycle.repetitions - 1, 0)
     return due, repetitions, cycle.interval
 

@@ -675,6 +675,24 @@ MODELS: dict[str, str] = {
         + END
         + chain("f", "hourly", "report", "end"),
     ),
+    "timer-start-cron": process(
+        "timer-start-cron",
+        timer_start("office-hours", "timeCycle", "0 0 9-17 * * MON-FRI")
+        + service("report", "report")
+        + END
+        + chain("f", "office-hours", "report", "end"),
+    ),
+    "timer-boundary-cron": process(
+        "timer-boundary-cron",
+        START
+        + service("work", "work")
+        + timer_boundary("nudge", "work", "timeCycle", '="0 */15 * * * *"', interrupting=False)
+        + service("remind", "remind")
+        + END
+        + end("reminded")
+        + chain("f", "start", "work", "end")
+        + chain("g", "nudge", "remind", "reminded"),
+    ),
     # --- Messages.
     "message-catch": message("Msg_Paid", "payment-received", "=orderId")
     + process(
