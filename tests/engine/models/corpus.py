@@ -1427,6 +1427,51 @@ MODELS: dict[str, str] = {
         + chain("g", "batch-finished", "interrupted"),
     ),
     # --- Escalations.
+    "error-end-expression": error("Err_Failure", "=failure")
+    + error("Err_Stock", "OUT_OF_STOCK")
+    + process(
+        "error-end-expression",
+        START
+        + sub_process(
+            "check",
+            start("check-start")
+            + service("inspect", "inspect")
+            + error_end("fail", "Err_Failure")
+            + chain("s", "check-start", "inspect", "fail"),
+        )
+        + error_boundary("no-stock", "check", "Err_Stock")
+        + error_boundary("other", "check", None)
+        + END
+        + end("restocked")
+        + end("escalated")
+        + chain("f", "start", "check", "end")
+        + flow("g1", "no-stock", "restocked")
+        + flow("g2", "other", "escalated"),
+    ),
+    "escalation-throw-expression": escalation("Esc_Level", "=level")
+    + escalation("Esc_Urgent", "URGENT")
+    + process(
+        "escalation-throw-expression",
+        START
+        + sub_process(
+            "handle",
+            start("handle-start")
+            + '<bpmn:intermediateThrowEvent id="raise" name="raise">'
+            + '<bpmn:escalationEventDefinition id="raise_def" escalationRef="Esc_Level" />'
+            + "</bpmn:intermediateThrowEvent>"
+            + service("work", "work")
+            + end("handle-end")
+            + chain("s", "handle-start", "raise", "work", "handle-end"),
+        )
+        + '<bpmn:boundaryEvent id="urgent" name="urgent" cancelActivity="false" attachedToRef="handle">'
+        + '<bpmn:escalationEventDefinition id="urgent_def" escalationRef="Esc_Urgent" />'
+        + "</bpmn:boundaryEvent>"
+        + service("notify", "notify")
+        + END
+        + end("notified")
+        + chain("f", "start", "handle", "end")
+        + chain("g", "urgent", "notify", "notified"),
+    ),
     "escalation-events": '<bpmn:escalation id="Esc_Late" name="late" escalationCode="LATE" />'
     + '<bpmn:escalation id="Esc_Abort" name="abort" escalationCode="ABORT" />'
     + process(
