@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -58,16 +58,28 @@ class ElementTimer:
 
 
 class ElementTimers:
-    """The armed timers of timer events, earliest first."""
+    """The armed timers of timer events, earliest first.
+
+    Attributes:
+        timers: the live timers by key.
+        on_earlier: called (under the engine's lock) when a timer is armed that is due before
+            ``watch_ms`` (or while ``watch_ms`` is ``None``): the real-time task's wake-up.
+        watch_ms: when whoever set ``on_earlier`` next wakes up anyway.
+    """
 
     def __init__(self) -> None:
         self.timers: dict[int, ElementTimer] = {}
         self._heap: list[tuple[int, int, int]] = []
         self._sequence = itertools.count()
         self._by_element: dict[int, list[int]] = {}
+        self.on_earlier: Callable[[], None] | None = None
+        self.watch_ms: int | None = None
 
     def schedule(self, timer: ElementTimer) -> None:
         """Arm a timer."""
+        if self.on_earlier is not None and (self.watch_ms is None or timer.due_ms < self.watch_ms):
+            self.watch_ms = timer.due_ms
+            self.on_earlier()
         self.timers[timer.key] = timer
         heapq.heappush(self._heap, (timer.due_ms, next(self._sequence), timer.key))
         if timer.element_key != NO_KEY:
