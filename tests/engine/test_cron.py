@@ -19,7 +19,18 @@ from camunda_worker.engine._model.cron import CronError, parse_cron
 from camunda_worker.engine._model.timers import parse_cycle
 from camunda_worker.engine._runtime.errors import EngineError
 
-from .models.corpus import END, START, chain, process, service, timer_boundary, timer_start
+from .models.corpus import (
+    END,
+    START,
+    chain,
+    end,
+    event_start,
+    event_sub_process,
+    process,
+    service,
+    timer_boundary,
+    timer_start,
+)
 from .models.modeler import modeler_xml
 
 # 2025-01-01T00:00:00Z, a Wednesday (the ManualClock's start).
@@ -313,3 +324,36 @@ def test_a_feel_cron_that_is_no_cron_is_an_incident() -> None:
     view = engine.process_instance(str(created["processInstanceKey"]))
     assert [incident.error_type for incident in view.incidents] == ["EXTRACT_VALUE_ERROR"]
     assert "out of range" in view.incidents[0].error_message
+
+
+def test_a_cron_starts_a_non_interrupting_event_sub_process_at_each_firing() -> None:
+    clock = ManualClock()
+    engine = Engine(clock=clock)
+    body = process(
+        "esp-cron",
+        START
+        + service("work", "work")
+        + END
+        + chain("f", "start", "work", "end")
+        + event_sub_process(
+            "hourly",
+            event_start("tick", "timer", interrupting=False).replace(
+                'id="tick_def"  />',
+                'id="tick_def"><bpmn:timeCycle xsi:type="bpmn:tFormalExpression">'
+                "0 0 * * * *</bpmn:timeCycle></bpmn:timerEventDefinition>",
+            ),
+            service("report", "report")
+            + end("reported")
+            + chain("e", "tick", "report", "reported"),
+        ),
+    )
+    engine.deploy([("esp-cron.bpmn", modeler_xml("esp-cron", body).encode())])
+    created = engine.create_process_instance(process_definition_id="esp-cron")
+    clock.advance(30 * 60_000)
+    assert engine.jobs(job_type="report") == []
+    clock.advance(30 * 60_000)  # 01:00
+    assert len(engine.jobs(job_type="report")) == 1
+    clock.advance(2 * 3_600_000)  # 02:00, 03:00
+    assert len(engine.jobs(job_type="report")) == 3
+    view = engine.process_instance(str(created["processInstanceKey"]))
+    assert view.state == "ACTIVE"
