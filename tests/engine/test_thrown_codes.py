@@ -314,3 +314,31 @@ def test_over_http_a_code_expression_is_thrown_and_a_failing_one_is_an_incident(
     [incident] = _search(http, "/incidents/search", processInstanceKey=failing_key)
     assert incident["errorType"] == "EXTRACT_VALUE_ERROR"
     assert incident["elementId"] == "fail"
+
+
+def test_an_error_code_expression_of_a_called_process_reaches_the_call_activity() -> None:
+    engine = Engine()
+    child = error("Err_Child", "=failure") + process(
+        "failing-child",
+        start("c-start") + _error_end("c-fail", "Err_Child") + chain("c", "c-start", "c-fail"),
+    )
+    parent = error("Err_Stock", "OUT_OF_STOCK") + process(
+        "calling-parent",
+        START
+        + call_activity("call", "failing-child")
+        + error_boundary("no-stock", "call", "Err_Stock")
+        + END
+        + end("restock")
+        + chain("f", "start", "call", "end")
+        + flow("g", "no-stock", "restock"),
+    )
+    _deploy(engine, "failing-child", child)
+    _deploy(engine, "calling-parent", parent)
+    created = engine.create_process_instance(
+        process_definition_id="calling-parent", variables={"failure": "OUT_OF_STOCK"}
+    )
+    view = engine.process_instance(str(created["processInstanceKey"]))
+    assert view.state == "COMPLETED"
+    assert view.visited_element_ids[-2:] == ("no-stock", "restock")
+    [child_view] = engine.process_instances(process_definition_id="failing-child")
+    assert child_view.state == "TERMINATED"
