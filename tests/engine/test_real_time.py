@@ -17,7 +17,7 @@ import pytest
 
 from camunda_worker.engine import Engine, EngineServer, ManualClock
 
-from .models.corpus import END, START, chain, process, timer_catch
+from .models.corpus import END, START, chain, process, service, timer_catch
 from .models.modeler import modeler_xml
 
 WAIT_S = 30
@@ -97,3 +97,43 @@ def test_over_tcp_a_timer_completes_the_instance_with_no_request_in_between() ->
     [view] = engine.process_instances(process_definition_id="tick")
     assert (view.key, view.state) == (key, "COMPLETED")
     assert view.visited_element_ids == ("start", "wait", "end")
+
+
+def _one_task_process() -> bytes:
+    body = START + service("work", "work") + END
+    return modeler_xml("one", process("one", body + chain("f", "start", "work", "end"))).encode()
+
+
+async def _activate(engine: Engine, *, request_timeout_ms: int) -> list[dict[str, object]]:
+    return await engine.activate_jobs(
+        job_type="work",
+        max_jobs_to_activate=1,
+        timeout_ms=60_000,
+        worker="b",
+        request_timeout_ms=request_timeout_ms,
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_back_off_armed_while_a_poll_waits_hands_the_job_to_that_poll_on_time() -> None:
+    # Poll B starts waiting while worker A holds the only job (deadline a minute away); A then
+    # fails it with a short back-off. Only run_timers notices the earlier timer: B's own sleep
+    # was computed before it existed and would last until B's request timeout.
+    engine = Engine()
+    engine.deploy([("one.bpmn", _one_task_process())])
+    engine.create_process_instance(process_definition_id="one")
+    task = asyncio.create_task(engine.run_timers())
+    try:
+        ready = engine.activate_ready_jobs(
+            job_type="work", max_jobs_to_activate=1, timeout_ms=60_000, worker="a"
+        )
+        assert ready is not None
+        [held] = ready
+        poll = asyncio.create_task(_activate(engine, request_timeout_ms=WAIT_S * 1000))
+        await asyncio.sleep(0.1)  # B waits
+        engine.fail_job(str(held["jobKey"]), retries=2, retry_back_off_ms=300)
+        jobs = await asyncio.wait_for(poll, timeout=WAIT_S / 2)
+        assert [job["jobKey"] for job in jobs] == [held["jobKey"]]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -355,8 +355,10 @@ class Engine(EngineStatistics, EngineUserTasks, EngineModification):
 
         Under the system clock, timers otherwise fire when a request (or a waiting long poll)
         looks at the engine. This coroutine sleeps until the next due timer (or until a
-        request arms an earlier timer event), fires what is due and serves waiting polls, until
-        it is cancelled or the engine is closed; with no timer armed it sleeps without waking.
+        request arms an earlier one: a timer event, a job deadline, a retry back-off), fires
+        what is due and serves waiting polls (a job whose deadline or back-off passed goes to
+        a waiting poll at once), until it is cancelled or the engine is closed; with no timer
+        armed it sleeps without waking.
         ``camunda-worker engine`` and :class:`EngineServer` run it on their event loop. Under a
         :class:`ManualClock` it returns at once: ``advance()`` already fires timers.
 
@@ -372,11 +374,12 @@ class Engine(EngineStatistics, EngineUserTasks, EngineModification):
             with contextlib.suppress(RuntimeError):  # the loop closed: nothing to wake
                 loop.call_soon_threadsafe(wake.set)
 
-        timers = self._machine.element_timers
+        queues = (self._machine.element_timers, self._machine.timers)
         with self._lock:
-            if timers.on_earlier is not None:
+            if queues[0].on_earlier is not None:
                 raise RuntimeError("the engine's timers already run in real time")
-            timers.on_earlier = earlier
+            for queue in queues:
+                queue.on_earlier = earlier
         try:
             while True:
                 with self._lock:
@@ -385,7 +388,8 @@ class Engine(EngineStatistics, EngineUserTasks, EngineModification):
                     wake.clear()
                     self._tick()
                     due = self._machine.next_due_ms()
-                    timers.watch_ms = due
+                    for queue in queues:
+                        queue.watch_ms = due
                     now = self.clock.now_ms()
                 # A millisecond late, so the timer is due when the task wakes.
                 delay = None if due is None else max(0.0, (due - now + 1) / 1000)
@@ -393,8 +397,9 @@ class Engine(EngineStatistics, EngineUserTasks, EngineModification):
                     await asyncio.wait_for(wake.wait(), delay)
         finally:
             with self._lock:
-                timers.on_earlier = None
-                timers.watch_ms = None
+                for queue in queues:
+                    queue.on_earlier = None
+                    queue.watch_ms = None
 
     def _on_clock_changed(self) -> None:
         with self._lock:
