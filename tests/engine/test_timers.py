@@ -97,7 +97,8 @@ def test_invalid_durations_are_refused(text: str) -> None:
         ("R3", "Invalid time cycle format"),
         ("Rx/PT1M", "Invalid time cycle format"),
         ("R3/PT0S", "must be positive"),
-        ("0 0 9 * * MON", "Cron expressions are not supported"),
+        ("0 0 9 * * FUN", "Invalid time cycle format '0 0 9 \\* \\* FUN'"),
+        ("0 0 9 * *", "must consist of 6 fields"),
     ],
 )
 def test_invalid_cycles_are_refused(text: str, message: str) -> None:

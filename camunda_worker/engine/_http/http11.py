@@ -24,7 +24,7 @@ import email.utils
 import http
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Literal, cast
 
 import httptools
@@ -546,6 +546,8 @@ class Http11Server:
         graceful_timeout: seconds requests in flight get to end once stopping began.
         max_head: the largest request head read, in bytes (larger: 431).
         on_stop: called when stopping begins (the engine answers its waiting long polls).
+        background: a coroutine function run on the server's loop while it serves (the
+            engine's real-time timers), cancelled when stopping begins.
     """
 
     def __init__(
@@ -558,8 +560,10 @@ class Http11Server:
         graceful_timeout: float,
         max_head: int,
         on_stop: Callable[[], None] | None = None,
+        background: Callable[[], Coroutine[Any, Any, None]] | None = None,
     ) -> None:
         self.app = app
+        self._background = background
         self.header_timeout = header_timeout
         self.body_timeout = body_timeout
         self.idle_timeout = idle_timeout
@@ -600,12 +604,16 @@ class Http11Server:
         listeners = [
             await loop.create_server(lambda: _Connection(self), sock=sock) for sock in sockets
         ]
+        background = None if self._background is None else loop.create_task(self._background())
         self.started = True
         if self._stop_asked:
             self._stop.set()
         try:
             await self._stop.wait()
         finally:
+            if background is not None:
+                background.cancel()
+                await asyncio.gather(background, return_exceptions=True)
             await self._shutdown(listeners)
 
     async def _shutdown(self, listeners: list[asyncio.Server]) -> None:

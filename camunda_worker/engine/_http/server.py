@@ -9,7 +9,9 @@ go out in one write, and the limits below are its own, with no private seam of a
 out, see :mod:`~camunda_worker.engine._http.loops`).
 
 When the server stops, waiting long polls are answered at once (``{"jobs": []}``) instead of
-being cut off.
+being cut off. While it serves, the engine's timers fire on time under the system clock, with no
+request needed (:meth:`Engine.run_timers <camunda_worker.engine.Engine.run_timers>` runs on the
+server's loop).
 
 Limits (a laptop's engine must survive a runaway or hostile client): a request head must arrive
 whole within ``header_timeout`` (counted from the connection, or from the first byte of a later
@@ -129,6 +131,7 @@ def _build_server(
         graceful_timeout=graceful_timeout,
         max_head=MAX_HEAD_SIZE,
         on_stop=app.end_long_polls,
+        background=app.engine.run_timers,
     )
 
 

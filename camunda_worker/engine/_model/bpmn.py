@@ -152,6 +152,9 @@ _SIGNAL_EVENTS = (
 )
 
 
+_THROWING = frozenset({"endEvent", "intermediateThrowEvent"})
+
+
 @attrs.frozen
 class _Details:
     # What an event's definition says.
@@ -457,6 +460,7 @@ class _ProcessReader:
             details = self._event(kind, element, definitions, scope, interrupting)
         inputs, outputs = self._io_mapping(kind, element, extensions.pop("ioMapping", None))
         self._unsupported_extensions(element, extensions)
+        code_expression = self._thrown_code(kind, element, details)
         return FlowNode(
             id=node_id,
             kind=kind,
@@ -477,7 +481,21 @@ class _ProcessReader:
             interrupting=interrupting,
             called_element=called,
             loop=loop,
+            code_expression=code_expression,
         )
+
+    def _thrown_code(self, kind: str, element: ET.Element, details: _Details) -> Expression | None:
+        # Zeebe: the error or escalation code of a throw or end event may be an expression,
+        # evaluated when the event is reached (catch events' codes are static).
+        code = details.error_code
+        if kind not in _THROWING or code is None or not code.startswith("="):
+            return None
+        try:
+            return parse_expression(code)
+        except ExpressionSyntaxError as exc:
+            what = "errorCode" if details.event == "error" else "escalationCode"
+            self.problem(element, f"the {what} expression cannot be parsed: {exc}")
+            return None
 
     def _event(
         self,
@@ -610,9 +628,11 @@ class _ProcessReader:
                 return None
             self.problem(element, "EscalationEventDefinition must reference an escalation code")
             return None
-        if code.startswith("="):
+        if code.startswith("=") and kind == "boundaryEvent":  # a boundary or a start event
             self.problem(
-                element, f"escalation code expressions ({code!r}) are not supported by this engine"
+                element,
+                "The escalationCode of the escalation catch event is not allowed to be an "
+                "expression",
             )
         return code
 
@@ -760,10 +780,6 @@ class _ProcessReader:
             # Zeebe's wording for an error end event without a code to throw.
             self.problem(element, "ErrorEventDefinition must reference an error with an errorCode")
             return "error", None
-        if code.startswith("="):
-            self.problem(
-                element, f"error code expressions ({code!r}) are not supported by this engine"
-            )
         return "error", code
 
     def _io_mapping(
@@ -941,7 +957,7 @@ class _ProcessReader:
         code = self.errors[error_ref]
         if code and code.startswith("="):
             self.problem(
-                element, f"error code expressions ({code!r}) are not supported by this engine"
+                element, "The errorCode of the error catch event is not allowed to be an expression"
             )
         return code or None
 

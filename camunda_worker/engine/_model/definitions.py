@@ -208,7 +208,9 @@ class FlowNode:
         default_flow: the default flow of an exclusive gateway.
         attached_to: for a boundary event, the id of the task it is attached to.
         error_code: for an error boundary event, the code it catches (``None``: every error);
-            for an error end event, the code it throws.
+            for an error end event, the code it throws (the same for escalations).
+        code_expression: for an error end event or an escalation throw or end event whose
+            code is an ``=`` expression, that expression (evaluated when the event is reached).
         boundary_events: for an activity, the ids of the boundary events attached to it.
         event: the event definition of an event (``error``, ``terminate``...), ``None`` for none.
         scope: the id of the embedded sub-process the node is in (``None``: the process).
@@ -259,6 +261,7 @@ class FlowNode:
     loop: LoopCharacteristics | None = None
     triggered_by_event: bool = False
     event_sub_processes: tuple[str, ...] = ()
+    code_expression: Expression | None = None
 
 
 @attrs.frozen

@@ -7,7 +7,8 @@
   (``2030-01-01T09:00:00+01:00[Europe/Berlin]`` or without offset), or a date alone
   (``2030-01-01``: midnight UTC);
 - a **cycle** (``timeCycle``): ``R3/PT10M`` (3 times, every 10 minutes), ``R/PT1H`` (for ever),
-  ``R2/2030-01-01T09:00:00Z/P1D`` (from a start date). Cron cycles are refused.
+  ``R2/2030-01-01T09:00:00Z/P1D`` (from a start date), or a cron expression
+  (``0 0 9-17 * * MON-FRI``, ``@daily``: see :mod:`.cron`), which repeats for ever.
 
 Everything is computed in epoch milliseconds from a given "now", so the engine's clock (a
 ``ManualClock`` in tests) drives every timer.
@@ -21,6 +22,8 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
+
+from camunda_worker.engine._model.cron import CronError, CronSchedule, parse_cron
 
 __all__ = [
     "Cycle",
@@ -70,13 +73,20 @@ class Cycle:
 
     Attributes:
         repetitions: how many times it fires (``None``: for ever).
-        interval: the time between two firings.
+        interval: the time between two firings, or the cron schedule of a cron cycle (both
+            tell, with ``after``, when the firing after one at a given time is).
         start_ms: when it first fires, if it has a start date (else one interval from now).
     """
 
     repetitions: int | None
-    interval: Duration
+    interval: Duration | CronSchedule
     start_ms: int | None = None
+
+    def first_after(self, now_ms: int) -> int:
+        """When the cycle first fires, armed at ``now_ms``."""
+        if self.start_ms is not None:
+            return self.start_ms
+        return self.interval.after(now_ms)
 
 
 def parse_duration(text: str) -> Duration:
@@ -125,15 +135,20 @@ def parse_date(text: str) -> int:
 
 
 def parse_cycle(text: str) -> Cycle:
-    """Parse an ISO 8601 repeating interval such as ``R3/PT10M``."""
+    """Parse an ISO 8601 repeating interval such as ``R3/PT10M``, or a cron expression.
+
+    A cron cycle repeats for ever; one that never matches fires once, at once (Zeebe's rule).
+    """
     value = text.strip()
     parts = value.split("/")
     if not parts[0].startswith("R") or len(parts) not in (2, 3):
-        if len(value.split()) in (6, 7):
-            msg = f"Cron expressions are not supported by this engine: '{text}'"
-        else:
-            msg = f"Invalid time cycle format '{text}'"
-        raise TimerValueError(msg)
+        # Zeebe reads what is not a repeating interval as a cron expression.
+        try:
+            schedule = parse_cron(value)
+        except CronError as exc:
+            msg = f"Invalid time cycle format '{text}': {exc}"
+            raise TimerValueError(msg) from None
+        return Cycle(None, schedule)
     count = parts[0][1:]
     if count and not count.isdigit():
         msg = f"Invalid time cycle format '{text}'"

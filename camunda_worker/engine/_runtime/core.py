@@ -16,6 +16,7 @@ poll sleeps until its request deadline or the engine's next due timer, whichever
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -342,9 +343,63 @@ class Engine(EngineStatistics, EngineUserTasks, EngineModification):
             for instance in self._machine.instances.values():
                 for instance_waiter in instance.waiters:
                     instance_waiter.wake()
+            wake_timers = self._machine.element_timers.on_earlier
+            if wake_timers is not None:
+                wake_timers()  # run_timers returns
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+
+    async def run_timers(self) -> None:
+        """Fire timers on time, without waiting for a request (a background task).
+
+        Under the system clock, timers otherwise fire when a request (or a waiting long poll)
+        looks at the engine. This coroutine sleeps until the next due timer (or until a
+        request arms an earlier one: a timer event, a job deadline, a retry back-off), fires
+        what is due and serves waiting polls (a job whose deadline or back-off passed goes to
+        a waiting poll at once), until it is cancelled or the engine is closed; with no timer
+        armed it sleeps without waking.
+        ``camunda-worker engine`` and :class:`EngineServer` run it on their event loop. Under a
+        :class:`ManualClock` it returns at once: ``advance()`` already fires timers.
+
+        Raises:
+            RuntimeError: when another ``run_timers`` of this engine is running.
+        """
+        if self._manual_time:
+            return
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+
+        def earlier() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: nothing to wake
+                loop.call_soon_threadsafe(wake.set)
+
+        queues = (self._machine.element_timers, self._machine.timers)
+        with self._lock:
+            if queues[0].on_earlier is not None:
+                raise RuntimeError("the engine's timers already run in real time")
+            for queue in queues:
+                queue.on_earlier = earlier
+        try:
+            while True:
+                with self._lock:
+                    if self._closed:
+                        return
+                    wake.clear()
+                    self._tick()
+                    due = self._machine.next_due_ms()
+                    for queue in queues:
+                        queue.watch_ms = due
+                    now = self.clock.now_ms()
+                # A millisecond late, so the timer is due when the task wakes.
+                delay = None if due is None else max(0.0, (due - now + 1) / 1000)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(wake.wait(), delay)
+        finally:
+            with self._lock:
+                for queue in queues:
+                    queue.on_earlier = None
+                    queue.watch_ms = None
 
     def _on_clock_changed(self) -> None:
         with self._lock:

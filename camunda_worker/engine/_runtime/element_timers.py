@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
 from camunda_worker.engine._model.conditions import feel_type_name
+from camunda_worker.engine._model.cron import CronSchedule
 from camunda_worker.engine._model.definitions import TimerDefinition
 from camunda_worker.engine._model.feel import Now
 from camunda_worker.engine._model.timers import (
@@ -43,7 +44,7 @@ class ElementTimer:
             boundary event is attached to (``-1`` for a timer start event).
         repetitions: for a cycle, how many more times it fires after this one (``None``: for
             ever); ``0`` for a one-off timer.
-        interval: for a cycle, the time between two firings.
+        interval: for a cycle, the time between two firings (or its cron schedule).
     """
 
     key: int
@@ -53,20 +54,32 @@ class ElementTimer:
     process_instance_key: int = NO_KEY
     element_key: int = NO_KEY
     repetitions: int | None = 0
-    interval: Duration | None = None
+    interval: Duration | CronSchedule | None = None
 
 
 class ElementTimers:
-    """The armed timers of timer events, earliest first."""
+    """The armed timers of timer events, earliest first.
+
+    Attributes:
+        timers: the live timers by key.
+        on_earlier: called (under the engine's lock) when a timer is armed that is due before
+            ``watch_ms`` (or while ``watch_ms`` is ``None``): the real-time task's wake-up.
+        watch_ms: when whoever set ``on_earlier`` next wakes up anyway.
+    """
 
     def __init__(self) -> None:
         self.timers: dict[int, ElementTimer] = {}
         self._heap: list[tuple[int, int, int]] = []
         self._sequence = itertools.count()
         self._by_element: dict[int, list[int]] = {}
+        self.on_earlier: Callable[[], None] | None = None
+        self.watch_ms: int | None = None
 
     def schedule(self, timer: ElementTimer) -> None:
         """Arm a timer."""
+        if self.on_earlier is not None and (self.watch_ms is None or timer.due_ms < self.watch_ms):
+            self.watch_ms = timer.due_ms
+            self.on_earlier()
         self.timers[timer.key] = timer
         heapq.heappush(self._heap, (timer.due_ms, next(self._sequence), timer.key))
         if timer.element_key != NO_KEY:
@@ -129,7 +142,7 @@ class ElementTimers:
 
 def resolve_timer(
     definition: TimerDefinition, variables: Mapping[str, Any], now_ms: int, now: Now = None
-) -> tuple[int, int | None, Duration | None]:
+) -> tuple[int, int | None, Duration | CronSchedule | None]:
     """When a timer event's timer is first due, and how it repeats.
 
     Returns:
@@ -152,7 +165,9 @@ def resolve_timer(
     if definition.kind == "timeDate":
         return parse_date(value), 0, None
     cycle = parse_cycle(value)
-    due = cycle.start_ms if cycle.start_ms is not None else cycle.interval.after(now_ms)
+    if isinstance(cycle.interval, CronSchedule) and cycle.interval.next_after(now_ms) is None:
+        return now_ms, 0, None  # a cron that never matches fires once, at once, as in Zeebe
+    due = cycle.first_after(now_ms)
     repetitions = None if cycle.repetitions is None else max(cycle.repetitions - 1, 0)
     return due, repetitions, cycle.interval
 

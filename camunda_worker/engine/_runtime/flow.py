@@ -57,6 +57,7 @@ from camunda_worker.engine._runtime.scopes import (
     set_local,
     visible,
 )
+from camunda_worker.engine._runtime.thrown_codes import thrower_with_code
 
 __all__ = ["MAX_STEPS", "SIGNAL_PREFIX", "FlowHooks", "FlowRunner"]
 
@@ -710,7 +711,12 @@ class FlowRunner:
             self._throw_signal(node, scope)
         if node.event == "escalation" and node.kind == "intermediateThrowEvent":
             instance = self._instance
-            if instance is not None and not self._escalate(instance, node, scope, queue):
+            thrower = thrower_with_code(node, scope, self._now)
+            if isinstance(thrower, str):  # the code's expression failed
+                if instance is not None:
+                    self._stuck(instance, node, scope, "EXTRACT_VALUE_ERROR", thrower)
+                return
+            if instance is not None and not self._escalate(instance, thrower, scope, queue):
                 return  # an interrupting boundary event took the token
         if node.link_target is not None:
             queue.append((node.link_target, None, scope, None))
@@ -979,6 +985,12 @@ class FlowRunner:
     ) -> None:
         if node.inputs or node.outputs:
             self._pass_with_variables(node, scope, None)
+        if node.event in ("error", "escalation"):
+            thrower = thrower_with_code(node, scope, self._now)
+            if isinstance(thrower, str):  # the code's expression failed
+                self._stuck(instance, node, scope, "EXTRACT_VALUE_ERROR", thrower)
+                return
+            node = thrower
         if node.event == "error":
             code = node.error_code or ""
             if not self._throw(instance, scope, code, None, queue):

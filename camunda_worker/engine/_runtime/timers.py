@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
 
 from camunda_worker.engine._runtime.jobs import JobRecord
 
@@ -16,16 +17,27 @@ __all__ = ["TimerQueue"]
 
 
 class TimerQueue:
-    """A min-heap of job timers with lazy invalidation."""
+    """A min-heap of job timers with lazy invalidation.
+
+    Attributes:
+        on_earlier: called (under the engine's lock) when a timer is armed that is due before
+            ``watch_ms`` (or while ``watch_ms`` is ``None``): the real-time task's wake-up.
+        watch_ms: when whoever set ``on_earlier`` next wakes up anyway.
+    """
 
     def __init__(self, jobs: dict[int, JobRecord]) -> None:
         self._jobs = jobs
         self._heap: list[tuple[int, int, int, int]] = []
         self._sequence = itertools.count()
         self._stale = 0
+        self.on_earlier: Callable[[], None] | None = None
+        self.watch_ms: int | None = None
 
     def schedule(self, job: JobRecord, due_ms: int) -> None:
         """Arm a timer for the job; any older timer of the job becomes stale."""
+        if self.on_earlier is not None and (self.watch_ms is None or due_ms < self.watch_ms):
+            self.watch_ms = due_ms
+            self.on_earlier()
         self.invalidate(job)
         job.timer_armed = True
         heapq.heappush(self._heap, (due_ms, next(self._sequence), job.key, job.timer_generation))

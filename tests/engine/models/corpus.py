@@ -675,6 +675,24 @@ MODELS: dict[str, str] = {
         + END
         + chain("f", "hourly", "report", "end"),
     ),
+    "timer-start-cron": process(
+        "timer-start-cron",
+        timer_start("office-hours", "timeCycle", "0 0 9-17 * * MON-FRI")
+        + service("report", "report")
+        + END
+        + chain("f", "office-hours", "report", "end"),
+    ),
+    "timer-boundary-cron": process(
+        "timer-boundary-cron",
+        START
+        + service("work", "work")
+        + timer_boundary("nudge", "work", "timeCycle", '="0 */15 * * * *"', interrupting=False)
+        + service("remind", "remind")
+        + END
+        + end("reminded")
+        + chain("f", "start", "work", "end")
+        + chain("g", "nudge", "remind", "reminded"),
+    ),
     # --- Messages.
     "message-catch": message("Msg_Paid", "payment-received", "=orderId")
     + process(
@@ -1409,6 +1427,51 @@ MODELS: dict[str, str] = {
         + chain("g", "batch-finished", "interrupted"),
     ),
     # --- Escalations.
+    "error-end-expression": error("Err_Failure", "=failure")
+    + error("Err_Stock", "OUT_OF_STOCK")
+    + process(
+        "error-end-expression",
+        START
+        + sub_process(
+            "check",
+            start("check-start")
+            + service("inspect", "inspect")
+            + error_end("fail", "Err_Failure")
+            + chain("s", "check-start", "inspect", "fail"),
+        )
+        + error_boundary("no-stock", "check", "Err_Stock")
+        + error_boundary("other", "check", None)
+        + END
+        + end("restocked")
+        + end("escalated")
+        + chain("f", "start", "check", "end")
+        + flow("g1", "no-stock", "restocked")
+        + flow("g2", "other", "escalated"),
+    ),
+    "escalation-throw-expression": escalation("Esc_Level", "=level")
+    + escalation("Esc_Urgent", "URGENT")
+    + process(
+        "escalation-throw-expression",
+        START
+        + sub_process(
+            "handle",
+            start("handle-start")
+            + '<bpmn:intermediateThrowEvent id="raise" name="raise">'
+            + '<bpmn:escalationEventDefinition id="raise_def" escalationRef="Esc_Level" />'
+            + "</bpmn:intermediateThrowEvent>"
+            + service("work", "work")
+            + end("handle-end")
+            + chain("s", "handle-start", "raise", "work", "handle-end"),
+        )
+        + '<bpmn:boundaryEvent id="urgent" name="urgent" cancelActivity="false" attachedToRef="handle">'
+        + '<bpmn:escalationEventDefinition id="urgent_def" escalationRef="Esc_Urgent" />'
+        + "</bpmn:boundaryEvent>"
+        + service("notify", "notify")
+        + END
+        + end("notified")
+        + chain("f", "start", "handle", "end")
+        + chain("g", "urgent", "notify", "notified"),
+    ),
     "escalation-events": '<bpmn:escalation id="Esc_Late" name="late" escalationCode="LATE" />'
     + '<bpmn:escalation id="Esc_Abort" name="abort" escalationCode="ABORT" />'
     + process(
