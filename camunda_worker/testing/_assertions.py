@@ -264,6 +264,26 @@ def _timer_hint(target: AssertionTarget) -> list[str]:
     ]
 
 
+def _same_value(actual: object, expected: object) -> bool:
+    """Whether two variable values are the same JSON value: ``True`` is not ``1``, nor ``0`` ``False``.
+
+    Python's ``==`` takes ``True`` for ``1``; the process does not (``=paid = true`` is false
+    for ``1``), so an assertion must not either. Numbers compare by value (``1 == 1.0``, as in
+    JSON and FEEL); lists, tuples and mappings element by element.
+    """
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return isinstance(actual, bool) and isinstance(expected, bool) and actual is expected
+    if isinstance(actual, Mapping) and isinstance(expected, Mapping):
+        return actual.keys() == expected.keys() and all(
+            _same_value(actual[name], expected[name]) for name in actual
+        )
+    if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
+        return len(actual) == len(expected) and all(
+            _same_value(a, e) for a, e in zip(actual, expected, strict=True)
+        )
+    return bool(actual == expected)
+
+
 def _path(instance: ProcessInstanceView) -> str:
     return " -> ".join(instance.visited_element_ids) or "-"
 
@@ -470,7 +490,7 @@ class ProcessInstanceAssert:
             wrong = {
                 name: variables.get(name, "<missing>")
                 for name, value in expected.items()
-                if name not in variables or variables[name] != value
+                if name not in variables or not _same_value(variables[name], value)
             }
             return f"it has {wrong}" if wrong else None
 
@@ -517,7 +537,7 @@ class ProcessInstanceAssert:
             wrong = {
                 name: getattr(parsed, name, "<missing>")
                 for name, value in values.items()
-                if getattr(parsed, name, object()) != value
+                if not _same_value(getattr(parsed, name, object()), value)
             }
             return f"its fields are {wrong}" if wrong else None
 
@@ -850,7 +870,10 @@ class JobTypeAssert:
                 dict(job.result_variables or {}) for job in self._jobs() if job.state == "COMPLETED"
             ]
             for variables in sent:
-                if all(name in variables and variables[name] == v for name, v in expected.items()):
+                if all(
+                    name in variables and _same_value(variables[name], v)
+                    for name, v in expected.items()
+                ):
                     return None
             return f"they were completed with {sent}" if sent else "none was completed"
 

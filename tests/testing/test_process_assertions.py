@@ -219,3 +219,47 @@ def test_a_wait_that_is_not_a_number_is_a_usage_error(loan_project: pytest.Pytes
     result = run_user_suite(loan_project, "-o", "camunda_assert_timeout=soon")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*camunda_assert_timeout must be a number of seconds*"])
+
+
+def test_true_is_not_one_for_variable_assertions(loan_project: pytest.Pytester) -> None:
+    # In Python True == 1 and 0 == False; in the process they are different values (the FEEL
+    # condition `=paid = true` is false for 1). An assertion must not take one for the other.
+    loan_project.makepyfile(
+        test_loan="""
+import pytest
+from camunda_worker.testing import assert_that, assert_that_jobs
+
+pytestmark = pytest.mark.camunda("loan.bpmn")
+
+
+@pytest.fixture
+def key(camunda_engine):
+    camunda_engine.mock_job_worker("score").complete(score=1, flags=[1, 0], extra={"ok": 0})
+    return camunda_engine.start_instance("loan", {"loanId": "L-7"})
+
+
+def test_true_for_one(key):
+    assert_that(key).has_variables(score=True)
+
+
+def test_booleans_in_a_list(key):
+    assert_that(key).has_variables(flags=[True, False])
+
+
+def test_false_in_a_dict(key):
+    assert_that(key).has_variables(extra={"ok": False})
+
+
+def test_a_job_completed_with_true(key):
+    assert_that_jobs("score").was_completed_with(score=True)
+
+
+def test_numbers_still_equal(key):
+    assert_that(key).has_variables(score=1.0, flags=[1, 0], extra={"ok": 0})
+    assert_that_jobs("score").was_completed_with(score=1.0)
+"""
+    )
+    result = run_user_suite(loan_project, "test_loan.py")
+    result.assert_outcomes(passed=1, failed=4)
+    result.stdout.fnmatch_lines(["*expected variables {'score': True}, but it has {'score': 1}"])
+    result.stdout.fnmatch_lines(["*expected a completion with {'score': True}*"])
