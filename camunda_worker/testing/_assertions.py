@@ -284,6 +284,15 @@ def _same_value(actual: object, expected: object) -> bool:
     return bool(actual == expected)
 
 
+def _completed_count(view: ProcessInstanceView, element: str) -> int:
+    """How many of an element's instances completed: entered, and neither active nor terminated."""
+    return (
+        view.visited_element_ids.count(element)
+        - view.active_element_ids.count(element)
+        - view.terminated_element_ids.count(element)
+    )
+
+
 def _path(instance: ProcessInstanceView) -> str:
     return " -> ".join(instance.visited_element_ids) or "-"
 
@@ -388,16 +397,12 @@ class ProcessInstanceAssert:
     # -- elements ------------------------------------------------------------------------------
 
     def has_passed(self, *elements: str) -> ProcessInstanceAssert:
-        """Each element was entered and left at least once (``hasCompletedElements``)."""
+        """Each element completed at least once (``hasCompletedElements``): entered and left, not terminated."""
         __tracebackhide__ = True
         ids = self._ids(elements)
 
         def check(view: ProcessInstanceView) -> str | None:
-            missing = [
-                element
-                for element in ids
-                if view.visited_element_ids.count(element) <= view.active_element_ids.count(element)
-            ]
+            missing = [element for element in ids if _completed_count(view, element) < 1]
             return f"it has not passed {', '.join(missing)}" if missing else None
 
         self._holds(f"it to have passed {', '.join(ids)}", check)

@@ -263,3 +263,40 @@ def test_numbers_still_equal(key):
     result.assert_outcomes(passed=1, failed=4)
     result.stdout.fnmatch_lines(["*expected variables {'score': True}, but it has {'score': 1}"])
     result.stdout.fnmatch_lines(["*expected a completion with {'score': True}*"])
+
+
+def test_an_element_that_was_terminated_has_not_been_passed(loan_project: pytest.Pytester) -> None:
+    # has_passed is hasCompletedElements: an element left because a boundary event interrupted
+    # it, or because the instance was canceled, did not complete.
+    loan_project.makepyfile(
+        test_loan="""
+import pytest
+from camunda_worker.testing import assert_that
+
+pytestmark = pytest.mark.camunda("loan.bpmn")
+
+
+def test_payout_interrupted_by_the_error_boundary(camunda_engine):
+    camunda_engine.mock_job_worker("payout").throw_bpmn_error("BLOCKED")
+    key = camunda_engine.start_instance("loan", start_at="payout")
+    assert_that(key).is_completed().has_passed("Account blocked", "refunded")
+    assert_that(key).has_passed("payout")
+
+
+def test_review_canceled(camunda_engine):
+    camunda_engine.mock_job_worker("score").complete(score=80)
+    key = camunda_engine.start_instance("loan", {"loanId": "L-8"})
+    assert_that(key).is_at("review")
+    camunda_engine.cancel_instance(key)
+    assert_that(key).is_terminated().has_passed("score")
+    assert_that(key).has_passed("review")
+"""
+    )
+    result = run_user_suite(loan_project, "test_loan.py")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        ["*expected it to have passed payout, but it has not passed payout"]
+    )
+    result.stdout.fnmatch_lines(
+        ["*expected it to have passed review, but it has not passed review"]
+    )
