@@ -67,6 +67,14 @@ Faults = FaultPlan | str | Iterable[str] | Callable[[FaultPlan], object] | None
 configures the engine's plan."""
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _milliseconds(span: dt.timedelta) -> int:
+    """Whole milliseconds of a span, exactly (``total_seconds() * 1000`` loses one to rounding)."""
+    return span // dt.timedelta(milliseconds=1)
+
+
 def _configure_faults(plan: FaultPlan, faults: Faults) -> FaultPlan:
     if faults is None:
         return plan
@@ -185,9 +193,7 @@ class EngineHarness:
             ValueError: a negative duration.
         """
         clock = self._manual_clock()
-        milliseconds = (
-            int(duration.total_seconds() * 1000) if isinstance(duration, dt.timedelta) else duration
-        )
+        milliseconds = _milliseconds(duration) if isinstance(duration, dt.timedelta) else duration
         if milliseconds < 0:
             raise ValueError(f"the clock only moves forward, got {milliseconds} ms")
         self._move_to(clock, clock.now_ms() + int(milliseconds))
@@ -202,7 +208,7 @@ class EngineHarness:
         clock = self._manual_clock()
         if isinstance(moment, dt.datetime):
             aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-            target = int(aware.timestamp() * 1000)
+            target = _milliseconds(aware - _EPOCH)
         else:
             target = int(moment)
         if target < clock.now_ms():
@@ -338,9 +344,7 @@ class EngineHarness:
             name=name,
             correlation_key=correlation_key,
             variables=variables,
-            time_to_live_ms=int(ttl.total_seconds() * 1000)
-            if isinstance(ttl, dt.timedelta)
-            else ttl,
+            time_to_live_ms=_milliseconds(ttl) if isinstance(ttl, dt.timedelta) else ttl,
             message_id=message_id,
         )
         self.pump()

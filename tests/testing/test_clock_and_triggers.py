@@ -133,3 +133,24 @@ def test_the_clock_and_the_triggers(user_project: pytest.Pytester) -> None:
             "is manual: advance() moves it",
         ]
     )
+
+
+def test_advance_moves_the_clock_by_exactly_the_timedelta_given() -> None:
+    # timedelta(milliseconds=1001).total_seconds() * 1000 is 1000.999...: truncated, the clock
+    # stopped a millisecond short and a timer due at that very moment did not fire.
+    import datetime as dt
+
+    from camunda_worker.testing import EngineHarness, assert_that
+
+    timer = TIMERS_BPMN.replace("PT1H</bpmn:timeDuration>", "PT1.001S</bpmn:timeDuration>", 1)
+    with EngineHarness(bpmn=[("timers.bpmn", timer)]) as harness:
+        harness.mock_job_worker("stamp")
+        before = harness.now()
+        key = harness.start_instance("timers")
+        harness.advance(dt.timedelta(milliseconds=1001))
+        assert harness.now() - before == dt.timedelta(milliseconds=1001)
+        assert_that(key, engine=harness).has_passed("first_hour", "stamp")
+        for step in (1003, 5007, 86_400_009):
+            before = harness.now()
+            harness.advance(dt.timedelta(milliseconds=step))
+            assert harness.now() - before == dt.timedelta(milliseconds=step)
