@@ -379,6 +379,12 @@ class ProcessInstanceAssert:
         )
         return self
 
+    def is_created(self) -> ProcessInstanceAssert:
+        """The instance exists, in any state (``isCreated``)."""
+        __tracebackhide__ = True
+        self._holds("it to be created", lambda view: None)
+        return self
+
     def is_active(self) -> ProcessInstanceAssert:
         """The instance is active (``isActive``)."""
         __tracebackhide__ = True
@@ -396,16 +402,52 @@ class ProcessInstanceAssert:
 
     # -- elements ------------------------------------------------------------------------------
 
-    def has_passed(self, *elements: str) -> ProcessInstanceAssert:
-        """Each element completed at least once (``hasCompletedElements``): entered and left, not terminated."""
+    def has_passed(self, *elements: str, times: int | None = None) -> ProcessInstanceAssert:
+        """Each element completed (``hasCompletedElements``; ``times``: ``hasCompletedElement``).
+
+        An element instance completes when it is entered and left: one a boundary event
+        interrupted, or that ended with the instance's cancel, did not (see
+        :meth:`has_terminated_elements`).
+
+        Args:
+            *elements: ids or names.
+            times: each completed exactly this many times (``None``: at least once).
+        """
         __tracebackhide__ = True
         ids = self._ids(elements)
 
         def check(view: ProcessInstanceView) -> str | None:
-            missing = [element for element in ids if _completed_count(view, element) < 1]
-            return f"it has not passed {', '.join(missing)}" if missing else None
+            if times is None:
+                missing = [element for element in ids if _completed_count(view, element) < 1]
+                return f"it has not passed {', '.join(missing)}" if missing else None
+            wrong = [
+                f"{element} {_completed_count(view, element)} time(s)"
+                for element in ids
+                if _completed_count(view, element) != times
+            ]
+            return f"it passed {', '.join(wrong)}" if wrong else None
 
-        self._holds(f"it to have passed {', '.join(ids)}", check)
+        count = "" if times is None else f" {times} time(s)"
+        self._holds(f"it to have passed {', '.join(ids)}{count}", check)
+        return self
+
+    def has_terminated_elements(self, *elements: str) -> ProcessInstanceAssert:
+        """An instance of each element was terminated (``hasTerminatedElements``).
+
+        Terminated: interrupted by a boundary event or an event sub-process, ended with the
+        instance's cancel, or terminated by a modification.
+        """
+        __tracebackhide__ = True
+        ids = self._ids(elements)
+
+        def check(view: ProcessInstanceView) -> str | None:
+            missing = [e for e in ids if e not in view.terminated_element_ids]
+            if not missing:
+                return None
+            terminated = ", ".join(view.terminated_element_ids) or "none"
+            return f"{', '.join(missing)} was not terminated (terminated: {terminated})"
+
+        self._holds(f"terminated element(s) {', '.join(ids)}", check)
         return self
 
     def has_passed_in_order(self, *elements: str) -> ProcessInstanceAssert:
@@ -463,6 +505,29 @@ class ProcessInstanceAssert:
 
         self._holds(f"it not to be at {', '.join(ids)}", check)
         return self
+
+    def has_active_elements_exactly(self, *elements: str) -> ProcessInstanceAssert:
+        """Tokens wait in these elements and no others (``hasActiveElementsExactly``).
+
+        Compared as a multiset: ``("a", "a")`` is two tokens in ``a``; a parallel join's
+        waiting tokens are not active elements.
+        """
+        __tracebackhide__ = True
+        ids = self._ids(elements)
+
+        def check(view: ProcessInstanceView) -> str | None:
+            if sorted(view.active_element_ids) == sorted(ids):
+                return None
+            where = ", ".join(view.active_element_ids) or "nowhere"
+            return f"it is at {where} ({view.state})"
+
+        self._holds(f"it to be at exactly {', '.join(ids) or 'nowhere'}", check)
+        return self
+
+    def has_no_active_elements(self) -> ProcessInstanceAssert:
+        """No token waits anywhere (``hasNoActiveElements``): the instance has ended."""
+        __tracebackhide__ = True
+        return self.has_active_elements_exactly()
 
     def has_taken_flow(self, *flows: str) -> ProcessInstanceAssert:
         """Tokens took each of these sequence flows (by id, or by name)."""
@@ -572,6 +637,30 @@ class ProcessInstanceAssert:
 
         key_text = "" if correlation_key is None else f" with correlation key {correlation_key!r}"
         self._holds(f"it to wait for message {name!r}{key_text}", check)
+        return self
+
+    def is_not_waiting_for_message(
+        self, name: str, correlation_key: str | None = None
+    ) -> ProcessInstanceAssert:
+        """No element of the instance waits for this message (``isNotWaitingForMessage``).
+
+        Waits until the subscription is gone (the message was correlated, the element left).
+        """
+        __tracebackhide__ = True
+
+        def check(view: ProcessInstanceView) -> str | None:
+            for subscription in self._engine.message_subscriptions(process_instance_key=self.key):
+                if subscription.message_name == name and (
+                    correlation_key is None or subscription.correlation_key == correlation_key
+                ):
+                    return (
+                        f"{subscription.element_id} waits for it "
+                        f"(correlation key {subscription.correlation_key!r})"
+                    )
+            return None
+
+        key_text = "" if correlation_key is None else f" with correlation key {correlation_key!r}"
+        self._holds(f"it not to wait for message {name!r}{key_text}", check)
         return self
 
     def has_incident(
@@ -720,6 +809,23 @@ class UserTaskAssert:
         __tracebackhide__ = True
         self._holds(
             "it to be COMPLETED", lambda t: None if t.state == "COMPLETED" else f"it is {t.state}"
+        )
+        return self
+
+    def is_canceled(self) -> UserTaskAssert:
+        """The user task was canceled: its element was terminated (``isCanceled``)."""
+        __tracebackhide__ = True
+        self._holds(
+            "it to be CANCELED", lambda t: None if t.state == "CANCELED" else f"it is {t.state}"
+        )
+        return self
+
+    def has_priority(self, priority: int) -> UserTaskAssert:
+        """The task's priority (``hasPriority``)."""
+        __tracebackhide__ = True
+        self._holds(
+            f"priority {priority}",
+            lambda t: None if t.priority == priority else f"its priority is {t.priority}",
         )
         return self
 

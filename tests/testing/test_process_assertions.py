@@ -300,3 +300,79 @@ def test_review_canceled(camunda_engine):
     result.stdout.fnmatch_lines(
         ["*expected it to have passed review, but it has not passed review"]
     )
+
+
+CPT_DAY_ONE = """
+import pytest
+from camunda_worker.testing import assert_that, assert_that_user_task
+
+pytestmark = pytest.mark.camunda("loan.bpmn")
+
+
+@pytest.fixture
+def key(camunda_engine):
+    camunda_engine.mock_job_worker("score").complete(score=80)
+    return camunda_engine.start_instance("loan", {"loanId": "L-1", "officer": "alice"})
+
+
+def test_holds(camunda_engine, key):
+    assert_that(key).is_created().has_active_elements_exactly("Review contract")
+    assert_that(key).has_passed("score", times=1).is_not_waiting_for_message("contract-signed")
+    assert_that_user_task("review").has_priority(50)
+    camunda_engine.cancel_instance(key)
+    assert_that(key).is_created().has_no_active_elements().has_terminated_elements("review")
+    assert_that_user_task("review").is_canceled()
+
+
+def test_blocked_payout_is_terminated(camunda_engine):
+    camunda_engine.mock_job_worker("payout").throw_bpmn_error("BLOCKED")
+    key = camunda_engine.start_instance("loan", start_at="payout")
+    assert_that(key).is_completed().has_terminated_elements("Pay out").has_passed("refunded")
+
+
+def test_exactly_is_exact(key):
+    assert_that(key).has_active_elements_exactly()
+
+
+def test_no_active_elements(key):
+    assert_that(key).has_no_active_elements()
+
+
+def test_times(key):
+    assert_that(key).has_passed("score", times=2)
+
+
+def test_not_terminated(key):
+    assert_that(key).has_terminated_elements("score")
+
+
+def test_still_waiting(camunda_engine, key):
+    camunda_engine.complete_user_task("review")
+    assert_that(key).is_not_waiting_for_message("contract-signed", correlation_key="L-1")
+
+
+def test_not_canceled(key):
+    assert_that_user_task("review").is_canceled()
+
+
+def test_priority(key):
+    assert_that_user_task("review").has_priority(99)
+"""
+
+
+def test_what_a_camunda_process_test_user_reaches_for_on_day_one(
+    loan_project: pytest.Pytester,
+) -> None:
+    loan_project.makepyfile(test_loan=CPT_DAY_ONE)
+    result = run_user_suite(loan_project, "test_loan.py")
+    result.assert_outcomes(passed=2, failed=7)
+    for line in (
+        "*expected it to be at exactly nowhere, but it is at review (ACTIVE)",
+        "*expected it to have passed score 2 time(s), but it passed score 1 time(s)",
+        "*expected terminated element(s) score, but score was not terminated (terminated: none)",
+        "*expected it not to wait for message 'contract-signed' with correlation key 'L-1', "
+        "but signed waits for it (correlation key 'L-1')",
+        "*user task 'review': expected it to be CANCELED, but it is CREATED",
+        "*user task 'review': expected priority 99, but its priority is 50",
+    ):
+        result.stdout.fnmatch_lines([line])
