@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from camunda_worker.testing._coverage import ProcessCoverage
+from camunda_worker.testing._coverage import ProcessCoverage, shown_percent
 from camunda_worker.testing._diagram import Diagram, Shape
 
 __all__ = ["render_html"]
@@ -223,7 +223,7 @@ def render_html(processes: Mapping[str, ProcessCoverage], totals: Mapping[str, A
             f'<section class="process" id="process-{_esc(process_id)}" '
             f'data-process="{_esc(process_id)}" data-percent="{coverage.percent:.2f}">'
             f"<h2>{_esc(title)}</h2>"
-            f"<p>{_bar(coverage.percent)} {coverage.percent:.0f}% &#8212; flow nodes "
+            f"<p>{_bar(coverage.percent)} {shown_percent(coverage.percent)} &#8212; flow nodes "
             f"{len(coverage.covered_nodes)}/{len(coverage.nodes)}, sequence flows "
             f"{len(coverage.covered_flows)}/{len(coverage.flows)}"
             f"{' &#8212; ' + _esc(coverage.resource_name) if coverage.resource_name else ''}</p>"
@@ -234,7 +234,7 @@ def render_html(processes: Mapping[str, ProcessCoverage], totals: Mapping[str, A
         "<title>BPMN coverage</title>"
         f"<style>{_CSS}</style></head><body>"
         f'<h1>BPMN coverage: <span id="total" data-percent="{totals["percent"]:.2f}">'
-        f"{totals['percent']:.0f}%</span></h1>"
+        f"{shown_percent(totals['percent'])}</span></h1>"
         f"<p>{totals['flow_nodes_covered']}/{totals['flow_nodes']} flow nodes and "
         f"{totals['sequence_flows_covered']}/{totals['sequence_flows']} sequence flows passed "
         "by the tests. Green: passed (the number: how many tests); grey, dashed: never "
