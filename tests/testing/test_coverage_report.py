@@ -149,3 +149,33 @@ def test_a_process_not_fully_covered_never_shows_100_percent() -> None:
     assert "100%" not in page.split("</style>")[1]
     assert '<span id="total" data-percent="99.67">99%</span>' in page
 
+
+def test_the_ids_of_the_page_are_unique_with_several_processes() -> None:
+    # An HTML id is unique in its document: each drawing's arrow markers need their own.
+    import re
+
+    diagrams = {}
+    for process_id in ("a", "b"):
+        diagrams[process_id] = ProcessCoverage(
+            process_id,
+            nodes={f"{process_id}1": ("task", None)},
+            flows={f"{process_id}f": None},
+            reached_flows={f"{process_id}f": {"t"}},
+            diagram=Diagram(
+                processes=frozenset({process_id}),
+                process_of={f"{process_id}1": process_id, f"{process_id}f": process_id},
+                kinds={f"{process_id}1": "task"},
+                names={},
+                shapes={f"{process_id}1": Shape(0, 0, 100, 80)},
+                edges={f"{process_id}f": ((100, 40), (200, 40))},
+            ),
+        )
+    page = render_html(
+        diagrams,
+        {"percent": 50.0, "flow_nodes": 2, "flow_nodes_covered": 0, "sequence_flows": 2,
+         "sequence_flows_covered": 2},
+    )  # fmt: skip
+    ids = re.findall(r'\sid="([^"]*)"', page)
+    assert len(ids) == len(set(ids)), sorted(ids)
+    for reference in re.findall(r"url\(#([^)]*)\)", page):
+        assert reference in ids
