@@ -50,6 +50,7 @@ __all__ = [
 DEFAULT_ASSERT_TIMEOUT = 5.0
 """Seconds an assertion waits by default (the plugin's ``camunda_assert_timeout``)."""
 
+_USER_TASK_JOB_TYPE = "io.camunda.zeebe:userTask"
 _FIRST_POLL = 0.0005
 _MAX_POLL = 0.02
 
@@ -778,13 +779,29 @@ class UserTaskAssert:
         ]
         return tasks[-1] if tasks else None
 
+    def _no_task(self) -> str:
+        jobs = [
+            job
+            for job in self._engine.jobs(
+                job_type=_USER_TASK_JOB_TYPE, process_instance_key=self.instance
+            )
+            if job.element_id == self.element
+        ]
+        if jobs:
+            return (
+                f"there is no user task {self.element!r}: it is a job-based user task (no "
+                f"zeebe:userTask), a job of type {_USER_TASK_JOB_TYPE!r}; assert on it with "
+                f"assert_that_jobs({_USER_TASK_JOB_TYPE!r})"
+            )
+        return f"there is no user task {self.element!r}"
+
     def _holds(self, expected: str, check: Callable[[UserTaskView], str | None]) -> None:
         __tracebackhide__ = True
 
         def checked() -> str | None:
             __tracebackhide__ = True
             task = self._task()
-            return f"there is no user task {self.element!r}" if task is None else check(task)
+            return self._no_task() if task is None else check(task)
 
         reason = _wait(self._target, self._timeout, checked, lambda: False)
         if reason is None:

@@ -68,6 +68,8 @@ configures the engine's plan."""
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_USER_TASK_JOB_TYPE = "io.camunda.zeebe:userTask"
+"""The job type of a job-based user task (a ``userTask`` without ``zeebe:userTask``)."""
 
 
 def _milliseconds(span: dt.timedelta) -> int:
@@ -377,6 +379,9 @@ class EngineHarness:
     ) -> None:
         """Complete the open user task of an element (id or name), or one by its key.
 
+        A job-based user task (a ``userTask`` without ``zeebe:userTask``: a job of type
+        ``io.camunda.zeebe:userTask``) is completed the same way, through its job.
+
         Args:
             element: the element id or name, or a user task key.
             variables: the variables the task completes with.
@@ -385,18 +390,36 @@ class EngineHarness:
         Raises:
             LookupError: no open user task fits, or several do (give ``instance``).
         """
+        scope = None if instance is None else str(instance)
         open_tasks = [
-            task
-            for task in self.engine.user_tasks(
-                state="CREATED", process_instance_key=None if instance is None else str(instance)
-            )
+            task.key
+            for task in self.engine.user_tasks(state="CREATED", process_instance_key=scope)
             if element in (task.element_id, task.name, task.key)
         ]
-        if len(open_tasks) != 1:
-            what = "no open user task" if not open_tasks else f"{len(open_tasks)} open user tasks"
+        # A job-based user task (a <userTask> without <zeebe:userTask/>) is a job: the same line.
+        task_jobs = [
+            job.key
+            for job in self.engine.jobs(
+                job_type=_USER_TASK_JOB_TYPE, state="CREATED", process_instance_key=scope
+            )
+            if element in (job.element_id, job.key) or element == self._element_name(job)
+        ]
+        found = open_tasks + task_jobs
+        if len(found) != 1:
+            what = "no open user task" if not found else f"{len(found)} open user tasks"
             raise LookupError(f"{what} for {element!r}; give instance= or the task's key")
-        self.engine.complete_user_task(open_tasks[0].key, variables)
+        if open_tasks:
+            self.engine.complete_user_task(found[0], variables)
+        else:
+            self.engine.complete_job(found[0], variables)
         self.pump()
+
+    def _element_name(self, job: JobView) -> str | None:
+        if job.process_instance_key is None:
+            return None
+        instance = self.engine.process_instance(job.process_instance_key)
+        node = self.engine.process_model(instance.process_definition_key).nodes.get(job.element_id)
+        return None if node is None else node.name
 
     def resolve_incident(
         self, incident: str | None = None, *, instance: str | None = None, retries: int = 1
