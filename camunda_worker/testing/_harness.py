@@ -148,7 +148,11 @@ class EngineHarness:
         self._workers: list[JobWorker] = []
         register_target(self)
         if bpmn:
-            self.deploy(*bpmn)
+            try:
+                self.deploy(*bpmn)
+            except BaseException:
+                self.close()  # half made: not the engine later assertions look in
+                raise
 
     def __repr__(self) -> str:
         return f"<EngineHarness {self.engine!r} workers={len(self._workers)}>"
