@@ -294,6 +294,17 @@ def _completed_count(view: ProcessInstanceView, element: str) -> int:
     )
 
 
+def _served(mock: Any) -> str:
+    text = f"{mock.count} job(s) served"
+    looping = getattr(mock, "looping_job", None)
+    if looping:
+        text += (
+            f"; it answered job {looping} 100 times in a row and stopped: its answers never "
+            "end that job (a fail() with retries left as the last answer?)"
+        )
+    return text
+
+
 def _path(instance: ProcessInstanceView) -> str:
     return " -> ".join(instance.visited_element_ids) or "-"
 
@@ -355,7 +366,7 @@ class ProcessInstanceAssert:
         mocks = getattr(self._target, "mocks", ())
         if mocks:
             lines.append("  mocked job workers:")
-            lines.extend(f"    - {mock.job_type!r}: {mock.count} job(s) served" for mock in mocks)
+            lines.extend(f"    - {mock.job_type!r}: {_served(mock)}" for mock in mocks)
         return ProcessAssertionError("\n".join(lines), instance=instance, jobs=jobs)
 
     def _ids(self, references: Iterable[str], kind: str = "element") -> list[str]:

@@ -493,8 +493,8 @@ class EngineHarness:
             for _ in range(_MAX_PUMP_ROUNDS):
                 served = sum(mock.serve() for mock in mocks)
                 total += served
-                if not served:
-                    break
+                if not served or any(mock.looping_job for mock in mocks):
+                    break  # nothing more to answer, or answers that never end a job
         finally:
             self._pumping = False
         return total

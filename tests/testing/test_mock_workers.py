@@ -137,3 +137,42 @@ def test_what_a_mock_did_shows_in_the_failure(loan_project: pytest.Pytester) -> 
             "*'score': 3 job(s) served",
         ]
     )
+
+
+def test_a_mock_that_fails_forever_with_retries_left_does_not_hang_the_test(
+    loan_project: pytest.Pytester,
+) -> None:
+    # fail(retries=1) as the last answer repeats for ever: the job is failed with a retry left,
+    # activatable at once, answered again... start_instance never returned.
+    loan_project.makepyfile(
+        test_mocks="""
+import signal
+
+import pytest
+from camunda_worker.testing import assert_that
+
+
+def _hung(signum, frame):
+    raise RuntimeError("start_instance hung")
+
+
+@pytest.mark.camunda("loan.bpmn")
+def test_flaky_for_ever(camunda_engine):
+    signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(30)  # a hang fails this test instead of the whole run
+    payout = camunda_engine.mock_job_worker("payout").fail("bank down", retries=1)
+    key = camunda_engine.start_instance("loan", {"loanId": "L-1"}, start_at="payout")
+    signal.alarm(0)
+    assert 1 <= payout.count <= 1000
+    assert_that(key).is_completed()
+"""
+    )
+    result = run_user_suite(loan_project, "test_mocks.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*expected it to be COMPLETED, but it is ACTIVE",
+            "*'payout': * job(s) served; it answered job * 100 times in a row and stopped: "
+            "its answers never end that job*",
+        ]
+    )
