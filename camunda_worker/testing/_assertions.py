@@ -754,16 +754,25 @@ def _due(value: dt.datetime | dt.date | str) -> str:
     return str(value)
 
 
+def _moment(value: str) -> dt.datetime | None:
+    """An ISO 8601 date-time with an offset (``Z`` too), as an aware datetime; else ``None``."""
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
 def _same_moment(actual: str | None, expected: dt.datetime | dt.date | str) -> bool:
     if actual is None:
         return False
+    parsed = _moment(actual)
     if isinstance(expected, dt.datetime):
-        try:
-            parsed = dt.datetime.fromisoformat(actual.replace("Z", "+00:00"))
-        except ValueError:
-            return False
         moment = expected if expected.tzinfo else expected.replace(tzinfo=dt.timezone.utc)
         return parsed == moment
+    wanted = _moment(str(expected))
+    if parsed is not None and wanted is not None:
+        return parsed == wanted  # the same instant however written (.000Z, +01:00...)
     return actual == str(expected)
 
 
@@ -893,7 +902,7 @@ class UserTaskAssert:
         return self
 
     def has_due_date(self, due: dt.datetime | str | None) -> UserTaskAssert:
-        """The task is due at this moment (a datetime, compared as an instant; or the ISO text)."""
+        """The task is due at this moment: a datetime or ISO 8601 text, compared as an instant."""
         __tracebackhide__ = True
         self._holds(
             f"due date {None if due is None else _due(due)}",

@@ -376,3 +376,20 @@ def test_what_a_camunda_process_test_user_reaches_for_on_day_one(
         "*user task 'review': expected priority 99, but its priority is 50",
     ):
         result.stdout.fnmatch_lines([line])
+
+
+def test_a_due_date_given_as_text_is_compared_as_a_moment() -> None:
+    # '2025-01-03T17:00:00.000Z' failed against the task's '2025-01-03T17:00:00Z': the same
+    # instant, "expected due date 2025-01-03T17:00:00.000Z, but it is due '...17:00:00Z'".
+    from camunda_worker.testing import EngineHarness, ProcessAssertionError, assert_that_user_task
+
+    with EngineHarness(bpmn=[("loan.bpmn", LOAN_BPMN)]) as harness:
+        harness.mock_job_worker("score").complete(score=80)
+        harness.start_instance("loan", {"loanId": "L-1", "officer": "o"})
+        task = assert_that_user_task("review", engine=harness)
+        for same in ("2025-01-03T17:00:00Z", "2025-01-03T17:00:00.000Z", "2025-01-03T18:00+01:00"):
+            task.has_due_date(same)
+        with pytest.raises(ProcessAssertionError, match="but it is due '2025-01-03T17:00:00Z'"):
+            task.has_due_date("2025-01-03T17:00:01Z")
+        with pytest.raises(ProcessAssertionError, match="expected due date tomorrow"):
+            task.has_due_date("tomorrow")
