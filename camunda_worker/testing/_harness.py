@@ -190,6 +190,8 @@ class EngineHarness:
         back-offs), the timers due then fire, mocked job workers answer, and the clock moves
         on: a timer armed by an earlier one within the span fires too, at its own time. So
         ``advance(dt.timedelta(days=2))`` is two days of the process in one call.
+        Real workers answer in their own threads, after the call returns: a timer armed once
+        a real worker's job is done counts from where the clock stopped (advance again).
 
         Args:
             duration: milliseconds, or a :class:`datetime.timedelta`.
