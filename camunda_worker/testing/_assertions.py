@@ -408,7 +408,12 @@ class ProcessInstanceAssert:
         return self._state("COMPLETED")
 
     def is_terminated(self) -> ProcessInstanceAssert:
-        """The instance was terminated: canceled, or ended by a terminate end event (``isTerminated``)."""
+        """The instance was terminated: canceled, or modified to no token (``isTerminated``).
+
+        A terminate end event does not terminate the instance: it ends the other tokens, then
+        the instance completes, as in Zeebe (:meth:`is_completed`,
+        :meth:`has_terminated_elements` for what it ended).
+        """
         __tracebackhide__ = True
         return self._state("TERMINATED")
 
