@@ -463,11 +463,22 @@ class EngineHarness:
         """A mocked worker for a job type (``mockJobWorker``); the same one for the same type.
 
         Its jobs are answered in the test's thread whenever the test next drives the engine
-        (see :class:`MockJobWorker`), with the answers chained on it by then. Do not start a
-        real worker for the same type.
+        (see :class:`MockJobWorker`), with the answers chained on it by then.
+
+        Raises:
+            ValueError: a real worker started here serves the type (the two would race for its
+                jobs); :meth:`start_worker` refuses a mocked type the same way.
         """
         with self._lock:
             mock = self._mocks.get(job_type)
+            if mock is None and any(
+                worker.job_type == job_type and worker.state.value not in ("stopped", "failed")
+                for worker in self._workers
+            ):
+                raise ValueError(
+                    f"a real worker serves job type {job_type!r}: a mock for it would race the "
+                    "worker for its jobs; use one or the other in a test"
+                )
             if mock is None:
                 mock = self._mocks[job_type] = MockJobWorker(
                     self.engine, job_type, self.client, self.async_client
@@ -663,7 +674,15 @@ class EngineHarness:
             track_client=self._connections.track,
         )
         with self._lock:
-            self._workers.append(worker)
+            mocked = worker.job_type in self._mocks
+            if not mocked:
+                self._workers.append(worker)
+        if mocked:
+            worker.close()
+            raise ValueError(
+                f"job type {worker.job_type!r} is mocked (mock_job_worker): a real worker for it "
+                "would race the mock for its jobs; use one or the other in a test"
+            )
         worker.start()
         return worker
 

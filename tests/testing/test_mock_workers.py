@@ -176,3 +176,39 @@ def test_flaky_for_ever(camunda_engine):
             "its answers never end that job*",
         ]
     )
+
+
+def test_a_mock_and_a_real_worker_for_one_type_are_refused(loan_project: pytest.Pytester) -> None:
+    # Both would take jobs of the type, each some: a test that passes or fails by the race.
+    loan_project.makepyfile(
+        test_mocks="""
+import pytest
+
+pytestmark = pytest.mark.camunda("loan.bpmn")
+
+
+def test_mock_then_worker(camunda_engine, job_worker):
+    camunda_engine.mock_job_worker("score").complete(score=80)
+    job_worker(lambda job: {"score": 10}, "score")
+
+
+def test_worker_then_mock(camunda_engine, job_worker):
+    job_worker(lambda job: {"score": 10}, "score")
+    camunda_engine.mock_job_worker("score")
+
+
+def test_other_types_mix(camunda_engine, job_worker):
+    job_worker(lambda job: {"score": 10}, "score")
+    camunda_engine.mock_job_worker("payout")
+"""
+    )
+    result = run_user_suite(loan_project, "test_mocks.py")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        ["*ValueError: job type 'score' is mocked (mock_job_worker): a real worker for it would "
+         "race the mock for its jobs*"]
+    )  # fmt: skip
+    result.stdout.fnmatch_lines(
+        ["*ValueError: a real worker serves job type 'score': a mock for it would race the "
+         "worker for its jobs*"]
+    )  # fmt: skip
