@@ -526,14 +526,15 @@ class ProcessInstanceAssert:
     def has_active_elements_exactly(self, *elements: str) -> ProcessInstanceAssert:
         """Tokens wait in these elements and no others (``hasActiveElementsExactly``).
 
-        Compared as a multiset: ``("a", "a")`` is two tokens in ``a``; a parallel join's
-        waiting tokens are not active elements.
+        Compared as sets of element ids, as Camunda Process Test does: a multi-instance
+        activity is one element however many of its instances run; a parallel join's waiting
+        tokens are not active elements.
         """
         __tracebackhide__ = True
         ids = self._ids(elements)
 
         def check(view: ProcessInstanceView) -> str | None:
-            if sorted(view.active_element_ids) == sorted(ids):
+            if set(view.active_element_ids) == set(ids):
                 return None
             where = ", ".join(view.active_element_ids) or "nowhere"
             return f"it is at {where} ({view.state})"

@@ -393,3 +393,36 @@ def test_a_due_date_given_as_text_is_compared_as_a_moment() -> None:
             task.has_due_date("2025-01-03T17:00:01Z")
         with pytest.raises(ProcessAssertionError, match="expected due date tomorrow"):
             task.has_due_date("tomorrow")
+
+
+MULTI_INSTANCE_REVIEW = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+  <bpmn:process id="reviews" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review" />
+    <bpmn:userTask id="review">
+      <bpmn:extensionElements><zeebe:userTask /></bpmn:extensionElements>
+      <bpmn:multiInstanceLoopCharacteristics>
+        <bpmn:extensionElements>
+          <zeebe:loopCharacteristics inputCollection="=reviewers" inputElement="reviewer" />
+        </bpmn:extensionElements>
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_active_elements_exactly_counts_a_multi_instance_activity_once() -> None:
+    # Its body and each of its instances are active in the same element: as in Camunda Process
+    # Test, "exactly" is about which elements, not how many tokens.
+    from camunda_worker.testing import EngineHarness, ProcessAssertionError, assert_that
+
+    with EngineHarness(bpmn=[("reviews.bpmn", MULTI_INSTANCE_REVIEW)]) as harness:
+        key = harness.start_instance("reviews", {"reviewers": ["ann", "bob"]})
+        assert_that(key, engine=harness).has_active_elements_exactly("review")
+        with pytest.raises(ProcessAssertionError, match="it is at review, review, review"):
+            assert_that(key, engine=harness).has_active_elements_exactly("review", "end")
