@@ -138,7 +138,10 @@ def pytest_configure(config: pytest.Config) -> None:
     mode = str(config.getini("camunda_leak_guard")).strip()
     if mode not in _MODES:
         raise pytest.UsageError(f"camunda_leak_guard = {mode!r} is not one of {', '.join(_MODES)}")
-    if config.getoption("camunda_coverage") or config.getoption("camunda_coverage_fail_under"):
+    if (
+        config.getoption("camunda_coverage")
+        or config.getoption("camunda_coverage_fail_under") is not None
+    ):
         from camunda_worker.testing._coverage import CoverageCollector  # noqa: PLC0415 - lazy
 
         config.stash[_COVERAGE] = CoverageCollector()

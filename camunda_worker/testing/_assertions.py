@@ -50,6 +50,7 @@ __all__ = [
 DEFAULT_ASSERT_TIMEOUT = 5.0
 """Seconds an assertion waits by default (the plugin's ``camunda_assert_timeout``)."""
 
+_USER_TASK_JOB_TYPE = "io.camunda.zeebe:userTask"
 _FIRST_POLL = 0.0005
 _MAX_POLL = 0.02
 
@@ -264,6 +265,46 @@ def _timer_hint(target: AssertionTarget) -> list[str]:
     ]
 
 
+def _same_value(actual: object, expected: object) -> bool:
+    """Whether two variable values are the same JSON value: ``True`` is not ``1``, nor ``0`` ``False``.
+
+    Python's ``==`` takes ``True`` for ``1``; the process does not (``=paid = true`` is false
+    for ``1``), so an assertion must not either. Numbers compare by value (``1 == 1.0``, as in
+    JSON and FEEL); lists, tuples and mappings element by element.
+    """
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return isinstance(actual, bool) and isinstance(expected, bool) and actual is expected
+    if isinstance(actual, Mapping) and isinstance(expected, Mapping):
+        return actual.keys() == expected.keys() and all(
+            _same_value(actual[name], expected[name]) for name in actual
+        )
+    if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
+        return len(actual) == len(expected) and all(
+            _same_value(a, e) for a, e in zip(actual, expected, strict=True)
+        )
+    return bool(actual == expected)
+
+
+def _completed_count(view: ProcessInstanceView, element: str) -> int:
+    """How many of an element's instances completed: entered, and neither active nor terminated."""
+    return (
+        view.visited_element_ids.count(element)
+        - view.active_element_ids.count(element)
+        - view.terminated_element_ids.count(element)
+    )
+
+
+def _served(mock: Any) -> str:
+    text = f"{mock.count} job(s) served"
+    looping = getattr(mock, "looping_job", None)
+    if looping:
+        text += (
+            f"; it answered job {looping} 100 times in a row and stopped: its answers never "
+            "end that job (a fail() with retries left as the last answer?)"
+        )
+    return text
+
+
 def _path(instance: ProcessInstanceView) -> str:
     return " -> ".join(instance.visited_element_ids) or "-"
 
@@ -325,7 +366,7 @@ class ProcessInstanceAssert:
         mocks = getattr(self._target, "mocks", ())
         if mocks:
             lines.append("  mocked job workers:")
-            lines.extend(f"    - {mock.job_type!r}: {mock.count} job(s) served" for mock in mocks)
+            lines.extend(f"    - {mock.job_type!r}: {_served(mock)}" for mock in mocks)
         return ProcessAssertionError("\n".join(lines), instance=instance, jobs=jobs)
 
     def _ids(self, references: Iterable[str], kind: str = "element") -> list[str]:
@@ -350,6 +391,12 @@ class ProcessInstanceAssert:
         )
         return self
 
+    def is_created(self) -> ProcessInstanceAssert:
+        """The instance exists, in any state (``isCreated``)."""
+        __tracebackhide__ = True
+        self._holds("it to be created", lambda view: None)
+        return self
+
     def is_active(self) -> ProcessInstanceAssert:
         """The instance is active (``isActive``)."""
         __tracebackhide__ = True
@@ -361,26 +408,63 @@ class ProcessInstanceAssert:
         return self._state("COMPLETED")
 
     def is_terminated(self) -> ProcessInstanceAssert:
-        """The instance was terminated: canceled, or ended by a terminate end event (``isTerminated``)."""
+        """The instance was terminated: canceled, or modified to no token (``isTerminated``).
+
+        A terminate end event does not terminate the instance: it ends the other tokens, then
+        the instance completes, as in Zeebe (:meth:`is_completed`,
+        :meth:`has_terminated_elements` for what it ended).
+        """
         __tracebackhide__ = True
         return self._state("TERMINATED")
 
     # -- elements ------------------------------------------------------------------------------
 
-    def has_passed(self, *elements: str) -> ProcessInstanceAssert:
-        """Each element was entered and left at least once (``hasCompletedElements``)."""
+    def has_passed(self, *elements: str, times: int | None = None) -> ProcessInstanceAssert:
+        """Each element completed (``hasCompletedElements``; ``times``: ``hasCompletedElement``).
+
+        An element instance completes when it is entered and left: one a boundary event
+        interrupted, or that ended with the instance's cancel, did not (see
+        :meth:`has_terminated_elements`).
+
+        Args:
+            *elements: ids or names.
+            times: each completed exactly this many times (``None``: at least once).
+        """
         __tracebackhide__ = True
         ids = self._ids(elements)
 
         def check(view: ProcessInstanceView) -> str | None:
-            missing = [
-                element
+            if times is None:
+                missing = [element for element in ids if _completed_count(view, element) < 1]
+                return f"it has not passed {', '.join(missing)}" if missing else None
+            wrong = [
+                f"{element} {_completed_count(view, element)} time(s)"
                 for element in ids
-                if view.visited_element_ids.count(element) <= view.active_element_ids.count(element)
+                if _completed_count(view, element) != times
             ]
-            return f"it has not passed {', '.join(missing)}" if missing else None
+            return f"it passed {', '.join(wrong)}" if wrong else None
 
-        self._holds(f"it to have passed {', '.join(ids)}", check)
+        count = "" if times is None else f" {times} time(s)"
+        self._holds(f"it to have passed {', '.join(ids)}{count}", check)
+        return self
+
+    def has_terminated_elements(self, *elements: str) -> ProcessInstanceAssert:
+        """An instance of each element was terminated (``hasTerminatedElements``).
+
+        Terminated: interrupted by a boundary event or an event sub-process, ended with the
+        instance's cancel, or terminated by a modification.
+        """
+        __tracebackhide__ = True
+        ids = self._ids(elements)
+
+        def check(view: ProcessInstanceView) -> str | None:
+            missing = [e for e in ids if e not in view.terminated_element_ids]
+            if not missing:
+                return None
+            terminated = ", ".join(view.terminated_element_ids) or "none"
+            return f"{', '.join(missing)} was not terminated (terminated: {terminated})"
+
+        self._holds(f"terminated element(s) {', '.join(ids)}", check)
         return self
 
     def has_passed_in_order(self, *elements: str) -> ProcessInstanceAssert:
@@ -439,6 +523,30 @@ class ProcessInstanceAssert:
         self._holds(f"it not to be at {', '.join(ids)}", check)
         return self
 
+    def has_active_elements_exactly(self, *elements: str) -> ProcessInstanceAssert:
+        """Tokens wait in these elements and no others (``hasActiveElementsExactly``).
+
+        Compared as sets of element ids, as Camunda Process Test does: a multi-instance
+        activity is one element however many of its instances run; a parallel join's waiting
+        tokens are not active elements.
+        """
+        __tracebackhide__ = True
+        ids = self._ids(elements)
+
+        def check(view: ProcessInstanceView) -> str | None:
+            if set(view.active_element_ids) == set(ids):
+                return None
+            where = ", ".join(view.active_element_ids) or "nowhere"
+            return f"it is at {where} ({view.state})"
+
+        self._holds(f"it to be at exactly {', '.join(ids) or 'nowhere'}", check)
+        return self
+
+    def has_no_active_elements(self) -> ProcessInstanceAssert:
+        """No token waits anywhere (``hasNoActiveElements``): the instance has ended."""
+        __tracebackhide__ = True
+        return self.has_active_elements_exactly()
+
     def has_taken_flow(self, *flows: str) -> ProcessInstanceAssert:
         """Tokens took each of these sequence flows (by id, or by name)."""
         __tracebackhide__ = True
@@ -470,7 +578,7 @@ class ProcessInstanceAssert:
             wrong = {
                 name: variables.get(name, "<missing>")
                 for name, value in expected.items()
-                if name not in variables or variables[name] != value
+                if name not in variables or not _same_value(variables[name], value)
             }
             return f"it has {wrong}" if wrong else None
 
@@ -517,7 +625,7 @@ class ProcessInstanceAssert:
             wrong = {
                 name: getattr(parsed, name, "<missing>")
                 for name, value in values.items()
-                if getattr(parsed, name, object()) != value
+                if not _same_value(getattr(parsed, name, object()), value)
             }
             return f"its fields are {wrong}" if wrong else None
 
@@ -547,6 +655,30 @@ class ProcessInstanceAssert:
 
         key_text = "" if correlation_key is None else f" with correlation key {correlation_key!r}"
         self._holds(f"it to wait for message {name!r}{key_text}", check)
+        return self
+
+    def is_not_waiting_for_message(
+        self, name: str, correlation_key: str | None = None
+    ) -> ProcessInstanceAssert:
+        """No element of the instance waits for this message (``isNotWaitingForMessage``).
+
+        Waits until the subscription is gone (the message was correlated, the element left).
+        """
+        __tracebackhide__ = True
+
+        def check(view: ProcessInstanceView) -> str | None:
+            for subscription in self._engine.message_subscriptions(process_instance_key=self.key):
+                if subscription.message_name == name and (
+                    correlation_key is None or subscription.correlation_key == correlation_key
+                ):
+                    return (
+                        f"{subscription.element_id} waits for it "
+                        f"(correlation key {subscription.correlation_key!r})"
+                    )
+            return None
+
+        key_text = "" if correlation_key is None else f" with correlation key {correlation_key!r}"
+        self._holds(f"it not to wait for message {name!r}{key_text}", check)
         return self
 
     def has_incident(
@@ -628,16 +760,25 @@ def _due(value: dt.datetime | dt.date | str) -> str:
     return str(value)
 
 
+def _moment(value: str) -> dt.datetime | None:
+    """An ISO 8601 date-time with an offset (``Z`` too), as an aware datetime; else ``None``."""
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
 def _same_moment(actual: str | None, expected: dt.datetime | dt.date | str) -> bool:
     if actual is None:
         return False
+    parsed = _moment(actual)
     if isinstance(expected, dt.datetime):
-        try:
-            parsed = dt.datetime.fromisoformat(actual.replace("Z", "+00:00"))
-        except ValueError:
-            return False
         moment = expected if expected.tzinfo else expected.replace(tzinfo=dt.timezone.utc)
         return parsed == moment
+    wanted = _moment(str(expected))
+    if parsed is not None and wanted is not None:
+        return parsed == wanted  # the same instant however written (.000Z, +01:00...)
     return actual == str(expected)
 
 
@@ -664,13 +805,29 @@ class UserTaskAssert:
         ]
         return tasks[-1] if tasks else None
 
+    def _no_task(self) -> str:
+        jobs = [
+            job
+            for job in self._engine.jobs(
+                job_type=_USER_TASK_JOB_TYPE, process_instance_key=self.instance
+            )
+            if job.element_id == self.element
+        ]
+        if jobs:
+            return (
+                f"there is no user task {self.element!r}: it is a job-based user task (no "
+                f"zeebe:userTask), a job of type {_USER_TASK_JOB_TYPE!r}; assert on it with "
+                f"assert_that_jobs({_USER_TASK_JOB_TYPE!r})"
+            )
+        return f"there is no user task {self.element!r}"
+
     def _holds(self, expected: str, check: Callable[[UserTaskView], str | None]) -> None:
         __tracebackhide__ = True
 
         def checked() -> str | None:
             __tracebackhide__ = True
             task = self._task()
-            return f"there is no user task {self.element!r}" if task is None else check(task)
+            return self._no_task() if task is None else check(task)
 
         reason = _wait(self._target, self._timeout, checked, lambda: False)
         if reason is None:
@@ -695,6 +852,23 @@ class UserTaskAssert:
         __tracebackhide__ = True
         self._holds(
             "it to be COMPLETED", lambda t: None if t.state == "COMPLETED" else f"it is {t.state}"
+        )
+        return self
+
+    def is_canceled(self) -> UserTaskAssert:
+        """The user task was canceled: its element was terminated (``isCanceled``)."""
+        __tracebackhide__ = True
+        self._holds(
+            "it to be CANCELED", lambda t: None if t.state == "CANCELED" else f"it is {t.state}"
+        )
+        return self
+
+    def has_priority(self, priority: int) -> UserTaskAssert:
+        """The task's priority (``hasPriority``)."""
+        __tracebackhide__ = True
+        self._holds(
+            f"priority {priority}",
+            lambda t: None if t.priority == priority else f"its priority is {t.priority}",
         )
         return self
 
@@ -734,7 +908,7 @@ class UserTaskAssert:
         return self
 
     def has_due_date(self, due: dt.datetime | str | None) -> UserTaskAssert:
-        """The task is due at this moment (a datetime, compared as an instant; or the ISO text)."""
+        """The task is due at this moment: a datetime or ISO 8601 text, compared as an instant."""
         __tracebackhide__ = True
         self._holds(
             f"due date {None if due is None else _due(due)}",
@@ -850,7 +1024,10 @@ class JobTypeAssert:
                 dict(job.result_variables or {}) for job in self._jobs() if job.state == "COMPLETED"
             ]
             for variables in sent:
-                if all(name in variables and variables[name] == v for name, v in expected.items()):
+                if all(
+                    name in variables and _same_value(variables[name], v)
+                    for name, v in expected.items()
+                ):
                     return None
             return f"they were completed with {sent}" if sent else "none was completed"
 

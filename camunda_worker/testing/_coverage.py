@@ -19,13 +19,27 @@ from camunda_worker.testing._diagram import Diagram, parse_diagram
 if TYPE_CHECKING:
     from camunda_worker.engine import Engine
 
-__all__ = ["CoverageCollector", "ProcessCoverage", "summary_lines"]
+__all__ = ["CoverageCollector", "ProcessCoverage", "shown_percent", "summary_lines"]
 
 JSON_VERSION = 1
 
 
 def _percent(covered: int, total: int) -> float:
     return 100.0 if total == 0 else 100.0 * covered / total
+
+
+def shown_percent(percent: float) -> str:
+    """A percentage rounded to a whole one for the reports, but never to 100 (or 0) unless it is.
+
+    299 of 300 is 99.67 %: shown "100%" beside a list of what was not passed, it contradicts
+    itself (coverage.py keeps "99%" too).
+    """
+    shown = round(percent)
+    if shown == 100 and percent < 100:
+        shown = 99
+    elif shown == 0 and percent > 0:
+        shown = 1
+    return f"{shown}%"
 
 
 @attrs.define
@@ -195,9 +209,12 @@ def summary_lines(processes: Mapping[str, ProcessCoverage], totals: Mapping[str,
     width = max(width, len("process"))
     lines = [f"{'process':<{width}}  {'flow nodes':>14}  {'flows':>14}  {'total':>6}"]
     for process_id, coverage in sorted(processes.items()):
-        nodes = f"{len(coverage.covered_nodes)}/{len(coverage.nodes)} {coverage.node_percent:3.0f}%"
-        flows = f"{len(coverage.covered_flows)}/{len(coverage.flows)} {coverage.flow_percent:3.0f}%"
-        lines.append(f"{process_id:<{width}}  {nodes:>14}  {flows:>14}  {coverage.percent:5.0f}%")
+        nodes = f"{len(coverage.covered_nodes)}/{len(coverage.nodes)} "
+        nodes += f"{shown_percent(coverage.node_percent):>4}"
+        flows = f"{len(coverage.covered_flows)}/{len(coverage.flows)} "
+        flows += f"{shown_percent(coverage.flow_percent):>4}"
+        total = shown_percent(coverage.percent)
+        lines.append(f"{process_id:<{width}}  {nodes:>14}  {flows:>14}  {total:>6}")
         missed_nodes = [
             coverage.label(n) for n in coverage.nodes if n not in coverage.covered_nodes
         ]
@@ -208,5 +225,5 @@ def summary_lines(processes: Mapping[str, ProcessCoverage], totals: Mapping[str,
             lines.append(f"  not passed: {', '.join(missed_nodes)}")
         if missed_flows:
             lines.append(f"  flows not taken: {', '.join(missed_flows)}")
-    lines.append(f"{'TOTAL':<{width}}  {'':>14}  {'':>14}  {totals['percent']:5.0f}%")
+    lines.append(f"{'TOTAL':<{width}}  {'':>14}  {'':>14}  {shown_percent(totals['percent']):>6}")
     return lines

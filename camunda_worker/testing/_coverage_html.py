@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from camunda_worker.testing._coverage import ProcessCoverage
+from camunda_worker.testing._coverage import ProcessCoverage, shown_percent
 from camunda_worker.testing._diagram import Diagram, Shape
 
 __all__ = ["render_html"]
@@ -135,7 +135,9 @@ def _node(coverage: ProcessCoverage, diagram: Diagram, element_id: str, box: Sha
     return "".join(parts)
 
 
-def _svg(coverage: ProcessCoverage, diagram: Diagram) -> str:
+def _svg(coverage: ProcessCoverage, diagram: Diagram, index: int) -> str:
+    # Marker ids carry the drawing's index: an HTML id is unique in the page.
+    arrow = f"arrow-{index}"
     process_id = coverage.process_id
     mine = [element for element, owner in diagram.process_of.items() if owner == process_id]
     shapes = {e: diagram.shapes[e] for e in mine if e in diagram.shapes}
@@ -153,10 +155,10 @@ def _svg(coverage: ProcessCoverage, diagram: Diagram) -> str:
         f'{width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
         f'role="img" aria-label="{_esc(process_id)}">',
         "<defs>"
-        '<marker id="arrow-covered" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        f'<marker id="{arrow}-covered" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         'fill="#2e7d32"/></marker>'
-        '<marker id="arrow-uncovered" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        f'<marker id="{arrow}-uncovered" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         'fill="#bdbdbd"/></marker></defs>',
     ]
@@ -169,7 +171,7 @@ def _svg(coverage: ProcessCoverage, diagram: Diagram) -> str:
         parts.append(
             f'<g class="flow {state}" data-element="{_esc(flow_id)}">'
             f"<title>{_esc(_title(coverage, flow_id, tests))}</title>"
-            f'<polyline class="edge" points="{path}" marker-end="url(#arrow-{state})"/>'
+            f'<polyline class="edge" points="{path}" marker-end="url(#{arrow}-{state})"/>'
         )
         name = diagram.names.get(flow_id)
         if name:
@@ -211,10 +213,10 @@ def _rows(coverage: ProcessCoverage) -> str:
 def render_html(processes: Mapping[str, ProcessCoverage], totals: Mapping[str, Any]) -> str:
     """The whole report page, one section per process."""
     sections = []
-    for process_id, coverage in sorted(processes.items()):
+    for index, (process_id, coverage) in enumerate(sorted(processes.items())):
         title = f"{coverage.name} ({process_id})" if coverage.name else process_id
         drawing = (
-            _svg(coverage, coverage.diagram)
+            _svg(coverage, coverage.diagram, index)
             if coverage.diagram is not None
             else "<p>No diagram: the BPMN file was not deployed through the harness, or has "
             "no bpmndi section.</p>"
@@ -223,7 +225,7 @@ def render_html(processes: Mapping[str, ProcessCoverage], totals: Mapping[str, A
             f'<section class="process" id="process-{_esc(process_id)}" '
             f'data-process="{_esc(process_id)}" data-percent="{coverage.percent:.2f}">'
             f"<h2>{_esc(title)}</h2>"
-            f"<p>{_bar(coverage.percent)} {coverage.percent:.0f}% &#8212; flow nodes "
+            f"<p>{_bar(coverage.percent)} {shown_percent(coverage.percent)} &#8212; flow nodes "
             f"{len(coverage.covered_nodes)}/{len(coverage.nodes)}, sequence flows "
             f"{len(coverage.covered_flows)}/{len(coverage.flows)}"
             f"{' &#8212; ' + _esc(coverage.resource_name) if coverage.resource_name else ''}</p>"
@@ -234,7 +236,7 @@ def render_html(processes: Mapping[str, ProcessCoverage], totals: Mapping[str, A
         "<title>BPMN coverage</title>"
         f"<style>{_CSS}</style></head><body>"
         f'<h1>BPMN coverage: <span id="total" data-percent="{totals["percent"]:.2f}">'
-        f"{totals['percent']:.0f}%</span></h1>"
+        f"{shown_percent(totals['percent'])}</span></h1>"
         f"<p>{totals['flow_nodes_covered']}/{totals['flow_nodes']} flow nodes and "
         f"{totals['sequence_flows_covered']}/{totals['sequence_flows']} sequence flows passed "
         "by the tests. Green: passed (the number: how many tests); grey, dashed: never "

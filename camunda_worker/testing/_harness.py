@@ -67,6 +67,16 @@ Faults = FaultPlan | str | Iterable[str] | Callable[[FaultPlan], object] | None
 configures the engine's plan."""
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_USER_TASK_JOB_TYPE = "io.camunda.zeebe:userTask"
+"""The job type of a job-based user task (a ``userTask`` without ``zeebe:userTask``)."""
+
+
+def _milliseconds(span: dt.timedelta) -> int:
+    """Whole milliseconds of a span, exactly (``total_seconds() * 1000`` loses one to rounding)."""
+    return span // dt.timedelta(milliseconds=1)
+
+
 def _configure_faults(plan: FaultPlan, faults: Faults) -> FaultPlan:
     if faults is None:
         return plan
@@ -138,7 +148,11 @@ class EngineHarness:
         self._workers: list[JobWorker] = []
         register_target(self)
         if bpmn:
-            self.deploy(*bpmn)
+            try:
+                self.deploy(*bpmn)
+            except BaseException:
+                self.close()  # half made: not the engine later assertions look in
+                raise
 
     def __repr__(self) -> str:
         return f"<EngineHarness {self.engine!r} workers={len(self._workers)}>"
@@ -176,6 +190,8 @@ class EngineHarness:
         back-offs), the timers due then fire, mocked job workers answer, and the clock moves
         on: a timer armed by an earlier one within the span fires too, at its own time. So
         ``advance(dt.timedelta(days=2))`` is two days of the process in one call.
+        Real workers answer in their own threads, after the call returns: a timer armed once
+        a real worker's job is done counts from where the clock stopped (advance again).
 
         Args:
             duration: milliseconds, or a :class:`datetime.timedelta`.
@@ -185,9 +201,7 @@ class EngineHarness:
             ValueError: a negative duration.
         """
         clock = self._manual_clock()
-        milliseconds = (
-            int(duration.total_seconds() * 1000) if isinstance(duration, dt.timedelta) else duration
-        )
+        milliseconds = _milliseconds(duration) if isinstance(duration, dt.timedelta) else duration
         if milliseconds < 0:
             raise ValueError(f"the clock only moves forward, got {milliseconds} ms")
         self._move_to(clock, clock.now_ms() + int(milliseconds))
@@ -202,7 +216,7 @@ class EngineHarness:
         clock = self._manual_clock()
         if isinstance(moment, dt.datetime):
             aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-            target = int(aware.timestamp() * 1000)
+            target = _milliseconds(aware - _EPOCH)
         else:
             target = int(moment)
         if target < clock.now_ms():
@@ -338,9 +352,7 @@ class EngineHarness:
             name=name,
             correlation_key=correlation_key,
             variables=variables,
-            time_to_live_ms=int(ttl.total_seconds() * 1000)
-            if isinstance(ttl, dt.timedelta)
-            else ttl,
+            time_to_live_ms=_milliseconds(ttl) if isinstance(ttl, dt.timedelta) else ttl,
             message_id=message_id,
         )
         self.pump()
@@ -373,6 +385,9 @@ class EngineHarness:
     ) -> None:
         """Complete the open user task of an element (id or name), or one by its key.
 
+        A job-based user task (a ``userTask`` without ``zeebe:userTask``: a job of type
+        ``io.camunda.zeebe:userTask``) is completed the same way, through its job.
+
         Args:
             element: the element id or name, or a user task key.
             variables: the variables the task completes with.
@@ -381,18 +396,36 @@ class EngineHarness:
         Raises:
             LookupError: no open user task fits, or several do (give ``instance``).
         """
+        scope = None if instance is None else str(instance)
         open_tasks = [
-            task
-            for task in self.engine.user_tasks(
-                state="CREATED", process_instance_key=None if instance is None else str(instance)
-            )
+            task.key
+            for task in self.engine.user_tasks(state="CREATED", process_instance_key=scope)
             if element in (task.element_id, task.name, task.key)
         ]
-        if len(open_tasks) != 1:
-            what = "no open user task" if not open_tasks else f"{len(open_tasks)} open user tasks"
+        # A job-based user task (a <userTask> without <zeebe:userTask/>) is a job: the same line.
+        task_jobs = [
+            job.key
+            for job in self.engine.jobs(
+                job_type=_USER_TASK_JOB_TYPE, state="CREATED", process_instance_key=scope
+            )
+            if element in (job.element_id, job.key) or element == self._element_name(job)
+        ]
+        found = open_tasks + task_jobs
+        if len(found) != 1:
+            what = "no open user task" if not found else f"{len(found)} open user tasks"
             raise LookupError(f"{what} for {element!r}; give instance= or the task's key")
-        self.engine.complete_user_task(open_tasks[0].key, variables)
+        if open_tasks:
+            self.engine.complete_user_task(found[0], variables)
+        else:
+            self.engine.complete_job(found[0], variables)
         self.pump()
+
+    def _element_name(self, job: JobView) -> str | None:
+        if job.process_instance_key is None:
+            return None
+        instance = self.engine.process_instance(job.process_instance_key)
+        node = self.engine.process_model(instance.process_definition_key).nodes.get(job.element_id)
+        return None if node is None else node.name
 
     def resolve_incident(
         self, incident: str | None = None, *, instance: str | None = None, retries: int = 1
@@ -430,11 +463,22 @@ class EngineHarness:
         """A mocked worker for a job type (``mockJobWorker``); the same one for the same type.
 
         Its jobs are answered in the test's thread whenever the test next drives the engine
-        (see :class:`MockJobWorker`), with the answers chained on it by then. Do not start a
-        real worker for the same type.
+        (see :class:`MockJobWorker`), with the answers chained on it by then.
+
+        Raises:
+            ValueError: a real worker started here serves the type (the two would race for its
+                jobs); :meth:`start_worker` refuses a mocked type the same way.
         """
         with self._lock:
             mock = self._mocks.get(job_type)
+            if mock is None and any(
+                worker.job_type == job_type and worker.state.value not in ("stopped", "failed")
+                for worker in self._workers
+            ):
+                raise ValueError(
+                    f"a real worker serves job type {job_type!r}: a mock for it would race the "
+                    "worker for its jobs; use one or the other in a test"
+                )
             if mock is None:
                 mock = self._mocks[job_type] = MockJobWorker(
                     self.engine, job_type, self.client, self.async_client
@@ -462,8 +506,8 @@ class EngineHarness:
             for _ in range(_MAX_PUMP_ROUNDS):
                 served = sum(mock.serve() for mock in mocks)
                 total += served
-                if not served:
-                    break
+                if not served or any(mock.looping_job for mock in mocks):
+                    break  # nothing more to answer, or answers that never end a job
         finally:
             self._pumping = False
         return total
@@ -630,7 +674,15 @@ class EngineHarness:
             track_client=self._connections.track,
         )
         with self._lock:
-            self._workers.append(worker)
+            mocked = worker.job_type in self._mocks
+            if not mocked:
+                self._workers.append(worker)
+        if mocked:
+            worker.close()
+            raise ValueError(
+                f"job type {worker.job_type!r} is mocked (mock_job_worker): a real worker for it "
+                "would race the mock for its jobs; use one or the other in a test"
+            )
         worker.start()
         return worker
 

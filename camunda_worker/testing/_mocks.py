@@ -26,6 +26,8 @@ __all__ = ["MockJobWorker", "ServedJob"]
 
 _BATCH = 32
 _LEASE_MS = 5 * 60_000
+_MAX_REPEATS = 100
+"""Answers one :meth:`MockJobWorker.serve` gives the same job at most (an endless retry loop)."""
 
 
 @attrs.frozen
@@ -80,6 +82,7 @@ class MockJobWorker:
         self._async_client: CamundaAsyncClient | None = None
         self._answers: list[_Answer] = []
         self._served: list[ServedJob] = []
+        self._looping: str | None = None
 
     def __repr__(self) -> str:
         return f"<MockJobWorker {self.job_type!r}: {len(self._served)} job(s) served>"
@@ -184,6 +187,17 @@ class MockJobWorker:
         """How many jobs it served."""
         return len(self._served)
 
+    @property
+    def looping_job(self) -> str | None:
+        """The key of a job the last :meth:`serve` stopped answering: its answers never end it.
+
+        A job failed with retries left and no back-off is activatable again at once; when the
+        answers never complete it (``fail("down", retries=1)`` as the last, repeating answer)
+        the mock would answer it for ever. It stops after 100 answers in a row instead, leaves
+        the job activatable, and says so in the assertions' failures. ``None`` otherwise.
+        """
+        return self._looping
+
     # -- serving -------------------------------------------------------------------------------
 
     def serve(self) -> int:
@@ -193,6 +207,8 @@ class MockJobWorker:
         """
         engine = self._engine
         served = 0
+        repeats: dict[str, int] = {}
+        self._looping = None
         while True:
             documents = engine.activate_ready_jobs(
                 job_type=self.job_type,
@@ -214,6 +230,11 @@ class MockJobWorker:
                 self._apply(job, outcome)
                 self._served.append(ServedJob(job, outcome))
                 served += 1
+                key = str(job.job_key)
+                repeats[key] = repeats.get(key, 0) + 1
+                if repeats[key] >= _MAX_REPEATS:
+                    self._looping = key
+                    return served
 
     def _apply(self, job: ActivatedJob, outcome: HandlerOutcome) -> None:
         engine = self._engine

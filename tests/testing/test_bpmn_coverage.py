@@ -161,6 +161,20 @@ def test_fail_under_fails_a_passing_run_below_the_mark(loan_project: pytest.Pyte
     above.stdout.fnmatch_lines(["Required BPMN coverage of 80% reached: 85.00%"])
 
 
+def test_a_fail_under_of_zero_still_implies_the_coverage(loan_project: pytest.Pytester) -> None:
+    # 0 is a mark like any other (a project that starts its gate at 0 and raises it later).
+    result = run_user_suite(loan_project, "--camunda-coverage-fail-under=0")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "TOTAL * 85%",
+            "JSON: camunda-coverage.json",
+            "Required BPMN coverage of 0% reached: 85.00%",
+        ]
+    )
+    assert loan_project.path.joinpath("camunda-coverage.json").exists()
+
+
 def test_without_the_option_nothing_is_recorded_or_written(loan_project: pytest.Pytester) -> None:
     result = run_user_suite(loan_project)
     result.assert_outcomes(passed=3)

@@ -133,3 +133,66 @@ def test_the_clock_and_the_triggers(user_project: pytest.Pytester) -> None:
             "is manual: advance() moves it",
         ]
     )
+
+
+def test_advance_moves_the_clock_by_exactly_the_timedelta_given() -> None:
+    # timedelta(milliseconds=1001).total_seconds() * 1000 is 1000.999...: truncated, the clock
+    # stopped a millisecond short and a timer due at that very moment did not fire.
+    import datetime as dt
+
+    from camunda_worker.testing import EngineHarness, assert_that
+
+    timer = TIMERS_BPMN.replace("PT1H</bpmn:timeDuration>", "PT1.001S</bpmn:timeDuration>", 1)
+    with EngineHarness(bpmn=[("timers.bpmn", timer)]) as harness:
+        harness.mock_job_worker("stamp")
+        before = harness.now()
+        key = harness.start_instance("timers")
+        harness.advance(dt.timedelta(milliseconds=1001))
+        assert harness.now() - before == dt.timedelta(milliseconds=1001)
+        assert_that(key, engine=harness).has_passed("first_hour", "stamp")
+        for step in (1003, 5007, 86_400_009):
+            before = harness.now()
+            harness.advance(dt.timedelta(milliseconds=step))
+            assert harness.now() - before == dt.timedelta(milliseconds=step)
+
+
+JOB_USER_TASK_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="approval" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="approve" />
+    <bpmn:userTask id="approve" name="Approve order" />
+    <bpmn:sequenceFlow id="f2" sourceRef="approve" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_job_based_user_task_is_completed_in_one_line_too() -> None:
+    # A <userTask> without <zeebe:userTask/> (the Modeler's default before 8.5) is a job of type
+    # io.camunda.zeebe:userTask: complete_user_task said "no open user task" for it.
+    from camunda_worker.testing import EngineHarness, assert_that
+
+    with EngineHarness(bpmn=[("approval.bpmn", JOB_USER_TASK_BPMN)]) as harness:
+        first = harness.start_instance("approval")
+        second = harness.start_instance("approval")
+        assert_that(first, engine=harness).is_at("approve")
+        with pytest.raises(LookupError, match="2 open user tasks for 'approve'"):
+            harness.complete_user_task("approve")
+        harness.complete_user_task("Approve order", {"approved": True}, instance=first)
+        assert_that(first, engine=harness).is_completed().has_variables(approved=True)
+        assert_that(second, engine=harness).is_at("approve")
+        harness.complete_user_task("approve")
+        assert_that(second, engine=harness).is_completed().has_passed("approve")
+        with pytest.raises(LookupError, match="no open user task for 'approve'"):
+            harness.complete_user_task("approve")
+
+
+def test_a_job_based_user_task_is_named_so_by_the_user_task_assertions() -> None:
+    from camunda_worker.testing import EngineHarness, ProcessAssertionError, assert_that_user_task
+
+    with EngineHarness(bpmn=[("approval.bpmn", JOB_USER_TASK_BPMN)]) as harness:
+        harness.start_instance("approval")
+        with pytest.raises(ProcessAssertionError, match="it is a job-based user task"):
+            assert_that_user_task("approve", engine=harness).is_created()

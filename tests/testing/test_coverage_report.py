@@ -117,3 +117,65 @@ def test_a_sub_process_is_drawn_under_the_flows_inside_it() -> None:
     sub = page.index('data-element="sub"')
     assert sub < page.index('data-element="s1"') < page.index('data-element="inner"')
     assert 'class="node covered container" data-element="sub"' in page
+
+
+def _almost_covered(process_id: str) -> ProcessCoverage:
+    nodes = {f"n{i}": ("task", None) for i in range(300)}
+    reached = {f"n{i}": {"t"} for i in range(299)}  # n299 never: 99.67 %
+    return ProcessCoverage(process_id, nodes=nodes, reached_nodes=reached)
+
+
+def test_a_process_not_fully_covered_never_shows_100_percent() -> None:
+    # 299 of 300 rounded is "100%" beside a "not passed: n299" line: which one is true?
+    from camunda_worker.testing._coverage import summary_lines
+
+    coverage = _almost_covered("p")
+    totals = {"percent": round(coverage.percent, 2)}
+    lines = summary_lines({"p": coverage}, totals)
+    assert lines[1].split()[-1] == "99%", lines[1]
+    assert "299/300  99%" in lines[1]
+    assert lines[-1].split()[-1] == "99%"
+    assert "not passed: n299" in lines[2]
+    page = render_html(
+        {"p": coverage},
+        {
+            **totals,
+            "flow_nodes": 300,
+            "flow_nodes_covered": 299,
+            "sequence_flows": 0,
+            "sequence_flows_covered": 0,
+        },
+    )
+    assert "100%" not in page.split("</style>")[1]
+    assert '<span id="total" data-percent="99.67">99%</span>' in page
+
+
+def test_the_ids_of_the_page_are_unique_with_several_processes() -> None:
+    # An HTML id is unique in its document: each drawing's arrow markers need their own.
+    import re
+
+    diagrams = {}
+    for process_id in ("a", "b"):
+        diagrams[process_id] = ProcessCoverage(
+            process_id,
+            nodes={f"{process_id}1": ("task", None)},
+            flows={f"{process_id}f": None},
+            reached_flows={f"{process_id}f": {"t"}},
+            diagram=Diagram(
+                processes=frozenset({process_id}),
+                process_of={f"{process_id}1": process_id, f"{process_id}f": process_id},
+                kinds={f"{process_id}1": "task"},
+                names={},
+                shapes={f"{process_id}1": Shape(0, 0, 100, 80)},
+                edges={f"{process_id}f": ((100, 40), (200, 40))},
+            ),
+        )
+    page = render_html(
+        diagrams,
+        {"percent": 50.0, "flow_nodes": 2, "flow_nodes_covered": 0, "sequence_flows": 2,
+         "sequence_flows_covered": 2},
+    )  # fmt: skip
+    ids = re.findall(r'\sid="([^"]*)"', page)
+    assert len(ids) == len(set(ids)), sorted(ids)
+    for reference in re.findall(r"url\(#([^)]*)\)", page):
+        assert reference in ids

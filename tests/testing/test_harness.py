@@ -74,3 +74,15 @@ def test_workers_started_together_drain_together() -> None:
         assert camunda.workers == (first, second)
         camunda.close_workers()
         assert {first.state.value, second.state.value} == {"stopped"}
+
+
+def test_a_harness_whose_bpmn_is_refused_leaves_nothing_registered() -> None:
+    # The constructor registered the harness for assert_that, then the deployment raised: the
+    # half-made harness stayed the engine every later assert_that(key) looked in.
+    from camunda_worker.engine import EngineError
+    from camunda_worker.testing import assert_that
+
+    with pytest.raises(EngineError, match="not well-formed"):
+        EngineHarness(bpmn=[("broken.bpmn", "<bpmn:definitions")])
+    with pytest.raises(RuntimeError, match="no engine to assert on"):
+        assert_that("2251799813685251")

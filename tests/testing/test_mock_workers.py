@@ -137,3 +137,78 @@ def test_what_a_mock_did_shows_in_the_failure(loan_project: pytest.Pytester) -> 
             "*'score': 3 job(s) served",
         ]
     )
+
+
+def test_a_mock_that_fails_forever_with_retries_left_does_not_hang_the_test(
+    loan_project: pytest.Pytester,
+) -> None:
+    # fail(retries=1) as the last answer repeats for ever: the job is failed with a retry left,
+    # activatable at once, answered again... start_instance never returned.
+    loan_project.makepyfile(
+        test_mocks="""
+import signal
+
+import pytest
+from camunda_worker.testing import assert_that
+
+
+def _hung(signum, frame):
+    raise RuntimeError("start_instance hung")
+
+
+@pytest.mark.camunda("loan.bpmn")
+def test_flaky_for_ever(camunda_engine):
+    signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(30)  # a hang fails this test instead of the whole run
+    payout = camunda_engine.mock_job_worker("payout").fail("bank down", retries=1)
+    key = camunda_engine.start_instance("loan", {"loanId": "L-1"}, start_at="payout")
+    signal.alarm(0)
+    assert 1 <= payout.count <= 1000
+    assert_that(key).is_completed()
+"""
+    )
+    result = run_user_suite(loan_project, "test_mocks.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*expected it to be COMPLETED, but it is ACTIVE",
+            "*'payout': * job(s) served; it answered job * 100 times in a row and stopped: "
+            "its answers never end that job*",
+        ]
+    )
+
+
+def test_a_mock_and_a_real_worker_for_one_type_are_refused(loan_project: pytest.Pytester) -> None:
+    # Both would take jobs of the type, each some: a test that passes or fails by the race.
+    loan_project.makepyfile(
+        test_mocks="""
+import pytest
+
+pytestmark = pytest.mark.camunda("loan.bpmn")
+
+
+def test_mock_then_worker(camunda_engine, job_worker):
+    camunda_engine.mock_job_worker("score").complete(score=80)
+    job_worker(lambda job: {"score": 10}, "score")
+
+
+def test_worker_then_mock(camunda_engine, job_worker):
+    job_worker(lambda job: {"score": 10}, "score")
+    camunda_engine.mock_job_worker("score")
+
+
+def test_other_types_mix(camunda_engine, job_worker):
+    job_worker(lambda job: {"score": 10}, "score")
+    camunda_engine.mock_job_worker("payout")
+"""
+    )
+    result = run_user_suite(loan_project, "test_mocks.py")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        ["*ValueError: job type 'score' is mocked (mock_job_worker): a real worker for it would "
+         "race the mock for its jobs*"]
+    )  # fmt: skip
+    result.stdout.fnmatch_lines(
+        ["*ValueError: a real worker serves job type 'score': a mock for it would race the "
+         "worker for its jobs*"]
+    )  # fmt: skip

@@ -219,3 +219,210 @@ def test_a_wait_that_is_not_a_number_is_a_usage_error(loan_project: pytest.Pytes
     result = run_user_suite(loan_project, "-o", "camunda_assert_timeout=soon")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*camunda_assert_timeout must be a number of seconds*"])
+
+
+def test_true_is_not_one_for_variable_assertions(loan_project: pytest.Pytester) -> None:
+    # In Python True == 1 and 0 == False; in the process they are different values (the FEEL
+    # condition `=paid = true` is false for 1). An assertion must not take one for the other.
+    loan_project.makepyfile(
+        test_loan="""
+import pytest
+from camunda_worker.testing import assert_that, assert_that_jobs
+
+pytestmark = pytest.mark.camunda("loan.bpmn")
+
+
+@pytest.fixture
+def key(camunda_engine):
+    camunda_engine.mock_job_worker("score").complete(score=1, flags=[1, 0], extra={"ok": 0})
+    return camunda_engine.start_instance("loan", {"loanId": "L-7"})
+
+
+def test_true_for_one(key):
+    assert_that(key).has_variables(score=True)
+
+
+def test_booleans_in_a_list(key):
+    assert_that(key).has_variables(flags=[True, False])
+
+
+def test_false_in_a_dict(key):
+    assert_that(key).has_variables(extra={"ok": False})
+
+
+def test_a_job_completed_with_true(key):
+    assert_that_jobs("score").was_completed_with(score=True)
+
+
+def test_numbers_still_equal(key):
+    assert_that(key).has_variables(score=1.0, flags=[1, 0], extra={"ok": 0})
+    assert_that_jobs("score").was_completed_with(score=1.0)
+"""
+    )
+    result = run_user_suite(loan_project, "test_loan.py")
+    result.assert_outcomes(passed=1, failed=4)
+    result.stdout.fnmatch_lines(["*expected variables {'score': True}, but it has {'score': 1}"])
+    result.stdout.fnmatch_lines(["*expected a completion with {'score': True}*"])
+
+
+def test_an_element_that_was_terminated_has_not_been_passed(loan_project: pytest.Pytester) -> None:
+    # has_passed is hasCompletedElements: an element left because a boundary event interrupted
+    # it, or because the instance was canceled, did not complete.
+    loan_project.makepyfile(
+        test_loan="""
+import pytest
+from camunda_worker.testing import assert_that
+
+pytestmark = pytest.mark.camunda("loan.bpmn")
+
+
+def test_payout_interrupted_by_the_error_boundary(camunda_engine):
+    camunda_engine.mock_job_worker("payout").throw_bpmn_error("BLOCKED")
+    key = camunda_engine.start_instance("loan", start_at="payout")
+    assert_that(key).is_completed().has_passed("Account blocked", "refunded")
+    assert_that(key).has_passed("payout")
+
+
+def test_review_canceled(camunda_engine):
+    camunda_engine.mock_job_worker("score").complete(score=80)
+    key = camunda_engine.start_instance("loan", {"loanId": "L-8"})
+    assert_that(key).is_at("review")
+    camunda_engine.cancel_instance(key)
+    assert_that(key).is_terminated().has_passed("score")
+    assert_that(key).has_passed("review")
+"""
+    )
+    result = run_user_suite(loan_project, "test_loan.py")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        ["*expected it to have passed payout, but it has not passed payout"]
+    )
+    result.stdout.fnmatch_lines(
+        ["*expected it to have passed review, but it has not passed review"]
+    )
+
+
+CPT_DAY_ONE = """
+import pytest
+from camunda_worker.testing import assert_that, assert_that_user_task
+
+pytestmark = pytest.mark.camunda("loan.bpmn")
+
+
+@pytest.fixture
+def key(camunda_engine):
+    camunda_engine.mock_job_worker("score").complete(score=80)
+    return camunda_engine.start_instance("loan", {"loanId": "L-1", "officer": "alice"})
+
+
+def test_holds(camunda_engine, key):
+    assert_that(key).is_created().has_active_elements_exactly("Review contract")
+    assert_that(key).has_passed("score", times=1).is_not_waiting_for_message("contract-signed")
+    assert_that_user_task("review").has_priority(50)
+    camunda_engine.cancel_instance(key)
+    assert_that(key).is_created().has_no_active_elements().has_terminated_elements("review")
+    assert_that_user_task("review").is_canceled()
+
+
+def test_blocked_payout_is_terminated(camunda_engine):
+    camunda_engine.mock_job_worker("payout").throw_bpmn_error("BLOCKED")
+    key = camunda_engine.start_instance("loan", start_at="payout")
+    assert_that(key).is_completed().has_terminated_elements("Pay out").has_passed("refunded")
+
+
+def test_exactly_is_exact(key):
+    assert_that(key).has_active_elements_exactly()
+
+
+def test_no_active_elements(key):
+    assert_that(key).has_no_active_elements()
+
+
+def test_times(key):
+    assert_that(key).has_passed("score", times=2)
+
+
+def test_not_terminated(key):
+    assert_that(key).has_terminated_elements("score")
+
+
+def test_still_waiting(camunda_engine, key):
+    camunda_engine.complete_user_task("review")
+    assert_that(key).is_not_waiting_for_message("contract-signed", correlation_key="L-1")
+
+
+def test_not_canceled(key):
+    assert_that_user_task("review").is_canceled()
+
+
+def test_priority(key):
+    assert_that_user_task("review").has_priority(99)
+"""
+
+
+def test_what_a_camunda_process_test_user_reaches_for_on_day_one(
+    loan_project: pytest.Pytester,
+) -> None:
+    loan_project.makepyfile(test_loan=CPT_DAY_ONE)
+    result = run_user_suite(loan_project, "test_loan.py")
+    result.assert_outcomes(passed=2, failed=7)
+    for line in (
+        "*expected it to be at exactly nowhere, but it is at review (ACTIVE)",
+        "*expected it to have passed score 2 time(s), but it passed score 1 time(s)",
+        "*expected terminated element(s) score, but score was not terminated (terminated: none)",
+        "*expected it not to wait for message 'contract-signed' with correlation key 'L-1', "
+        "but signed waits for it (correlation key 'L-1')",
+        "*user task 'review': expected it to be CANCELED, but it is CREATED",
+        "*user task 'review': expected priority 99, but its priority is 50",
+    ):
+        result.stdout.fnmatch_lines([line])
+
+
+def test_a_due_date_given_as_text_is_compared_as_a_moment() -> None:
+    # '2025-01-03T17:00:00.000Z' failed against the task's '2025-01-03T17:00:00Z': the same
+    # instant, "expected due date 2025-01-03T17:00:00.000Z, but it is due '...17:00:00Z'".
+    from camunda_worker.testing import EngineHarness, ProcessAssertionError, assert_that_user_task
+
+    with EngineHarness(bpmn=[("loan.bpmn", LOAN_BPMN)]) as harness:
+        harness.mock_job_worker("score").complete(score=80)
+        harness.start_instance("loan", {"loanId": "L-1", "officer": "o"})
+        task = assert_that_user_task("review", engine=harness)
+        for same in ("2025-01-03T17:00:00Z", "2025-01-03T17:00:00.000Z", "2025-01-03T18:00+01:00"):
+            task.has_due_date(same)
+        with pytest.raises(ProcessAssertionError, match="but it is due '2025-01-03T17:00:00Z'"):
+            task.has_due_date("2025-01-03T17:00:01Z")
+        with pytest.raises(ProcessAssertionError, match="expected due date tomorrow"):
+            task.has_due_date("tomorrow")
+
+
+MULTI_INSTANCE_REVIEW = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+  <bpmn:process id="reviews" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review" />
+    <bpmn:userTask id="review">
+      <bpmn:extensionElements><zeebe:userTask /></bpmn:extensionElements>
+      <bpmn:multiInstanceLoopCharacteristics>
+        <bpmn:extensionElements>
+          <zeebe:loopCharacteristics inputCollection="=reviewers" inputElement="reviewer" />
+        </bpmn:extensionElements>
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_active_elements_exactly_counts_a_multi_instance_activity_once() -> None:
+    # Its body and each of its instances are active in the same element: as in Camunda Process
+    # Test, "exactly" is about which elements, not how many tokens.
+    from camunda_worker.testing import EngineHarness, ProcessAssertionError, assert_that
+
+    with EngineHarness(bpmn=[("reviews.bpmn", MULTI_INSTANCE_REVIEW)]) as harness:
+        key = harness.start_instance("reviews", {"reviewers": ["ann", "bob"]})
+        assert_that(key, engine=harness).has_active_elements_exactly("review")
+        with pytest.raises(ProcessAssertionError, match="it is at review, review, review"):
+            assert_that(key, engine=harness).has_active_elements_exactly("review", "end")

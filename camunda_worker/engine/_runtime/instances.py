@@ -134,6 +134,9 @@ class ProcessInstanceRecord:
         joins: arrivals per incoming flow at each parallel join, by (scope key, gateway id).
         root: the root scope (its ``variables`` are ``variables``).
         path: ids of the flow nodes tokens entered, in order.
+        terminated: ids of the flow nodes whose element instances were terminated (interrupted
+            by a boundary or event sub-process, canceled with the instance, modified away), in
+            order: what entered ``path`` and was left without completing.
         correlation_key: the correlation key of the message that started it, if one did.
         incident_keys: keys of its active incidents.
         waiters: callers awaiting its end.
@@ -157,6 +160,7 @@ class ProcessInstanceRecord:
     incident_keys: set[int] = attrs.field(factory=set)
     waiters: list[InstanceWaiter] = attrs.field(factory=list)
     path: list[str] = attrs.field(factory=list)
+    terminated: list[str] = attrs.field(factory=list)
     correlation_key: str | None = None
     parent_instance_key: int | None = None
     parent_element_key: int | None = None

@@ -168,6 +168,8 @@ class ProcessInstanceView:
         end_ms: completion or termination time.
         visited_element_ids: ids of the flow nodes tokens entered, in order (the path taken;
             an element entered twice, by a loop or a retry after an incident, is listed twice).
+        terminated_element_ids: ids of the flow nodes whose element instances were terminated
+            (interrupted, canceled, modified away) instead of completing, in order.
         parent_process_instance_key: for an instance a call activity created, the calling
             process instance (else ``None``).
         parent_element_instance_key: that call activity's element instance key.
@@ -185,6 +187,7 @@ class ProcessInstanceView:
     start_ms: int
     end_ms: int | None
     visited_element_ids: tuple[str, ...] = ()
+    terminated_element_ids: tuple[str, ...] = ()
     parent_process_instance_key: str | None = None
     parent_element_instance_key: str | None = None
 
@@ -207,6 +210,7 @@ class ProcessInstanceView:
             start_ms=instance.start_ms,
             end_ms=instance.end_ms,
             visited_element_ids=tuple(instance.path),
+            terminated_element_ids=tuple(instance.terminated),
             parent_process_instance_key=(
                 None if instance.parent_instance_key is None else str(instance.parent_instance_key)
             ),
