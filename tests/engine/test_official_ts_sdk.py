@@ -4,7 +4,12 @@ the engine served over TCP, with its strictest response validation on.
 ``official_ts_sdk/drive.cjs`` (run by node) deploys from files, starts instances (one awaiting
 its completion), runs the SDK's own job worker (complete, BPMN error, failure without retries),
 finds the incident by search, updates the job's retries and resolves the incident, correlates
-and publishes messages, and searches with sort and offset paging. The SDK validates every
+and publishes messages, and searches with sort and offset paging. Then it works a user task
+(search, get, assign, unassign, update, its variables, complete with variables), reads the
+incident by key, element instances, variables, process definitions (search, get, XML) and
+message subscriptions, searches instances by a variable, reads a call hierarchy, modifies an
+instance to its end and pins and resets the clock; the engine's own state is checked after
+the run. The SDK validates every
 answer with ``CAMUNDA_SDK_VALIDATION=fanatical``: a missing, mistyped or unknown field fails
 the call. The SDK follows the 8.9 spec, the engine's default line.
 
@@ -35,6 +40,7 @@ from .test_official_sdk_client import PAYMENT_BPMN
 PACKAGE = "@camunda8/orchestration-cluster-api"
 VERSION = "9"
 _DRIVER = Path(__file__).with_name("official_ts_sdk") / "drive.cjs"
+_MODELS = Path(__file__).with_name("models")
 _INSTALLED = Path("node_modules") / "@camunda8" / "orchestration-cluster-api" / "package.json"
 
 
@@ -100,6 +106,8 @@ def test_the_typescript_sdk_drives_the_engine_with_strict_validation(
     app = make_app(Engine(clock=ManualClock()))  # the default line, 8.9: the SDK's
     (tmp_path / "order.bpmn").write_text(ORDER_BPMN)
     (tmp_path / "payment.bpmn").write_text(PAYMENT_BPMN)
+    for model in ("user-task.bpmn", "call-activity.bpmn"):
+        (tmp_path / model).write_bytes((_MODELS / model).read_bytes())
     with EngineServer(app) as server:
         environment = {**os.environ, "CAMUNDA_REST_ADDRESS": server.url.removesuffix("/v2")}
         done = subprocess.run(
@@ -125,3 +133,35 @@ def test_the_typescript_sdk_drives_the_engine_with_strict_validation(
     assert seen["newestFirst"] == seen["newestExpected"]
     assert seen["totalInstances"] == 5
     assert seen["badEnum"] == {"status": 400, "title": "Bad Request"}
+    assert seen["incidentByKey"] == {"state": "RESOLVED", "jobKey": True}
+    # User tasks: each command seen by the next read, and by the engine itself.
+    assert seen["taskCreated"] == {"assignee": "ann", "state": "CREATED"}
+    assert seen["taskAssigned"] == "bob"
+    assert seen["taskUnassigned"] is None
+    assert seen["taskUpdated"] == {"priority": 12, "candidateGroups": ["sales"]}
+    assert seen["taskVariables"] == [["amount", "5"], ["order", '{"total":5}'], ["owner", '"ann"']]
+    assert seen["taskCompleted"] == "COMPLETED"
+    task = app.engine.get_record("userTasks", seen["userTaskKey"])
+    assert (task["state"], task.get("assignee"), task["priority"]) == ("COMPLETED", None, 12)
+    # Element instances and variables after the task (its output mapping ran).
+    assert seen["elements"] == [["approve", "COMPLETED"], ["ship", "ACTIVE"]]
+    assert seen["shipElement"] == {"type": "SERVICE_TASK", "state": "ACTIVE"}
+    assert seen["variables"] == [
+        ["order", '{"total":5}'],
+        ["orderApproved", "true"],
+        ["owner", '"ann"'],
+    ]
+    assert seen["variable"] == "true"
+    # Modification (terminate ship, activate end) ended the instance.
+    assert seen["modified"] == "COMPLETED"
+    ended = app.engine.get_process_instance(seen["userTaskInstance"])
+    assert (ended["state"], ended["hasIncident"]) == ("COMPLETED", False)
+    assert seen["definition"] == {"id": "user-task", "version": 1}
+    assert seen["xmlHasProcess"] is True
+    assert seen["subscriptions"] == [["paid", "o-9", "CREATED"]]
+    assert seen["byVariable"] == seen["byVariableExpected"]
+    assert seen["hierarchy"] == seen["hierarchyExpected"]
+    assert seen["hierarchy"][0] == seen["callingInstance"]
+    # The pinned clock dated the instance started under it; the reset let it go again.
+    assert seen["pinnedStart"] == "2026-02-02T02:40:00.000Z"  # 1_770_000_000_000 ms
+    assert app.engine.clock.now_ms() > 1_770_000_000_000

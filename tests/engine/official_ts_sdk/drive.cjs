@@ -110,6 +110,8 @@ async function main() {
       'the resolved instance completes'
     );
     seen.resolved = { state: resolved.state, hasIncident: resolved.hasIncident };
+    const byKey = await camunda.getIncident({ incidentKey: incident.incidentKey }, NOW);
+    seen.incidentByKey = { state: byKey.state, jobKey: byKey.jobKey === incident.jobKey };
 
     // Messages: correlation to a waiting instance, and a buffered publication.
     const waiting = await camunda.createProcessInstance({
@@ -150,10 +152,144 @@ async function main() {
     } catch (error) {
       seen.badEnum = { status: error.status, title: error.title ?? error.body?.title };
     }
+    await tasksAndReads(camunda);
   } finally {
     worker.stop();
   }
   process.stdout.write(JSON.stringify(seen) + '\n');
+}
+
+// User tasks, incidents by key, element instances, variables, definitions, subscriptions, the
+// clock, searches by variable, the call hierarchy and modification: each answer validated by
+// the SDK, each effect checked by reading the engine back.
+async function tasksAndReads(camunda) {
+  await camunda.deployResourcesFromFiles([
+    path.join(bpmnFolder, 'user-task.bpmn'),
+    path.join(bpmnFolder, 'call-activity.bpmn'),
+  ]);
+  const started = await camunda.createProcessInstance({
+    processDefinitionId: 'user-task',
+    variables: { owner: 'ann', order: { total: 5 } },
+  });
+  const instanceKey = started.processInstanceKey;
+  seen.userTaskInstance = instanceKey;
+  const tasks = await camunda.searchUserTasks({ filter: { processInstanceKey: instanceKey } }, NOW);
+  check(tasks.items.length === 1, 'one user task');
+  const userTaskKey = tasks.items[0].userTaskKey;
+  seen.userTaskKey = userTaskKey;
+  const task = () => camunda.getUserTask({ userTaskKey }, NOW);
+  seen.taskCreated = { assignee: (await task()).assignee, state: (await task()).state };
+  await camunda.assignUserTask({ userTaskKey, assignee: 'bob', allowOverride: true });
+  seen.taskAssigned = (await task()).assignee;
+  await camunda.unassignUserTask({ userTaskKey });
+  seen.taskUnassigned = (await task()).assignee ?? null;
+  await camunda.updateUserTask({
+    userTaskKey,
+    changeset: { priority: 12, candidateGroups: ['sales'] },
+  });
+  const updated = await task();
+  seen.taskUpdated = { priority: updated.priority, candidateGroups: updated.candidateGroups };
+  const taskVariables = await camunda.searchUserTaskVariables({ userTaskKey }, NOW);
+  seen.taskVariables = taskVariables.items.map((v) => [v.name, v.value]).sort();
+  await camunda.completeUserTask({ userTaskKey, variables: { approved: true } });
+  seen.taskCompleted = (await task()).state;
+
+  // The instance now waits at `ship`: its element instances and variables read back.
+  const elements = await camunda.searchElementInstances(
+    { filter: { processInstanceKey: instanceKey }, sort: [{ field: 'elementInstanceKey' }] },
+    NOW
+  );
+  seen.elements = elements.items.map((e) => [e.elementId, e.state]);
+  const ship = elements.items.find((e) => e.elementId === 'ship');
+  const shipRead = await camunda.getElementInstance(
+    { elementInstanceKey: ship.elementInstanceKey },
+    NOW
+  );
+  seen.shipElement = { type: shipRead.type, state: shipRead.state };
+  const variables = await camunda.searchVariables(
+    { filter: { processInstanceKey: instanceKey }, sort: [{ field: 'name' }] },
+    NOW
+  );
+  seen.variables = variables.items.map((v) => [v.name, v.value]);
+  const approved = variables.items.find((v) => v.name === 'orderApproved');
+  seen.variable = (await camunda.getVariable({ variableKey: approved.variableKey }, NOW)).value;
+
+  // Modification: terminate `ship`, activate `end`: the instance completes.
+  await camunda.modifyProcessInstance({
+    processInstanceKey: instanceKey,
+    terminateInstructions: [{ elementId: 'ship' }],
+    activateInstructions: [{ elementId: 'end' }],
+  });
+  const modified = await camunda.getProcessInstance({ processInstanceKey: instanceKey }, NOW);
+  seen.modified = modified.state;
+
+  // Process definitions: search, get, XML.
+  const definitions = await camunda.searchProcessDefinitions(
+    { filter: { processDefinitionId: 'user-task' } },
+    NOW
+  );
+  check(definitions.items.length === 1, 'one user-task definition');
+  const definitionKey = definitions.items[0].processDefinitionKey;
+  const definition = await camunda.getProcessDefinition(
+    { processDefinitionKey: definitionKey },
+    NOW
+  );
+  seen.definition = { id: definition.processDefinitionId, version: definition.version };
+  const xml = await camunda.getProcessDefinitionXml({ processDefinitionKey: definitionKey }, NOW);
+  seen.xmlHasProcess = String(xml).includes('<bpmn:process id="user-task"');
+
+  // Message subscriptions: the payment instance waiting for `paid` with o-9.
+  const waiting = await camunda.createProcessInstance({
+    processDefinitionId: 'payment',
+    variables: { orderId: 'o-9' },
+  });
+  const subscriptions = await camunda.searchMessageSubscriptions(
+    { filter: { processInstanceKey: waiting.processInstanceKey } },
+    NOW
+  );
+  seen.subscriptions = subscriptions.items.map((s) => [
+    s.messageName,
+    s.correlationKey,
+    s.messageSubscriptionState,
+  ]);
+
+  // Search by a variable, sorted.
+  const byVariable = await camunda.searchProcessInstances(
+    {
+      filter: { variables: [{ name: 'orderId', value: '"o-9"' }] },
+      sort: [{ field: 'startDate', order: 'DESC' }],
+    },
+    NOW
+  );
+  seen.byVariable = byVariable.items.map((i) => i.processInstanceKey);
+  seen.byVariableExpected = [waiting.processInstanceKey];
+
+  // The call hierarchy of a called instance: the root first.
+  const parent = await camunda.createProcessInstance({ processDefinitionId: 'call-activity' });
+  const children = await camunda.searchProcessInstances(
+    { filter: { parentProcessInstanceKey: parent.processInstanceKey } },
+    NOW
+  );
+  check(children.items.length === 1, 'one called instance');
+  const child = children.items[0].processInstanceKey;
+  const hierarchy = await camunda.getProcessInstanceCallHierarchy(
+    { processInstanceKey: child },
+    NOW
+  );
+  seen.hierarchy = hierarchy.map((h) => h.processInstanceKey);
+  seen.hierarchyExpected = [parent.processInstanceKey, child];
+
+  // The clock: pinned, seen by a new instance's start date, reset.
+  await camunda.pinClock({ timestamp: 1_770_000_000_000 });
+  const pinned = await camunda.createProcessInstance({
+    processDefinitionId: 'payment',
+    variables: { orderId: 'o-10' },
+  });
+  seen.pinnedStart = (
+    await camunda.getProcessInstance({ processInstanceKey: pinned.processInstanceKey }, NOW)
+  ).startDate;
+  await camunda.resetClock();
+  seen.callingInstance = parent.processInstanceKey;
 }
 
 main().then(
