@@ -9,8 +9,10 @@ reads every answer into its models, which refuse an answer missing a field the s
 the engine's answers are also checked against the spec when each test ends. The SDK (10.x)
 follows the newest spec, so the engine answers as 8.10.
 
-Not covered yet, because the engine does not serve them yet: user tasks (search, complete),
-incident by key, element instances, variables, process definitions, the clock.
+The high-level client also works a user task (search, get, assign, unassign, update, its
+variables, complete), reads element instances, variables, process definitions and message
+subscriptions, searches instances by a variable, reads a call hierarchy, modifies an instance
+to its end and pins and resets the clock.
 """
 
 from __future__ import annotations
@@ -39,13 +41,23 @@ from camunda_orchestration_sdk import (  # noqa: E402
 )
 from camunda_orchestration_sdk.models import (  # noqa: E402
     CancelProcessInstanceRequest,
+    ClockPinRequest,
+    ElementInstanceSearchQuery,
     IncidentSearchQuery,
     JobSearchQuery,
     JobUpdateRequest,
     MessageCorrelationRequest,
     MessagePublicationRequest,
+    MessageSubscriptionSearchQuery,
     ProcessCreationById,
+    ProcessDefinitionSearchQuery,
+    ProcessInstanceModificationInstruction,
     ProcessInstanceSearchQuery,
+    UserTaskAssignmentRequest,
+    UserTaskCompletionRequest,
+    UserTaskSearchQuery,
+    UserTaskUpdateRequest,
+    VariableSearchQuery,
 )
 
 PAYMENT_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
@@ -274,3 +286,111 @@ async def test_search_sorts_and_pages_through_the_sdk(camunda: CamundaAsyncClien
     assert [str(item.process_instance_key) for item in newest_first.items] == [keys[1]]
     assert newest_first.page.total_items == 3
     assert str(newest_first.items[0].state.value) == "TERMINATED"
+
+
+_MODELS = Path(__file__).with_name("models")
+
+
+@pytest.mark.asyncio
+async def test_the_high_level_client_works_a_user_task_to_the_instance_end(
+    camunda: CamundaAsyncClient,
+) -> None:
+    await camunda.deploy_resources_from_files([_MODELS / "user-task.bpmn"])
+    key = await _start(camunda, "user-task", owner="ann", order={"total": 5})
+
+    found = await camunda.search_user_tasks(
+        data=UserTaskSearchQuery.from_dict({"filter": {"processInstanceKey": key}})
+    )
+    (task,) = found.items
+    task_key = task.user_task_key
+    await camunda.assign_user_task(
+        task_key, data=UserTaskAssignmentRequest.from_dict({"assignee": "bob"})
+    )
+    assigned = (await camunda.get_user_task(task_key)).assignee
+    await camunda.unassign_user_task(task_key)
+    unassigned = await camunda.get_user_task(task_key)
+    await camunda.update_user_task(
+        task_key, data=UserTaskUpdateRequest.from_dict({"changeset": {"priority": 12}})
+    )
+    task_variables = await camunda.search_user_task_variables(task_key)
+    await camunda.complete_user_task(
+        task_key, data=UserTaskCompletionRequest.from_dict({"variables": {"approved": True}})
+    )
+    completed = await camunda.get_user_task(task_key)
+    elements = await camunda.search_element_instances(
+        data=ElementInstanceSearchQuery.from_dict({"filter": {"processInstanceKey": key}})
+    )
+    ship = next(e for e in elements.items if e.element_id == "ship")
+    ship_read = await camunda.get_element_instance(ship.element_instance_key)
+    variables = await camunda.search_variables(
+        data=VariableSearchQuery.from_dict({"filter": {"processInstanceKey": key}})
+    )
+    approved = next(v for v in variables.items if v.name == "orderApproved")
+    approved_read = await camunda.get_variable(approved.variable_key)
+    await camunda.modify_process_instance(
+        key,
+        data=ProcessInstanceModificationInstruction.from_dict(
+            {
+                "terminateInstructions": [{"elementId": "ship"}],
+                "activateInstructions": [{"elementId": "end"}],
+            }
+        ),
+    )
+
+    assert (task.assignee, assigned, unassigned.assignee) == ("ann", "bob", None)
+    assert (completed.state.value, completed.priority) == ("COMPLETED", 12)
+    assert sorted((v.name, v.value) for v in task_variables.items) == [
+        ("amount", "5"),
+        ("order", '{"total":5}'),
+        ("owner", '"ann"'),
+    ]
+    assert str(ship_read.state.value) == "ACTIVE"
+    assert approved_read.value == "true"
+    assert await _state(camunda, key) == ("COMPLETED", False)
+
+
+@pytest.mark.asyncio
+async def test_the_high_level_client_reads_definitions_subscriptions_hierarchy_and_clock(
+    camunda: CamundaAsyncClient, workers: _Workers
+) -> None:
+    await camunda.deploy_resources_from_files([_MODELS / "call-activity.bpmn"])
+    waiting = await _start(camunda, "payment", orderId="o-9")
+    parent = await _start(camunda, "call-activity")
+    children = await camunda.search_process_instances(
+        data=ProcessInstanceSearchQuery.from_dict({"filter": {"parentProcessInstanceKey": parent}})
+    )
+    (child,) = children.items
+
+    definitions = await camunda.search_process_definitions(
+        data=ProcessDefinitionSearchQuery.from_dict({"filter": {"processDefinitionId": "payment"}})
+    )
+    (definition,) = definitions.items
+    got = await camunda.get_process_definition(definition.process_definition_key)
+    xml = await camunda.get_process_definition_xml(definition.process_definition_key)
+    subscriptions = await camunda.search_message_subscriptions(
+        data=MessageSubscriptionSearchQuery.from_dict({"filter": {"processInstanceKey": waiting}})
+    )
+    by_variable = await camunda.search_process_instances(
+        data=ProcessInstanceSearchQuery.from_dict(
+            {
+                "filter": {"variables": [{"name": "orderId", "value": '"o-9"'}]},
+                "sort": [{"field": "startDate", "order": "DESC"}],
+            }
+        )
+    )
+    hierarchy = await camunda.get_process_instance_call_hierarchy(child.process_instance_key)
+    await camunda.pin_clock(data=ClockPinRequest(timestamp=1_770_000_000_000))
+    pinned = await camunda.get_process_instance(await _start(camunda, "payment", orderId="o-10"))
+    await camunda.reset_clock()
+    later = await camunda.get_process_instance(await _start(camunda, "payment", orderId="o-11"))
+
+    assert (got.process_definition_id, got.version) == ("payment", 1)
+    assert '<bpmn:process id="payment"' in xml
+    assert [(s.message_name, s.correlation_key) for s in subscriptions.items] == [("paid", "o-9")]
+    assert [str(i.process_instance_key) for i in by_variable.items] == [waiting]
+    assert [str(h.process_instance_key) for h in hierarchy] == [
+        parent,
+        str(child.process_instance_key),
+    ]
+    assert pinned.start_date.timestamp() == 1_770_000_000
+    assert later.start_date.timestamp() > 1_770_000_000
