@@ -8,7 +8,9 @@ and publishes messages, and searches with sort and offset paging. Then it works 
 (search, get, assign, unassign, update, its variables, complete with variables), reads the
 incident by key, element instances, variables, process definitions (search, get, XML) and
 message subscriptions, searches instances by a variable, reads a call hierarchy, modifies an
-instance to its end and pins and resets the clock; the engine's own state is checked after
+instance to its end and pins and resets the clock; then the remaining operations (incidents
+of an instance and of an element, status, expression, signal, setting variables, statistics,
+forms) and refused commands (404 problem details); the engine's own state is checked after
 the run. The SDK validates every
 answer with ``CAMUNDA_SDK_VALIDATION=fanatical``: a missing, mistyped or unknown field fails
 the call. The SDK follows the 8.9 spec, the engine's default line.
@@ -165,3 +167,29 @@ def test_the_typescript_sdk_drives_the_engine_with_strict_validation(
     # The pinned clock dated the instance started under it; the reset let it go again.
     assert seen["pinnedStart"] == "2026-02-02T02:40:00.000Z"  # 1_770_000_000_000 ms
     assert app.engine.clock.now_ms() > 1_770_000_000_000
+    # The incidents of an instance and of an element, the rest of the implemented operations,
+    # and refused commands read as problem details.
+    assert seen["resolvedIncidents"] == [["RESOLVED"], ["RESOLVED"]]
+    assert seen["status"] is None  # 204
+    assert seen["expression"] == 3
+    assert seen["signalKey"] is True
+    assert seen["setVariable"] == ['"over REST"']
+    assert seen["truncated"] == [[False, 10_002]]  # never truncated (docs/engine.md)
+    assert seen["fullLength"] == 10_002
+    assert seen["instanceStatistics"] == [["approve", 1], ["start", 0]]
+    assert seen["definitionStatistics"] == [
+        ["approve", 1, 1],
+        ["end", 0, 1],
+        ["ship", 0, 0],
+        ["start", 0, 2],
+    ]
+    assert seen["form"] == seen["startForm"] == {"ok": None}  # 204: no forms
+    assert seen["missingTask"] == {"status": 404, "title": "NOT_FOUND"}
+    assert seen["completedTwice"] == {"status": 404, "title": "NOT_FOUND"}
+    assert seen["missingIncident"] == {"status": 404, "title": "NOT_FOUND"}
+    rest = app.engine.get_process_instance(seen["restInstance"])
+    assert (rest["state"], rest["hasIncident"]) == ("ACTIVE", False)  # now at ship
+    (set_over_rest,) = app.engine.search_records(
+        "variables", {"processInstanceKey": seen["restInstance"], "name": "set"}
+    )["items"]
+    assert set_over_rest["value"] == '"over REST"'
