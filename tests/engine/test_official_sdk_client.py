@@ -12,7 +12,8 @@ follows the newest spec, so the engine answers as 8.10.
 The high-level client also works a user task (search, get, assign, unassign, update, its
 variables, complete), reads element instances, variables, process definitions and message
 subscriptions, searches instances by a variable, reads a call hierarchy, modifies an instance
-to its end and pins and resets the clock.
+to its end, pins and resets the clock, and reads incidents by instance, element and key,
+statistics, effective variables, an expression, a signal and the status.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from camunda_orchestration_sdk.models import (  # noqa: E402
     CancelProcessInstanceRequest,
     ClockPinRequest,
     ElementInstanceSearchQuery,
+    ExpressionEvaluationRequest,
     IncidentSearchQuery,
     JobSearchQuery,
     JobUpdateRequest,
@@ -50,9 +52,12 @@ from camunda_orchestration_sdk.models import (  # noqa: E402
     MessagePublicationRequest,
     MessageSubscriptionSearchQuery,
     ProcessCreationById,
+    ProcessDefinitionElementStatisticsQuery,
     ProcessDefinitionSearchQuery,
     ProcessInstanceModificationInstruction,
     ProcessInstanceSearchQuery,
+    SetVariableRequest,
+    SignalBroadcastRequest,
     UserTaskAssignmentRequest,
     UserTaskCompletionRequest,
     UserTaskSearchQuery,
@@ -394,3 +399,64 @@ async def test_the_high_level_client_reads_definitions_subscriptions_hierarchy_a
     ]
     assert pinned.start_date.timestamp() == 1_770_000_000
     assert later.start_date.timestamp() > 1_770_000_000
+
+
+@pytest.mark.asyncio
+async def test_the_high_level_client_reads_incidents_statistics_and_the_rest(
+    camunda: CamundaAsyncClient, workers: _Workers
+) -> None:
+    async def charge(job: ConnectedJobContext) -> dict[str, object]:
+        raise JobFailure("card expired", retries=0)
+
+    workers.start(camunda, charge)
+    await camunda.deploy_resources_from_files([_MODELS / "user-task.bpmn"])
+    failing = await _start(camunda, "order", amount=13)
+    await _until(lambda: _is(camunda, failing, ("ACTIVE", True)), "the instance has an incident")
+    waiting = await _start(camunda, "user-task", owner="ann", order={"total": 5})
+
+    (incident,) = (await camunda.search_process_instance_incidents(failing)).items
+    by_key = await camunda.get_incident(incident.incident_key)
+    of_element = await camunda.search_element_instance_incidents(
+        incident.element_instance_key, data=IncidentSearchQuery()
+    )
+    await camunda.create_element_instance_variables(
+        waiting, data=SetVariableRequest.from_dict({"variables": {"set": "over REST"}})
+    )
+    (task,) = (
+        await camunda.search_user_tasks(
+            data=UserTaskSearchQuery.from_dict({"filter": {"processInstanceKey": waiting}})
+        )
+    ).items
+    effective = await camunda.search_user_task_effective_variables(task.user_task_key)
+    instance_statistics = await camunda.get_process_instance_statistics(waiting)
+    definition_statistics = await camunda.get_process_definition_statistics(
+        task.process_definition_key, data=ProcessDefinitionElementStatisticsQuery()
+    )
+    # The SDK's from_dict fails on an unset scopeKey; the constructor does not.
+    evaluated = await camunda.evaluate_expression(
+        data=ExpressionEvaluationRequest(expression="=1 + 2")
+    )
+    signal = await camunda.broadcast_signal(
+        data=SignalBroadcastRequest.from_dict({"signalName": "nobody-listens"})
+    )
+    await camunda.get_status()
+    # Not the forms: the engine answers 204 (no forms), which the spec allows and the SDK's
+    # get_user_task_form / get_start_process_form refuse (they assert a parsed 200 body).
+
+    assert (by_key.error_message, str(by_key.state.value)) == ("card expired", "ACTIVE")
+    assert [str(i.incident_key) for i in of_element.items] == [str(incident.incident_key)]
+    assert sorted((v.name, v.value) for v in effective.items) == [
+        ("amount", "5"),
+        ("order", '{"total":5}'),
+        ("owner", '"ann"'),
+        ("set", '"over REST"'),
+    ]
+    assert sorted((s.element_id, s.active) for s in instance_statistics.items) == [
+        ("approve", 1),
+        ("start", 0),
+    ]
+    assert [(s.element_id, s.active) for s in definition_statistics.items if s.active] == [
+        ("approve", 1)
+    ]
+    assert evaluated.result == 3
+    assert str(signal.signal_key).isdigit()
