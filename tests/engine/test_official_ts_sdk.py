@@ -10,7 +10,7 @@ incident by key, element instances, variables, process definitions (search, get,
 message subscriptions, searches instances by a variable, reads a call hierarchy, modifies an
 instance to its end and pins and resets the clock; then the remaining operations (incidents
 of an instance and of an element, status, expression, signal, setting variables, statistics,
-forms) and refused commands (404 problem details); the engine's own state is checked after
+forms, cursor paging, advanced filters) and refused commands (404 problem details); the engine's own state is checked after
 the run. The SDK validates every
 answer with ``CAMUNDA_SDK_VALIDATION=fanatical``: a missing, mistyped or unknown field fails
 the call. The SDK follows the 8.9 spec, the engine's default line.
@@ -187,6 +187,10 @@ def test_the_typescript_sdk_drives_the_engine_with_strict_validation(
     assert seen["missingTask"] == {"status": 404, "title": "NOT_FOUND"}
     assert seen["completedTwice"] == {"status": 404, "title": "NOT_FOUND"}
     assert seen["missingIncident"] == {"status": 404, "title": "NOT_FOUND"}
+    # Cursor pages forth and back (amount is the task's local input), advanced filters.
+    assert seen["cursorPages"] == [["amount", "note"], ["order", "owner"], ["amount", "note"]]
+    assert seen["advanced"] == [True]
+    assert seen["likeAssignee"] == ["cid"]
     rest = app.engine.get_process_instance(seen["restInstance"])
     assert (rest["state"], rest["hasIncident"]) == ("ACTIVE", False)  # now at ship
     (set_over_rest,) = app.engine.search_records(

@@ -350,6 +350,34 @@ async function theRest(camunda, unvalidated) {
     NOW
   );
   const userTaskKey = tasks.items[0].userTaskKey;
+  // Cursor paging forth and back, and advanced filters.
+  const scoped = { filter: { processInstanceKey }, sort: [{ field: 'name' }] };
+  const first = await camunda.searchVariables({ ...scoped, page: { limit: 2 } }, NOW);
+  const next = await camunda.searchVariables(
+    { ...scoped, page: { limit: 2, after: first.page.endCursor } },
+    NOW
+  );
+  const back = await camunda.searchVariables(
+    { ...scoped, page: { limit: 2, before: next.page.startCursor } },
+    NOW
+  );
+  seen.cursorPages = [first, next, back].map((found) => found.items.map((v) => v.name));
+  const advanced = await camunda.searchProcessInstances(
+    {
+      filter: {
+        processDefinitionId: { $in: ['user-task', 'none'] },
+        state: { $neq: 'COMPLETED' },
+        processInstanceKey: { $in: [processInstanceKey] },
+      },
+    },
+    NOW
+  );
+  seen.advanced = advanced.items.map((i) => i.processInstanceKey === processInstanceKey);
+  const unassigned = await camunda.searchUserTasks(
+    { filter: { assignee: { $like: 'c*' }, state: 'CREATED' }, sort: [{ field: 'priority' }] },
+    NOW
+  );
+  seen.likeAssignee = unassigned.items.map((t) => t.assignee);
   // No forms: 204, as the spec allows; the SDK validates a 204 against the 200's FormResult
   // and refuses it (an SDK limitation), so these two are read without response validation.
   seen.form = await outcome(() => unvalidated.getUserTaskForm({ userTaskKey }, NOW));
