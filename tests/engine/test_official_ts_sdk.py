@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,10 @@ def ts_sdk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     return _sdk_folder(request.config, tmp_path_factory)
 
 
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def test_the_typescript_sdk_drives_the_engine_with_strict_validation(
     ts_sdk: Path, make_app: Callable[..., EngineApp], tmp_path: Path
 ) -> None:
@@ -143,6 +148,12 @@ def test_the_typescript_sdk_drives_the_engine_with_strict_validation(
     assert seen["taskUpdated"] == {"priority": 12, "candidateGroups": ["sales"]}
     assert seen["taskVariables"] == [["amount", "5"], ["order", '{"total":5}'], ["owner", '"ann"']]
     assert seen["taskCompleted"] == "COMPLETED"
+    due, follow_up, created = seen["taskDates"]
+    assert [_instant(due), _instant(follow_up), created] == [
+        _instant("2026-03-01T09:00:00Z"),
+        _instant("2026-02-27T09:30:00Z"),
+        "string",
+    ]
     task = app.engine.get_record("userTasks", seen["userTaskKey"])
     assert (task["state"], task.get("assignee"), task["priority"]) == ("COMPLETED", None, 12)
     # Element instances and variables after the task (its output mapping ran).

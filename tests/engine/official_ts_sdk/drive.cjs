@@ -200,10 +200,16 @@ async function tasksAndReads(camunda) {
   seen.taskUnassigned = (await task()).assignee ?? null;
   await camunda.updateUserTask({
     userTaskKey,
-    changeset: { priority: 12, candidateGroups: ['sales'] },
+    changeset: {
+      priority: 12,
+      candidateGroups: ['sales'],
+      dueDate: '2026-03-01T09:00:00.000Z',
+      followUpDate: '2026-02-27T09:30:00Z',
+    },
   });
   const updated = await task();
   seen.taskUpdated = { priority: updated.priority, candidateGroups: updated.candidateGroups };
+  seen.taskDates = [updated.dueDate, updated.followUpDate, typeof updated.creationDate];
   const taskVariables = await camunda.searchUserTaskVariables({ userTaskKey }, NOW);
   seen.taskVariables = taskVariables.items.map((v) => [v.name, v.value]).sort();
   await camunda.completeUserTask({ userTaskKey, variables: { approved: true } });
