@@ -10,7 +10,8 @@ incident by key, element instances, variables, process definitions (search, get,
 message subscriptions, searches instances by a variable, reads a call hierarchy, modifies an
 instance to its end and pins and resets the clock; then the remaining operations (incidents
 of an instance and of an element, status, expression, signal, setting variables, statistics,
-forms, cursor paging, advanced filters) and refused commands (404 problem details); the engine's own state is checked after
+forms, cursor paging, advanced filters; an expression incident, a multi-instance body, a
+sub-process with a message boundary event) and refused commands (404 problem details); the engine's own state is checked after
 the run. The SDK validates every
 answer with ``CAMUNDA_SDK_VALIDATION=fanatical``: a missing, mistyped or unknown field fails
 the call. The SDK follows the 8.9 spec, the engine's default line.
@@ -113,7 +114,14 @@ def test_the_typescript_sdk_drives_the_engine_with_strict_validation(
     app = make_app(Engine(clock=ManualClock()))  # the default line, 8.9: the SDK's
     (tmp_path / "order.bpmn").write_text(ORDER_BPMN)
     (tmp_path / "payment.bpmn").write_text(PAYMENT_BPMN)
-    for model in ("user-task.bpmn", "call-activity.bpmn"):
+    models = (
+        "user-task",
+        "call-activity",
+        "job-type-expression",
+        "multi-instance-user-task",
+        "message-boundary-sub-process",
+    )
+    for model in (f"{name}.bpmn" for name in models):
         (tmp_path / model).write_bytes((_MODELS / model).read_bytes())
     with EngineServer(app) as server:
         environment = {**os.environ, "CAMUNDA_REST_ADDRESS": server.url.removesuffix("/v2")}
@@ -202,6 +210,20 @@ def test_the_typescript_sdk_drives_the_engine_with_strict_validation(
     assert seen["cursorPages"] == [["amount", "note"], ["order", "owner"], ["amount", "note"]]
     assert seen["advanced"] == [True]
     assert seen["likeAssignee"] == ["cid"]
+    # Other shapes, and the boundary message that ended its sub-process's instance.
+    assert seen["expressionIncident"] == [["EXTRACT_VALUE_ERROR", "dispatch"]]
+    assert seen["shapes"] == {
+        "broken": [["dispatch", "SERVICE_TASK", True]],
+        "looped": [["approve", "MULTI_INSTANCE_BODY", False], ["approve", "USER_TASK", False]],
+        "bounded": [
+            ["processing", "SUB_PROCESS", False],
+            ["crunch", "SERVICE_TASK", False],
+            ["check", "USER_TASK", False],
+        ],
+    }
+    assert seen["innerTasks"] == ["x"]  # sequential: the first approver's task
+    assert seen["boundarySubscriptions"] == [["aborted", "abort"]]
+    assert app.engine.get_process_instance(seen["bounded"])["state"] == "COMPLETED"
     rest = app.engine.get_process_instance(seen["restInstance"])
     assert (rest["state"], rest["hasIncident"]) == ("ACTIVE", False)  # now at ship
     (set_over_rest,) = app.engine.search_records(

@@ -164,6 +164,7 @@ async function main() {
       seen.badEnum = { status: error.status, title: error.title ?? error.body?.title };
     }
     await tasksAndReads(camunda);
+    await moreShapes(camunda);
     await theRest(
       camunda,
       sdk.createCamundaClient({ config: { ...config, CAMUNDA_SDK_VALIDATION: 'none' } })
@@ -398,6 +399,40 @@ async function theRest(camunda, unvalidated) {
   seen.missingIncident = await outcome(() =>
     camunda.resolveIncident({ incidentKey: '2251799813699999' })
   );
+}
+
+// Answers of other shapes: an expression incident, a multi-instance body and its inner
+// instance, a sub-process with a message boundary event, then the boundary's message.
+async function moreShapes(camunda) {
+  await camunda.deployResourcesFromFiles(
+    ['job-type-expression', 'multi-instance-user-task', 'message-boundary-sub-process'].map(
+      (name) => path.join(bpmnFolder, `${name}.bpmn`)
+    )
+  );
+  const start = (processDefinitionId, variables) =>
+    camunda.createProcessInstance({ processDefinitionId, variables });
+  const broken = (await start('job-type-expression', {})).processInstanceKey;
+  const looped = (await start('multi-instance-user-task', { approvers: ['x', 'y'] }))
+    .processInstanceKey;
+  const bounded = (await start('message-boundary-sub-process', { jobId: 'j1' })).processInstanceKey;
+  const filter = (processInstanceKey) => ({ filter: { processInstanceKey } });
+  const incidents = await camunda.searchIncidents(filter(broken), NOW);
+  seen.expressionIncident = incidents.items.map((i) => [i.errorType, i.elementId]);
+  const shapes = {};
+  for (const [name, key] of Object.entries({ broken, looped, bounded })) {
+    const elements = await camunda.searchElementInstances(
+      { ...filter(key), sort: [{ field: 'elementInstanceKey' }] },
+      NOW
+    );
+    shapes[name] = elements.items.map((e) => [e.elementId, e.type, e.hasIncident]);
+  }
+  seen.shapes = shapes;
+  const inner = await camunda.searchUserTasks(filter(looped), NOW);
+  seen.innerTasks = inner.items.map((t) => t.assignee);
+  const subscriptions = await camunda.searchMessageSubscriptions(filter(bounded), NOW);
+  seen.boundarySubscriptions = subscriptions.items.map((s) => [s.elementId, s.messageName]);
+  await camunda.correlateMessage({ name: 'abort', correlationKey: 'j1' });
+  seen.bounded = bounded;
 }
 
 // What a call answers: `ok` (and the value) or its problem detail's status and title.
