@@ -35,3 +35,29 @@ def test_a_multi_instance_body_is_listed_as_such_beside_its_inner_instance() -> 
     assert len(tasks) == 1
     (body,) = (e for e in found if e["type"] == "MULTI_INSTANCE_BODY")
     assert tasks[0]["elementInstanceKey"] != body["elementInstanceKey"]
+
+
+def test_statistics_count_the_inner_instances_of_a_multi_instance_activity_not_its_body() -> None:
+    # A cluster's element statistics leave bodies out (unless a body holds an incident).
+    engine = Engine()
+    engine.deploy([("multi-instance-user-task.bpmn", _MODEL)])
+    created = engine.create_process_instance(
+        process_definition_id="multi-instance-user-task", variables={"approvers": ["x", "y"]}
+    )
+    instance = str(created["processInstanceKey"])
+
+    def approve() -> tuple[int, int]:
+        items = engine.element_statistics(process_instance_key=instance)["items"]
+        (counts,) = (item for item in items if item["elementId"] == "approve")
+        return counts["active"], counts["completed"]
+
+    seen = [approve()]
+    for _ in range(2):
+        (task,) = engine.search_records(
+            "userTasks", {"processInstanceKey": instance, "state": "CREATED"}
+        )["items"]
+        engine.complete_user_task(task["userTaskKey"], {"vote": 1})
+        seen.append(approve())
+
+    assert seen == [(1, 0), (1, 1), (0, 2)]
+    assert engine.get_process_instance(instance)["state"] == "COMPLETED"
