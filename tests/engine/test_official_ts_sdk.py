@@ -4,7 +4,15 @@ the engine served over TCP, with its strictest response validation on.
 ``official_ts_sdk/drive.cjs`` (run by node) deploys from files, starts instances (one awaiting
 its completion), runs the SDK's own job worker (complete, BPMN error, failure without retries),
 finds the incident by search, updates the job's retries and resolves the incident, correlates
-and publishes messages, and searches with sort and offset paging. The SDK validates every
+and publishes messages, and searches with sort and offset paging. Then it works a user task
+(search, get, assign, unassign, update, its variables, complete with variables), reads the
+incident by key, element instances, variables, process definitions (search, get, XML) and
+message subscriptions, searches instances by a variable, reads a call hierarchy, modifies an
+instance to its end and pins and resets the clock; then the remaining operations (incidents
+of an instance and of an element, status, expression, signal, setting variables, statistics,
+forms, cursor paging, advanced filters; an expression incident, a multi-instance body, a
+sub-process with a message boundary event) and refused commands (404 problem details); the engine's own state is checked after
+the run. The SDK validates every
 answer with ``CAMUNDA_SDK_VALIDATION=fanatical``: a missing, mistyped or unknown field fails
 the call. The SDK follows the 8.9 spec, the engine's default line.
 
@@ -22,6 +30,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +44,7 @@ from .test_official_sdk_client import PAYMENT_BPMN
 PACKAGE = "@camunda8/orchestration-cluster-api"
 VERSION = "9"
 _DRIVER = Path(__file__).with_name("official_ts_sdk") / "drive.cjs"
+_MODELS = Path(__file__).with_name("models")
 _INSTALLED = Path("node_modules") / "@camunda8" / "orchestration-cluster-api" / "package.json"
 
 
@@ -94,12 +104,25 @@ def ts_sdk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     return _sdk_folder(request.config, tmp_path_factory)
 
 
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def test_the_typescript_sdk_drives_the_engine_with_strict_validation(
     ts_sdk: Path, make_app: Callable[..., EngineApp], tmp_path: Path
 ) -> None:
     app = make_app(Engine(clock=ManualClock()))  # the default line, 8.9: the SDK's
     (tmp_path / "order.bpmn").write_text(ORDER_BPMN)
     (tmp_path / "payment.bpmn").write_text(PAYMENT_BPMN)
+    models = (
+        "user-task",
+        "call-activity",
+        "job-type-expression",
+        "multi-instance-user-task",
+        "message-boundary-sub-process",
+    )
+    for model in (f"{name}.bpmn" for name in models):
+        (tmp_path / model).write_bytes((_MODELS / model).read_bytes())
     with EngineServer(app) as server:
         environment = {**os.environ, "CAMUNDA_REST_ADDRESS": server.url.removesuffix("/v2")}
         done = subprocess.run(
@@ -125,3 +148,85 @@ def test_the_typescript_sdk_drives_the_engine_with_strict_validation(
     assert seen["newestFirst"] == seen["newestExpected"]
     assert seen["totalInstances"] == 5
     assert seen["badEnum"] == {"status": 400, "title": "Bad Request"}
+    assert seen["incidentByKey"] == {"state": "RESOLVED", "jobKey": True}
+    # User tasks: each command seen by the next read, and by the engine itself.
+    assert seen["taskCreated"] == {"assignee": "ann", "state": "CREATED"}
+    assert seen["taskAssigned"] == "bob"
+    assert seen["taskUnassigned"] is None
+    assert seen["taskUpdated"] == {"priority": 12, "candidateGroups": ["sales"]}
+    assert seen["taskVariables"] == [["amount", "5"], ["order", '{"total":5}'], ["owner", '"ann"']]
+    assert seen["taskCompleted"] == "COMPLETED"
+    due, follow_up, created = seen["taskDates"]
+    assert [_instant(due), _instant(follow_up), created] == [
+        _instant("2026-03-01T09:00:00Z"),
+        _instant("2026-02-27T09:30:00Z"),
+        "string",
+    ]
+    task = app.engine.get_record("userTasks", seen["userTaskKey"])
+    assert (task["state"], task.get("assignee"), task["priority"]) == ("COMPLETED", None, 12)
+    # Element instances and variables after the task (its output mapping ran).
+    assert seen["elements"] == [["approve", "COMPLETED"], ["ship", "ACTIVE"]]
+    assert seen["shipElement"] == {"type": "SERVICE_TASK", "state": "ACTIVE"}
+    assert seen["variables"] == [
+        ["order", '{"total":5}'],
+        ["orderApproved", "true"],
+        ["owner", '"ann"'],
+    ]
+    assert seen["variable"] == "true"
+    # Modification (terminate ship, activate end) ended the instance.
+    assert seen["modified"] == "COMPLETED"
+    ended = app.engine.get_process_instance(seen["userTaskInstance"])
+    assert (ended["state"], ended["hasIncident"]) == ("COMPLETED", False)
+    assert seen["definition"] == {"id": "user-task", "version": 1}
+    assert seen["xmlHasProcess"] is True
+    assert seen["subscriptions"] == [["paid", "o-9", "CREATED"]]
+    assert seen["byVariable"] == seen["byVariableExpected"]
+    assert seen["hierarchy"] == seen["hierarchyExpected"]
+    assert seen["hierarchy"][0] == seen["callingInstance"]
+    # The pinned clock dated the instance started under it; the reset let it go again.
+    assert seen["pinnedStart"] == "2026-02-02T02:40:00.000Z"  # 1_770_000_000_000 ms
+    assert app.engine.clock.now_ms() > 1_770_000_000_000
+    # The incidents of an instance and of an element, the rest of the implemented operations,
+    # and refused commands read as problem details.
+    assert seen["resolvedIncidents"] == [["RESOLVED"], ["RESOLVED"]]
+    assert seen["status"] is None  # 204
+    assert seen["expression"] == 3
+    assert seen["signalKey"] is True
+    assert seen["setVariable"] == ['"over REST"']
+    assert seen["truncated"] == [[False, 10_002]]  # never truncated (docs/engine.md)
+    assert seen["fullLength"] == 10_002
+    assert seen["instanceStatistics"] == [["approve", 1], ["start", 0]]
+    assert seen["definitionStatistics"] == [
+        ["approve", 1, 1],
+        ["end", 0, 1],
+        ["ship", 0, 0],
+        ["start", 0, 2],
+    ]
+    assert seen["form"] == seen["startForm"] == {"ok": None}  # 204: no forms
+    assert seen["missingTask"] == {"status": 404, "title": "NOT_FOUND"}
+    assert seen["completedTwice"] == {"status": 404, "title": "NOT_FOUND"}
+    assert seen["missingIncident"] == {"status": 404, "title": "NOT_FOUND"}
+    # Cursor pages forth and back (amount is the task's local input), advanced filters.
+    assert seen["cursorPages"] == [["amount", "note"], ["order", "owner"], ["amount", "note"]]
+    assert seen["advanced"] == [True]
+    assert seen["likeAssignee"] == ["cid"]
+    # Other shapes, and the boundary message that ended its sub-process's instance.
+    assert seen["expressionIncident"] == [["EXTRACT_VALUE_ERROR", "dispatch"]]
+    assert seen["shapes"] == {
+        "broken": [["dispatch", "SERVICE_TASK", True]],
+        "looped": [["approve", "MULTI_INSTANCE_BODY", False], ["approve", "USER_TASK", False]],
+        "bounded": [
+            ["processing", "SUB_PROCESS", False],
+            ["crunch", "SERVICE_TASK", False],
+            ["check", "USER_TASK", False],
+        ],
+    }
+    assert seen["innerTasks"] == ["x"]  # sequential: the first approver's task
+    assert seen["boundarySubscriptions"] == [["aborted", "abort"]]
+    assert app.engine.get_process_instance(seen["bounded"])["state"] == "COMPLETED"
+    rest = app.engine.get_process_instance(seen["restInstance"])
+    assert (rest["state"], rest["hasIncident"]) == ("ACTIVE", False)  # now at ship
+    (set_over_rest,) = app.engine.search_records(
+        "variables", {"processInstanceKey": seen["restInstance"], "name": "set"}
+    )["items"]
+    assert set_over_rest["value"] == '"over REST"'

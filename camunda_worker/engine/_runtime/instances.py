@@ -146,6 +146,8 @@ class ProcessInstanceRecord:
         call_depth: how many call activities above it (0 when not called).
         flows: ids of the sequence flows tokens took, in order; ``None`` unless the engine
             records them (coverage, see :mod:`.modification`).
+        bodies: per element id, how many multi-instance bodies were entered (their tokens are
+            on ``path``; element statistics leave them out, as a cluster's do).
     """
 
     key: int
@@ -167,6 +169,7 @@ class ProcessInstanceRecord:
     root_instance_key: int = 0
     call_depth: int = 0
     flows: list[str] | None = None
+    bodies: dict[str, int] = attrs.field(factory=dict)
     root: ElementInstance = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:

@@ -145,6 +145,7 @@ def activate_body(
     if body is None:
         return
     body.body = MultiInstanceBody(list(items))
+    instance.bodies[node.id] = instance.bodies.get(node.id, 0) + 1  # statistics leave it out
     if loop.output_collection is not None:
         set_local(body, {loop.output_collection: [None] * len(items)})
     if not items:

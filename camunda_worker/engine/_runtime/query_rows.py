@@ -113,7 +113,8 @@ class RecordRows:
                     key=element.key,
                     element_id=node.id,
                     element_name=node.name or node.id,
-                    kind=node.kind,
+                    # A multi-instance body has its activity's id, not its type.
+                    kind="multiInstanceBody" if element.body is not None else node.kind,
                     instance_key=instance.key,
                     definition=instance.definition,
                     tenant_id=instance.tenant_id,

@@ -2,7 +2,8 @@
 
 Element instances, variables, user tasks, process definitions and message subscriptions, as
 the 8.9 spec shapes them; 8.8 leaves absent values out instead of ``null``; 8.10 adds
-``businessId`` to user tasks and the type, tool and connector fields to message subscriptions.
+``businessId`` to user tasks, and ``businessId`` with the type, tool and connector fields to
+message subscriptions.
 """
 
 from __future__ import annotations
@@ -227,6 +228,9 @@ def message_subscription(
             toolName=None,
             toolProperties={},
             inboundConnectorType=None,
+            # Newer 8.10 builds (and the 10.x Python SDK) require it, nullable; the engine
+            # keeps no business ids, as on user tasks.
+            businessId=None,
         )
     return document
 

@@ -7,11 +7,12 @@ evaluation endpoint, and the form endpoints (the engine deploys no forms).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from camunda_worker.engine._model import feel
 from camunda_worker.engine._runtime.errors import invalid_argument
+from camunda_worker.engine._runtime.instances import ProcessInstanceRecord
 from camunda_worker.engine._runtime.queries import EngineQueries
 from camunda_worker.engine._runtime.state import copy_variables
 
@@ -73,10 +74,7 @@ class EngineStatistics(EngineQueries):
             for element_id in canceled.get(key, ()):
                 left[element_id] = left.get(element_id, 0) - 1
                 count(element_id, "canceled")
-            for element in instance.active.values():
-                if element is not instance.root:
-                    left[element.node_id] = left.get(element.node_id, 0) - 1
-                    count(element.node_id, "incidents" if element.incident_key else "active")
+            _count_active(instance, left, count)
             for node_id, times in left.items():
                 for _ in range(max(times, 0)):
                     count(node_id, "completed")
@@ -133,3 +131,21 @@ class EngineStatistics(EngineQueries):
         """
         self.get_record(kind, key)
         return False
+
+
+def _count_active(
+    instance: ProcessInstanceRecord, left: dict[str, int], count: Callable[[str, str], None]
+) -> None:
+    # The active element instances of one instance, off the times its elements were left. A
+    # multi-instance body's token is on the path too; a cluster counts its inner instances
+    # only (the body when it holds an incident).
+    for node_id, bodies in instance.bodies.items():
+        left[node_id] = left.get(node_id, 0) - bodies
+    for element in instance.active.values():
+        if element is instance.root:
+            continue
+        if element.body is None:
+            left[element.node_id] = left.get(element.node_id, 0) - 1
+            count(element.node_id, "incidents" if element.incident_key else "active")
+        elif element.incident_key:
+            count(element.node_id, "incidents")
