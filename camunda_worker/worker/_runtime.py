@@ -25,6 +25,7 @@ from camunda_worker.worker._acks import AckSender
 from camunda_worker.worker._blocking import current_worker
 from camunda_worker.worker._capacity import Capacity
 from camunda_worker.worker._deadline import extend_while_running
+from camunda_worker.worker._job_tasks import JobTasks
 from camunda_worker.worker._loop_watch import LoopWatch
 from camunda_worker.worker._outcomes import Acknowledged, BpmnError, Failure
 from camunda_worker.worker._poller import Poller, PollStatus
@@ -191,35 +192,17 @@ class WorkerRuntime:
         try:
             async with anyio.create_task_group() as jobs:
                 acks.start(jobs)
-
-                def dispatch(job: ActivatedJob, deadline: JobDeadline) -> None:
-                    self._counters.activated += 1
-                    slot = self.capacity.take(job)
-                    jobs.start_soon(self._handle, runner, acks, client, slot, deadline)
-
-                def refuse(job: UnreadableJob, deadline: JobDeadline) -> None:
-                    self._fail_unreadable(acks, job, deadline)
-
-                poller = Poller(
-                    client,
-                    options.config,
-                    self.capacity,
-                    dispatch,
-                    self._status,
-                    self._log,
-                    backoff=self._poll_backoff,
-                    startup_jitter=options.startup_jitter,
-                    observers=self._observers,
-                    refuse=refuse,
-                )
-                async with anyio.create_task_group() as polling:
-                    polling.start_soon(self._poll, poller, stop)
-                    await stop.wait()
-                    polling.cancel_scope.cancel()
-                abandoned = await self._drain()
-                acks.close()
-                if abandoned:
-                    jobs.cancel_scope.cancel()
+                tasks = JobTasks(jobs, self._log)
+                drained = False
+                try:
+                    abandoned = await self._serve_jobs(runner, client, acks, tasks, stop)
+                    drained = not abandoned
+                finally:
+                    if not drained:  # abandoned, or cancelled from outside: handlers too
+                        tasks.cancel()
+                        jobs.cancel_scope.cancel()
+                    with anyio.CancelScope(shield=True):
+                        await tasks.wait()
         except BaseException:
             abandoned = True  # cancelled from outside: do not wait for handlers either
             raise
@@ -228,6 +211,45 @@ class WorkerRuntime:
                 self.loop_watch.close()
             with anyio.CancelScope(shield=True):
                 await self._release(runner, client if owned_client else None, abandoned=abandoned)
+
+    async def _serve_jobs(
+        self,
+        runner: Runner,
+        client: CamundaAsyncClient,
+        acks: AckSender,
+        tasks: JobTasks,
+        stop: anyio.Event,
+    ) -> bool:
+        """Poll and run jobs until ``stop`` is set, then drain; whether jobs were abandoned."""
+        options = self._options
+
+        def dispatch(job: ActivatedJob, deadline: JobDeadline) -> None:
+            self._counters.activated += 1
+            slot = self.capacity.take(job)
+            tasks.start(self._handle(runner, acks, client, slot, deadline))
+
+        def refuse(job: UnreadableJob, deadline: JobDeadline) -> None:
+            self._fail_unreadable(acks, job, deadline)
+
+        poller = Poller(
+            client,
+            options.config,
+            self.capacity,
+            dispatch,
+            self._status,
+            self._log,
+            backoff=self._poll_backoff,
+            startup_jitter=options.startup_jitter,
+            observers=self._observers,
+            refuse=refuse,
+        )
+        async with anyio.create_task_group() as polling:
+            polling.start_soon(self._poll, poller, stop)
+            await stop.wait()
+            polling.cancel_scope.cancel()
+        abandoned = await self._drain()
+        acks.close()
+        return abandoned
 
     def abandon(self, reason: str) -> None:
         """Stop at once: end the drain now; jobs still in flight are abandoned (loop thread).

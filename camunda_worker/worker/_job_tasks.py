@@ -1,0 +1,99 @@
+"""The tasks that run jobs: one plain asyncio task per job, cancelled together on abandon.
+
+Every activated job runs in a task of its own (its handler may await anything). An anyio task
+group spawns each one with a task handle, a cancel scope, an event and several look-ups of the
+current task and library: on a no-op worker that was about a tenth of its CPU per job
+(py-spy, ``benchmarks.compare_revisions``). The worker always runs on asyncio, so the jobs'
+tasks are plain asyncio tasks kept in a set; what the task group gave them is kept:
+
+- :meth:`JobTasks.cancel` cancels every one of them (an abandoned drain), and keeps cancelling,
+  as a cancel scope does, those that are still running at each :meth:`JobTasks.wait` tick (a
+  handler that swallowed one ``CancelledError`` gets another);
+- :meth:`JobTasks.wait` returns once every task has ended, so nothing outlives the worker's
+  run;
+- a task's exception never goes unseen: the job's coroutine catches and logs its own errors,
+  and whatever escapes it anyway (a ``KeyboardInterrupt``, ``SystemExit``) is logged here.
+
+On Python 3.10 a cancelled task cannot tell that it is being cancelled (``Task.cancelling()``
+is 3.11's), which handlers' outcome rules need: there, jobs run in the anyio task group as
+before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import traceback
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from anyio.abc import TaskGroup
+
+    from camunda_worker._base.logs import JobLogger
+
+__all__ = ["PLAIN_TASKS", "RECANCEL_SECONDS", "JobTasks"]
+
+PLAIN_TASKS = sys.version_info >= (3, 11)
+"""Whether jobs run in plain asyncio tasks (Python 3.11+) or in the anyio task group."""
+
+RECANCEL_SECONDS = 0.05
+"""How often tasks still running after :meth:`JobTasks.cancel` are cancelled again."""
+
+
+class JobTasks:
+    """The jobs' tasks of one worker run (on its event loop).
+
+    Args:
+        group: the task group that holds them on Python 3.10 (and the worker's other tasks).
+        log: where an exception that escaped a job's coroutine is logged.
+    """
+
+    def __init__(self, group: TaskGroup, log: JobLogger) -> None:
+        self._group = group
+        self._log = log
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._cancelled = False
+        self._loop = asyncio.get_running_loop()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def start(self, job: Coroutine[object, object, None]) -> None:
+        """Run ``job`` in a task of its own, from the next turn of the loop."""
+        if not PLAIN_TASKS:  # pragma: no cover - Python 3.10
+            self._group.start_soon(lambda: job)
+            return
+        task = self._loop.create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        if self._cancelled:
+            task.cancel()
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            trace = "".join(traceback.format_exception(error)).rstrip()
+            self._log.error(f"a job's task ended with {type(error).__name__}: {error}\n{trace}")
+
+    def cancel(self) -> None:
+        """Cancel every job's task, now and until it ends (see the module's docstring)."""
+        self._cancelled = True
+        if not PLAIN_TASKS:  # pragma: no cover - Python 3.10: the caller cancels the group
+            return
+        for task in self._tasks:
+            task.cancel()
+
+    async def wait(self) -> None:
+        """Return once every job's task has ended."""
+        while self._tasks:
+            await asyncio.wait(
+                set(self._tasks), timeout=RECANCEL_SECONDS if self._cancelled else None
+            )
+            if self._cancelled:
+                for task in self._tasks:
+                    task.cancel()
