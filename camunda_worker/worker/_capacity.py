@@ -79,7 +79,8 @@ class Capacity:
         # deadline) while its first handler still runs, and each run holds its own slot.
         self._slots: dict[Slot, bool] = {}
         self._acknowledging = 0  # slots whose handler ended and whose acknowledgement is pending
-        self._changed: anyio.Event | None = None
+        # Who waits for which condition on the slots (see _wait_until).
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
 
     @property
     def in_flight(self) -> int:
@@ -118,27 +119,36 @@ class Capacity:
         first free slot): an activation asks for a batch instead of one job per request, and a
         free slot never stays idle longer than ``linger``.
         """
-        while self.free <= 0:
-            await self._wait_change()
+        if self.free <= 0:
+            await self._wait_until(lambda: self.free > 0)
         if self.free >= batch or not self.busy or linger <= 0:
             return
         with anyio.move_on_after(linger):
-            while self.busy and self.free < batch:
-                await self._wait_change()
+            await self._wait_until(lambda: not self.busy or self.free >= batch)
 
     async def wait_empty(self) -> None:
         """Return once every slot has been given back."""
-        while self._slots:
-            await self._wait_change()
+        if self._slots:
+            await self._wait_until(lambda: not self._slots)
 
-    async def _wait_change(self) -> None:
-        event = self._changed
-        if event is None:
-            event = self._changed = anyio.Event()
-        await event.wait()
+    async def _wait_until(self, ready: Callable[[], bool]) -> None:
+        """Wait until ``ready()`` holds; it is asked after each change of the slots.
+
+        A waiter is woken only when its condition holds: a job's slot changes twice (its
+        acknowledgement queued, then sent), and waking the poll loop for each was one more
+        turn of the loop per change.
+        """
+        while not ready():
+            waiter = asyncio.get_running_loop().create_future()
+            entry = (ready, waiter)
+            self._waiters.append(entry)
+            try:
+                await waiter
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(entry)
 
     def _wake(self) -> None:
-        event = self._changed
-        if event is not None:
-            self._changed = None
-            event.set()
+        for ready, waiter in self._waiters:
+            if not waiter.done() and ready():
+                waiter.set_result(None)
