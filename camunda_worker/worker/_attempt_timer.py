@@ -33,7 +33,8 @@ _EARLY = 1e-3
 class AttemptTimer:
     """Bounds the awaits of the task that made it, one at a time.
 
-    Make it in the task whose awaits it bounds; :meth:`within` is not reentrant.
+    Make it in the task whose awaits it bounds, and call :meth:`within` only from that task
+    (its limit cancels that task), one call at a time.
     """
 
     def __init__(self) -> None:
@@ -53,9 +54,9 @@ class AttemptTimer:
             with anyio.move_on_after(seconds) as scope:
                 await call()
             return not scope.cancelled_caught
-        task = self._task
-        if task is None or task is not asyncio.current_task():
-            msg = "AttemptTimer.within() outside the task that made it"
+        task = self._task  # not checked against the current task: that look-up costs too
+        if task is None:
+            msg = "AttemptTimer made outside a task"
             raise RuntimeError(msg)
         limit = self._loop.time() + seconds
         self._limit = limit

@@ -96,14 +96,3 @@ async def test_errors_of_the_attempt_propagate() -> None:
     with pytest.raises(ValueError, match="refused"):
         await timer.within(fails, 5.0)
     timer.close()
-
-
-@pytest.mark.asyncio
-async def test_it_refuses_another_task() -> None:
-    timer = AttemptTimer()
-
-    async def elsewhere() -> bool:
-        return await timer.within(_quick, 1.0)
-
-    with pytest.raises(RuntimeError, match="outside the task"):
-        await asyncio.create_task(elsewhere())
