@@ -53,7 +53,8 @@ class JobTasks:
     def __init__(self, group: TaskGroup, log: JobLogger) -> None:
         self._group = group
         self._log = log
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._serial = 0
         self._cancelled = False
         self._loop = asyncio.get_running_loop()
 
@@ -65,35 +66,45 @@ class JobTasks:
         if not PLAIN_TASKS:  # pragma: no cover - Python 3.10
             self._group.start_soon(lambda: job)
             return
-        task = self._loop.create_task(job)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        if self._cancelled:
-            task.cancel()
+        self._serial += 1
+        key = self._serial
+        # The task forgets itself as it ends (a done callback would be one more callback on
+        # the loop per job); once cancelling, wait() cancels it as soon as it runs.
+        self._tasks[key] = self._loop.create_task(self._run(key, job))
 
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled():
-            return
-        error = task.exception()
-        if error is not None:
+    async def _run(self, key: int, job: Coroutine[object, object, None]) -> None:
+        try:
+            await job
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
             trace = "".join(traceback.format_exception(error)).rstrip()
             self._log.error(f"a job's task ended with {type(error).__name__}: {error}\n{trace}")
+            raise
+        finally:
+            self._tasks.pop(key, None)
 
     def cancel(self) -> None:
         """Cancel every job's task, now and until it ends (see the module's docstring)."""
         self._cancelled = True
         if not PLAIN_TASKS:  # pragma: no cover - Python 3.10: the caller cancels the group
             return
-        for task in self._tasks:
+        for task in self._tasks.values():
             task.cancel()
 
     async def wait(self) -> None:
         """Return once every job's task has ended."""
-        while self._tasks:
+        while True:
+            # A task cancelled before it ever ran never ran its own clean-up: forget it here.
+            for key, task in list(self._tasks.items()):
+                if task.done():
+                    del self._tasks[key]
+            if not self._tasks:
+                return
             await asyncio.wait(
-                set(self._tasks), timeout=RECANCEL_SECONDS if self._cancelled else None
+                list(self._tasks.values()),
+                timeout=RECANCEL_SECONDS if self._cancelled else None,
             )
             if self._cancelled:
-                for task in self._tasks:
+                for task in self._tasks.values():
                     task.cancel()
