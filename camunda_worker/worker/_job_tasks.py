@@ -27,7 +27,7 @@ import traceback
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
+    from collections.abc import Callable, Coroutine
 
     from anyio.abc import TaskGroup
 
@@ -50,9 +50,16 @@ class JobTasks:
         log: where an exception that escaped a job's coroutine is logged.
     """
 
-    def __init__(self, group: TaskGroup, log: JobLogger) -> None:
+    def __init__(
+        self,
+        group: TaskGroup,
+        log: JobLogger,
+        *,
+        on_end: Callable[[asyncio.Task[None]], None] | None = None,
+    ) -> None:
         self._group = group
         self._log = log
+        self._on_end = on_end
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._serial = 0
         self._cancelled = False
@@ -61,16 +68,21 @@ class JobTasks:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def start(self, job: Coroutine[object, object, None]) -> None:
-        """Run ``job`` in a task of its own, from the next turn of the loop."""
+    def start(self, job: Coroutine[object, object, None]) -> asyncio.Task[None] | None:
+        """Run ``job`` in a task of its own, from the next turn of the loop; the task.
+
+        Returns:
+            The task (``None`` on Python 3.10, where the task group runs it).
+        """
         if not PLAIN_TASKS:  # pragma: no cover - Python 3.10
             self._group.start_soon(lambda: job)
-            return
+            return None
         self._serial += 1
         key = self._serial
         # The task forgets itself as it ends (a done callback would be one more callback on
         # the loop per job); once cancelling, wait() cancels it as soon as it runs.
-        self._tasks[key] = self._loop.create_task(self._run(key, job))
+        task = self._tasks[key] = self._loop.create_task(self._run(key, job))
+        return task
 
     async def _run(self, key: int, job: Coroutine[object, object, None]) -> None:
         try:
@@ -82,7 +94,12 @@ class JobTasks:
             self._log.error(f"a job's task ended with {type(error).__name__}: {error}\n{trace}")
             raise
         finally:
-            self._tasks.pop(key, None)
+            self._ended(key)
+
+    def _ended(self, key: int) -> None:
+        task = self._tasks.pop(key, None)
+        if task is not None and self._on_end is not None:
+            self._on_end(task)
 
     def cancel(self) -> None:
         """Cancel every job's task, now and until it ends (see the module's docstring)."""
@@ -98,7 +115,7 @@ class JobTasks:
             # A task cancelled before it ever ran never ran its own clean-up: forget it here.
             for key, task in list(self._tasks.items()):
                 if task.done():
-                    del self._tasks[key]
+                    self._ended(key)
             if not self._tasks:
                 return
             await asyncio.wait(

@@ -25,7 +25,7 @@ from camunda_worker.worker._acks import AckSender
 from camunda_worker.worker._blocking import current_worker
 from camunda_worker.worker._capacity import Capacity
 from camunda_worker.worker._deadline import extend_while_running
-from camunda_worker.worker._job_tasks import JobTasks
+from camunda_worker.worker._job_tasks import PLAIN_TASKS, JobTasks
 from camunda_worker.worker._loop_watch import LoopWatch
 from camunda_worker.worker._outcomes import Acknowledged, BpmnError, Failure
 from camunda_worker.worker._poller import Poller, PollStatus
@@ -192,7 +192,9 @@ class WorkerRuntime:
         try:
             async with anyio.create_task_group() as jobs:
                 acks.start(jobs)
-                tasks = JobTasks(jobs, self._log)
+                watch = self.loop_watch
+                # The loop watch learns each job's task from dispatch and forgets it here.
+                tasks = JobTasks(jobs, self._log, on_end=None if watch is None else watch.job_ended)
                 drained = False
                 try:
                     abandoned = await self._serve_jobs(runner, client, acks, tasks, stop)
@@ -223,10 +225,14 @@ class WorkerRuntime:
         """Poll and run jobs until ``stop`` is set, then drain; whether jobs were abandoned."""
         options = self._options
 
+        watch = self.loop_watch
+
         def dispatch(job: ActivatedJob, deadline: JobDeadline) -> None:
             self._counters.activated += 1
             slot = self.capacity.take(job)
-            tasks.start(self._handle(runner, acks, client, slot, deadline))
+            task = tasks.start(self._handle(runner, acks, client, slot, deadline))
+            if watch is not None and task is not None:
+                watch.job_running(task, job.job_key)
 
         def refuse(job: UnreadableJob, deadline: JobDeadline) -> None:
             self._fail_unreadable(acks, job, deadline)
@@ -343,7 +349,8 @@ class WorkerRuntime:
         current_worker.set(self._owner)  # this task's own context: lets aclose() see it
         observers = self._observers
         started = time.monotonic() if observers is not None else 0.0
-        watch = self.loop_watch
+        # A plain task was noted by dispatch (JobTasks forgets it); the task group's: here.
+        watch = None if PLAIN_TASKS else self.loop_watch
         watched = watch.job_started(slot.job.job_key) if watch is not None else None
         try:
             extending = self._options.auto_extend_timeout
