@@ -89,6 +89,52 @@ async def test_a_server_that_never_answers_is_a_read_timeout() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_short_read_timeout_after_a_long_one_on_the_same_connection_still_holds() -> None:
+    # The connection's timer is moved lazily: one armed for a long limit must not delay a
+    # shorter limit that comes after it.
+    async def answers_once_then_silent(peer: Peer) -> None:
+        await peer.read_request()
+        await peer.write(answer(200, b"first"))
+        await peer.read_request()
+        await peer.until_client_closes()
+
+    async with WireServer(answers_once_then_silent) as server:
+        pool = make_pool(server.url)
+        first = await fetch(server, pool, timeout=httpx.Timeout(5.0, read=600.0))
+        assert first.content == b"first"
+        with pytest.raises(httpx.ReadTimeout):
+            await asyncio.wait_for(
+                fetch(server, pool, timeout=httpx.Timeout(5.0, read=0.2)), timeout=60
+            )
+        assert server.opened == 1  # the second request went on the kept-alive connection
+        await pool.aclose()
+
+
+@pytest.mark.asyncio
+async def test_each_read_of_an_answer_gets_its_own_timeout() -> None:
+    # A slow answer whose pieces each come within the read timeout is read whole, though the
+    # whole takes longer than one timeout; a silence longer than it then times out.
+    async def trickles(peer: Peer) -> None:
+        await peer.read_request()
+        whole = answer(200, b"0123456789")
+        for index in range(0, len(whole), 6):  # 8 pieces, 0.35 s apart: longer than 2 s
+            await peer.write(whole[index : index + 6])
+            await asyncio.sleep(0.35)
+        await peer.read_request()
+        await peer.write(answer(200, b"0123456789")[:-3])
+        await peer.until_client_closes()
+
+    async with WireServer(trickles) as server:
+        pool = make_pool(server.url)
+        timeout = httpx.Timeout(5.0, read=2.0)
+        response = await fetch(server, pool, timeout=timeout)
+        assert response.content == b"0123456789"
+        with pytest.raises(httpx.ReadTimeout):
+            await asyncio.wait_for(fetch(server, pool, timeout=timeout), timeout=60)
+        await pool.aclose()
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize(
     "partial",
     [

@@ -107,6 +107,8 @@ def _no_content(status: int, content: bytes) -> None:
 
 def _key(key: str | int) -> str:
     # Keys are digits, but a path segment must never let a caller's string escape it.
+    if type(key) is str and key.isascii() and key.isdigit():
+        return key  # what quote() gives for it, without its work (one per acknowledgement)
     return quote(str(key), safe="")
 
 

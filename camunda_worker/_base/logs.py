@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from loguru import Message, Record
 
 __all__ = [
+    "DebugGate",
     "JobLogger",
     "adapt_logger",
     "apply_sdk_log_level",
@@ -176,6 +178,67 @@ class _PrefixJobLogger:
             return
         details = traceback.format_exc().rstrip()
         self.target.error(_prefix(self.context) + message + "\n" + details, *args, **kwargs)
+
+
+class _Probed(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by the probe's patcher: the record got past loguru's level and module checks."""
+
+
+def _stop_probe(record: Record) -> None:
+    raise _Probed
+
+
+def would_log_debug(log: JobLogger) -> bool:
+    """Whether a DEBUG record sent through ``log`` now would reach a sink (or might).
+
+    For loguru's logger, a probe record is sent through a patcher that raises before any sink
+    sees it: it gets that far only when some sink takes DEBUG and the records of this package
+    are enabled (loguru has no public question for it). A stdlib logger is asked
+    (``isEnabledFor``); any other logger might take it.
+    """
+    if isinstance(log, _LOGURU_LOGGER_TYPE):
+        try:
+            log.patch(_stop_probe).debug("probe")
+        except _Probed:
+            return True
+        return False
+    if isinstance(log, _StdlibJobLogger):
+        return log.target.isEnabledFor(logging.DEBUG)
+    return True
+
+
+class DebugGate:
+    """Whether to build a DEBUG line for ``log`` at all: asked at most once a second.
+
+    The worker logs a DEBUG line or two per job (each acknowledgement sent and answered). With
+    no sink taking them, formatting them and loguru's own checks were a few percent of a no-op
+    worker's CPU. A sink added, or a level changed, while the worker runs is seen within
+    :data:`DEBUG_RECHECK_SECONDS`.
+
+    Args:
+        log: the logger the lines go to.
+        clock: the monotonic clock (tests move it).
+    """
+
+    __slots__ = ("_clock", "_log", "_next", "_open")
+
+    def __init__(self, log: JobLogger, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._log = log
+        self._clock = clock
+        self._next = -float("inf")
+        self._open = True
+
+    def open(self) -> bool:
+        """Whether a DEBUG line sent to the logger now would be seen (or might be)."""
+        now = self._clock()
+        if now >= self._next:
+            self._open = would_log_debug(self._log)
+            self._next = now + DEBUG_RECHECK_SECONDS
+        return self._open
+
+
+DEBUG_RECHECK_SECONDS = 1.0
+"""How often a :class:`DebugGate` asks its logger again."""
 
 
 def adapt_logger(user_logger: object | None) -> JobLogger:

@@ -40,6 +40,8 @@ _FRAMING = frozenset({"content-length", "transfer-encoding"})
 
 def _dumps(document: Any) -> bytes:
     # The encoding httpx uses for ``json=``: compact, UTF-8, no NaN.
+    if type(document) is dict and not document:
+        return b"{}"  # a completion without variables: the JSON encoder's setup is most of it
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
@@ -146,7 +148,10 @@ class WireLane:
             + self._fixed
             + length
         )
-        authorization, token = await self._authorization()
+        authorization: bytes = b""
+        token: Any = None
+        if self._auth is not None:  # no coroutine to await for no header
+            authorization, token = await self._authorization()
         response = await self._pool.request(start + authorization + b"\r\n", body, timeout)
         if response.status == 401 and isinstance(self._auth, OAuthClientCredentials):
             self._auth.reject(token)

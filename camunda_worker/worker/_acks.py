@@ -37,8 +37,6 @@ waits, the job no longer counts against ``max_concurrent_jobs`` (within the boun
 from __future__ import annotations
 
 import asyncio
-import math
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Literal
@@ -46,7 +44,6 @@ from typing import TYPE_CHECKING, Literal
 import anyio
 import attrs
 import httpx
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from camunda_worker._base.errors import (
     BackpressureError,
@@ -60,7 +57,9 @@ from camunda_worker._base.errors import (
     ServerError,
     TransportError,
 )
+from camunda_worker._base.logs import DebugGate
 from camunda_worker._client.retry import Backoff, is_retryable, retry_async
+from camunda_worker.worker._attempt_timer import AttemptTimer
 from camunda_worker.worker._outcomes import (
     BpmnError,
     Completion,
@@ -90,6 +89,7 @@ LATE_ATTEMPT_TIMEOUT = 1.0
 """Seconds the one attempt of an acknowledgement whose deadline already passed may wait."""
 
 _Item = tuple["Slot", "Completion | Failure | BpmnError", "JobDeadline"]
+_ACKNOWLEDGEMENTS = (Completion, Failure, BpmnError)
 
 
 class _DeadlinePassedError(RequestTimeoutError):
@@ -103,7 +103,7 @@ class _DeadlinePassedError(RequestTimeoutError):
 
 
 def _within_deadline(
-    call: Callable[[], Awaitable[None]], deadline: JobDeadline
+    call: Callable[[], Awaitable[None]], deadline: JobDeadline, timer: AttemptTimer
 ) -> Callable[[], Awaitable[None]]:
     """``call`` made to give up when the job's deadline passes (the first try: at least soon)."""
     attempts = 0
@@ -116,38 +116,10 @@ def _within_deadline(
             if attempts > 1:
                 raise _DeadlinePassedError("the job's deadline passed before this retry")
             left = LATE_ATTEMPT_TIMEOUT
-        if not await _bounded(call, left):
+        if not await timer.within(call, left):
             raise _DeadlinePassedError(f"no answer within the {left:.1f} s it had")
 
     return attempt
-
-
-if sys.version_info >= (3, 11):
-
-    async def _bounded(call: Callable[[], Awaitable[None]], seconds: float) -> bool:
-        """Await ``call`` for at most ``seconds``; whether it ended in time.
-
-        asyncio's own timeout: the worker always runs on asyncio, and an anyio cancel scope
-        per acknowledgement (task and library look-ups on enter and exit) was about 6% of a
-        no-op worker's CPU (py-spy, benchmarks.compare_revisions).
-        """
-        scope = asyncio.timeout(seconds)
-        try:
-            async with scope:
-                await call()
-        except TimeoutError:
-            if scope.expired():
-                return False
-            raise
-        return True
-
-else:  # pragma: no cover - Python 3.10 has no asyncio.timeout
-
-    async def _bounded(call: Callable[[], Awaitable[None]], seconds: float) -> bool:
-        """Await ``call`` for at most ``seconds``; whether it ended in time."""
-        with anyio.move_on_after(seconds) as scope:
-            await call()
-        return not scope.cancelled_caught
 
 
 class AckSender:
@@ -183,42 +155,53 @@ class AckSender:
         self._observers = observers
         self._on_fatal = on_fatal
         self._unexpected = 0  # acknowledgements in a row given up on an unexpected exception
-        self._send: MemoryObjectSendStream[_Item] | None = None
+        self._debug = DebugGate(log)  # the DEBUG lines of each acknowledgement, when wanted
+        # A plain asyncio queue: an anyio memory stream yields to the loop on every receive
+        # (one more turn of the loop per acknowledgement). ``None`` tells a sender to end.
+        self._queue: asyncio.Queue[_Item | None] | None = None
+        self._closed = False
 
     def start(self, task_group: TaskGroup) -> None:
         """Start the sender tasks in ``task_group``."""
-        send, receive = anyio.create_memory_object_stream[_Item](math.inf)
-        self._send = send
+        self._queue = asyncio.Queue()
         for _ in range(self._senders):
-            task_group.start_soon(self._run, receive.clone())
-        receive.close()
+            task_group.start_soon(self._run, self._queue)
 
     def submit(self, slot: Slot, outcome: Outcome, deadline: JobDeadline) -> None:
         """Queue the acknowledgement of ``slot.job`` (never blocks).
 
         Raises:
-            RuntimeError: :meth:`start` was not called first.
+            RuntimeError: :meth:`start` was not called first, or :meth:`close` was.
             TypeError: ``outcome`` is not a completion, a failure or a BPMN error.
         """
-        if self._send is None:
+        if self._queue is None:
             raise RuntimeError("AckSender.submit() before start()")
-        if not isinstance(outcome, Completion | Failure | BpmnError):
+        if self._closed:
+            raise RuntimeError("AckSender.submit() after close()")
+        if not isinstance(outcome, _ACKNOWLEDGEMENTS):
             raise TypeError(f"not an acknowledgement: {outcome!r}")
         slot.acknowledging()
-        self._send.send_nowait((slot, outcome, deadline))
+        self._queue.put_nowait((slot, outcome, deadline))
 
     def close(self) -> None:
         """No more submissions: the senders end once the queue is empty."""
-        if self._send is not None:
-            self._send.close()
+        if self._queue is not None and not self._closed:
+            self._closed = True
+            for _ in range(self._senders):
+                self._queue.put_nowait(None)  # after everything queued so far
 
-    async def _run(self, receive: MemoryObjectReceiveStream[_Item]) -> None:
-        async with receive:
-            async for slot, outcome, deadline in receive:
+    async def _run(self, queue: asyncio.Queue[_Item | None]) -> None:
+        # One timer for all of this sender's attempts (see AttemptTimer).
+        timer = AttemptTimer()
+        try:
+            while (item := await queue.get()) is not None:
+                slot, outcome, deadline = item
                 try:
-                    await self._acknowledge(slot, outcome, deadline)
+                    await self._acknowledge(slot, outcome, deadline, timer)
                 finally:
                     slot.release()
+        finally:
+            timer.close()
 
     def _call(
         self, job_key: str, outcome: Completion | Failure | BpmnError
@@ -242,13 +225,19 @@ class AckSender:
         )
 
     async def _acknowledge(
-        self, slot: Slot, outcome: Completion | Failure | BpmnError, deadline: JobDeadline
+        self,
+        slot: Slot,
+        outcome: Completion | Failure | BpmnError,
+        deadline: JobDeadline,
+        timer: AttemptTimer,
     ) -> None:
         job_key = slot.job.job_key
-        call = _within_deadline(self._call(job_key, outcome), deadline)
+        call = _within_deadline(self._call(job_key, outcome), deadline, timer)
         log = self._log
-        log.debug(f"sending the {_describe(outcome)} of job {job_key}")
-        started = time.monotonic()
+        debug = self._debug.open()
+        if debug:
+            log.debug(f"sending the {_describe(outcome)} of job {job_key}")
+        started = time.monotonic() if debug else 0.0
         try:
             await call()
         except Exception as error:  # noqa: BLE001 - every failure is sorted out below
@@ -257,12 +246,13 @@ class AckSender:
             )
             if sent is not True:
                 if sent is not False:
-                    await self._send_instead(slot, outcome, sent, deadline)
+                    await self._send_instead(slot, outcome, sent, deadline, timer)
                 return
-        log.debug(
-            f"the {_describe(outcome)} of job {job_key} was answered in "
-            f"{(time.monotonic() - started) * 1000:.0f} ms"
-        )
+        if debug:
+            log.debug(
+                f"the {_describe(outcome)} of job {job_key} was answered in "
+                f"{(time.monotonic() - started) * 1000:.0f} ms"
+            )
         self._unexpected = 0
         counters = self._counters
         if isinstance(outcome, Completion):
@@ -282,6 +272,7 @@ class AckSender:
         outcome: Completion | Failure | BpmnError,
         refused: Exception,
         deadline: JobDeadline,
+        timer: AttemptTimer,
     ) -> None:
         """Fail the job whose acknowledgement can never be sent (see the module's rules)."""
         job = slot.job
@@ -327,7 +318,7 @@ class AckSender:
                 else "failing the job instead"
             )
         )
-        await self._acknowledge(slot, instead, deadline)
+        await self._acknowledge(slot, instead, deadline, timer)
 
     def _gave_up(
         self,

@@ -22,8 +22,6 @@ import contextlib
 import time
 from typing import TYPE_CHECKING
 
-import anyio
-
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -79,7 +77,8 @@ class Capacity:
         # deadline) while its first handler still runs, and each run holds its own slot.
         self._slots: dict[Slot, bool] = {}
         self._acknowledging = 0  # slots whose handler ended and whose acknowledgement is pending
-        self._changed: anyio.Event | None = None
+        # Who waits for which condition on the slots (see _wait_until).
+        self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
 
     @property
     def in_flight(self) -> int:
@@ -118,27 +117,51 @@ class Capacity:
         first free slot): an activation asks for a batch instead of one job per request, and a
         free slot never stays idle longer than ``linger``.
         """
-        while self.free <= 0:
-            await self._wait_change()
+        if self.free <= 0:
+            await self._wait_until(lambda: self.free > 0)
         if self.free >= batch or not self.busy or linger <= 0:
             return
-        with anyio.move_on_after(linger):
-            while self.busy and self.free < batch:
-                await self._wait_change()
+        await self._wait_until(lambda: not self.busy or self.free >= batch, linger)
 
     async def wait_empty(self) -> None:
         """Return once every slot has been given back."""
-        while self._slots:
-            await self._wait_change()
+        if self._slots:
+            await self._wait_until(lambda: not self._slots)
 
-    async def _wait_change(self) -> None:
-        event = self._changed
-        if event is None:
-            event = self._changed = anyio.Event()
-        await event.wait()
+    async def _wait_until(self, ready: Callable[[], bool], timeout: float | None = None) -> None:
+        """Wait until ``ready()`` holds, or ``timeout`` seconds; asked after each slot change.
+
+        A waiter is woken only when its condition holds: a job's slot changes twice (its
+        acknowledgement queued, then sent), and waking the poll loop for each was one more
+        turn of the loop per change. Plain futures and a plain timer: an anyio event and
+        cancel scope per wait added library and task look-ups.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while not ready():
+            waiter = loop.create_future()
+            timer = None
+            if deadline is not None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    return
+                timer = loop.call_later(left, _wake_waiter, waiter)
+            entry = (ready, waiter)
+            self._waiters.append(entry)
+            try:
+                await waiter
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(entry)
+                if timer is not None:
+                    timer.cancel()
 
     def _wake(self) -> None:
-        event = self._changed
-        if event is not None:
-            self._changed = None
-            event.set()
+        for ready, waiter in self._waiters:
+            if not waiter.done() and ready():
+                waiter.set_result(None)
+
+
+def _wake_waiter(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

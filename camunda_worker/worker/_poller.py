@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from camunda_worker._base.errors import AuthenticationError, ConfigurationError, ProblemError
+from camunda_worker._base.logs import DebugGate
 from camunda_worker._client.retry import Backoff
 from camunda_worker.worker._connection import ConnectionLog
 from camunda_worker.worker._deadline import JobDeadline, activation_deadlines
@@ -134,6 +135,7 @@ class Poller:
         # per freed slot would double the requests per job under load.
         self._batch = max(1, capacity.maximum // ACTIVATION_BATCH_DIVISOR)
         self._connection = ConnectionLog(log, client.base_url)
+        self._debug = DebugGate(log)  # the DEBUG lines of each activation, when wanted
 
     async def run(self) -> None:
         """Poll until cancelled, or until a fatal error (recorded in the status) stops it."""
@@ -149,7 +151,9 @@ class Poller:
         while True:
             await self._capacity.wait_free(self._batch, ACTIVATION_LINGER)
             asked = self._capacity.free
-            self._log.debug(f"activating up to {asked} job(s)")
+            debug = self._debug.open()
+            if debug:
+                self._log.debug(f"activating up to {asked} job(s)")
             sent_monotonic = time.monotonic()
             try:
                 jobs = await self._activate(sent_monotonic, timeout, asked)
@@ -167,10 +171,11 @@ class Poller:
                 await self._back_off(error)
                 continue
             received_monotonic = time.monotonic()
-            self._log.debug(
-                f"activated {len(jobs)} of {asked} job(s) in "
-                f"{(received_monotonic - sent_monotonic) * 1000:.0f} ms"
-            )
+            if debug:
+                self._log.debug(
+                    f"activated {len(jobs)} of {asked} job(s) in "
+                    f"{(received_monotonic - sent_monotonic) * 1000:.0f} ms"
+                )
             if self._observers is not None:
                 self._observers.activation_finished(
                     config.job_type,

@@ -25,6 +25,7 @@ from camunda_worker.worker._acks import AckSender
 from camunda_worker.worker._blocking import current_worker
 from camunda_worker.worker._capacity import Capacity
 from camunda_worker.worker._deadline import extend_while_running
+from camunda_worker.worker._job_tasks import PLAIN_TASKS, JobTasks
 from camunda_worker.worker._loop_watch import LoopWatch
 from camunda_worker.worker._outcomes import Acknowledged, BpmnError, Failure
 from camunda_worker.worker._poller import Poller, PollStatus
@@ -191,35 +192,19 @@ class WorkerRuntime:
         try:
             async with anyio.create_task_group() as jobs:
                 acks.start(jobs)
-
-                def dispatch(job: ActivatedJob, deadline: JobDeadline) -> None:
-                    self._counters.activated += 1
-                    slot = self.capacity.take(job)
-                    jobs.start_soon(self._handle, runner, acks, client, slot, deadline)
-
-                def refuse(job: UnreadableJob, deadline: JobDeadline) -> None:
-                    self._fail_unreadable(acks, job, deadline)
-
-                poller = Poller(
-                    client,
-                    options.config,
-                    self.capacity,
-                    dispatch,
-                    self._status,
-                    self._log,
-                    backoff=self._poll_backoff,
-                    startup_jitter=options.startup_jitter,
-                    observers=self._observers,
-                    refuse=refuse,
-                )
-                async with anyio.create_task_group() as polling:
-                    polling.start_soon(self._poll, poller, stop)
-                    await stop.wait()
-                    polling.cancel_scope.cancel()
-                abandoned = await self._drain()
-                acks.close()
-                if abandoned:
-                    jobs.cancel_scope.cancel()
+                watch = self.loop_watch
+                # The loop watch learns each job's task from dispatch and forgets it here.
+                tasks = JobTasks(jobs, self._log, on_end=None if watch is None else watch.job_ended)
+                drained = False
+                try:
+                    abandoned = await self._serve_jobs(runner, client, acks, tasks, stop)
+                    drained = not abandoned
+                finally:
+                    if not drained:  # abandoned, or cancelled from outside: handlers too
+                        tasks.cancel()
+                        jobs.cancel_scope.cancel()
+                    with anyio.CancelScope(shield=True):
+                        await tasks.wait()
         except BaseException:
             abandoned = True  # cancelled from outside: do not wait for handlers either
             raise
@@ -228,6 +213,49 @@ class WorkerRuntime:
                 self.loop_watch.close()
             with anyio.CancelScope(shield=True):
                 await self._release(runner, client if owned_client else None, abandoned=abandoned)
+
+    async def _serve_jobs(
+        self,
+        runner: Runner,
+        client: CamundaAsyncClient,
+        acks: AckSender,
+        tasks: JobTasks,
+        stop: anyio.Event,
+    ) -> bool:
+        """Poll and run jobs until ``stop`` is set, then drain; whether jobs were abandoned."""
+        options = self._options
+
+        watch = self.loop_watch
+
+        def dispatch(job: ActivatedJob, deadline: JobDeadline) -> None:
+            self._counters.activated += 1
+            slot = self.capacity.take(job)
+            task = tasks.start(self._handle(runner, acks, client, slot, deadline))
+            if watch is not None and task is not None:
+                watch.job_running(task, job.job_key)
+
+        def refuse(job: UnreadableJob, deadline: JobDeadline) -> None:
+            self._fail_unreadable(acks, job, deadline)
+
+        poller = Poller(
+            client,
+            options.config,
+            self.capacity,
+            dispatch,
+            self._status,
+            self._log,
+            backoff=self._poll_backoff,
+            startup_jitter=options.startup_jitter,
+            observers=self._observers,
+            refuse=refuse,
+        )
+        async with anyio.create_task_group() as polling:
+            polling.start_soon(self._poll, poller, stop)
+            await stop.wait()
+            polling.cancel_scope.cancel()
+        abandoned = await self._drain()
+        acks.close()
+        return abandoned
 
     def abandon(self, reason: str) -> None:
         """Stop at once: end the drain now; jobs still in flight are abandoned (loop thread).
@@ -321,7 +349,8 @@ class WorkerRuntime:
         current_worker.set(self._owner)  # this task's own context: lets aclose() see it
         observers = self._observers
         started = time.monotonic() if observers is not None else 0.0
-        watch = self.loop_watch
+        # A plain task was noted by dispatch (JobTasks forgets it); the task group's: here.
+        watch = None if PLAIN_TASKS else self.loop_watch
         watched = watch.job_started(slot.job.job_key) if watch is not None else None
         try:
             extending = self._options.auto_extend_timeout

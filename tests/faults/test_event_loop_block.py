@@ -129,6 +129,8 @@ def test_a_handler_blocking_its_workers_loop_is_warned_about_and_reported(
     warnings = block_warnings(log)
     assert len([line for line in warnings if slow_key in line]) == 1, warnings
     assert "ship-order" in warnings[0]
+    # Named as the culprit (its task is the loop's current one), not merely listed in flight.
+    assert f"the handler of job {slow_key} (type 'ship-order')" in warnings[0], warnings
     ended = [line for line in log.lines if "event loop" in line and "blocked for" in line]
     assert any(slow_key in line and line.startswith("INFO:") for line in ended), log.lines
 

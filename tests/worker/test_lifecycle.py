@@ -9,6 +9,7 @@ import threading
 import time
 from typing import Any
 
+import anyio
 import pytest
 from conftest import FakeAsyncClient, FakeSyncClient, await_until, make_job, wait_until
 
@@ -133,6 +134,29 @@ async def test_the_drain_timeout_cancels_async_handlers(fake: FakeAsyncClient) -
     async with build(fake, handler, drain_timeout=0.1) as worker:
         await await_until(lambda: worker.stats.in_flight == 1)
     assert cancelled.is_set()
+    assert worker.stats.in_flight == 0
+    assert worker.stats.abandoned == 1
+    assert fake.ack_attempts == []
+
+
+@pytest.mark.asyncio
+async def test_an_abandoned_handler_that_swallows_a_cancel_is_cancelled_again(
+    fake: FakeAsyncClient,
+) -> None:
+    swallowed = asyncio.Event()
+
+    async def handler(job: Any) -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            swallowed.set()  # and carry on, as a careless handler does
+        await asyncio.sleep(30)
+
+    fake.add(make_job(1))
+    with anyio.fail_after(20):
+        async with build(fake, handler, drain_timeout=0.1) as worker:
+            await await_until(lambda: worker.stats.in_flight == 1)
+    assert swallowed.is_set()
     assert worker.stats.in_flight == 0
     assert worker.stats.abandoned == 1
     assert fake.ack_attempts == []
