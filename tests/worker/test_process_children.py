@@ -1,0 +1,66 @@
+"""The process strategy under hostile handlers: how a child dies, and what waits in its pipe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import handlers
+from conftest import wait_until
+
+from camunda_worker._config.settings import CamundaSettings
+from camunda_worker._config.worker_config import WorkerConfig
+from camunda_worker.worker import JobWorker
+
+
+def build(handler: Any, client: Any, **kwargs: Any) -> JobWorker:
+    kwargs.setdefault("process_pool_size", 1)
+    kwargs.setdefault("process_start_method", "fork")
+    return JobWorker(
+        handler,
+        WorkerConfig(job_type="work", job_timeout_milliseconds=30_000, max_concurrent_jobs=4),
+        client=client,
+        settings=CamundaSettings(),
+        execution_strategy="process",
+        **kwargs,
+    )
+
+
+def job(engine: Any, key: int) -> Any:
+    (found,) = [job for job in engine.jobs(job_type="work") if job.key == key]
+    return found
+
+
+def runs_of(runs: Path, key: int) -> int:
+    path = runs / str(key)
+    return path.read_text().count("run") if path.exists() else 0
+
+
+def test_a_child_that_dies_costs_its_job_one_retry_not_all_of_them(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    """docs/strategies.md: "fails only its own job: one retry fewer"."""
+    victim = engine.create_job(
+        "work", variables={"die": True, "runs_dir": str(tmp_path)}, retries=3
+    )
+    worker = build(handlers.count_runs, client)
+    with worker:
+        wait_until(lambda: job(engine, victim).retries == 0, timeout=30)
+    assert job(engine, victim).state == "FAILED"
+    assert runs_of(tmp_path, victim) == 3  # each death took one retry; the last one left none
+    assert worker.stats.failed == 3
+    assert "exit code 3" in job(engine, victim).error_message
+
+
+def test_a_handler_that_exits_the_child_with_code_0_fails_its_job_once(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    """``os._exit(0)`` in a handler is a death like any other, not a job that never started."""
+    victim = engine.create_job(
+        "work", variables={"die": True, "exit_code": 0, "runs_dir": str(tmp_path)}, retries=1
+    )
+    worker = build(handlers.count_runs, client)
+    with worker:
+        wait_until(lambda: job(engine, victim).state == "FAILED", timeout=30)
+    assert runs_of(tmp_path, victim) == 1
+    assert "exit code 0" in job(engine, victim).error_message
