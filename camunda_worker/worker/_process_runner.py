@@ -243,7 +243,7 @@ class _Pool:
                 f"died ({how})"
             )
             culprit.result = Failure(
-                retries=0,
+                retries=max(culprit.job.retries - 1, 0),
                 error_message=f"the child process running the handler died ({how}); the worker "
                 "started another child process",
             )
