@@ -235,7 +235,9 @@ class _Pool:
             self._barren.append(code)
         outstanding = list(child.outstanding)
         child.outstanding.clear()
-        if outstanding and code != 0 and not self._closing:  # the first one was running
+        # The first one was running: whatever the exit code (a handler may os._exit(0)), a child
+        # asked to stop only does so between jobs, when it has answered every one it was sent.
+        if outstanding and not self._closing:
             culprit = outstanding.pop(0)
             how = _how_it_died(code)
             self._log.error(
