@@ -64,3 +64,30 @@ def test_a_handler_that_exits_the_child_with_code_0_fails_its_job_once(
         wait_until(lambda: job(engine, victim).state == "FAILED", timeout=30)
     assert runs_of(tmp_path, victim) == 1
     assert "exit code 0" in job(engine, victim).error_message
+
+
+def test_a_big_job_queued_behind_a_busy_child_does_not_block_the_worker(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    """A job too big for a child's pipe waits on the worker's side, not in ``send()`` on its loop.
+
+    While the only child runs a job that waits for the test, a 1 MB job arrives: if the worker
+    sent it to the busy child it would block in the write (the child reads its next job only
+    when this one ends) and poll no more; the third job shows it still does.
+    """
+    release = tmp_path / "release"
+    started = tmp_path / "started"
+    common = {"release": str(release), "started": str(started)}
+    engine.create_job("work", variables=common)
+    worker = build(handlers.wait_for_release, client)
+    with worker:
+        try:
+            wait_until(started.exists, timeout=60)
+            engine.create_job("work", variables={**common, "big": "x" * 1_000_000})
+            wait_until(lambda: worker.stats.activated == 2, timeout=30)
+            engine.create_job("work", variables=common)
+            wait_until(lambda: worker.stats.activated == 3, timeout=30)
+        finally:
+            release.touch()
+        wait_until(lambda: worker.stats.completed == 3, timeout=60)
+    assert all(job.state == "COMPLETED" for job in engine.jobs(job_type="work"))
