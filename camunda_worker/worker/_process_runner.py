@@ -52,10 +52,17 @@ if TYPE_CHECKING:
     from camunda_worker.worker._options import ProcessOptions
     from camunda_worker.worker._outcomes import Outcome
 
-__all__ = ["PREFETCH", "TERMINATE_GRACE", "ProcessRunner"]
+__all__ = ["PREFETCH", "PREFETCH_BYTES", "TERMINATE_GRACE", "ProcessRunner"]
 
 PREFETCH = 2
 """Jobs a child holds at once: the one it runs and the next one, already in its pipe."""
+PREFETCH_BYTES = 8192
+"""The largest job (pickled) sent to a child that is still running another one.
+
+A job waiting in a child's pipe must fit in the pipe's buffer (a socket pair: 8 KiB on macOS,
+more on Linux), or sending it would block the event loop until the child finishes the job it
+runs, which may be never. A bigger job waits on the worker's side for an idle child.
+"""
 _MAX_BARREN_DEATHS = 3
 _EXIT_CODE_WAIT = 1.0
 _CLOSE_WAIT = 5.0
@@ -86,6 +93,7 @@ class _Work:
         "deadline_wall",
         "error",
         "job",
+        "message",
         "on_settled",
         "result",
         "sent",
@@ -105,6 +113,7 @@ class _Work:
         self.deadline_wall = deadline_wall
         self.waiter = waiter
         self.trace = trace  # the job span's trace context, made current in the child
+        self.message: bytes | None = None  # pickled, until it is sent
         self.sent = False  # in a child's pipe: it runs, or will, unless that child dies
         self.cancelled = False  # nobody waits for it any more (not sent: it never will be)
         self.settled = False
@@ -295,12 +304,19 @@ class _Pool:
                 work = pending.popleft()
                 if work.cancelled:
                     continue
-                try:
-                    message = _dumps((work.job, work.deadline_wall, work.trace))
-                except Exception as error:  # noqa: BLE001 - e.g. a job that cannot be pickled
-                    work.error = error
-                    work.settle()
-                    continue
+                message = work.message
+                if message is None:
+                    try:
+                        message = _dumps((work.job, work.deadline_wall, work.trace))
+                    except Exception as error:  # noqa: BLE001 - e.g. a job that cannot be pickled
+                        work.error = error
+                        work.settle()
+                        continue
+                if child.outstanding and len(message) > PREFETCH_BYTES:
+                    work.message = message  # for an idle child (this one, or another)
+                    pending.appendleft(work)
+                    break
+                work.message = None
                 # In line before it is sent: the reader thread may read the answer before
                 # send_bytes() returns here.
                 work.sent = True
@@ -309,6 +325,7 @@ class _Pool:
                     child.pipe.send_bytes(message)
                 except OSError:  # the child died a moment ago: its end is on its way here
                     child.outstanding.pop()
+                    work.message = message
                     work.sent = False
                     pending.appendleft(work)
                     child.unwritable = True
