@@ -91,3 +91,23 @@ def test_a_big_job_queued_behind_a_busy_child_does_not_block_the_worker(
             release.touch()
         wait_until(lambda: worker.stats.completed == 3, timeout=60)
     assert all(job.state == "COMPLETED" for job in engine.jobs(job_type="work"))
+
+
+
+def test_jobs_go_to_idle_children_before_any_is_queued_behind_a_busy_one(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    """Two children, two jobs that run until both have started: both must run at once."""
+    release = tmp_path / "release"
+    started = [tmp_path / f"started-{n}" for n in range(2)]
+    for path in started:
+        engine.create_job("work", variables={"release": str(release), "started": str(path)})
+    worker = build(handlers.wait_for_release, client, process_pool_size=2)
+    with worker:
+        try:
+            wait_until(lambda: all(path.exists() for path in started), timeout=60)
+        finally:
+            release.touch()
+        wait_until(lambda: worker.stats.completed == 2, timeout=60)
+    pids = {job.result_variables["pid"] for job in engine.jobs(job_type="work")}
+    assert len(pids) == 2
