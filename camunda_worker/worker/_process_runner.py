@@ -287,52 +287,63 @@ class _Pool:
         self.dispatch()
 
     def dispatch(self) -> None:
-        """Send pending jobs to ready children with room (least loaded first)."""
+        """Send pending jobs to ready children with room, idle children first.
+
+        Each round gives one job to each child holding ``load`` jobs: every idle child gets one
+        before any busy child gets one more in its pipe. While a child is starting, no job is
+        queued behind a busy one: the starting child will be idle in a moment.
+        """
         if self._closing:
             return
-        pending = self._pending
         limit = self._options.max_tasks_per_child
-        for child in self._children:
-            while (
-                pending
-                and child.ready
-                and not child.unwritable
-                and len(child.outstanding) < PREFETCH
-            ):
-                if limit is not None and child.sent >= limit:
-                    break
-                work = pending.popleft()
-                if work.cancelled:
-                    continue
-                message = work.message
-                if message is None:
-                    try:
-                        message = _dumps((work.job, work.deadline_wall, work.trace))
-                    except Exception as error:  # noqa: BLE001 - e.g. a job that cannot be pickled
-                        work.error = error
-                        work.settle()
-                        continue
-                if child.outstanding and len(message) > PREFETCH_BYTES:
-                    work.message = message  # for an idle child (this one, or another)
-                    pending.appendleft(work)
-                    break
-                work.message = None
-                # In line before it is sent: the reader thread may read the answer before
-                # send_bytes() returns here.
-                work.sent = True
-                child.outstanding.append(work)
+        starting = any(not child.ready for child in self._children)
+        for load in range(1 if starting else PREFETCH):
+            for child in self._children:
+                if not self._pending:
+                    return
+                if (
+                    child.ready
+                    and not child.unwritable
+                    and len(child.outstanding) == load
+                    and (limit is None or child.sent < limit)
+                ):
+                    self._send_one(child)
+
+    def _send_one(self, child: _Child) -> None:
+        """Send ``child`` the first pending job that is still wanted, if it may take it."""
+        pending = self._pending
+        while pending:
+            work = pending.popleft()
+            if work.cancelled:
+                continue
+            message = work.message
+            if message is None:
                 try:
-                    child.pipe.send_bytes(message)
-                except OSError:  # the child died a moment ago: its end is on its way here
-                    child.outstanding.pop()
-                    work.message = message
-                    work.sent = False
-                    pending.appendleft(work)
-                    child.unwritable = True
-                    break
-                child.sent += 1
-            if not pending:
+                    message = _dumps((work.job, work.deadline_wall, work.trace))
+                except Exception as error:  # noqa: BLE001 - e.g. a job that cannot be pickled
+                    work.error = error
+                    work.settle()
+                    continue
+            if child.outstanding and len(message) > PREFETCH_BYTES:
+                work.message = message  # for an idle child (this one, or another)
+                pending.appendleft(work)
                 return
+            work.message = None
+            # In line before it is sent: the reader thread may read the answer before
+            # send_bytes() returns here.
+            work.sent = True
+            child.outstanding.append(work)
+            try:
+                child.pipe.send_bytes(message)
+            except OSError:  # the child died a moment ago: its end is on its way here
+                child.outstanding.pop()
+                work.message = message
+                work.sent = False
+                pending.appendleft(work)
+                child.unwritable = True
+                return
+            child.sent += 1
+            return
 
     def cancel(self, work: _Work) -> bool:
         """Forget ``work`` if no child has it; ``True`` then (it never runs)."""
