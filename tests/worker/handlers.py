@@ -140,7 +140,7 @@ def count_runs(job: Any) -> dict[str, Any]:
 
 def wait_for_release(job: Any) -> dict[str, Any]:
     """Say it started (``started`` file), then wait until the ``release`` file exists."""
-    Path(job.variables["started"]).touch()
+    Path(job.variables["started"]).write_text(str(os.getpid()))
     release = Path(job.variables["release"])
     while not release.exists():
         time.sleep(0.01)

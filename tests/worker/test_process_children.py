@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
 import handlers
 from conftest import wait_until
+from loguru import logger
 
 from camunda_worker._config.settings import CamundaSettings
 from camunda_worker._config.worker_config import WorkerConfig
@@ -93,7 +96,6 @@ def test_a_big_job_queued_behind_a_busy_child_does_not_block_the_worker(
     assert all(job.state == "COMPLETED" for job in engine.jobs(job_type="work"))
 
 
-
 def test_jobs_go_to_idle_children_before_any_is_queued_behind_a_busy_one(
     engine: Any, client: Any, tmp_path: Path
 ) -> None:
@@ -111,3 +113,59 @@ def test_jobs_go_to_idle_children_before_any_is_queued_behind_a_busy_one(
         wait_until(lambda: worker.stats.completed == 2, timeout=60)
     pids = {job.result_variables["pid"] for job in engine.jobs(job_type="work")}
     assert len(pids) == 2
+
+
+def test_a_child_killed_with_a_job_in_its_pipe_fails_one_and_runs_the_other_once_elsewhere(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    """SIGKILL from outside while a child runs one job and holds the next in its pipe."""
+    release = tmp_path / "release"
+    first_started, second_started = tmp_path / "first", tmp_path / "second"
+    first = engine.create_job(
+        "work", variables={"release": str(release), "started": str(first_started)}, retries=3
+    )
+    worker = build(handlers.wait_for_release, client)
+    with worker:
+        wait_until(first_started.exists, timeout=60)
+        second = engine.create_job(
+            "work", variables={"release": str(release), "started": str(second_started)}
+        )
+        wait_until(lambda: worker.stats.activated == 2, timeout=30)
+        killed = int(first_started.read_text())
+        os.kill(killed, signal.SIGKILL)
+        wait_until(second_started.exists, timeout=60)
+        release.touch()
+        wait_until(lambda: worker.stats.completed == 2, timeout=60)  # the first one, retried
+    assert worker.stats.failed == 1
+    assert int(second_started.read_text()) != killed
+    retried, other = job(engine, first), job(engine, second)
+    assert (retried.state, other.state) == ("COMPLETED", "COMPLETED")
+    assert retried.retries == 2  # the death cost it one retry
+    assert "SIGKILL" in retried.error_message
+
+
+def test_a_child_killed_while_idle_is_logged_and_replaced(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    """The OOM killer may pick an idle child: the worker says so, and goes on."""
+    records: list[str] = []
+    sink = logger.add(lambda message: records.append(message.record["message"]), level="WARNING")
+    started = tmp_path / "started"
+    release = tmp_path / "release"
+    release.touch()
+    engine.create_job("work", variables={"release": str(release), "started": str(started)})
+    worker = build(handlers.wait_for_release, client)
+    try:
+        with worker:
+            wait_until(lambda: worker.stats.completed == 1, timeout=60)
+            pid = int(started.read_text())
+            os.kill(pid, signal.SIGKILL)
+            wait_until(lambda: any(str(pid) in record for record in records), timeout=30)
+            started.unlink()
+            engine.create_job("work", variables={"release": str(release), "started": str(started)})
+            wait_until(lambda: worker.stats.completed == 2, timeout=60)
+    finally:
+        logger.remove(sink)
+    (said,) = [record for record in records if str(pid) in record]
+    assert "SIGKILL" in said
+    assert int(started.read_text()) != pid
