@@ -259,6 +259,11 @@ class _Pool:
                 "started another child process",
             )
             culprit.settle()
+        elif child.ready and code != 0 and not self._closing:  # 0: it stopped on purpose
+            self._log.warning(
+                f"the child process {child.process.pid} died between jobs "
+                f"({_how_it_died(code)}); the worker starts another child process"
+            )
         for work in reversed(outstanding):  # never started: first in line for another child
             work.sent = False
             self._pending.appendleft(work)
