@@ -169,3 +169,26 @@ def test_a_child_killed_while_idle_is_logged_and_replaced(
     (said,) = [record for record in records if str(pid) in record]
     assert "SIGKILL" in said
     assert int(started.read_text()) != pid
+
+
+def test_the_drain_timeout_log_tells_the_running_job_from_the_one_waiting_in_the_pipe(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    records: list[str] = []
+    sink = logger.add(lambda message: records.append(message.record["message"]), level="WARNING")
+    release = tmp_path / "release"
+    started = tmp_path / "started"
+    variables = {"release": str(release), "started": str(started)}
+    running = engine.create_job("work", variables=variables)
+    worker = build(handlers.wait_for_release, client, drain_timeout=0.2)
+    try:
+        with worker:
+            wait_until(started.exists, timeout=60)
+            waiting = engine.create_job("work", variables=variables)
+            wait_until(lambda: worker.stats.activated == 2, timeout=30)
+    finally:
+        logger.remove(sink)
+        release.touch()
+    (said,) = [record for record in records if "drain timeout" in record]
+    assert f"{running} (running," in said
+    assert f"{waiting} (queued," in said
