@@ -98,6 +98,7 @@ class _Work:
         "result",
         "sent",
         "settled",
+        "slot",
         "trace",
         "waiter",
     )
@@ -113,6 +114,7 @@ class _Work:
         self.deadline_wall = deadline_wall
         self.waiter = waiter
         self.trace = trace  # the job span's trace context, made current in the child
+        self.slot: Slot | None = None  # its stage says whether a child runs it
         self.message: bytes | None = None  # pickled, until it is sent
         self.sent = False  # in a child's pipe: it runs, or will, unless that child dies
         self.cancelled = False  # nobody waits for it any more (not sent: it never will be)
@@ -121,6 +123,11 @@ class _Work:
         self.error: BaseException | None = None
         # Called on the loop once the work is settled (a slot held by a running child).
         self.on_settled: Callable[[], None] | None = None
+
+    def started(self) -> None:
+        """On the loop: the job is the first one its child has not answered; it runs."""
+        if self.slot is not None and self.slot.stage == "queued":
+            self.slot.stage = "running"
 
     def settle(self) -> None:
         """On the loop: give the waiter its result."""
@@ -224,7 +231,9 @@ class _Pool:
             self._wake_writer.send_bytes(b"w")
 
     def _on_event(self, kind: str, child: _Child) -> None:
-        if kind == "answered":  # it has room again
+        if kind == "answered":  # it has room again, and runs its next job if it has one
+            with contextlib.suppress(IndexError):  # the reader may have taken it meanwhile
+                child.outstanding[0].started()
             self.dispatch()
         elif kind == "ready":
             child.ready = True
@@ -337,6 +346,7 @@ class _Pool:
             # In line before it is sent: the reader thread may read the answer before
             # send_bytes() returns here.
             work.sent = True
+            idle = not child.outstanding
             child.outstanding.append(work)
             try:
                 child.pipe.send_bytes(message)
@@ -348,6 +358,8 @@ class _Pool:
                 child.unwritable = True
                 return
             child.sent += 1
+            if idle:
+                work.started()
             return
 
     def cancel(self, work: _Work) -> bool:
@@ -537,8 +549,8 @@ class ProcessRunner:
         waiter: asyncio.Future[Outcome | Expired | Abandoned] = loop.create_future()
         tracing = self._options.tracing
         work = _Work(job, deadline_wall, waiter, None if tracing is None else tracing.carrier())
+        work.slot = slot  # "queued" until a child runs it (see _Work.started)
         pool.submit(work)
-        slot.stage = "running"
         try:
             return await waiter
         except asyncio.CancelledError:
