@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import handlers
+import pytest
 from conftest import wait_until
 from loguru import logger
 
@@ -115,8 +116,9 @@ def test_jobs_go_to_idle_children_before_any_is_queued_behind_a_busy_one(
     assert len(pids) == 2
 
 
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
 def test_a_child_killed_with_a_job_in_its_pipe_fails_one_and_runs_the_other_once_elsewhere(
-    engine: Any, client: Any, tmp_path: Path
+    engine: Any, client: Any, tmp_path: Path, method: str
 ) -> None:
     """SIGKILL from outside while a child runs one job and holds the next in its pipe."""
     release = tmp_path / "release"
@@ -124,7 +126,7 @@ def test_a_child_killed_with_a_job_in_its_pipe_fails_one_and_runs_the_other_once
     first = engine.create_job(
         "work", variables={"release": str(release), "started": str(first_started)}, retries=3
     )
-    worker = build(handlers.wait_for_release, client)
+    worker = build(handlers.wait_for_release, client, process_start_method=method)
     with worker:
         wait_until(first_started.exists, timeout=60)
         second = engine.create_job(
