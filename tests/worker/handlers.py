@@ -145,3 +145,14 @@ def wait_for_release(job: Any) -> dict[str, Any]:
     while not release.exists():
         time.sleep(0.01)
     return {"pid": os.getpid()}
+
+
+def count_then_wait(job: Any) -> dict[str, Any]:
+    """Note the run (:func:`count_runs`), then wait for ``release`` when ``wait`` is set."""
+    with Path(job.variables["runs_dir"], job.job_key).open("a", encoding="utf-8") as file:
+        file.write("run\n")
+    if job.variables.get("wait"):
+        release = Path(job.variables["release"])
+        while not release.exists():
+            time.sleep(0.01)
+    return {"pid": os.getpid()}

@@ -194,3 +194,34 @@ def test_the_drain_timeout_log_tells_the_running_job_from_the_one_waiting_in_the
     (said,) = [record for record in records if "drain timeout" in record]
     assert f"{running} (running," in said
     assert f"{waiting} (queued," in said
+
+
+def test_a_job_whose_deadline_passes_in_a_childs_pipe_is_not_run_there(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    """Behind a handler that outlasts the job timeout, the prefetched job expires unrun."""
+    release = tmp_path / "release"
+    common = {"runs_dir": str(tmp_path), "release": str(release)}
+    slow = engine.create_job("work", variables={**common, "wait": True})
+    worker = JobWorker(
+        handlers.count_then_wait,
+        WorkerConfig(job_type="work", job_timeout_milliseconds=1_000, max_concurrent_jobs=2),
+        client=client,
+        settings=CamundaSettings(),
+        execution_strategy="process",
+        process_pool_size=1,
+        process_start_method="fork",
+    )
+    with worker:
+        try:
+            wait_until(lambda: runs_of(tmp_path, slow) == 1, timeout=60)
+            behind = engine.create_job("work", variables=common)
+            wait_until(lambda: worker.stats.activated == 2, timeout=30)
+            # Both time out in the engine; nothing ran the job behind the slow one meanwhile.
+            wait_until(lambda: not engine.jobs(lifecycle="ACTIVATED"), timeout=30)
+            assert runs_of(tmp_path, behind) == 0
+        finally:
+            release.touch()
+        wait_until(lambda: worker.stats.expired >= 1, timeout=60)
+    assert runs_of(tmp_path, behind) <= 1  # only a later, live activation may have run it
+    assert worker.stats.expired >= 1
