@@ -52,10 +52,17 @@ if TYPE_CHECKING:
     from camunda_worker.worker._options import ProcessOptions
     from camunda_worker.worker._outcomes import Outcome
 
-__all__ = ["PREFETCH", "TERMINATE_GRACE", "ProcessRunner"]
+__all__ = ["PREFETCH", "PREFETCH_BYTES", "TERMINATE_GRACE", "ProcessRunner"]
 
 PREFETCH = 2
 """Jobs a child holds at once: the one it runs and the next one, already in its pipe."""
+PREFETCH_BYTES = 8192
+"""The largest job (pickled) sent to a child that is still running another one.
+
+A job waiting in a child's pipe must fit in the pipe's buffer (a socket pair: 8 KiB on macOS,
+more on Linux), or sending it would block the event loop until the child finishes the job it
+runs, which may be never. A bigger job waits on the worker's side for an idle child.
+"""
 _MAX_BARREN_DEATHS = 3
 _EXIT_CODE_WAIT = 1.0
 _CLOSE_WAIT = 5.0
@@ -86,10 +93,12 @@ class _Work:
         "deadline_wall",
         "error",
         "job",
+        "message",
         "on_settled",
         "result",
         "sent",
         "settled",
+        "slot",
         "trace",
         "waiter",
     )
@@ -105,6 +114,8 @@ class _Work:
         self.deadline_wall = deadline_wall
         self.waiter = waiter
         self.trace = trace  # the job span's trace context, made current in the child
+        self.slot: Slot | None = None  # its stage says whether a child runs it
+        self.message: bytes | None = None  # pickled, until it is sent
         self.sent = False  # in a child's pipe: it runs, or will, unless that child dies
         self.cancelled = False  # nobody waits for it any more (not sent: it never will be)
         self.settled = False
@@ -112,6 +123,11 @@ class _Work:
         self.error: BaseException | None = None
         # Called on the loop once the work is settled (a slot held by a running child).
         self.on_settled: Callable[[], None] | None = None
+
+    def started(self) -> None:
+        """On the loop: the job is the first one its child has not answered; it runs."""
+        if self.slot is not None and self.slot.stage == "queued":
+            self.slot.stage = "running"
 
     def settle(self) -> None:
         """On the loop: give the waiter its result."""
@@ -215,7 +231,9 @@ class _Pool:
             self._wake_writer.send_bytes(b"w")
 
     def _on_event(self, kind: str, child: _Child) -> None:
-        if kind == "answered":  # it has room again
+        if kind == "answered":  # it has room again, and runs its next job if it has one
+            with contextlib.suppress(IndexError):  # the reader may have taken it meanwhile
+                child.outstanding[0].started()
             self.dispatch()
         elif kind == "ready":
             child.ready = True
@@ -235,7 +253,9 @@ class _Pool:
             self._barren.append(code)
         outstanding = list(child.outstanding)
         child.outstanding.clear()
-        if outstanding and code != 0 and not self._closing:  # the first one was running
+        # The first one was running: whatever the exit code (a handler may os._exit(0)), a child
+        # asked to stop only does so between jobs, when it has answered every one it was sent.
+        if outstanding and not self._closing:
             culprit = outstanding.pop(0)
             how = _how_it_died(code)
             self._log.error(
@@ -243,11 +263,16 @@ class _Pool:
                 f"died ({how})"
             )
             culprit.result = Failure(
-                retries=0,
+                retries=max(culprit.job.retries - 1, 0),
                 error_message=f"the child process running the handler died ({how}); the worker "
                 "started another child process",
             )
             culprit.settle()
+        elif child.ready and code != 0 and not self._closing:  # 0: it stopped on purpose
+            self._log.warning(
+                f"the child process {child.process.pid} died between jobs "
+                f"({_how_it_died(code)}); the worker starts another child process"
+            )
         for work in reversed(outstanding):  # never started: first in line for another child
             work.sent = False
             self._pending.appendleft(work)
@@ -276,44 +301,66 @@ class _Pool:
         self.dispatch()
 
     def dispatch(self) -> None:
-        """Send pending jobs to ready children with room (least loaded first)."""
+        """Send pending jobs to ready children with room, idle children first.
+
+        Each round gives one job to each child holding ``load`` jobs: every idle child gets one
+        before any busy child gets one more in its pipe. While a child is starting, no job is
+        queued behind a busy one: the starting child will be idle in a moment.
+        """
         if self._closing:
             return
-        pending = self._pending
         limit = self._options.max_tasks_per_child
-        for child in self._children:
-            while (
-                pending
-                and child.ready
-                and not child.unwritable
-                and len(child.outstanding) < PREFETCH
-            ):
-                if limit is not None and child.sent >= limit:
-                    break
-                work = pending.popleft()
-                if work.cancelled:
-                    continue
+        starting = any(not child.ready for child in self._children)
+        for load in range(1 if starting else PREFETCH):
+            for child in self._children:
+                if not self._pending:
+                    return
+                if (
+                    child.ready
+                    and not child.unwritable
+                    and len(child.outstanding) == load
+                    and (limit is None or child.sent < limit)
+                ):
+                    self._send_one(child)
+
+    def _send_one(self, child: _Child) -> None:
+        """Send ``child`` the first pending job that is still wanted, if it may take it."""
+        pending = self._pending
+        while pending:
+            work = pending.popleft()
+            if work.cancelled:
+                continue
+            message = work.message
+            if message is None:
                 try:
                     message = _dumps((work.job, work.deadline_wall, work.trace))
                 except Exception as error:  # noqa: BLE001 - e.g. a job that cannot be pickled
                     work.error = error
                     work.settle()
                     continue
-                # In line before it is sent: the reader thread may read the answer before
-                # send_bytes() returns here.
-                work.sent = True
-                child.outstanding.append(work)
-                try:
-                    child.pipe.send_bytes(message)
-                except OSError:  # the child died a moment ago: its end is on its way here
-                    child.outstanding.pop()
-                    work.sent = False
-                    pending.appendleft(work)
-                    child.unwritable = True
-                    break
-                child.sent += 1
-            if not pending:
+            if child.outstanding and len(message) > PREFETCH_BYTES:
+                work.message = message  # for an idle child (this one, or another)
+                pending.appendleft(work)
                 return
+            work.message = None
+            # In line before it is sent: the reader thread may read the answer before
+            # send_bytes() returns here.
+            work.sent = True
+            idle = not child.outstanding
+            child.outstanding.append(work)
+            try:
+                child.pipe.send_bytes(message)
+            except OSError:  # the child died a moment ago: its end is on its way here
+                child.outstanding.pop()
+                work.message = message
+                work.sent = False
+                pending.appendleft(work)
+                child.unwritable = True
+                return
+            child.sent += 1
+            if idle:
+                work.started()
+            return
 
     def cancel(self, work: _Work) -> bool:
         """Forget ``work`` if no child has it; ``True`` then (it never runs)."""
@@ -502,8 +549,8 @@ class ProcessRunner:
         waiter: asyncio.Future[Outcome | Expired | Abandoned] = loop.create_future()
         tracing = self._options.tracing
         work = _Work(job, deadline_wall, waiter, None if tracing is None else tracing.carrier())
+        work.slot = slot  # "queued" until a child runs it (see _Work.started)
         pool.submit(work)
-        slot.stage = "running"
         try:
             return await waiter
         except asyncio.CancelledError:

@@ -183,3 +183,35 @@ def test_each_process_gets_its_own_ports(
         overrides["CAMUNDA_WORKER_METRICS_PORT"] = metrics
     settings = resolve_settings(overrides).settings
     assert child_arguments(["tasks"], settings, 2) == ["tasks", *expected]
+
+
+def _ended(pid: int) -> bool:
+    """Gone, or a zombie nobody reaps (an orphan's new parent may not be a real init)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return True
+    except OSError:  # pragma: no cover - no /proc: ask the kernel
+        return _gone(pid)
+    return "\nState:\tZ" in status
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_a_sigkill_of_the_supervisor_ends_its_processes(
+    served_engine: ServedEngine, tmp_path: Path
+) -> None:
+    """Nobody is left to forward signals: each process drains its jobs and exits on its own."""
+    process, started = _start(served_engine, tmp_path, 1.0)
+    children: dict[int, int] = {}
+    try:
+        children = _children(process)
+        key = served_engine.engine.create_job("spread")
+        wait_until(lambda: list(started.iterdir()))
+        process.kill()
+        process.communicate(timeout=TIMEOUT)
+        wait_until(lambda: all(_ended(pid) for pid in children.values()))
+    finally:
+        for pid in children.values():
+            if not _ended(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert [job.key for job in served_engine.completed("spread")] == [key]

@@ -45,7 +45,7 @@ def log_something(job: Any) -> dict[str, Any]:
 
 def die(job: Any) -> None:
     if job.variables.get("die"):
-        os._exit(3)
+        os._exit(int(job.variables.get("exit_code", 3)))
     if job.variables.get("segfault"):
         segfault(job)
     time.sleep(float(job.variables.get("sleep", 0)))
@@ -135,4 +135,24 @@ def count_runs(job: Any) -> dict[str, Any]:
     with runs.open("a", encoding="utf-8") as file:
         file.write("run\n")
     die(job)
+    return {"pid": os.getpid()}
+
+
+def wait_for_release(job: Any) -> dict[str, Any]:
+    """Say it started (``started`` file), then wait until the ``release`` file exists."""
+    Path(job.variables["started"]).write_text(str(os.getpid()))
+    release = Path(job.variables["release"])
+    while not release.exists():
+        time.sleep(0.01)
+    return {"pid": os.getpid()}
+
+
+def count_then_wait(job: Any) -> dict[str, Any]:
+    """Note the run (:func:`count_runs`), then wait for ``release`` when ``wait`` is set."""
+    with Path(job.variables["runs_dir"], job.job_key).open("a", encoding="utf-8") as file:
+        file.write("run\n")
+    if job.variables.get("wait"):
+        release = Path(job.variables["release"])
+        while not release.exists():
+            time.sleep(0.01)
     return {"pid": os.getpid()}

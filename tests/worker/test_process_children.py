@@ -1,0 +1,227 @@
+"""The process strategy under hostile handlers: how a child dies, and what waits in its pipe."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import handlers
+import pytest
+from conftest import wait_until
+from loguru import logger
+
+from camunda_worker._config.settings import CamundaSettings
+from camunda_worker._config.worker_config import WorkerConfig
+from camunda_worker.worker import JobWorker
+
+
+def build(handler: Any, client: Any, **kwargs: Any) -> JobWorker:
+    kwargs.setdefault("process_pool_size", 1)
+    kwargs.setdefault("process_start_method", "fork")
+    return JobWorker(
+        handler,
+        WorkerConfig(job_type="work", job_timeout_milliseconds=30_000, max_concurrent_jobs=4),
+        client=client,
+        settings=CamundaSettings(),
+        execution_strategy="process",
+        **kwargs,
+    )
+
+
+def job(engine: Any, key: int) -> Any:
+    (found,) = [job for job in engine.jobs(job_type="work") if job.key == key]
+    return found
+
+
+def runs_of(runs: Path, key: int) -> int:
+    path = runs / str(key)
+    return path.read_text().count("run") if path.exists() else 0
+
+
+def test_a_child_that_dies_costs_its_job_one_retry_not_all_of_them(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    """docs/strategies.md: "fails only its own job: one retry fewer"."""
+    victim = engine.create_job(
+        "work", variables={"die": True, "runs_dir": str(tmp_path)}, retries=3
+    )
+    worker = build(handlers.count_runs, client)
+    with worker:
+        wait_until(lambda: job(engine, victim).retries == 0, timeout=30)
+    assert job(engine, victim).state == "FAILED"
+    assert runs_of(tmp_path, victim) == 3  # each death took one retry; the last one left none
+    assert worker.stats.failed == 3
+    assert "exit code 3" in job(engine, victim).error_message
+
+
+def test_a_handler_that_exits_the_child_with_code_0_fails_its_job_once(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    """``os._exit(0)`` in a handler is a death like any other, not a job that never started."""
+    victim = engine.create_job(
+        "work", variables={"die": True, "exit_code": 0, "runs_dir": str(tmp_path)}, retries=1
+    )
+    worker = build(handlers.count_runs, client)
+    with worker:
+        wait_until(lambda: job(engine, victim).state == "FAILED", timeout=30)
+    assert runs_of(tmp_path, victim) == 1
+    assert "exit code 0" in job(engine, victim).error_message
+
+
+def test_a_big_job_queued_behind_a_busy_child_does_not_block_the_worker(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    """A job too big for a child's pipe waits on the worker's side, not in ``send()`` on its loop.
+
+    While the only child runs a job that waits for the test, a 1 MB job arrives: if the worker
+    sent it to the busy child it would block in the write (the child reads its next job only
+    when this one ends) and poll no more; the third job shows it still does.
+    """
+    release = tmp_path / "release"
+    started = tmp_path / "started"
+    common = {"release": str(release), "started": str(started)}
+    engine.create_job("work", variables=common)
+    worker = build(handlers.wait_for_release, client)
+    with worker:
+        try:
+            wait_until(started.exists, timeout=60)
+            engine.create_job("work", variables={**common, "big": "x" * 1_000_000})
+            wait_until(lambda: worker.stats.activated == 2, timeout=30)
+            engine.create_job("work", variables=common)
+            wait_until(lambda: worker.stats.activated == 3, timeout=30)
+        finally:
+            release.touch()
+        wait_until(lambda: worker.stats.completed == 3, timeout=60)
+    assert all(job.state == "COMPLETED" for job in engine.jobs(job_type="work"))
+
+
+def test_jobs_go_to_idle_children_before_any_is_queued_behind_a_busy_one(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    """Two children, two jobs that run until both have started: both must run at once."""
+    release = tmp_path / "release"
+    started = [tmp_path / f"started-{n}" for n in range(2)]
+    for path in started:
+        engine.create_job("work", variables={"release": str(release), "started": str(path)})
+    worker = build(handlers.wait_for_release, client, process_pool_size=2)
+    with worker:
+        try:
+            wait_until(lambda: all(path.exists() for path in started), timeout=60)
+        finally:
+            release.touch()
+        wait_until(lambda: worker.stats.completed == 2, timeout=60)
+    pids = {job.result_variables["pid"] for job in engine.jobs(job_type="work")}
+    assert len(pids) == 2
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_a_child_killed_with_a_job_in_its_pipe_fails_one_and_runs_the_other_once_elsewhere(
+    engine: Any, client: Any, tmp_path: Path, method: str
+) -> None:
+    """SIGKILL from outside while a child runs one job and holds the next in its pipe."""
+    release = tmp_path / "release"
+    first_started, second_started = tmp_path / "first", tmp_path / "second"
+    first = engine.create_job(
+        "work", variables={"release": str(release), "started": str(first_started)}, retries=3
+    )
+    worker = build(handlers.wait_for_release, client, process_start_method=method)
+    with worker:
+        wait_until(first_started.exists, timeout=60)
+        second = engine.create_job(
+            "work", variables={"release": str(release), "started": str(second_started)}
+        )
+        wait_until(lambda: worker.stats.activated == 2, timeout=30)
+        killed = int(first_started.read_text())
+        os.kill(killed, signal.SIGKILL)
+        wait_until(second_started.exists, timeout=60)
+        release.touch()
+        wait_until(lambda: worker.stats.completed == 2, timeout=60)  # the first one, retried
+    assert worker.stats.failed == 1
+    assert int(second_started.read_text()) != killed
+    retried, other = job(engine, first), job(engine, second)
+    assert (retried.state, other.state) == ("COMPLETED", "COMPLETED")
+    assert retried.retries == 2  # the death cost it one retry
+    assert "SIGKILL" in retried.error_message
+
+
+def test_a_child_killed_while_idle_is_logged_and_replaced(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    """The OOM killer may pick an idle child: the worker says so, and goes on."""
+    records: list[str] = []
+    sink = logger.add(lambda message: records.append(message.record["message"]), level="WARNING")
+    started = tmp_path / "started"
+    release = tmp_path / "release"
+    release.touch()
+    engine.create_job("work", variables={"release": str(release), "started": str(started)})
+    worker = build(handlers.wait_for_release, client)
+    try:
+        with worker:
+            wait_until(lambda: worker.stats.completed == 1, timeout=60)
+            pid = int(started.read_text())
+            os.kill(pid, signal.SIGKILL)
+            wait_until(lambda: any(str(pid) in record for record in records), timeout=30)
+            started.unlink()
+            engine.create_job("work", variables={"release": str(release), "started": str(started)})
+            wait_until(lambda: worker.stats.completed == 2, timeout=60)
+    finally:
+        logger.remove(sink)
+    (said,) = [record for record in records if str(pid) in record]
+    assert "SIGKILL" in said
+    assert int(started.read_text()) != pid
+
+
+def test_the_drain_timeout_log_tells_the_running_job_from_the_one_waiting_in_the_pipe(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    records: list[str] = []
+    sink = logger.add(lambda message: records.append(message.record["message"]), level="WARNING")
+    release = tmp_path / "release"
+    started = tmp_path / "started"
+    variables = {"release": str(release), "started": str(started)}
+    running = engine.create_job("work", variables=variables)
+    worker = build(handlers.wait_for_release, client, drain_timeout=0.2)
+    try:
+        with worker:
+            wait_until(started.exists, timeout=60)
+            waiting = engine.create_job("work", variables=variables)
+            wait_until(lambda: worker.stats.activated == 2, timeout=30)
+    finally:
+        logger.remove(sink)
+        release.touch()
+    (said,) = [record for record in records if "drain timeout" in record]
+    assert f"{running} (running," in said
+    assert f"{waiting} (queued," in said
+
+
+def test_a_job_whose_deadline_passes_in_a_childs_pipe_is_not_run_there(
+    engine: Any, client: Any, tmp_path: Path
+) -> None:
+    """Behind a handler that outlasts the job timeout, the prefetched job expires unrun."""
+    release = tmp_path / "release"
+    common = {"runs_dir": str(tmp_path), "release": str(release)}
+    slow = engine.create_job("work", variables={**common, "wait": True})
+    worker = JobWorker(
+        handlers.count_then_wait,
+        WorkerConfig(job_type="work", job_timeout_milliseconds=1_000, max_concurrent_jobs=2),
+        client=client,
+        settings=CamundaSettings(),
+        execution_strategy="process",
+        process_pool_size=1,
+        process_start_method="fork",
+    )
+    with worker:
+        try:
+            wait_until(lambda: runs_of(tmp_path, slow) == 1, timeout=60)
+            behind = engine.create_job("work", variables=common)
+            wait_until(lambda: worker.stats.activated == 2, timeout=30)
+            # Both time out in the engine; nothing ran the job behind the slow one meanwhile.
+            wait_until(lambda: not engine.jobs(lifecycle="ACTIVATED"), timeout=30)
+            assert runs_of(tmp_path, behind) == 0
+        finally:
+            release.touch()
+        wait_until(lambda: worker.stats.expired >= 1, timeout=60)
+    assert runs_of(tmp_path, behind) <= 1  # only a later, live activation may have run it
+    assert worker.stats.expired >= 1
