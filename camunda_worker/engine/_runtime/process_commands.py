@@ -224,7 +224,7 @@ class ProcessCommands(JobCommands):
             definition=definition,
             tenant_id=definition.tenant_id,
             variables=copy_variables(variables),
-            start_ms=self.now(),
+            start_ms=self.command_ms(),
         )
         if caller is not None:
             parent, element = caller
@@ -699,7 +699,7 @@ class ProcessCommands(JobCommands):
         if task is None:
             msg = f"element {node.id!r} has no task definition: it makes no job"
             raise RuntimeError(msg)
-        now = self.now()
+        now = self.command_ms()
         definition = instance.definition
         job = JobRecord(
             key=self.next_key(),

@@ -134,6 +134,9 @@ class EngineState:
         #: Whether the current command's keys have their time noted; each command resets it
         #: (an attribute, not a method: it is set on the hot path of every command).
         self.time_noted = False
+        #: The current command's time, read from the clock once (see :meth:`command_ms`); each
+        #: command resets it to ``None``.
+        self.command_time: int | None = None
 
     def next_key(self) -> int:
         """A new unique key (keys increase); the first of a command notes the clock's time."""
@@ -145,7 +148,7 @@ class EngineState:
 
     def _note_time(self, key: int) -> None:
         self.time_noted = True
-        now = self.clock.now_ms()
+        now = self.command_ms()
         times = self._key_times
         if not times or times[-1][1] != now:
             times.append((key, now))
@@ -161,6 +164,18 @@ class EngineState:
     def now(self) -> int:
         """The engine clock's time in epoch milliseconds."""
         return self.clock.now_ms()
+
+    def command_ms(self) -> int:
+        """The current command's time: the clock read once per command, at its first need.
+
+        What a command stamps on its records (creation, update and end times, deadlines, the
+        time of its keys) is one instant, as a broker stamps one record batch; and the clock
+        is read once instead of once per record.
+        """
+        now = self.command_time
+        if now is None:
+            now = self.command_time = self.clock.now_ms()
+        return now
 
     def add_job(self, job: JobRecord) -> None:
         """Store a new job and make it activatable."""
@@ -179,7 +194,7 @@ class EngineState:
         """End a job for good: later commands on it answer 404 NOT_FOUND, as in Camunda."""
         self.ready.discard(job)
         self.timers.invalidate(job)
-        now = self.now()
+        now = self.command_ms()
         job.status = status
         job.state = state
         job.deadline_ms = None
@@ -256,7 +271,7 @@ class EngineState:
     def end_instance(self, instance: ProcessInstanceRecord, state: str) -> None:
         """End a process instance (``COMPLETED`` or ``TERMINATED``) and wake who awaits it."""
         instance.state = state
-        instance.end_ms = self.now()
+        instance.end_ms = self.command_ms()
         instance.joins.clear()
         instance.root.live = 0
         for incident_key in list(instance.incident_keys):
