@@ -31,6 +31,9 @@ import attrs
 from camunda_worker.engine._model.conditions import feel_type_name
 from camunda_worker.engine._model.definitions import (
     JOB_TASK_KINDS,
+    ROUTE_END,
+    ROUTE_JOB,
+    ROUTE_PASS,
     FlowNode,
     ProcessModel,
     UserTaskDefinition,
@@ -640,8 +643,24 @@ class FlowRunner:
     ) -> None:
         node_id, via, scope, event_variables = token
         node = model.nodes[node_id]
-        kind = node.kind
+        # The common elements first, by the route worked out when the model was built.
+        route = node.route
+        if route == ROUTE_PASS and not event_variables:
+            for flow_id in node.outgoing:
+                queue.append((model.flows[flow_id].target, flow_id, scope, None))
+            return
+        if route == ROUTE_END:
+            ended.append(scope)
+            return
         task = node.task
+        if route == ROUTE_JOB and task is not None:
+            element = self._enter(instance, node, scope)
+            if element is not None:
+                element.job_key = self._hooks.create_task_job(
+                    instance, node, element.key, task.job_type, task.retries
+                )
+            return
+        kind = node.kind
         if node.loop is not None and not is_inner(node_id, scope):
             activate_body(self, instance, node, scope, queue, ended)
             return
