@@ -43,7 +43,7 @@ ROUTE_PASS = "pass"
 #: The token is consumed: a none end event without mappings.
 ROUTE_END = "end"
 #: The element waits for its job: a job-based task with a static job type and retries, not
-#: multi-instance.
+#: multi-instance, without boundary events or event sub-processes (nothing to open on entry).
 ROUTE_JOB = "job"
 #: Anything else: the flow decides at run time.
 ROUTE_OTHER = ""
@@ -68,10 +68,16 @@ def _route(node: FlowNode) -> str:
         return ROUTE_OTHER
     task = node.task
     if node.kind in JOB_TASK_KINDS:
-        static = (
-            task is not None and task.type_expression is None and task.retries_expression is None
+        plain = (
+            task is not None
+            and task.type_expression is None
+            and task.retries_expression is None
+            and not node.boundary_events
+            and not node.event_sub_processes
+            and node.timer is None
+            and node.message is None
         )
-        return ROUTE_JOB if static else ROUTE_OTHER
+        return ROUTE_JOB if plain else ROUTE_OTHER
     if task is not None or node.event is not None:
         return ROUTE_OTHER
     if node.kind == "endEvent":

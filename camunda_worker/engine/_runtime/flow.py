@@ -229,7 +229,7 @@ class FlowRunner:
             if not self._open_events(instance, instance.root, starts):
                 self._blocked_starts[instance.key] = start_node
                 return
-        self._run(instance, [(start_node, None, instance.root, None)])
+        self._run_queue(instance, deque(((start_node, None, instance.root, None),)), [])
 
     def retry_start(self, instance: ProcessInstanceRecord) -> None:
         """Start an instance again whose event sub-processes could not be opened (resolved)."""
@@ -654,11 +654,14 @@ class FlowRunner:
             return
         task = node.task
         if route == ROUTE_JOB and task is not None:
-            element = self._enter(instance, node, scope)
-            if element is not None:
-                element.job_key = self._hooks.create_task_job(
-                    instance, node, element.key, task.job_type, task.retries
-                )
+            # What _enter does for an element without mappings and nothing to open.
+            waiting = ElementInstance(self._hooks.next_key(), node_id, parent=scope)
+            instance.active[waiting.key] = waiting
+            scope.live += 1
+            self._entered = waiting
+            waiting.job_key = self._hooks.create_task_job(
+                instance, node, waiting.key, task.job_type, task.retries
+            )
             return
         kind = node.kind
         if node.loop is not None and not is_inner(node_id, scope):
