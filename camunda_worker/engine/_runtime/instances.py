@@ -136,10 +136,11 @@ class ProcessInstanceRecord:
         path: ids of the flow nodes tokens entered, in order.
         terminated: ids of the flow nodes whose element instances were terminated (interrupted
             by a boundary or event sub-process, canceled with the instance, modified away), in
-            order: what entered ``path`` and was left without completing.
+            order: what entered ``path`` and was left without completing (``None`` until one
+            was).
         correlation_key: the correlation key of the message that started it, if one did.
-        incident_keys: keys of its active incidents.
-        waiters: callers awaiting its end.
+        incident_keys: keys of its active incidents (``None`` until it had one).
+        waiters: callers awaiting its end (``None`` until one does).
         parent_instance_key: the process instance whose call activity created it, if any.
         parent_element_key: that call activity's element instance key.
         root_instance_key: the root of its call hierarchy (its own key when not called).
@@ -159,10 +160,10 @@ class ProcessInstanceRecord:
     end_ms: int | None
     active: dict[int, ElementInstance]
     joins: dict[tuple[int, str], dict[str, int]]
-    incident_keys: set[int]
-    waiters: list[InstanceWaiter]
+    incident_keys: set[int] | None
+    waiters: list[InstanceWaiter] | None
     path: list[str]
-    terminated: list[str]
+    terminated: list[str] | None
     correlation_key: str | None
     parent_instance_key: int | None
     parent_element_key: int | None
@@ -181,7 +182,9 @@ class ProcessInstanceRecord:
         start_ms: int,
     ) -> None:
         # Written out rather than generated: one is made per process instance, and literals
-        # cost less than attrs' factory calls and its post-init hook.
+        # cost less than attrs' factory calls and its post-init hook. The containers most
+        # instances never use (incident keys, waiters, terminated) are made when first needed: fewer objects for the
+        # garbage collector to allocate and scan per retained instance.
         self.key = key
         self.definition = definition
         self.tenant_id = tenant_id
@@ -191,10 +194,10 @@ class ProcessInstanceRecord:
         self.end_ms = None
         self.active = {}
         self.joins = {}
-        self.incident_keys = set()
-        self.waiters = []
+        self.incident_keys = None
+        self.waiters = None
         self.path = []
-        self.terminated = []
+        self.terminated = None
         self.correlation_key = None
         self.parent_instance_key = None
         self.parent_element_key = None

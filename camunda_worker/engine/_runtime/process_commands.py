@@ -670,6 +670,8 @@ class ProcessCommands(JobCommands):
 
     def element_terminated(self, instance: ProcessInstanceRecord, element: ElementInstance) -> None:
         """Cancel the job (or user task) of a terminated element instance, resolve its incident."""
+        if instance.terminated is None:
+            instance.terminated = []
         instance.terminated.append(element.node_id)
         if element.user_task_key is not None:
             record = self.user_tasks.get(element.user_task_key)

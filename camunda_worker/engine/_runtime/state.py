@@ -251,6 +251,8 @@ class EngineState:
         if element is not None:
             element.incident_key = incident.key
         if instance is not None:
+            if instance.incident_keys is None:
+                instance.incident_keys = set()
             instance.incident_keys.add(incident.key)
         return incident
 
@@ -259,7 +261,8 @@ class EngineState:
         incident.state = INCIDENT_RESOLVED
         instance = self.instances.get(incident.process_instance_key)
         if instance is not None:
-            instance.incident_keys.discard(incident.key)
+            if instance.incident_keys is not None:
+                instance.incident_keys.discard(incident.key)
             element = instance.active.get(incident.element_instance_key)
             if element is not None and element.incident_key == incident.key:
                 element.incident_key = None
@@ -274,11 +277,12 @@ class EngineState:
         instance.end_ms = self.command_ms()
         instance.joins.clear()
         instance.root.live = 0
-        for incident_key in list(instance.incident_keys):
+        for incident_key in list(instance.incident_keys or ()):
             self.resolve_incident_record(self.incidents[incident_key])
-        for waiter in instance.waiters:
-            waiter.wake()
-        instance.waiters.clear()
+        if instance.waiters is not None:
+            for waiter in instance.waiters:
+                waiter.wake()
+            instance.waiters = None
         self._retain(self._ended_instances, instance.key, self.instances)
 
     def _retain(self, history: deque[int], key: int, records: dict[int, Any]) -> None:
