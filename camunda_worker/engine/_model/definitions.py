@@ -15,7 +15,7 @@ __all__ = [
     "ROUTE_END",
     "ROUTE_JOB",
     "ROUTE_OTHER",
-    "ROUTE_PASS",
+    "ROUTE_THROUGH",
     "CalledElement",
     "FlowNode",
     "LoopCharacteristics",
@@ -39,7 +39,7 @@ PASS_THROUGH_KINDS = frozenset({"task", "manualTask", "intermediateThrowEvent"})
 # so that the common elements skip the flow's run-time questions.
 #: A token goes straight on along the outgoing flows: a none start event, a parallel fork, an
 #: undefined or manual task, a none throw event; without mappings, loop or link.
-ROUTE_PASS = "pass"
+ROUTE_THROUGH = "through"
 #: The token is consumed: a none end event without mappings.
 ROUTE_END = "end"
 #: The element waits for its job: a job-based task with a static job type and retries, not
@@ -48,7 +48,7 @@ ROUTE_JOB = "job"
 #: Anything else: the flow decides at run time.
 ROUTE_OTHER = ""
 
-# Kinds the flow gives a behaviour of their own (never ROUTE_PASS).
+# Kinds the flow gives a behaviour of their own (never ROUTE_THROUGH).
 _BEHAVING_KINDS = JOB_TASK_KINDS | {
     "userTask",
     "subProcess",
@@ -90,7 +90,7 @@ def _route(node: FlowNode) -> str:
         or not node.outgoing
     ):
         return ROUTE_OTHER
-    return ROUTE_PASS
+    return ROUTE_THROUGH
 
 
 @attrs.frozen
@@ -294,7 +294,7 @@ class FlowNode:
         triggered_by_event: whether it is an event sub-process (``triggeredByEvent``).
         event_sub_processes: for an embedded sub-process or an event sub-process, the ids of
             the event sub-processes directly inside it.
-        route: how the flow runs a token here (``ROUTE_PASS``, ``ROUTE_END``, ``ROUTE_JOB``,
+        route: how the flow runs a token here (``ROUTE_THROUGH``, ``ROUTE_END``, ``ROUTE_JOB``,
             ``ROUTE_OTHER``), derived from the other attributes.
     """
 

@@ -33,7 +33,7 @@ from camunda_worker.engine._model.definitions import (
     JOB_TASK_KINDS,
     ROUTE_END,
     ROUTE_JOB,
-    ROUTE_PASS,
+    ROUTE_THROUGH,
     FlowNode,
     ProcessModel,
     UserTaskDefinition,
@@ -645,7 +645,7 @@ class FlowRunner:
         node = model.nodes[node_id]
         # The common elements first, by the route worked out when the model was built.
         route = node.route
-        if route == ROUTE_PASS and not event_variables:
+        if route == ROUTE_THROUGH and not event_variables:
             for flow_id in node.outgoing:
                 queue.append((model.flows[flow_id].target, flow_id, scope, None))
             return
