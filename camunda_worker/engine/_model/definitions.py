@@ -12,6 +12,10 @@ from camunda_worker.engine._model.expressions import Expression
 __all__ = [
     "JOB_TASK_KINDS",
     "PASS_THROUGH_KINDS",
+    "ROUTE_END",
+    "ROUTE_JOB",
+    "ROUTE_OTHER",
+    "ROUTE_THROUGH",
     "CalledElement",
     "FlowNode",
     "LoopCharacteristics",
@@ -30,6 +34,63 @@ __all__ = [
 JOB_TASK_KINDS = frozenset({"serviceTask", "sendTask", "scriptTask", "businessRuleTask"})
 #: Elements a token passes straight through (undefined and manual tasks, none throw events).
 PASS_THROUGH_KINDS = frozenset({"task", "manualTask", "intermediateThrowEvent"})
+
+# How the flow runs a token at a node, worked out once when the model is built (FlowNode.route)
+# so that the common elements skip the flow's run-time questions.
+#: A token goes straight on along the outgoing flows: a none start event, a parallel fork, an
+#: undefined or manual task, a none throw event; without mappings, loop or link.
+ROUTE_THROUGH = "through"
+#: The token is consumed: a none end event without mappings.
+ROUTE_END = "end"
+#: The element waits for its job: a job-based task with a static job type and retries, not
+#: multi-instance, without boundary events or event sub-processes (nothing to open on entry).
+ROUTE_JOB = "job"
+#: Anything else: the flow decides at run time.
+ROUTE_OTHER = ""
+
+# Kinds the flow gives a behaviour of their own (never ROUTE_THROUGH).
+_BEHAVING_KINDS = JOB_TASK_KINDS | {
+    "userTask",
+    "subProcess",
+    "callActivity",
+    "intermediateCatchEvent",
+    "receiveTask",
+    "eventBasedGateway",
+    "exclusiveGateway",
+    "inclusiveGateway",
+    "endEvent",
+    "boundaryEvent",
+}
+
+
+def _route(node: FlowNode) -> str:
+    if node.loop is not None or node.script is not None or node.inputs or node.outputs:
+        return ROUTE_OTHER
+    task = node.task
+    if node.kind in JOB_TASK_KINDS:
+        plain = (
+            task is not None
+            and task.type_expression is None
+            and task.retries_expression is None
+            and not node.boundary_events
+            and not node.event_sub_processes
+            and node.timer is None
+            and node.message is None
+        )
+        return ROUTE_JOB if plain else ROUTE_OTHER
+    if task is not None or node.event is not None:
+        return ROUTE_OTHER
+    if node.kind == "endEvent":
+        return ROUTE_END
+    if (
+        node.kind in _BEHAVING_KINDS
+        or (node.kind == "parallelGateway" and len(node.incoming) > 1)
+        or node.link is not None
+        or node.link_target is not None
+        or not node.outgoing
+    ):
+        return ROUTE_OTHER
+    return ROUTE_THROUGH
 
 
 @attrs.frozen
@@ -233,6 +294,8 @@ class FlowNode:
         triggered_by_event: whether it is an event sub-process (``triggeredByEvent``).
         event_sub_processes: for an embedded sub-process or an event sub-process, the ids of
             the event sub-processes directly inside it.
+        route: how the flow runs a token here (``ROUTE_THROUGH``, ``ROUTE_END``, ``ROUTE_JOB``,
+            ``ROUTE_OTHER``), derived from the other attributes.
     """
 
     id: str
@@ -262,6 +325,9 @@ class FlowNode:
     triggered_by_event: bool = False
     event_sub_processes: tuple[str, ...] = ()
     code_expression: Expression | None = None
+    route: str = attrs.field(
+        init=False, eq=False, repr=False, default=attrs.Factory(_route, takes_self=True)
+    )
 
 
 @attrs.frozen

@@ -63,6 +63,7 @@ class EngineBase:
         """Fire due timers and serve waiting polls (caller holds the lock)."""
         machine = self._machine
         machine.time_noted = False  # the command's first new key notes the clock's time
+        machine.command_time = None  # read again at the command's first need
         machine.process_due()
         if machine.element_timers.timers:
             machine.fire_timers()

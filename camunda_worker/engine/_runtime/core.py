@@ -299,12 +299,14 @@ class Engine(EngineStatistics, EngineUserTasks, EngineModification):
                 if instance.state == "COMPLETED" or self._closed or remaining <= 0:
                     return self._awaited(instance, fetch_variables, timeout_ms)
                 waiter = InstanceWaiter(loop, loop.create_future())
+                if instance.waiters is None:
+                    instance.waiters = []
                 instance.waiters.append(waiter)
             try:
                 await asyncio.wait({waiter.future}, timeout=remaining)
             finally:
                 with self._lock:
-                    if waiter in instance.waiters:
+                    if instance.waiters is not None and waiter in instance.waiters:
                         instance.waiters.remove(waiter)
 
     def _awaited(
@@ -341,7 +343,7 @@ class Engine(EngineStatistics, EngineUserTasks, EngineModification):
                 self._waiters.remove(waiter)
                 waiter.wake()
             for instance in self._machine.instances.values():
-                for instance_waiter in instance.waiters:
+                for instance_waiter in instance.waiters or ():
                     instance_waiter.wake()
             wake_timers = self._machine.element_timers.on_earlier
             if wake_timers is not None:

@@ -31,6 +31,9 @@ import attrs
 from camunda_worker.engine._model.conditions import feel_type_name
 from camunda_worker.engine._model.definitions import (
     JOB_TASK_KINDS,
+    ROUTE_END,
+    ROUTE_JOB,
+    ROUTE_THROUGH,
     FlowNode,
     ProcessModel,
     UserTaskDefinition,
@@ -226,7 +229,7 @@ class FlowRunner:
             if not self._open_events(instance, instance.root, starts):
                 self._blocked_starts[instance.key] = start_node
                 return
-        self._run(instance, [(start_node, None, instance.root, None)])
+        self._run_queue(instance, deque(((start_node, None, instance.root, None),)), [])
 
     def retry_start(self, instance: ProcessInstanceRecord) -> None:
         """Start an instance again whose event sub-processes could not be opened (resolved)."""
@@ -640,8 +643,27 @@ class FlowRunner:
     ) -> None:
         node_id, via, scope, event_variables = token
         node = model.nodes[node_id]
-        kind = node.kind
+        # The common elements first, by the route worked out when the model was built.
+        route = node.route
+        if route == ROUTE_THROUGH and not event_variables:
+            for flow_id in node.outgoing:
+                queue.append((model.flows[flow_id].target, flow_id, scope, None))
+            return
+        if route == ROUTE_END:
+            ended.append(scope)
+            return
         task = node.task
+        if route == ROUTE_JOB and task is not None:
+            # What _enter does for an element without mappings and nothing to open.
+            waiting = ElementInstance(self._hooks.next_key(), node_id, parent=scope)
+            instance.active[waiting.key] = waiting
+            scope.live += 1
+            self._entered = waiting
+            waiting.job_key = self._hooks.create_task_job(
+                instance, node, waiting.key, task.job_type, task.retries
+            )
+            return
+        kind = node.kind
         if node.loop is not None and not is_inner(node_id, scope):
             activate_body(self, instance, node, scope, queue, ended)
             return

@@ -100,7 +100,8 @@ class EngineInspection(EngineBase):
 
     def _instance_view(self, instance: ProcessInstanceRecord) -> ProcessInstanceView:
         incidents = tuple(
-            IncidentView.of(self._machine.incidents[key]) for key in sorted(instance.incident_keys)
+            IncidentView.of(self._machine.incidents[key])
+            for key in sorted(instance.incident_keys or ())
         )
         return ProcessInstanceView.of(instance, incidents)
 

@@ -118,7 +118,7 @@ class InstanceWaiter:
             self.loop.call_soon_threadsafe(_resolve, self.future)
 
 
-@attrs.define(slots=True, eq=False)
+@attrs.define(slots=True, eq=False, init=False)
 class ProcessInstanceRecord:
     """One process instance.
 
@@ -136,10 +136,11 @@ class ProcessInstanceRecord:
         path: ids of the flow nodes tokens entered, in order.
         terminated: ids of the flow nodes whose element instances were terminated (interrupted
             by a boundary or event sub-process, canceled with the instance, modified away), in
-            order: what entered ``path`` and was left without completing.
+            order: what entered ``path`` and was left without completing (``None`` until one
+            was).
         correlation_key: the correlation key of the message that started it, if one did.
-        incident_keys: keys of its active incidents.
-        waiters: callers awaiting its end.
+        incident_keys: keys of its active incidents (``None`` until it had one).
+        waiters: callers awaiting its end (``None`` until one does).
         parent_instance_key: the process instance whose call activity created it, if any.
         parent_element_key: that call activity's element instance key.
         root_instance_key: the root of its call hierarchy (its own key when not called).
@@ -155,27 +156,56 @@ class ProcessInstanceRecord:
     tenant_id: str
     variables: dict[str, Any]
     start_ms: int
-    state: str = ACTIVE
-    end_ms: int | None = None
-    active: dict[int, ElementInstance] = attrs.field(factory=dict)
-    joins: dict[tuple[int, str], dict[str, int]] = attrs.field(factory=dict)
-    incident_keys: set[int] = attrs.field(factory=set)
-    waiters: list[InstanceWaiter] = attrs.field(factory=list)
-    path: list[str] = attrs.field(factory=list)
-    terminated: list[str] = attrs.field(factory=list)
-    correlation_key: str | None = None
-    parent_instance_key: int | None = None
-    parent_element_key: int | None = None
-    root_instance_key: int = 0
-    call_depth: int = 0
-    flows: list[str] | None = None
-    bodies: dict[str, int] = attrs.field(factory=dict)
-    root: ElementInstance = attrs.field(init=False)
+    state: str
+    end_ms: int | None
+    active: dict[int, ElementInstance]
+    joins: dict[tuple[int, str], dict[str, int]]
+    incident_keys: set[int] | None
+    waiters: list[InstanceWaiter] | None
+    path: list[str]
+    terminated: list[str] | None
+    correlation_key: str | None
+    parent_instance_key: int | None
+    parent_element_key: int | None
+    root_instance_key: int
+    call_depth: int
+    flows: list[str] | None
+    bodies: dict[str, int]
+    root: ElementInstance
 
-    def __attrs_post_init__(self) -> None:
-        self.root = ElementInstance(self.key, self.definition.process_id, variables=self.variables)
-        if not self.root_instance_key:
-            self.root_instance_key = self.key
+    def __init__(
+        self,
+        key: int,
+        definition: ProcessDefinition,
+        tenant_id: str,
+        variables: dict[str, Any],
+        start_ms: int,
+    ) -> None:
+        # Written out rather than generated: one is made per process instance, and literals
+        # cost less than attrs' factory calls and its post-init hook. The containers most
+        # instances never use (incident keys, waiters, terminated) are made when first needed: fewer objects for the
+        # garbage collector to allocate and scan per retained instance.
+        self.key = key
+        self.definition = definition
+        self.tenant_id = tenant_id
+        self.variables = variables
+        self.start_ms = start_ms
+        self.state = ACTIVE
+        self.end_ms = None
+        self.active = {}
+        self.joins = {}
+        self.incident_keys = None
+        self.waiters = None
+        self.path = []
+        self.terminated = None
+        self.correlation_key = None
+        self.parent_instance_key = None
+        self.parent_element_key = None
+        self.root_instance_key = key
+        self.call_depth = 0
+        self.flows = None
+        self.bodies = {}
+        self.root = ElementInstance(key, definition.process_id, variables=variables)
 
 
 @attrs.define(slots=True, eq=False)

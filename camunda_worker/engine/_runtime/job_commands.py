@@ -97,7 +97,7 @@ class JobCommands(EngineState, abc.ABC):
         jobs = self.ready.pop(job_type, tenant_ids, max_jobs)
         if not jobs:
             return []
-        now = self.now()
+        now = self.command_ms()
         deadline = now + timeout_ms
         activations = []
         for job in jobs:
@@ -268,7 +268,7 @@ class JobCommands(EngineState, abc.ABC):
 
     def process_due(self) -> None:
         """Time out expired activations and end elapsed retry back-offs."""
-        if (due := self.timers.next_due_ms()) is None or due > (now := self.now()):
+        if (due := self.timers.next_due_ms()) is None or due > (now := self.command_ms()):
             return
         for job in self.timers.pop_due(now):
             if job.status == ACTIVATED:

@@ -224,7 +224,7 @@ class ProcessCommands(JobCommands):
             definition=definition,
             tenant_id=definition.tenant_id,
             variables=copy_variables(variables),
-            start_ms=self.now(),
+            start_ms=self.command_ms(),
         )
         if caller is not None:
             parent, element = caller
@@ -670,6 +670,8 @@ class ProcessCommands(JobCommands):
 
     def element_terminated(self, instance: ProcessInstanceRecord, element: ElementInstance) -> None:
         """Cancel the job (or user task) of a terminated element instance, resolve its incident."""
+        if instance.terminated is None:
+            instance.terminated = []
         instance.terminated.append(element.node_id)
         if element.user_task_key is not None:
             record = self.user_tasks.get(element.user_task_key)
@@ -699,7 +701,7 @@ class ProcessCommands(JobCommands):
         if task is None:
             msg = f"element {node.id!r} has no task definition: it makes no job"
             raise RuntimeError(msg)
-        now = self.now()
+        now = self.command_ms()
         definition = instance.definition
         job = JobRecord(
             key=self.next_key(),

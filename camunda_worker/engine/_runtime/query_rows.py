@@ -61,7 +61,7 @@ class RecordRows:
         for instance in _pick(machine.instances, only):
             messages = [
                 machine.incidents[key].error_message
-                for key in instance.incident_keys
+                for key in instance.incident_keys or ()
                 if key in machine.incidents
             ]
             active = [

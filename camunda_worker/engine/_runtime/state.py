@@ -134,6 +134,9 @@ class EngineState:
         #: Whether the current command's keys have their time noted; each command resets it
         #: (an attribute, not a method: it is set on the hot path of every command).
         self.time_noted = False
+        #: The current command's time, read from the clock once (see :meth:`command_ms`); each
+        #: command resets it to ``None``.
+        self.command_time: int | None = None
 
     def next_key(self) -> int:
         """A new unique key (keys increase); the first of a command notes the clock's time."""
@@ -145,7 +148,7 @@ class EngineState:
 
     def _note_time(self, key: int) -> None:
         self.time_noted = True
-        now = self.clock.now_ms()
+        now = self.command_ms()
         times = self._key_times
         if not times or times[-1][1] != now:
             times.append((key, now))
@@ -161,6 +164,18 @@ class EngineState:
     def now(self) -> int:
         """The engine clock's time in epoch milliseconds."""
         return self.clock.now_ms()
+
+    def command_ms(self) -> int:
+        """The current command's time: the clock read once per command, at its first need.
+
+        What a command stamps on its records (creation, update and end times, deadlines, the
+        time of its keys) is one instant, as a broker stamps one record batch; and the clock
+        is read once instead of once per record.
+        """
+        now = self.command_time
+        if now is None:
+            now = self.command_time = self.clock.now_ms()
+        return now
 
     def add_job(self, job: JobRecord) -> None:
         """Store a new job and make it activatable."""
@@ -179,7 +194,7 @@ class EngineState:
         """End a job for good: later commands on it answer 404 NOT_FOUND, as in Camunda."""
         self.ready.discard(job)
         self.timers.invalidate(job)
-        now = self.now()
+        now = self.command_ms()
         job.status = status
         job.state = state
         job.deadline_ms = None
@@ -236,6 +251,8 @@ class EngineState:
         if element is not None:
             element.incident_key = incident.key
         if instance is not None:
+            if instance.incident_keys is None:
+                instance.incident_keys = set()
             instance.incident_keys.add(incident.key)
         return incident
 
@@ -244,7 +261,8 @@ class EngineState:
         incident.state = INCIDENT_RESOLVED
         instance = self.instances.get(incident.process_instance_key)
         if instance is not None:
-            instance.incident_keys.discard(incident.key)
+            if instance.incident_keys is not None:
+                instance.incident_keys.discard(incident.key)
             element = instance.active.get(incident.element_instance_key)
             if element is not None and element.incident_key == incident.key:
                 element.incident_key = None
@@ -256,14 +274,15 @@ class EngineState:
     def end_instance(self, instance: ProcessInstanceRecord, state: str) -> None:
         """End a process instance (``COMPLETED`` or ``TERMINATED``) and wake who awaits it."""
         instance.state = state
-        instance.end_ms = self.now()
+        instance.end_ms = self.command_ms()
         instance.joins.clear()
         instance.root.live = 0
-        for incident_key in list(instance.incident_keys):
+        for incident_key in list(instance.incident_keys or ()):
             self.resolve_incident_record(self.incidents[incident_key])
-        for waiter in instance.waiters:
-            waiter.wake()
-        instance.waiters.clear()
+        if instance.waiters is not None:
+            for waiter in instance.waiters:
+                waiter.wake()
+            instance.waiters = None
         self._retain(self._ended_instances, instance.key, self.instances)
 
     def _retain(self, history: deque[int], key: int, records: dict[int, Any]) -> None:

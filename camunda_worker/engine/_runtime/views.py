@@ -210,7 +210,7 @@ class ProcessInstanceView:
             start_ms=instance.start_ms,
             end_ms=instance.end_ms,
             visited_element_ids=tuple(instance.path),
-            terminated_element_ids=tuple(instance.terminated),
+            terminated_element_ids=tuple(instance.terminated or ()),
             parent_process_instance_key=(
                 None if instance.parent_instance_key is None else str(instance.parent_instance_key)
             ),
