@@ -179,7 +179,7 @@ def test_the_docs_are_written_again_from_a_runs_json(
 
 
 def test_the_chart_is_drawn_from_a_run(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib", reason="the chart needs matplotlib (the bench group)")
+    pytest.importorskip("matplotlib", reason="the chart needs matplotlib (test and bench groups)")
     from benchmarks._chart import draw
 
     assert draw(results(), tmp_path / "chart.png")
