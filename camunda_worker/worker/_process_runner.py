@@ -155,6 +155,21 @@ class _Child:
         self.outstanding: collections.deque[_Work] = collections.deque()  # sent, no answer yet
         self.dead = False  # the reader saw it end (set by the reader thread only)
         self.unwritable = False  # a send failed: it is ending
+        self._pipe_lock = threading.Lock()
+        self._pipe_closed = False
+
+    def close_pipe(self) -> None:
+        """Close the parent's end of the pipe, once, from whichever thread comes first.
+
+        The loop (the child ended) and the shutdown thread (the pool closes) both close it;
+        two unguarded closes race inside ``Connection.close`` and the second ``os.close`` fails
+        with EBADF, or closes a descriptor the process opened meanwhile under the same number.
+        """
+        with self._pipe_lock:
+            if self._pipe_closed:
+                return
+            self._pipe_closed = True
+        self.pipe.close()
 
 
 class _Event:
@@ -247,7 +262,7 @@ class _Pool:
         with self._children_lock:
             if child in self._children:
                 self._children.remove(child)
-        child.pipe.close()
+        child.close_pipe()
         code = child.process.exitcode
         if not child.ready:
             self._barren.append(code)
@@ -480,7 +495,7 @@ class _Pool:
             self._wake_writer.send_bytes(b"stop")
         self._thread.join()
         for child in children:
-            child.pipe.close()
+            child.close_pipe()
         self._wake_reader.close()
         self._wake_writer.close()
 

@@ -225,3 +225,43 @@ def test_a_job_whose_deadline_passes_in_a_childs_pipe_is_not_run_there(
         wait_until(lambda: worker.stats.expired >= 1, timeout=60)
     assert runs_of(tmp_path, behind) <= 1  # only a later, live activation may have run it
     assert worker.stats.expired >= 1
+
+
+def test_a_childs_pipe_is_closed_once_when_the_loop_and_the_shutdown_race() -> None:
+    """The loop (the child ended) and the shutdown thread both close a child's pipe.
+
+    Unguarded, both could pass ``Connection.close``'s check and the second ``os.close``
+    failed with EBADF ("error while shutting the handler pool down", seen in CI), or closed
+    a descriptor reopened meanwhile under the same number.
+    """
+    import multiprocessing
+    import threading
+    import time as _time
+
+    from camunda_worker.worker._process_runner import _Child
+
+    ours, theirs = multiprocessing.Pipe(duplex=True)
+    closes: list[int] = []
+    real_close = ours.close
+
+    def slow_close() -> None:
+        closes.append(1)
+        _time.sleep(0.05)  # widen the window in which a second close could start
+        real_close()
+
+    ours.close = slow_close  # type: ignore[method-assign]
+    child = _Child(multiprocessing.current_process(), ours, None)  # type: ignore[arg-type]
+    start = threading.Barrier(2)
+
+    def close() -> None:
+        start.wait()
+        child.close_pipe()
+
+    threads = [threading.Thread(target=close) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    theirs.close()
+    assert closes == [1]
+    assert ours.closed
