@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from camunda_worker.cli._logging import say
 from camunda_worker.health import HealthServer, liveness_bound
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def start_endpoints(
                 port=settings.worker_metrics_port,
             )
             started.append(exporter)
-            print(f"camunda-worker: metrics on {exporter.url}", flush=True)
+            say(f"camunda-worker: metrics on {exporter.url}")
         if settings.worker_health_port is not None:
             jitter = settings.worker_startup_jitter_max_seconds or 0.0
             bound = max(liveness_bound(worker) for worker in workers) + jitter
@@ -89,8 +90,8 @@ def start_endpoints(
             ).start()
             started.append(probes)
             if routes:
-                print(f"camunda-worker: metrics on {probes.url}/metrics", flush=True)
-            print(f"camunda-worker: health probes on {probes.url}/livez and /readyz", flush=True)
+                say(f"camunda-worker: metrics on {probes.url}/metrics")
+            say(f"camunda-worker: health probes on {probes.url}/livez and /readyz")
     except BaseException:
         for endpoint in reversed(started):
             endpoint.stop()

@@ -28,6 +28,7 @@ __all__ = [
     "cli_filter",
     "format_record",
     "json_line",
+    "say",
     "setup_cli_logging",
     "sink_floor",
     "use_colour",
@@ -40,6 +41,20 @@ _CONTEXT_KEYS = ("job_type", "job_key", "process_instance_key")
 # The level of the application's own records (handlers' ``job.log``): never quieter than INFO,
 # more verbose when the library is asked to be.
 _APPLICATION_LEVEL = {"debug": "DEBUG", "trace": "TRACE", "silly": "TRACE"}
+
+
+def say(line: str, *, stream: TextIO | None = None) -> None:
+    """Write one line of the command's own output (stdout by default) in one write, and flush.
+
+    Under ``run --processes N`` the supervisor and its N processes share one stdout and one
+    stderr. ``print`` writes a line's text and its newline separately, which are two system
+    calls when Python runs unbuffered (``PYTHONUNBUFFERED``, ``-u``, as containers often set),
+    so two processes' lines could merge into one. One write of a line shorter than the pipe's
+    atomic size (4 KiB on Linux) reaches the pipe whole.
+    """
+    target = sys.stdout if stream is None else stream
+    target.write(f"{line}\n")
+    target.flush()
 
 
 def format_record(record: Record) -> str:

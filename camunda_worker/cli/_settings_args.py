@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from camunda_worker._base.errors import ConfigurationError
 from camunda_worker._config.settings import ResolvedSettings, resolve_settings
+from camunda_worker.cli._logging import say
 
 __all__ = ["add_settings_arguments", "report_configuration_error", "resolve_from_arguments"]
 
@@ -57,5 +58,5 @@ def resolve_from_arguments(
 
 def report_configuration_error(error: ConfigurationError) -> int:
     """Print a configuration error the way every command does, and return exit code 2."""
-    print(f"camunda-worker: configuration error: {error}", file=sys.stderr)
+    say(f"camunda-worker: configuration error: {error}", stream=sys.stderr)
     return 2

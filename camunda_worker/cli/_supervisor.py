@@ -3,7 +3,8 @@
 The supervisor runs ``camunda-worker run`` (without ``--processes``) N times as child processes,
 each in its own process group, so that a Ctrl-C on the terminal reaches them only through the
 supervisor, once. It forwards SIGINT/SIGTERM: the first one drains every process (each with its
-own drain timeout), a second one is forwarded too and ends the drains at once; a process still
+own drain timeout), a second one ends the drains at once (it is forwarded as the other of the
+two signals, which the kernel cannot merge with a first one still pending); a process still
 running 5 s after that is killed. A process that dies while nobody asked it to stop (killed, an
 internal error) is started again after a back-off (0.5 s, doubled on each death in a row up to
 30 s; a process that ran 30 s counts as healthy again). A process that exits with a
@@ -65,6 +66,18 @@ def _describe(code: int) -> str:
     return f"exited with code {code}"
 
 
+def _other(number: int) -> int:
+    """The signal that ends a process's drain after ``number`` began it.
+
+    A process counts SIGINT and SIGTERM alike: its second signal of either ends the drain. The
+    kernel keeps one pending signal of each number, so a second SIGTERM sent while the first is
+    still pending (the process was not scheduled in between, or the user's two signals reached
+    the supervisor at once and were forwarded together) would be merged into the first and the
+    drain would go on. Two different numbers are never merged.
+    """
+    return signal.SIGINT if number == signal.SIGTERM else signal.SIGTERM
+
+
 def _restrict_to_own_group() -> None:  # pragma: no cover - runs in the forked child
     """In the child before exec: its own process group, and SIGTERM when the supervisor dies."""
     import os  # noqa: PLC0415 - only in the child
@@ -115,6 +128,7 @@ class Supervisor:
         self._signals: list[int] = []
         self._stopping = False
         self._kill_at: float | None = None
+        self._first_forwarded: int = signal.SIGTERM
         self._ended: list[int] = []  # final exit codes, in the order the processes ended
 
     def _on_signal(self, number: int, frame: FrameType | None) -> None:
@@ -172,11 +186,12 @@ class Supervisor:
                 self._stop_all(number)
             else:
                 self._say(f"second {name}: ending the drain")
-                self._forward(number)
+                self._forward(_other(self._first_forwarded))
                 self._kill_at = time.monotonic() + _KILL_AFTER_SECOND_SIGNAL
 
     def _stop_all(self, number: int) -> None:
         self._stopping = True
+        self._first_forwarded = number
         for slot in self._slots:
             if slot.restart_at is not None:  # waiting for its restart: it stays stopped
                 slot.restart_at = None

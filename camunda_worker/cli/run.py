@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from camunda_worker._base.errors import AuthenticationError, ConfigurationError, UnauthorizedError
 from camunda_worker._client.connection import async_client_from_settings
 from camunda_worker.cli._endpoints import Endpoint, metrics_observer, start_endpoints
-from camunda_worker.cli._logging import LOG_LEVELS, setup_cli_logging
+from camunda_worker.cli._logging import LOG_LEVELS, say, setup_cli_logging
 from camunda_worker.cli._settings_args import (
     add_settings_arguments,
     report_configuration_error,
@@ -170,7 +170,7 @@ def _flag_settings(arguments: argparse.Namespace) -> dict[str, object]:
 
 
 def _error(message: str, code: int) -> int:
-    print(f"camunda-worker: {message}", file=sys.stderr)
+    say(f"camunda-worker: {message}", stream=sys.stderr)
     return code
 
 
@@ -185,7 +185,7 @@ def main(argv: Sequence[str]) -> int:
         setup_cli_logging(settings.sdk_log_level or "info", json=arguments.log_format == "json")
         for name, suggestion in resolved.unknown_keys:
             hint = f" (did you mean {suggestion}?)" if suggestion else ""
-            print(f"camunda-worker: warning: unknown setting {name}{hint}", file=sys.stderr)
+            say(f"camunda-worker: warning: unknown setting {name}{hint}", stream=sys.stderr)
         definitions = _select(_load(arguments.target), arguments.job_types, arguments.target)
         return asyncio.run(_run(arguments, settings, definitions))
     except ConfigurationError as error:
@@ -222,7 +222,7 @@ def _supervise(arguments: argparse.Namespace, argv: Sequence[str]) -> int:
         command,
         arguments.processes,
         bounded=arguments.limit is not None or arguments.run_timeout is not None,
-        say=lambda line: print(f"camunda-worker: {line}", flush=True),
+        say=lambda line: say(f"camunda-worker: {line}"),
     )
     return supervisor.run()
 
@@ -244,9 +244,9 @@ def _watch(arguments: argparse.Namespace, argv: list[str]) -> int:
 
     def restarting(changes: set[tuple[watchfiles.Change, str]]) -> None:
         names = sorted({Path(path).name for _, path in changes})
-        print(f"camunda-worker: {', '.join(names)} changed; restarting", flush=True)
+        say(f"camunda-worker: {', '.join(names)} changed; restarting")
 
-    print(f"camunda-worker: watching {', '.join(sorted(paths))} for changes", flush=True)
+    say(f"camunda-worker: watching {', '.join(sorted(paths))} for changes")
     watchfiles.run_process(
         *sorted(paths),
         target=command,
@@ -339,7 +339,7 @@ async def _announce(workers: list[JobWorker], banner: str) -> None:
     """Print the banner once a worker's activation succeeded: it promises a working connection."""
     while True:
         if _reached(workers):
-            print(banner, flush=True)
+            say(banner)
             return
         await asyncio.sleep(_ANNOUNCE_INTERVAL)
 
@@ -354,10 +354,10 @@ def _report_failures(workers: list[JobWorker], raised: Exception) -> int:
             what = "authentication failed"
         else:
             what = "the worker failed"
-        print(
+        say(
             f"camunda-worker: {what} for job type {worker.job_type!r}: "
             f"{type(error).__name__}: {error}",
-            file=sys.stderr,
+            stream=sys.stderr,
         )
     return EXIT_WORKER_FAILED
 
@@ -365,10 +365,10 @@ def _report_failures(workers: list[JobWorker], raised: Exception) -> int:
 def _report_abandoned(workers: list[JobWorker]) -> int:
     abandoned = [worker for worker in workers if worker.stats.abandoned]
     for worker in abandoned:
-        print(
+        say(
             f"camunda-worker: {worker.job_type}: {worker.stats.abandoned} job(s) abandoned at "
             "shutdown; they will be activated again after their job timeout",
-            file=sys.stderr,
+            stream=sys.stderr,
         )
     return EXIT_ABANDONED if abandoned else EXIT_OK
 
@@ -376,9 +376,8 @@ def _report_abandoned(workers: list[JobWorker]) -> int:
 def _report_totals(workers: list[JobWorker]) -> None:
     for worker in workers:
         stats = worker.stats
-        print(
+        say(
             f"camunda-worker: {worker.job_type}: {stats.completed} completed, {stats.failed} "
             f"failed, {stats.errors_thrown} BPMN errors, {stats.acknowledged_by_handler} "
-            f"acknowledged by the handler",
-            flush=True,
+            f"acknowledged by the handler"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,27 +44,112 @@ def run_cli(
     )
 
 
-def start_cli(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        cli_command(*args),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=cwd,
-    )
+class CliProcess(subprocess.Popen[str]):
+    """A CLI process whose stdout and stderr are read by threads as they come.
+
+    Tests wait for lines with a deadline (:func:`read_line_with`, :func:`wait_for_lines`):
+    a line that never comes fails the test instead of blocking it forever, as a plain read of
+    the pipe would. :meth:`communicate` returns everything the process wrote, lines already
+    waited for included.
+    """
+
+    def __init__(self, args: list[str], **kwargs: Any) -> None:
+        super().__init__(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+        self._lines: list[str] = []
+        self._errors: list[str] = []
+        self._cursor = 0  # read_line_with's position: each call looks past the last match
+        self._changed = threading.Condition()
+        self._readers = [
+            threading.Thread(target=self._pump, args=(stream, sink), daemon=True)
+            for stream, sink in ((self.stdout, self._lines), (self.stderr, self._errors))
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _pump(self, stream: Any, sink: list[str]) -> None:
+        for line in stream:
+            with self._changed:
+                sink.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            sink.append("")  # EOF marker, stripped by the readers' users
+            self._changed.notify_all()
+
+    def _closed(self, sink: list[str]) -> bool:
+        return bool(sink) and sink[-1] == ""
+
+    def stdout_text(self) -> str:
+        with self._changed:
+            return "".join(self._lines)
+
+    def stderr_text(self) -> str:
+        with self._changed:
+            return "".join(self._errors)
+
+    def next_line_with(self, marker: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for index in range(self._cursor, len(self._lines)):
+                    if marker in self._lines[index]:
+                        self._cursor = index + 1
+                        return self._lines[index]
+                self._cursor = len(self._lines)
+                left = deadline - time.monotonic()
+                if self._closed(self._lines) or left <= 0:
+                    break
+                self._changed.wait(left)
+        why = "stdout closed" if self._closed(self._lines) else f"not within {timeout:g} s"
+        pytest.fail(
+            f"no line with {marker!r} ({why}) in {self.stdout_text()!r}; stderr: {self.stderr_text()}"
+        )
+
+    def lines_with(self, marker: str, count: int, timeout: float) -> list[str]:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [line for line in self._lines if marker in line]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if self._closed(self._lines) or left <= 0:
+                    break
+                self._changed.wait(left)
+        pytest.fail(
+            f"{len(found)} of {count} lines with {marker!r} in {self.stdout_text()!r}; "
+            f"stderr: {self.stderr_text()}"
+        )
+
+    def communicate(  # type: ignore[override]
+        self, input: str | None = None, timeout: float | None = None
+    ) -> tuple[str, str]:
+        """Wait for the process to end; all it wrote to stdout and stderr."""
+        assert input is None, "the CLI tests send no input"
+        deadline = time.monotonic() + (TIMEOUT if timeout is None else timeout)
+        self.wait(timeout=max(0.0, deadline - time.monotonic()))
+        for reader in self._readers:  # a surviving grandchild may hold the pipe: not forever
+            reader.join(timeout=max(0.1, deadline - time.monotonic()))
+        return self.stdout_text(), self.stderr_text()
 
 
-def read_line_with(process: subprocess.Popen[str], marker: str) -> str:
-    """Read the process's stdout until a line containing ``marker`` (fails at EOF)."""
-    assert process.stdout is not None
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if marker in line:
-            return line
-    _, err = process.communicate(timeout=TIMEOUT)
-    pytest.fail(f"no line with {marker!r} in {''.join(seen)!r}; stderr: {err}")
+def start_cli(*args: str, env: dict[str, str], cwd: Path | None = None) -> CliProcess:
+    return CliProcess(cli_command(*args), env=env, cwd=cwd)
+
+
+def read_line_with(process: CliProcess, marker: str, timeout: float = TIMEOUT) -> str:
+    """The next line of stdout containing ``marker``, after the one the last call returned.
+
+    Fails at EOF or after ``timeout`` seconds, with all the process wrote.
+    """
+    return process.next_line_with(marker, timeout)
+
+
+def wait_for_lines(
+    process: CliProcess, marker: str, count: int, timeout: float = TIMEOUT
+) -> list[str]:
+    """All lines of stdout containing ``marker`` once there are ``count`` of them, in any order
+    with the other lines (two processes' lines interleave as they please)."""
+    return process.lines_with(marker, count, timeout)
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = TIMEOUT) -> Any:

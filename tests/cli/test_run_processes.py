@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
 import textwrap
 from pathlib import Path
 
@@ -14,7 +13,15 @@ import pytest
 from camunda_worker._config.settings import resolve_settings
 from camunda_worker.cli._supervisor import child_arguments
 
-from .conftest import TIMEOUT, ServedEngine, read_line_with, start_cli, wait_until
+from .conftest import (
+    TIMEOUT,
+    CliProcess,
+    ServedEngine,
+    read_line_with,
+    start_cli,
+    wait_for_lines,
+    wait_until,
+)
 
 SPREAD = """
 import os
@@ -42,7 +49,7 @@ def _gone(pid: int) -> bool:
 
 def _start(
     engine: ServedEngine, folder: Path, seconds: float, *args: str
-) -> tuple[subprocess.Popen[str], Path]:
+) -> tuple[CliProcess, Path]:
     handlers = folder / "spread_tasks.py"
     handlers.write_text(textwrap.dedent(SPREAD), encoding="utf-8")
     started = folder / "started"
@@ -53,15 +60,19 @@ def _start(
     return start_cli("run", str(handlers), "--processes", "2", *args, env=env), started
 
 
-def _children(process: subprocess.Popen[str]) -> dict[int, int]:
-    """Slot -> pid, read from the two ``started`` lines, then both processes polling."""
+def _children(process: CliProcess) -> dict[int, int]:
+    """Slot -> pid, read from the two ``started`` lines, then both processes polling.
+
+    The supervisor's lines and its processes' lines share one pipe and interleave as they
+    please (a first process may poll before the supervisor has said it started the second).
+    """
+    lines = wait_for_lines(process, "started (pid", 2)
     children = {}
-    for _ in range(2):
-        found = STARTED.search(read_line_with(process, "started (pid"))
+    for line in lines:
+        found = STARTED.search(line)
         assert found is not None
         children[int(found[1])] = int(found[2])
-    for _ in range(2):
-        read_line_with(process, "polling ")
+    wait_for_lines(process, "polling ", 2)
     return children
 
 
@@ -95,10 +106,10 @@ def test_a_killed_process_is_restarted_and_its_successor_works(
         children = _children(process)
         os.kill(children[1], signal.SIGKILL)
         read_line_with(process, f"process 1 (pid {children[1]}) was killed by SIGKILL; restarting")
-        found = STARTED.search(read_line_with(process, "process 1 of 2 started"))
+        found = STARTED.search(wait_for_lines(process, "process 1 of 2 started", 2)[-1])
         assert found is not None
         successor = int(found[2])
-        read_line_with(process, "polling ")
+        wait_for_lines(process, "polling ", 3)
         keys = {served_engine.engine.create_job("spread") for _ in range(6)}
         wait_until(lambda: len(served_engine.completed("spread")) == 6)
         process.send_signal(signal.SIGTERM)
