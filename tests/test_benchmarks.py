@@ -202,7 +202,7 @@ def test_a_short_measurement_runs_end_to_end() -> None:
     try:
         spec = {**_suite.noop_spec("async"), "url": engine.url}
         result = _measure.throughput(
-            engine, spec, warmup=0.2, duration=0.5, expected_rate=200, cpu_loops=10
+            engine, spec, warmup=0.2, duration=0.5, expected_rate=5_000, cpu_loops=10
         )
         latency = _measure.latency(engine, spec, rate=200, count=20, cpu_loops=10)
         limit = _measure.throughput(
@@ -210,7 +210,7 @@ def test_a_short_measurement_runs_end_to_end() -> None:
             {**_suite.noop_spec("limit"), "url": engine.url},
             warmup=0.2,
             duration=0.5,
-            expected_rate=500,
+            expected_rate=5_000,
             cpu_loops=10,
         )
     finally:
