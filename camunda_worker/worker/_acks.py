@@ -1,6 +1,6 @@
 """Sending acknowledgements (completion, failure, BPMN error), retried until the job's deadline.
 
-Acknowledgements go through a queue to a small fixed number of sender tasks, each sending one
+Acknowledgements go through a queue to a fixed number of sender tasks, each sending one
 request at a time: one ``httpx.AsyncClient`` answers sequential requests about twice as fast as
 many concurrent ones, and a sender stuck retrying (503, dropped connection) leaves another free.
 
