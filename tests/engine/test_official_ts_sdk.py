@@ -41,6 +41,10 @@ from camunda_worker.engine import Engine, EngineApp, EngineServer, ManualClock
 from .conftest import ORDER_BPMN
 from .test_official_sdk_client import PAYMENT_BPMN
 
+# npm may take up to its own 300 s on a first run, then the drive up to 180 s: more than the
+# suite's 300 s per test (pyproject.toml), which is for hangs.
+pytestmark = pytest.mark.timeout(600)
+
 PACKAGE = "@camunda8/orchestration-cluster-api"
 VERSION = "9"
 _DRIVER = Path(__file__).with_name("official_ts_sdk") / "drive.cjs"
