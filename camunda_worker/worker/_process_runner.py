@@ -15,6 +15,8 @@ else: the job it was running (the oldest one it had no result for) fails, one re
 the way it died in the message; the jobs queued behind it in its pipe never started, and go to
 another child. A child that dies before it is ready (its initializer failed, a spawned child
 cannot import the main module) has no job; after three such deaths in a row the worker stops.
+While no child is ready for :data:`READY_WARNING` seconds (an initializer that hangs never dies),
+the worker says so, with the jobs waiting, every :data:`READY_WARNING` seconds.
 A child replaced after ``max_tasks_per_child`` jobs is sent no more than that many.
 """
 
@@ -68,6 +70,9 @@ _EXIT_CODE_WAIT = 1.0
 _CLOSE_WAIT = 5.0
 TERMINATE_GRACE = 1.0
 """Seconds a child gets to end after SIGTERM (at the drain timeout) before it is killed."""
+READY_WARNING = 30.0
+"""Seconds with no child ready (all still starting: a process initializer that hangs, a slow
+import) after which the worker warns, and again every as many seconds while it lasts."""
 
 
 def _dumps(value: object) -> bytes:
@@ -151,6 +156,7 @@ class _Child:
         self.setup = setup  # alive while the child is: a spawned child unpickles it later
         self.pipe = pipe
         self.ready = False
+        self.started = time.monotonic()
         self.sent = 0  # jobs sent in its life (max_tasks_per_child)
         self.outstanding: collections.deque[_Work] = collections.deque()  # sent, no answer yet
         self.dead = False  # the reader saw it end (set by the reader thread only)
@@ -217,8 +223,10 @@ class _Pool:
         self._closing = False
         self.broken = False  # children cannot start: no job is sent any more
         self._wake_reader, self._wake_writer = multiprocessing.Pipe(duplex=False)
+        self._loop = handback.loop
         for _ in range(options.pool_size):
             self._start_child()
+        self._loop.call_later(READY_WARNING, self._check_ready)
         self._thread = threading.Thread(target=self._read, name=f"{name} children", daemon=True)
         self._thread.start()
 
@@ -240,6 +248,23 @@ class _Pool:
         with self._children_lock:
             self._children.append(_Child(process, ours, setup))
         self._wake()
+
+    def _check_ready(self) -> None:
+        """On the loop, every :data:`READY_WARNING` s: warn while no child has become ready."""
+        if self._closing or self.broken:
+            return
+        with self._children_lock:
+            children = list(self._children)
+        now = time.monotonic()
+        if children and not any(child.ready for child in children):
+            waited = now - min(child.started for child in children)
+            if waited >= READY_WARNING:
+                self._log.warning(
+                    f"no child process of the 'process' strategy is ready {waited:.0f} s after "
+                    f"it started ({len(self._pending)} job(s) waiting): its process initializer "
+                    "may hang, or the main module may take that long to import in a child"
+                )
+        self._loop.call_later(READY_WARNING, self._check_ready)
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):

@@ -118,6 +118,12 @@ def failing_initializer() -> None:
     raise RuntimeError("the initializer is broken")
 
 
+def blocking_initializer(release: str) -> None:
+    """Hangs (a connection that never answers, say) until the file ``release`` exists."""
+    while not os.path.exists(release):
+        time.sleep(0.01)
+
+
 def pid(job: Any) -> dict[str, Any]:
     return {"pid": os.getpid()}
 

@@ -204,6 +204,43 @@ def test_children_that_cannot_start_stop_the_worker_without_burning_retries(
     assert multiprocessing.active_children() == []
 
 
+def test_a_hanging_initializer_is_reported_while_jobs_wait(
+    engine: Any, client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child whose initializer never returns neither dies nor runs jobs: say so, repeatedly."""
+    monkeypatch.setattr("camunda_worker.worker._process_runner.READY_WARNING", 0.2)
+    warnings: list[str] = []
+    sink = logger.add(lambda message: warnings.append(message.record["message"]), level="WARNING")
+    release = tmp_path / "release"
+    key = engine.create_job("work")
+    worker = build(
+        handlers.pid,
+        client,
+        process_start_method="fork",
+        process_initializer=handlers.blocking_initializer,
+        process_initargs=(str(release),),
+    )
+    try:
+        with worker:
+
+            def said_so() -> list[str]:
+                return [w for w in warnings if "strategy is ready" in w]
+
+            wait_until(lambda: len(said_so()) >= 2)
+            said = said_so()
+            release.touch()  # the initializer returns: the job runs
+            wait_until(lambda: engine.jobs(job_type="work", lifecycle="COMPLETED"))
+    finally:
+        logger.remove(sink)
+    assert "no child process of the 'process' strategy is ready" in said[0]
+    assert "(1 job(s) waiting)" in said[0]
+    assert "process initializer may hang" in said[0]
+    assert len(said) >= 2  # said again while it lasts
+    (done,) = engine.jobs(job_type="work", lifecycle="COMPLETED")
+    assert done.key == key
+    assert worker.stats.completed == 1
+
+
 def test_the_drain_timeout_terminates_children_still_running(engine: Any, client: Any) -> None:
     engine.create_job("work", variables={"sleep": 30})
     worker = build(handlers.sleep, client, process_start_method="fork", drain_timeout=0.2)
