@@ -9,13 +9,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 
 from camunda_worker.engine import Engine, EngineApp, EngineServer
 
 ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 TIMEOUT = 60.0  # generous: a hang must fail, a slow machine must not
 
 
@@ -57,11 +58,12 @@ class CliProcess(subprocess.Popen[str]):
         super().__init__(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
         self._lines: list[str] = []
         self._errors: list[str] = []
+        self._stdout_closed = False
         self._cursor = 0  # read_line_with's position: each call looks past the last match
         self._changed = threading.Condition()
         self._readers = [
-            threading.Thread(target=self._pump, args=(stream, sink), daemon=True)
-            for stream, sink in ((self.stdout, self._lines), (self.stderr, self._errors))
+            threading.Thread(target=self._pump, args=(self.stdout, self._lines), daemon=True),
+            threading.Thread(target=self._pump, args=(self.stderr, self._errors), daemon=True),
         ]
         for reader in self._readers:
             reader.start()
@@ -72,11 +74,23 @@ class CliProcess(subprocess.Popen[str]):
                 sink.append(line)
                 self._changed.notify_all()
         with self._changed:
-            sink.append("")  # EOF marker, stripped by the readers' users
+            self._stdout_closed = self._stdout_closed or sink is self._lines
             self._changed.notify_all()
 
-    def _closed(self, sink: list[str]) -> bool:
-        return bool(sink) and sink[-1] == ""
+    def _until(self, found: Callable[[], T | None], timeout: float) -> T | None:
+        """``found()``'s first answer that is not ``None``, while stdout is open, for ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                value = found()
+                left = deadline - time.monotonic()
+                if value is not None or self._stdout_closed or left <= 0:
+                    return value
+                self._changed.wait(left)
+
+    def _fail(self, what: str) -> NoReturn:
+        why = "stdout closed" if self._stdout_closed else "not in time"
+        pytest.fail(f"{what} ({why}) in {self.stdout_text()!r}; stderr: {self.stderr_text()}")
 
     def stdout_text(self) -> str:
         with self._changed:
@@ -87,38 +101,28 @@ class CliProcess(subprocess.Popen[str]):
             return "".join(self._errors)
 
     def next_line_with(self, marker: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                for index in range(self._cursor, len(self._lines)):
-                    if marker in self._lines[index]:
-                        self._cursor = index + 1
-                        return self._lines[index]
-                self._cursor = len(self._lines)
-                left = deadline - time.monotonic()
-                if self._closed(self._lines) or left <= 0:
-                    break
-                self._changed.wait(left)
-        why = "stdout closed" if self._closed(self._lines) else f"not within {timeout:g} s"
-        pytest.fail(
-            f"no line with {marker!r} ({why}) in {self.stdout_text()!r}; stderr: {self.stderr_text()}"
-        )
+        def found() -> str | None:
+            for index in range(self._cursor, len(self._lines)):
+                if marker in self._lines[index]:
+                    self._cursor = index + 1
+                    return self._lines[index]
+            self._cursor = len(self._lines)
+            return None
+
+        line = self._until(found, timeout)
+        if line is None:
+            self._fail(f"no line with {marker!r}")
+        return line
 
     def lines_with(self, marker: str, count: int, timeout: float) -> list[str]:
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                found = [line for line in self._lines if marker in line]
-                if len(found) >= count:
-                    return found
-                left = deadline - time.monotonic()
-                if self._closed(self._lines) or left <= 0:
-                    break
-                self._changed.wait(left)
-        pytest.fail(
-            f"{len(found)} of {count} lines with {marker!r} in {self.stdout_text()!r}; "
-            f"stderr: {self.stderr_text()}"
-        )
+        def found() -> list[str] | None:
+            lines = [line for line in self._lines if marker in line]
+            return lines if len(lines) >= count else None
+
+        lines = self._until(found, timeout)
+        if lines is None:
+            self._fail(f"fewer than {count} lines with {marker!r}")
+        return lines
 
     def communicate(  # type: ignore[override]
         self, input: str | None = None, timeout: float | None = None
