@@ -13,7 +13,8 @@ started and runs until SIGTERM (the workers then stop as their users would stop 
 - ``url``: the engine's ``/v2`` address; ``job_type``;
 - ``strategy`` (``async``, ``thread``, ``process``), ``handler`` (a name in
   :data:`benchmarks._handlers.HANDLERS`), ``max_concurrent_jobs``, ``timeout_ms`` and
-  ``request_timeout_ms``: the same settings for both workers.
+  ``request_timeout_ms``: the same settings for both workers; ``pool_size``, for our process
+  strategy only (default: the worker's own).
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def run_ours(spec: dict[str, Any]) -> None:
         execution_strategy=spec["strategy"],
         settings={"CAMUNDA_REST_ADDRESS": spec["url"]},
         drain_timeout=10.0,
+        **({"process_pool_size": spec["pool_size"]} if "pool_size" in spec else {}),
     )
     print("ready", flush=True)
     worker.run()  # drains and returns on SIGTERM

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from loguru import logger
 
+from camunda_worker._api.models import ActivatedJob
 from camunda_worker._base.logs import bind_job_logger
 from camunda_worker.worker._context import SyncJobContext
 from camunda_worker.worker._invoke import PendingAwaitable, invoke_async, invoke_sync
@@ -64,7 +65,6 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.synchronize import Lock
 
-    from camunda_worker._api.models import ActivatedJob
     from camunda_worker._client import CamundaClient
     from camunda_worker._config.settings import CamundaSettings
     from camunda_worker.worker._outcomes import Outcome
@@ -151,7 +151,7 @@ def serve(setup: ChildSetup, jobs: Connection, max_tasks: int | None) -> None:
 
     Args:
         setup: what the child needs (its ``events`` are ``jobs``, shared with its log records).
-        jobs: the child's end of its pipe: ``(job, deadline_wall, trace_context)`` in, ``("result", outcome)``
+        jobs: the child's end of its pipe: ``(job state, deadline_wall, trace_context)`` in, ``("result", outcome)``
             or ``("error", exception)`` out; ``None`` in ends the child.
         max_tasks: end after this many jobs (the worker starts another child), or never.
     """
@@ -168,7 +168,9 @@ def serve(setup: ChildSetup, jobs: Connection, max_tasks: int | None) -> None:
             return
         if message is None:
             return
-        job, deadline_wall, trace = message
+        state, deadline_wall, trace = message
+        job = ActivatedJob.__new__(ActivatedJob)
+        job.__setstate__(state)  # as unpickling it would: the worker sent its pickle state
         try:
             with continue_trace(trace):
                 reply: tuple[str, object] = ("result", run_job(job, deadline_wall))

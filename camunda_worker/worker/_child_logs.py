@@ -29,7 +29,7 @@ Emit = Callable[[Any, "str | int", str], None]
 
 
 class ChildLogs:
-    """Re-emits the records that children send; called from the pool's reader thread.
+    """Re-emits the records that children send; called on the worker's event loop.
 
     Args:
         target: the worker's logger (as adapted from what the user gave).

@@ -2,12 +2,14 @@
 
 The pool (``pool_size`` children of the configured start method, each running
 :func:`._child.serve`) is started on the first job and shut down when the worker closes. Each
-child has its own duplex pipe: the worker sends it jobs (at most :data:`PREFETCH` at once, so
-that a child never waits for the worker's round trip between two jobs), the child runs them one
-at a time and in order, and sends back each outcome and its log records. One thread here waits
-on every child's pipe and process sentinel; what it reads reaches the event loop through a
-:class:`~._handback.ResultHandback`, one wake-up for all that is ready. Everything else (which
-child gets which job, starting and replacing children) happens on the event loop.
+child has its own duplex pipe: the worker sends it jobs (:data:`PREFETCH` at once, up to
+:data:`PREFETCH_FAST` while its handler is fast, so that a child never waits for the worker's
+round trip between two jobs), the child runs them one
+at a time and in order, and sends back each outcome and its log records. The event loop itself
+watches every child's pipe and process sentinel (:class:`~._pipe.PipeEnd`: no reader thread):
+one read takes every answer that arrived meanwhile, and the jobs dispatched in one loop
+iteration reach a child in one write, which never blocks the loop. Everything (which child gets
+which job, starting and replacing children) happens on the event loop.
 
 There is no executor in between (a :class:`~concurrent.futures.ProcessPoolExecutor` costs two
 threads of its own and several thread switches per job), and a child that dies breaks nothing
@@ -25,25 +27,25 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
+import itertools
 import multiprocessing
 import multiprocessing.connection
 import pickle
 import signal
-import threading
+import socket
 import time
 from collections.abc import Callable
-from multiprocessing.reduction import ForkingPickler
 from typing import TYPE_CHECKING, Any
 
 from camunda_worker.worker import _child
 from camunda_worker.worker._blocking import run_blocking
 from camunda_worker.worker._child_logs import ChildLogs
-from camunda_worker.worker._handback import ResultHandback
 from camunda_worker.worker._outcomes import Failure, describe_exception
+from camunda_worker.worker._pipe import PipeEnd, frame
 from camunda_worker.worker._runners import ABANDONED, Abandoned, Expired, RunnerOptions
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
     from camunda_worker._api.models import ActivatedJob
@@ -54,19 +56,38 @@ if TYPE_CHECKING:
     from camunda_worker.worker._options import ProcessOptions
     from camunda_worker.worker._outcomes import Outcome
 
-__all__ = ["PREFETCH", "PREFETCH_BYTES", "TERMINATE_GRACE", "ProcessRunner"]
+__all__ = [
+    "PREFETCH",
+    "PREFETCH_BYTES",
+    "PREFETCH_FAST",
+    "QUEUED_TIME",
+    "TERMINATE_GRACE",
+    "ProcessRunner",
+]
 
 PREFETCH = 2
-"""Jobs a child holds at once: the one it runs and the next one, already in its pipe."""
+"""Jobs a child holds at once while its handler is slow: the one it runs and the next one."""
+PREFETCH_FAST = 16
+"""Jobs a child may hold at once while its handler is fast (see :data:`QUEUED_TIME`)."""
+QUEUED_TIME = 0.002
+"""Seconds of work a child may hold beyond the job it runs, by its recent jobs' pace.
+
+A child holds ``QUEUED_TIME / seconds per job`` jobs, between :data:`PREFETCH` and
+:data:`PREFETCH_FAST`: a handler of 10 ms gets 2, a no-op 16. Fast handlers then never wait
+for the worker's round trip, and a child is refilled once it is half empty, many jobs in one
+write, instead of one write (and one wake-up of the child) per job.
+"""
+_PACE_WEIGHT = 0.2  # of the newest job in a child's pace (an exponential moving average)
 PREFETCH_BYTES = 8192
 """The largest job (pickled) sent to a child that is still running another one.
 
-A job waiting in a child's pipe must fit in the pipe's buffer (a socket pair: 8 KiB on macOS,
-more on Linux), or sending it would block the event loop until the child finishes the job it
-runs, which may be never. A bigger job waits on the worker's side for an idle child.
+Writes never block the loop (what the socket does not take waits in the worker), but a big job
+queued behind a busy child would hold the worker's memory and the job itself until that child
+is done, which may be never; a bigger job waits on the worker's side for an idle child.
 """
 _MAX_BARREN_DEATHS = 3
 _EXIT_CODE_WAIT = 1.0
+_REAP_INTERVAL = 0.01
 _CLOSE_WAIT = 5.0
 TERMINATE_GRACE = 1.0
 """Seconds a child gets to end after SIGTERM (at the drain timeout) before it is killed."""
@@ -76,7 +97,9 @@ import) after which the worker warns, and again every as many seconds while it l
 
 
 def _dumps(value: object) -> bytes:
-    return bytes(ForkingPickler.dumps(value))
+    # Jobs, deadlines and trace contexts need none of ForkingPickler's reducers (for pipes
+    # and sockets), which cost it half again as much per job.
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _how_it_died(exitcode: int | None) -> str:
@@ -149,53 +172,61 @@ class _Work:
 
 
 class _Child:
-    """A child process, its pipe, and the jobs sent to it that it has not answered yet."""
+    """A child process, the worker's end of its pipe, and the jobs sent that it has not answered."""
 
-    def __init__(self, process: BaseProcess, pipe: Connection, setup: _child.ChildSetup) -> None:
+    def __init__(self, process: BaseProcess, setup: _child.ChildSetup) -> None:
         self.process = process
         self.setup = setup  # alive while the child is: a spawned child unpickles it later
-        self.pipe = pipe
+        self.pipe: PipeEnd | None = None
         self.ready = False
         self.started = time.monotonic()
         self.sent = 0  # jobs sent in its life (max_tasks_per_child)
         self.outstanding: collections.deque[_Work] = collections.deque()  # sent, no answer yet
-        self.dead = False  # the reader saw it end (set by the reader thread only)
-        self.unwritable = False  # a send failed: it is ending
-        self._pipe_lock = threading.Lock()
-        self._pipe_closed = False
+        self.ended = False  # the pool has settled its end
+        self.watching = False  # its sentinel is watched by the loop
+        self.timer: asyncio.TimerHandle | None = None  # a check of its end, pending
+        self.pace: float | None = None  # seconds per job, lately (None: none answered yet)
+        self.running_since = 0.0  # when its first outstanding job started
+        self.depth = PREFETCH  # how many jobs it may hold, by its pace
+
+    def answered(self, now: float) -> None:
+        """Its first outstanding job was answered at ``now``: learn the pace, start the next."""
+        took = now - self.running_since
+        pace = self.pace
+        self.pace = pace = took if pace is None else pace + _PACE_WEIGHT * (took - pace)
+        self.depth = min(PREFETCH_FAST, max(PREFETCH, int(QUEUED_TIME / pace) if pace else 0))
+        self.running_since = now
+
+    def wants_more(self) -> bool:
+        """Whether to send it jobs now: idle, or down to half of what it may hold."""
+        held = len(self.outstanding)
+        return held == 0 or (held < self.depth and held <= self.depth // 2)
 
     def close_pipe(self) -> None:
-        """Close the parent's end of the pipe, once, from whichever thread comes first.
+        """Close the worker's end of the pipe (once: later calls do nothing)."""
+        if self.pipe is not None:
+            self.pipe.close()
 
-        The loop (the child ended) and the shutdown thread (the pool closes) both close it;
-        two unguarded closes race inside ``Connection.close`` and the second ``os.close`` fails
-        with EBADF, or closes a descriptor the process opened meanwhile under the same number.
-        """
-        with self._pipe_lock:
-            if self._pipe_closed:
-                return
-            self._pipe_closed = True
-        self.pipe.close()
+    def release(self) -> None:
+        """Cancel its pending check; free its process's descriptors once it has exited."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        with contextlib.suppress(ValueError):  # still running (a zombie unreaped): the GC will
+            self.process.close()
 
-
-class _Event:
-    """Something the reader thread saw, for the loop: a child ready, or a child ended."""
-
-    __slots__ = ("child", "handle", "kind")
-
-    def __init__(self, handle: Callable[[str, _Child], None], kind: str, child: _Child) -> None:
-        self.handle = handle
-        self.kind = kind
-        self.child = child
-
-    def settle(self) -> None:
-        self.handle(self.kind, self.child)
+    @property
+    def writable(self) -> bool:
+        """Whether a job sent now can reach it."""
+        pipe = self.pipe
+        return pipe is not None and not pipe.closed and not pipe.broken
 
 
 class _Pool:
-    """The children, the thread that reads their pipes, and the queue of jobs not sent yet.
+    """The children, the loop's watch on their pipes and sentinels, and the jobs not sent yet.
 
-    Everything but :meth:`_read` runs on the event loop.
+    Everything runs on the event loop, but :meth:`terminate_children` and :meth:`join_children`
+    (blocking, run in a thread of their own at the end).
     """
 
     def __init__(
@@ -204,7 +235,7 @@ class _Pool:
         setup_args: dict[str, Any],
         logs: ChildLogs,
         name: str,
-        handback: ResultHandback,
+        loop: asyncio.AbstractEventLoop,
         on_barren: Callable[[list[int | None]], None],
         log: JobLogger,
     ) -> None:
@@ -213,27 +244,24 @@ class _Pool:
         self._setup_args = setup_args
         self._logs = logs
         self._name = name
-        self._handback = handback
         self._on_barren = on_barren
         self._log = log
         self._children: list[_Child] = []
-        self._children_lock = threading.Lock()  # the list the reader thread waits on
         self._pending: collections.deque[_Work] = collections.deque()
         self._barren: list[int | None] = []  # exit codes of children that died before ready
         self._closing = False
+        self._dispatch_scheduled = False
         self.broken = False  # children cannot start: no job is sent any more
-        self._wake_reader, self._wake_writer = multiprocessing.Pipe(duplex=False)
-        self._loop = handback.loop
+        self._loop = loop
         for _ in range(options.pool_size):
             self._start_child()
         self._loop.call_later(READY_WARNING, self._check_ready)
-        self._thread = threading.Thread(target=self._read, name=f"{name} children", daemon=True)
-        self._thread.start()
 
     # -- children ------------------------------------------------------------------------------
 
     def _start_child(self) -> None:
-        ours, theirs = self._context.Pipe(duplex=True)
+        ours, theirs_socket = socket.socketpair()  # what multiprocessing.Pipe() is on POSIX
+        theirs = multiprocessing.connection.Connection(theirs_socket.detach())
         setup = _child.ChildSetup(
             events=theirs, events_lock=self._context.Lock(), **self._setup_args
         )
@@ -243,18 +271,26 @@ class _Pool:
             name=f"{self._name} child",
             daemon=True,
         )
-        process.start()
-        theirs.close()  # the child's end lives in the child alone: its death is our EOF
-        with self._children_lock:
-            self._children.append(_Child(process, ours, setup))
-        self._wake()
+        try:
+            process.start()
+        finally:
+            theirs.close()  # the child's end lives in the child alone: its death is our EOF
+        child = _Child(process, setup)
+        child.pipe = PipeEnd(
+            ours,
+            self._loop,
+            functools.partial(self._messages, child),
+            functools.partial(self._pipe_closed, child),
+        )
+        self._loop.add_reader(process.sentinel, self._sentinel_ready, child)
+        child.watching = True
+        self._children.append(child)
 
     def _check_ready(self) -> None:
         """On the loop, every :data:`READY_WARNING` s: warn while no child has become ready."""
         if self._closing or self.broken:
             return
-        with self._children_lock:
-            children = list(self._children)
+        children = self._children
         now = time.monotonic()
         if children and not any(child.ready for child in children):
             waited = now - min(child.started for child in children)
@@ -266,29 +302,52 @@ class _Pool:
                 )
         self._loop.call_later(READY_WARNING, self._check_ready)
 
-    def _wake(self) -> None:
-        with contextlib.suppress(OSError):
-            self._wake_writer.send_bytes(b"w")
+    def _pipe_closed(self, child: _Child) -> None:
+        """Its pipe reached its end: the child is ending (its sentinel says when it has)."""
+        if child.ended:
+            return
+        # A child that closed its pipe and lives on can run nothing more: it is ended for it.
+        child.timer = self._loop.call_later(_EXIT_CODE_WAIT, self._kill_if_alive, child)
 
-    def _on_event(self, kind: str, child: _Child) -> None:
-        if kind == "answered":  # it has room again, and runs its next job if it has one
-            with contextlib.suppress(IndexError):  # the reader may have taken it meanwhile
-                child.outstanding[0].started()
-            self.dispatch()
-        elif kind == "ready":
-            child.ready = True
-            self._barren.clear()
-            self.dispatch()
-        else:
-            self._ended(child)
+    def _kill_if_alive(self, child: _Child) -> None:
+        child.timer = None
+        if not child.ended and child.process.exitcode is None:
+            with contextlib.suppress(Exception):
+                child.process.kill()
+
+    def _sentinel_ready(self, child: _Child) -> None:
+        """The child's process has ended: read what it sent before, then settle its end."""
+        if child.timer is not None:
+            child.timer.cancel()
+        if child.watching:
+            child.watching = False
+            self._loop.remove_reader(child.process.sentinel)
+        if child.pipe is not None:
+            child.pipe.read_ready()  # its last answers are in the socket: they count first
+        self._reap(child, time.monotonic() + _EXIT_CODE_WAIT)
+
+    def _reap(self, child: _Child, until: float) -> None:
+        # The sentinel closes as the process exits, a moment before its exit code is there.
+        child.timer = None
+        if child.process.exitcode is None and time.monotonic() < until:
+            child.timer = self._loop.call_later(_REAP_INTERVAL, self._reap, child, until)
+            return
+        self._ended(child)
 
     def _ended(self, child: _Child) -> None:
         """On the loop: ``child`` is gone; settle its jobs, start another one."""
-        with self._children_lock:
-            if child in self._children:
-                self._children.remove(child)
+        if child.ended:
+            return
+        child.ended = True
+        if child in self._children:
+            self._children.remove(child)
+        if child.watching:
+            child.watching = False
+            self._loop.remove_reader(child.process.sentinel)
         child.close_pipe()
         code = child.process.exitcode
+        pid = child.process.pid
+        child.release()
         if not child.ready:
             self._barren.append(code)
         outstanding = list(child.outstanding)
@@ -299,8 +358,7 @@ class _Pool:
             culprit = outstanding.pop(0)
             how = _how_it_died(code)
             self._log.error(
-                f"the child process {child.process.pid} running job {culprit.job.job_key} "
-                f"died ({how})"
+                f"the child process {pid} running job {culprit.job.job_key} died ({how})"
             )
             culprit.result = Failure(
                 retries=max(culprit.job.retries - 1, 0),
@@ -310,7 +368,7 @@ class _Pool:
             culprit.settle()
         elif child.ready and code != 0 and not self._closing:  # 0: it stopped on purpose
             self._log.warning(
-                f"the child process {child.process.pid} died between jobs "
+                f"the child process {pid} died between jobs "
                 f"({_how_it_died(code)}); the worker starts another child process"
             )
         for work in reversed(outstanding):  # never started: first in line for another child
@@ -332,12 +390,18 @@ class _Pool:
     # -- jobs ----------------------------------------------------------------------------------
 
     def submit(self, work: _Work) -> None:
-        """Queue ``work`` and send what can be sent."""
+        """Queue ``work``; it is sent at the end of this loop iteration, with the others."""
         if self.broken:
             work.result = ABANDONED
             work.settle()
             return
         self._pending.append(work)
+        if not self._dispatch_scheduled:
+            self._dispatch_scheduled = True
+            self._loop.call_soon(self._scheduled_dispatch)
+
+    def _scheduled_dispatch(self) -> None:
+        self._dispatch_scheduled = False
         self.dispatch()
 
     def dispatch(self) -> None:
@@ -345,26 +409,40 @@ class _Pool:
 
         Each round gives one job to each child holding ``load`` jobs: every idle child gets one
         before any busy child gets one more in its pipe. While a child is starting, no job is
-        queued behind a busy one: the starting child will be idle in a moment.
+        queued behind a busy one: the starting child will be idle in a moment. What a child
+        gets in one dispatch goes out in one write.
         """
-        if self._closing:
+        if self._closing or not self._pending:
             return
         limit = self._options.max_tasks_per_child
-        starting = any(not child.ready for child in self._children)
-        for load in range(1 if starting else PREFETCH):
-            for child in self._children:
+        children = self._children
+        starting = any(not child.ready for child in children)
+        takers = [
+            child
+            for child in children
+            if child.ready
+            and child.writable
+            and (not starting or not child.outstanding)
+            and child.wants_more()
+        ]
+        batches: dict[_Child, list[bytes]] = {}
+        for load in range(1 if starting else PREFETCH_FAST):
+            for child in takers:
                 if not self._pending:
-                    return
+                    break
                 if (
-                    child.ready
-                    and not child.unwritable
-                    and len(child.outstanding) == load
+                    len(child.outstanding) == load
+                    and load < child.depth
                     and (limit is None or child.sent < limit)
                 ):
-                    self._send_one(child)
+                    message = self._take_one(child)
+                    if message is not None:
+                        batches.setdefault(child, []).append(message)
+        for child, messages in batches.items():
+            self._send(child, messages)
 
-    def _send_one(self, child: _Child) -> None:
-        """Send ``child`` the first pending job that is still wanted, if it may take it."""
+    def _take_one(self, child: _Child) -> bytes | None:
+        """The first pending job still wanted, framed, if ``child`` may take it; in its line."""
         pending = self._pending
         while pending:
             work = pending.popleft()
@@ -373,7 +451,10 @@ class _Pool:
             message = work.message
             if message is None:
                 try:
-                    message = _dumps((work.job, work.deadline_wall, work.trace))
+                    # The job as its pickle state: the child knows its class, and a class
+                    # pickled by reference costs as much as all of the job's fields.
+                    state = work.job.__getstate__()
+                    message = frame(_dumps((state, work.deadline_wall, work.trace)))
                 except Exception as error:  # noqa: BLE001 - e.g. a job that cannot be pickled
                     work.error = error
                     work.settle()
@@ -381,26 +462,37 @@ class _Pool:
             if child.outstanding and len(message) > PREFETCH_BYTES:
                 work.message = message  # for an idle child (this one, or another)
                 pending.appendleft(work)
-                return
-            work.message = None
-            # In line before it is sent: the reader thread may read the answer before
-            # send_bytes() returns here.
+                return None
+            work.message = message  # until it is written
             work.sent = True
             idle = not child.outstanding
             child.outstanding.append(work)
-            try:
-                child.pipe.send_bytes(message)
-            except OSError:  # the child died a moment ago: its end is on its way here
-                child.outstanding.pop()
-                work.message = message
-                work.sent = False
-                pending.appendleft(work)
-                child.unwritable = True
-                return
             child.sent += 1
             if idle:
+                child.running_since = time.monotonic()
                 work.started()
+            return message
+        return None
+
+    def _send(self, child: _Child, messages: list[bytes]) -> None:
+        sent = child.outstanding
+        batch = list(itertools.islice(reversed(sent), len(messages)))  # these, newest first
+        try:
+            if child.pipe is None:
+                raise BrokenPipeError
+            child.pipe.send(messages[0] if len(messages) == 1 else b"".join(messages))
+        except OSError:  # the child died a moment ago: its end is on its way here
+            for work in batch:
+                sent.pop()
+                work.sent = False
+                child.sent -= 1
+                self._pending.appendleft(work)
+            first = batch[-1].slot if batch and not sent else None
+            if first is not None and first.stage == "running":  # it never reached the child
+                first.stage = "queued"
             return
+        for work in batch:
+            work.message = None
 
     def cancel(self, work: _Work) -> bool:
         """Forget ``work`` if no child has it; ``True`` then (it never runs)."""
@@ -411,84 +503,58 @@ class _Pool:
             self._pending.remove(work)
         return True
 
-    # -- the reader thread ---------------------------------------------------------------------
-
-    def _read(self) -> None:
-        while True:
-            with self._children_lock:
-                children = [child for child in self._children if not child.dead]
-            by_waitable: dict[Any, _Child] = {}
-            for child in children:
-                by_waitable[child.pipe] = child
-                by_waitable[child.process.sentinel] = child
+    def _messages(self, child: _Child, messages: list[bytes]) -> None:
+        """What ``child`` sent: answers, log records, ``ready``."""
+        answered = False
+        now = time.monotonic()
+        for data in messages:
             try:
-                ready = multiprocessing.connection.wait([self._wake_reader, *by_waitable])
-            except OSError:  # a pipe closed under us: look again
-                continue
-            if self._wake_reader in ready:
-                try:
-                    while self._wake_reader.poll():
-                        if self._wake_reader.recv_bytes() == b"stop":
-                            return
-                except (EOFError, OSError):
-                    return
-            for waitable in ready:
-                found = by_waitable.get(waitable)
-                if found is not None and not found.dead:
-                    self._receive(found, ended=waitable is found.process.sentinel)
-
-    def _receive(self, child: _Child, *, ended: bool) -> None:
-        pipe = child.pipe
-        try:
-            while pipe.poll():
-                data = pipe.recv_bytes()
-                try:
-                    message = pickle.loads(data)  # noqa: S301 - our own child's answer
-                except Exception as error:  # noqa: BLE001 - e.g. nested deeper than we can read
-                    # Log records are plain data: what cannot be read is a job's outcome.
-                    message = ("error", error)
-                del data
-                self._message(child, message)
-        except (EOFError, OSError):
-            ended = True
-        if ended:
-            child.process.join(_EXIT_CODE_WAIT)
-            child.dead = True
-            self._handback.put(_Event(self._on_event, "ended", child))
-
-    def _message(self, child: _Child, message: tuple[Any, ...]) -> None:
-        kind = message[0]
-        if kind in {"result", "error"}:
-            if not child.outstanding:  # pragma: no cover - a child answers only what it got
-                return
-            work = child.outstanding.popleft()
-            if kind == "result":
-                work.result = message[1]
-            else:
-                work.error = message[1]
-            self._handback.put(work)
-            self._handback.put(_Event(self._on_event, "answered", child))
-        elif kind == "ready":
-            self._handback.put(_Event(self._on_event, "ready", child))
-        elif kind in ("loguru", "logging"):
-            with contextlib.suppress(Exception):  # a bad record must not stop the reader
-                self._logs.handle(kind, message[1])
+                message = pickle.loads(data)  # noqa: S301 - our own child's answer
+            except Exception as error:  # noqa: BLE001 - e.g. nested deeper than we can read
+                # Log records are plain data: what cannot be read is a job's outcome.
+                message = ("error", error)
+            kind = message[0]
+            if kind in {"result", "error"}:
+                if not child.outstanding:  # pragma: no cover - a child answers only what it got
+                    continue
+                work = child.outstanding.popleft()
+                child.answered(now)
+                if kind == "result":
+                    work.result = message[1]
+                else:
+                    work.error = message[1]
+                work.settle()
+                answered = True
+            elif kind == "ready":
+                child.ready = True
+                self._barren.clear()
+                answered = True
+            elif kind in ("loguru", "logging"):
+                with contextlib.suppress(Exception):  # a bad record must not stop the others
+                    self._logs.handle(kind, message[1])
+        if answered:  # it has room again, and runs its next job if it has one
+            if child.outstanding:
+                child.outstanding[0].started()
+            self.dispatch()
 
     # -- the end -------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """On the loop, before :meth:`close`: no child is started or sent a job any more."""
+        """Before the end: no child is started or sent a job any more."""
         self._closing = True
         self.broken = True
 
-    def terminate_children(self) -> None:
+    def processes(self) -> list[BaseProcess]:
+        """The children's processes (on the loop, for the blocking calls below)."""
+        return [child.process for child in self._children]
+
+    @staticmethod
+    def terminate_children(processes: list[BaseProcess]) -> None:
         """End the children (the worker gave up on their handlers): SIGTERM, then SIGKILL.
 
         A child still there :data:`TERMINATE_GRACE` seconds after SIGTERM (its handler
         installed a handler of its own for it, or ignores it) is killed. Blocking.
         """
-        with self._children_lock:
-            processes = [child.process for child in self._children]
         processes = [process for process in processes if process.exitcode is None]
         for process in processes:
             with contextlib.suppress(Exception):
@@ -502,27 +568,37 @@ class _Pool:
             with contextlib.suppress(Exception):
                 process.kill()
 
-    def close(self) -> None:
-        """Tell the children to end, wait for them, stop the reader, close the pipes (blocking)."""
+    def ask_to_end(self) -> None:
+        """Tell every child to end once it has answered what it has."""
         self._closing = True
-        with self._children_lock:
-            children = list(self._children)
-        for child in children:
-            with contextlib.suppress(Exception):
-                child.pipe.send(None)
+        goodbye = frame(_dumps(None))
+        for child in self._children:
+            if child.writable and child.pipe is not None:
+                with contextlib.suppress(OSError):
+                    child.pipe.send(goodbye)
+
+    @staticmethod
+    def join_children(processes: list[BaseProcess]) -> None:
+        """Wait for the children to end, :data:`_CLOSE_WAIT` s at most, then kill them (blocking)."""
         deadline = time.monotonic() + _CLOSE_WAIT
-        for child in children:
-            child.process.join(max(deadline - time.monotonic(), 0))
-            if child.process.exitcode is None:
-                child.process.kill()
-                child.process.join()
-        with contextlib.suppress(OSError):
-            self._wake_writer.send_bytes(b"stop")
-        self._thread.join()
-        for child in children:
+        for process in processes:
+            process.join(max(deadline - time.monotonic(), 0))
+            if process.exitcode is None:
+                process.kill()
+                process.join()
+
+    def close(self) -> None:
+        """Stop watching the children and close their pipes (on the loop, after the joins)."""
+        for child in list(self._children):
+            if child.watching:
+                child.watching = False
+                self._loop.remove_reader(child.process.sentinel)
+            if child.pipe is not None:
+                child.pipe.read_ready()  # their last log records
             child.close_pipe()
-        self._wake_reader.close()
-        self._wake_writer.close()
+            child.ended = True
+            child.release()
+        self._children.clear()
 
 
 class ProcessRunner:
@@ -573,7 +649,7 @@ class ProcessRunner:
                 self._setup_args,
                 self._logs,
                 self._name,
-                ResultHandback(loop),
+                loop,
                 self._barren,
                 self._log,
             )
@@ -627,10 +703,13 @@ class ProcessRunner:
         if pool is None:
             return
         pool.stop()
-
-        def close() -> None:
+        processes = pool.processes()
+        try:
             if abandon:
-                pool.terminate_children()
+                await run_blocking(
+                    lambda: pool.terminate_children(processes), name=f"{self._name} terminate"
+                )
+            pool.ask_to_end()
+            await run_blocking(lambda: pool.join_children(processes), name=f"{self._name} join")
+        finally:
             pool.close()
-
-        await run_blocking(close, name=f"{self._name} shutdown")
