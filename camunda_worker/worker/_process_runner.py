@@ -250,6 +250,7 @@ class _Pool:
         self._pending: collections.deque[_Work] = collections.deque()
         self._barren: list[int | None] = []  # exit codes of children that died before ready
         self._closing = False
+        self._ended_while_closing: list[_Child] = []
         self._dispatch_scheduled = False
         self.broken = False  # children cannot start: no job is sent any more
         self._loop = loop
@@ -347,7 +348,10 @@ class _Pool:
         child.close_pipe()
         code = child.process.exitcode
         pid = child.process.pid
-        child.release()
+        if self._closing:  # the shutdown thread may still join it: released by close()
+            self._ended_while_closing.append(child)
+        else:
+            child.release()
         if not child.ready:
             self._barren.append(code)
         outstanding = list(child.outstanding)
@@ -599,6 +603,9 @@ class _Pool:
             child.ended = True
             child.release()
         self._children.clear()
+        for child in self._ended_while_closing:
+            child.release()
+        self._ended_while_closing.clear()
 
 
 class ProcessRunner:

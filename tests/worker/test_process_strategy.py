@@ -249,3 +249,23 @@ def test_the_drain_timeout_terminates_children_still_running(engine: Any, client
         wait_until(lambda: multiprocessing.active_children() != [])
     assert multiprocessing.active_children() == []
     assert worker.state is WorkerState.STOPPED
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_pool_of_several_children_shuts_down_without_an_error(
+    engine: Any, client: Any, method: str
+) -> None:
+    """The children end at once when the worker closes; settling each end on the loop must not
+    close a process the shutdown thread is still joining ("process object is closed")."""
+    records: list[str] = []
+    sink = logger.add(lambda message: records.append(message.record["message"]), level="ERROR")
+    try:
+        for round_ in range(3):
+            engine.create_job("work")
+            worker = build(handlers.pid, client, process_start_method=method, process_pool_size=4)
+            with worker:
+                wait_until(lambda: worker.stats.completed == 1, timeout=60)  # noqa: B023
+            assert worker.state == WorkerState.STOPPED, round_
+    finally:
+        logger.remove(sink)
+    assert records == []
