@@ -50,13 +50,20 @@ from collections.abc import Callable
 from multiprocessing import util
 from typing import TYPE_CHECKING, Any, cast
 
+import attrs
 from loguru import logger
 
 from camunda_worker._api.models import ActivatedJob
 from camunda_worker._base.logs import bind_job_logger
 from camunda_worker.worker._context import SyncJobContext
 from camunda_worker.worker._invoke import PendingAwaitable, invoke_async, invoke_sync
-from camunda_worker.worker._outcomes import Acknowledged, Failure, truncate_message
+from camunda_worker.worker._outcomes import (
+    Acknowledged,
+    BpmnError,
+    Completion,
+    Failure,
+    truncate_message,
+)
 from camunda_worker.worker._runners import EXPIRED, Expired
 from camunda_worker.worker._tracing import continue_trace
 from camunda_worker.worker._tracking import SyncTrackingClient
@@ -69,7 +76,7 @@ if TYPE_CHECKING:
     from camunda_worker._config.settings import CamundaSettings
     from camunda_worker.worker._outcomes import Outcome
 
-__all__ = ["ChildSetup", "initialize", "run_job", "serve"]
+__all__ = ["ChildSetup", "decode_outcome", "encode_outcome", "initialize", "run_job", "serve"]
 
 _SIMPLE = (str, int, float, bool, type(None))
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -112,8 +119,11 @@ class _Child:
         self._client_lock = threading.Lock()
 
     def send(self, event: tuple[Any, ...]) -> None:
+        self.send_bytes(pickle.dumps(event, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def send_bytes(self, data: bytes) -> None:
         with self.setup.events_lock:
-            self.setup.events.send(event)
+            self.setup.events.send_bytes(data)
 
     def client(self) -> CamundaClient:
         with self._client_lock:
@@ -173,15 +183,49 @@ def serve(setup: ChildSetup, jobs: Connection, max_tasks: int | None) -> None:
         job.__setstate__(state)  # as unpickling it would: the worker sent its pickle state
         try:
             with continue_trace(trace):
-                reply: tuple[str, object] = ("result", run_job(job, deadline_wall))
+                outcome = _run(job, deadline_wall)
+            try:
+                data = _dumps(("result", encode_outcome(outcome)))
+            except Exception:  # pickled once; the failure names the variable
+                if isinstance(outcome, Expired):  # pragma: no cover - it always pickles
+                    raise
+                data = _dumps(("result", encode_outcome(_picklable(outcome, job.retries))))
         except Exception as error:  # noqa: BLE001 - handed to the worker, which fails the job
-            reply = ("error", error)
-        try:
-            child.send(reply)
-        except Exception as error:  # noqa: BLE001 - the error itself cannot be pickled
-            child.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
+            try:
+                data = _dumps(("error", error))
+            except Exception as unpicklable:  # noqa: BLE001 - the error itself cannot be pickled
+                data = _dumps(
+                    ("error", RuntimeError(f"{type(unpicklable).__name__}: {unpicklable}"))
+                )
+        child.send_bytes(data)
         done += 1
-        del message, job, reply
+        del message, job, data
+
+
+def _dumps(value: object) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+_OUTCOME_CLASSES: tuple[type[Any], ...] = (Completion, Failure, BpmnError, Acknowledged, Expired)
+_OUTCOME_FIELDS = {
+    cls: tuple(field.name for field in attrs.fields(cls)) for cls in _OUTCOME_CLASSES
+}
+
+
+def encode_outcome(outcome: Outcome | Expired) -> tuple[Any, ...]:
+    """``outcome`` as plain values for the pipe: its class's place, then its fields in order.
+
+    Pickling the attrs class itself writes a reference to the class and rebuilds it through
+    its ``__setstate__``: several times the cost of these few values, on both sides.
+    """
+    cls = type(outcome)
+    return (_OUTCOME_CLASSES.index(cls), *(getattr(outcome, name) for name in _OUTCOME_FIELDS[cls]))
+
+
+def decode_outcome(values: tuple[Any, ...]) -> Outcome | Expired:
+    """The outcome :func:`encode_outcome` made ``values`` of."""
+    outcome: Outcome | Expired = _OUTCOME_CLASSES[values[0]](*values[1:])
+    return outcome
 
 
 def run_job(job: ActivatedJob, deadline_wall: float | None) -> Outcome | Expired:
@@ -192,6 +236,14 @@ def run_job(job: ActivatedJob, deadline_wall: float | None) -> Outcome | Expired
         deadline_wall: the local deadline (``time.time()`` seconds); ``None`` when the worker
             extends the job's timeout while it runs.
     """
+    outcome = _run(job, deadline_wall)
+    if isinstance(outcome, Expired):
+        return outcome
+    return _picklable(outcome, job.retries)
+
+
+def _run(job: ActivatedJob, deadline_wall: float | None) -> Outcome | Expired:
+    """:func:`run_job` but for the check that the outcome can be pickled."""
     child = _child
     if child is None:
         msg = "run_job() in a process whose initialize() did not run"
@@ -226,7 +278,7 @@ def run_job(job: ActivatedJob, deadline_wall: float | None) -> Outcome | Expired
                 retry_back_off=setup.retry_back_off,
             )
         )
-    return _picklable(outcome, job.retries)
+    return outcome
 
 
 def _pickles(value: object) -> bool:

@@ -102,6 +102,10 @@ def _dumps(value: object) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _held(child: _Child) -> int:
+    return len(child.outstanding)
+
+
 def _how_it_died(exitcode: int | None) -> str:
     if exitcode is None:
         return "it was terminated"
@@ -430,18 +434,17 @@ class _Pool:
             and child.wants_more()
         ]
         batches: dict[_Child, list[bytes]] = {}
-        for load in range(1 if starting else PREFETCH_FAST):
-            for child in takers:
-                if not self._pending:
-                    break
-                if (
-                    len(child.outstanding) == load
-                    and load < child.depth
-                    and (limit is None or child.sent < limit)
-                ):
-                    message = self._take_one(child)
-                    if message is not None:
-                        batches.setdefault(child, []).append(message)
+        pending = self._pending
+        while pending and takers:
+            child = min(takers, key=_held)  # the idle ones first, then the least busy
+            if (
+                len(child.outstanding) >= (1 if starting else child.depth)
+                or (limit is not None and child.sent >= limit)
+                or (message := self._take_one(child)) is None  # too big to queue behind
+            ):
+                takers.remove(child)
+                continue
+            batches.setdefault(child, []).append(message)
         for child, messages in batches.items():
             self._send(child, messages)
 
@@ -524,7 +527,7 @@ class _Pool:
                 work = child.outstanding.popleft()
                 child.answered(now)
                 if kind == "result":
-                    work.result = message[1]
+                    work.result = _child.decode_outcome(message[1])
                 else:
                     work.error = message[1]
                 work.settle()

@@ -8,6 +8,7 @@ every message, however the kernel splits the bytes, and the worker's writes must
 from __future__ import annotations
 
 import asyncio
+import pickle
 import socket
 import struct
 import threading
@@ -18,7 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from camunda_worker.worker._child import decode_outcome, encode_outcome
+from camunda_worker.worker._outcomes import Acknowledged, BpmnError, Completion, Failure
 from camunda_worker.worker._pipe import PipeEnd, frame, split_frames
+from camunda_worker.worker._runners import EXPIRED
 
 big = st.tuples(st.binary(max_size=20), st.integers(16_000, 70_000)).map(
     lambda made: made[0] + bytes(range(256)) * (made[1] // 256)
@@ -182,3 +186,32 @@ def test_closing_twice_closes_the_socket_once() -> None:
             ends.conn.close()
 
     asyncio.run(main())
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+variables = st.none() | st.dictionaries(st.text(min_size=1), json_values, max_size=5)
+outcomes = st.one_of(
+    st.builds(Completion, variables=variables),
+    st.builds(
+        Failure,
+        retries=st.integers(0, 10),
+        error_message=st.text(),
+        retry_back_off=st.integers(0, 10**6),
+        variables=variables,
+    ),
+    st.builds(BpmnError, error_code=st.text(), error_message=st.text(), variables=variables),
+    st.just(Acknowledged()),
+    st.just(EXPIRED),
+)
+
+
+@given(outcomes)
+@settings(max_examples=300, deadline=None)
+def test_an_outcome_crosses_the_pipe_unchanged(outcome: Any) -> None:
+    """What a child answers (encoded, pickled) is what the worker acknowledges."""
+    wire = pickle.dumps(encode_outcome(outcome), protocol=pickle.HIGHEST_PROTOCOL)
+    assert decode_outcome(pickle.loads(wire)) == outcome
