@@ -30,6 +30,13 @@ each child exits as soon as the worker is gone:
 
 Once the children are gone, multiprocessing's resource tracker and fork server, which live as
 long as a process holds their pipes, exit too.
+
+**Children yield to the worker.** On Linux each child runs under the ``SCHED_BATCH`` policy: the
+same share of the CPU as before (its nice value is unchanged), but a child woken by a job does
+not preempt the process running on that CPU, which is often the worker's event loop sending it
+more jobs. Measured with a no-op handler on 2 cores: 10.5k jobs/s before, 11.7k-12.3k after.
+A handler that needs the default policy back sets it in its process initializer
+(``os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))``).
 """
 
 from __future__ import annotations
@@ -144,6 +151,7 @@ def initialize(setup: ChildSetup) -> None:
     global _child  # noqa: PLW0603 - one state per child process
     _exit_with_the_worker()
     _reset_signals()
+    _schedule_as_batch()
     _child = _Child(setup)
     _child.send(("child", os.getpid()))  # the parent learns its pool's children from this
     _forward_loguru(_child)
@@ -339,6 +347,15 @@ def _kill_me_with_my_parent() -> None:
     prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
     prctl.restype = ctypes.c_int
     prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _schedule_as_batch() -> None:
+    """On Linux, run this child under ``SCHED_BATCH`` (see the module docstring)."""
+    policy = getattr(os, "SCHED_BATCH", None)
+    if policy is None or not hasattr(os, "sched_setscheduler"):
+        return
+    with contextlib.suppress(OSError):  # a sandbox may refuse it: the child runs all the same
+        os.sched_setscheduler(0, policy, os.sched_param(0))
 
 
 def _reset_signals() -> None:

@@ -162,3 +162,12 @@ def count_then_wait(job: Any) -> dict[str, Any]:
         while not release.exists():
             time.sleep(0.01)
     return {"pid": os.getpid()}
+
+
+def scheduling_policy(job: Any) -> dict[str, Any]:
+    return {"policy": os.sched_getscheduler(0), "nice": os.nice(0)}
+
+
+def default_scheduling() -> None:
+    """A process initializer that takes the default scheduling policy back."""
+    os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))

@@ -269,3 +269,38 @@ def test_a_pool_of_several_children_shuts_down_without_an_error(
     finally:
         logger.remove(sink)
     assert records == []
+
+
+linux_scheduling = pytest.mark.skipif(
+    not hasattr(os, "SCHED_BATCH"), reason="SCHED_BATCH is a Linux scheduling policy"
+)
+
+
+@linux_scheduling
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_children_run_as_batch_work_with_the_workers_nice_value(
+    engine: Any, client: Any, method: str
+) -> None:
+    """docs/strategies.md: a child does not preempt the worker's loop; its CPU share is kept."""
+    engine.create_job("work")
+    worker = build(handlers.scheduling_policy, client, process_start_method=method)
+    with worker:
+        wait_until(lambda: worker.stats.completed == 1, timeout=60)
+    (job,) = engine.jobs(job_type="work")
+    assert job.result_variables == {"policy": os.SCHED_BATCH, "nice": os.nice(0)}
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the worker's own process is untouched
+
+
+@linux_scheduling
+def test_a_process_initializer_can_take_the_default_policy_back(engine: Any, client: Any) -> None:
+    engine.create_job("work")
+    worker = build(
+        handlers.scheduling_policy,
+        client,
+        process_start_method="spawn",
+        process_initializer=handlers.default_scheduling,
+    )
+    with worker:
+        wait_until(lambda: worker.stats.completed == 1, timeout=60)
+    (job,) = engine.jobs(job_type="work")
+    assert job.result_variables["policy"] == os.SCHED_OTHER
