@@ -231,3 +231,18 @@ def test_the_parser_benchmark_frames_each_typical_answer_with_both_parsers() -> 
     assert len(rows) == 2
     assert rows[0]["answer"] == "completion 204"
     assert all(row["h11_us"] > 0 and row["httptools_us"] > 0 for row in rows)
+
+
+def test_the_runner_overhead_benchmark_measures_each_strategy() -> None:
+    # benchmarks/runner_overhead.py: the figures behind docs/benchmarks.md's analysis of the
+    # thread and process strategies' cost per job.
+    import asyncio
+
+    from benchmarks import runner_overhead
+
+    best = asyncio.run(runner_overhead.run(jobs=2_000, runs=1))  # the children: 3+ clock ticks
+    assert set(best) == {"async", "thread", "process"}
+    assert all(own > 0 for own, _ in best.values())
+    assert best["async"][1] == best["thread"][1] == 0  # no children of their own
+    if sys.platform.startswith("linux"):
+        assert best["process"][1] > 0  # the handlers ran in the children
