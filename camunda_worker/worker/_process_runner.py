@@ -188,7 +188,8 @@ class _Child:
         self.outstanding: collections.deque[_Work] = collections.deque()  # sent, no answer yet
         self.ended = False  # the pool has settled its end
         self.watching = False  # its sentinel is watched by the loop
-        self.timer: asyncio.TimerHandle | None = None  # a check of its end, pending
+        self.timer: asyncio.TimerHandle | None = None  # the one check of its end pending
+        self.released = False  # its process is closed: nothing may read it any more
         self.pace: float | None = None  # seconds per job, lately (None: none answered yet)
         self.running_since = 0.0  # when its first outstanding job started
         self.depth = PREFETCH  # how many jobs it may hold, by its pace
@@ -213,6 +214,7 @@ class _Child:
 
     def release(self) -> None:
         """Cancel its pending check; free its process's descriptors once it has exited."""
+        self.released = True
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -309,14 +311,14 @@ class _Pool:
 
     def _pipe_closed(self, child: _Child) -> None:
         """Its pipe reached its end: the child is ending (its sentinel says when it has)."""
-        if child.ended:
+        if child.ended or not child.watching:  # ended, or its end is being settled already
             return
         # A child that closed its pipe and lives on can run nothing more: it is ended for it.
         child.timer = self._loop.call_later(_EXIT_CODE_WAIT, self._kill_if_alive, child)
 
     def _kill_if_alive(self, child: _Child) -> None:
         child.timer = None
-        if not child.ended and child.process.exitcode is None:
+        if not child.released and not child.ended and child.process.exitcode is None:
             with contextlib.suppress(Exception):
                 child.process.kill()
 
@@ -334,6 +336,8 @@ class _Pool:
     def _reap(self, child: _Child, until: float) -> None:
         # The sentinel closes as the process exits, a moment before its exit code is there.
         child.timer = None
+        if child.released:  # the pool closed it meanwhile
+            return
         if child.process.exitcode is None and time.monotonic() < until:
             child.timer = self._loop.call_later(_REAP_INTERVAL, self._reap, child, until)
             return

@@ -253,3 +253,61 @@ def test_how_many_jobs_a_child_holds_follows_its_handlers_pace() -> None:
     assert not child.wants_more()  # running one, the next one waiting: full
     child.outstanding.pop()
     assert child.wants_more()
+
+
+class _ExitingProcess:
+    """A child process seen the way the loop may see one: its sentinel fired, its exit code not
+    read yet, then closed by the pool (and, like multiprocessing's, unreadable once closed)."""
+
+    pid = 4242
+    sentinel = -1
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    @property
+    def exitcode(self) -> int | None:
+        if self.closed:
+            raise ValueError("process object is closed")
+        return None
+
+    def close(self) -> None:
+        self.closed = True
+
+    def kill(self) -> None:
+        pass
+
+
+def test_no_check_of_a_childs_end_runs_after_the_pool_closed_it() -> None:
+    """Seen in a benchmark run: the sentinel fired (its exit code not there yet, so the pool
+    checks again soon), then the pipe's end arrived and replaced that check's timer, which the
+    pool could no longer cancel; it ran after the shutdown had closed the process:
+    "Exception in callback _Pool._reap ... process object is closed"."""
+    import asyncio
+
+    from camunda_worker.worker._process_runner import _Child, _Pool
+
+    async def main() -> list[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        errors: list[dict[str, Any]] = []
+        loop.set_exception_handler(lambda _loop, context: errors.append(context))
+        pool = object.__new__(_Pool)  # the pool's state without children of its own
+        pool._loop = loop
+        pool._children = []
+        pool._ended_while_closing = []
+        pool._closing = True
+        process = _ExitingProcess()
+        sentinel, other_end = os.pipe()
+        process.sentinel = sentinel  # type: ignore[misc]
+        child = _Child(process, None)  # type: ignore[arg-type]
+        child.watching = True  # as _start_child leaves it
+        pool._children.append(child)
+        pool._sentinel_ready(child)  # exit code not there: checked again soon
+        pool._pipe_closed(child)  # then the pipe's end arrives
+        pool.close()  # the shutdown: the process is closed
+        await asyncio.sleep(1.5)  # past every check the pool may have scheduled
+        os.close(sentinel)
+        os.close(other_end)
+        return errors
+
+    assert asyncio.run(main()) == []
