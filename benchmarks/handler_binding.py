@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from benchmarks._jobs import activated_job
 from camunda_worker import JobContext, SyncJobContext
 from camunda_worker._api.models import ActivatedJob
 from camunda_worker.worker._binding import bind_handler
@@ -62,24 +63,7 @@ class DeclinedError(Exception):
 
 
 def _job(key: int) -> ActivatedJob:
-    return ActivatedJob.model_validate(
-        {
-            "jobKey": str(key),
-            "type": "bench",
-            "processInstanceKey": "9000",
-            "processDefinitionId": "process",
-            "processDefinitionVersion": 1,
-            "processDefinitionKey": "8000",
-            "elementId": "task",
-            "elementInstanceKey": "7000",
-            "customHeaders": {},
-            "worker": "bench",
-            "retries": 3,
-            "deadline": 0,
-            "variables": {"order_id": f"A-{key}", "amount": 12.5, "note": "x" * 40},
-            "tenantId": "<default>",
-        }
-    )
+    return activated_job(key, {"order_id": f"A-{key}", "amount": 12.5, "note": "x" * 40})
 
 
 def _callbacks() -> dict[str, Callable[[Any], Any]]:

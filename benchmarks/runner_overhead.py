@@ -24,6 +24,7 @@ from typing import Any
 from loguru import logger
 
 from benchmarks._handlers import HANDLERS
+from benchmarks._jobs import activated_job
 from camunda_worker._api.models import ActivatedJob
 from camunda_worker._config.settings import CamundaSettings
 from camunda_worker.worker._capacity import Capacity
@@ -38,24 +39,7 @@ _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _job(key: int) -> ActivatedJob:
-    return ActivatedJob.model_validate(
-        {
-            "jobKey": str(key),
-            "type": "bench",
-            "processInstanceKey": "9000",
-            "processDefinitionId": "process",
-            "processDefinitionVersion": 1,
-            "processDefinitionKey": "8000",
-            "elementId": "task",
-            "elementInstanceKey": "7000",
-            "customHeaders": {},
-            "worker": "bench",
-            "retries": 3,
-            "deadline": 0,
-            "variables": {"order_id": f"A-{key}", "amount": 12.5},
-            "tenantId": "<default>",
-        }
-    )
+    return activated_job(key, {"order_id": f"A-{key}", "amount": 12.5})
 
 
 def _children_cpu() -> float:
