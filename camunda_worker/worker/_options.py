@@ -289,6 +289,13 @@ def _process_options(
     initargs: tuple[Any, ...],
     max_tasks_per_child: int | None,
 ) -> ProcessOptions:
+    if sys.platform == "win32":
+        raise ConfigurationError(
+            "the 'process' strategy runs on Linux and macOS: the worker's event loop watches "
+            "each child's pipe and process sentinel, which Windows' event loops cannot; use "
+            "the 'thread' strategy there",
+            variable="execution_strategy",
+        )
     method = _pick(start_method, settings.worker_process_start_method, "spawn")
     if method not in multiprocessing.get_all_start_methods():
         raise ConfigurationError(

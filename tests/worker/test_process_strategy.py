@@ -49,6 +49,18 @@ def test_an_unknown_start_method_is_refused(fake: FakeAsyncClient) -> None:
     assert info.value.variable == "CAMUNDA_WORKER_PROCESS_START_METHOD"
 
 
+def test_the_process_strategy_is_refused_on_windows_with_what_to_use_instead(
+    fake: FakeAsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its pool is served by the event loop's add_reader, which Windows' loops do not offer for
+    pipes and process handles: a clear refusal when the worker is built, not a crash at the
+    first job."""
+    monkeypatch.setattr(sys, "platform", "win32")
+    with pytest.raises(ConfigurationError, match=r"Linux and macOS.*'thread' strategy") as info:
+        build(handlers.pid, fake)
+    assert info.value.variable == "execution_strategy"
+
+
 needs_311 = pytest.mark.skipif(
     sys.version_info < (3, 11), reason="max_tasks_per_child needs Python 3.11 (3.10: see below)"
 )
