@@ -376,7 +376,14 @@ def _reset_signals() -> None:
 
 
 def _simple(value: object) -> object:
-    return value if isinstance(value, _SIMPLE) else repr(value)
+    # Exact builtins only: a str or int subclass (an enum member of a class the worker cannot
+    # import, such as a spawned child's __mp_main__) pickles here and not in the worker, where
+    # an unreadable message can only be taken for a job's outcome.
+    if type(value) in _SIMPLE:
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    return repr(value)
 
 
 def _forward_loguru(child: _Child) -> None:

@@ -1,0 +1,286 @@
+"""Adversarial tests of the process strategy: the loop-served pipes (_pipe.PipeEnd), the pool
+(_process_runner._Pool) and the child's loop (_child.serve), under hostile handlers and timing.
+
+Every test asserts what a user sees: job states in the engine, ``worker.stats``, log records,
+and no child process left once the worker is closed. No timing assertions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import adversary_handlers as adv
+import pytest
+from conftest import wait_until
+from loguru import logger
+
+from camunda_worker._config.settings import CamundaSettings
+from camunda_worker._config.worker_config import WorkerConfig
+from camunda_worker.worker import JobWorker
+
+CHILD_NAME = "camunda-worker[work] child"
+
+
+def build(
+    client: Any,
+    handler: Any = adv.act,
+    *,
+    timeout_ms: int = 30_000,
+    max_jobs: int = 4,
+    **kwargs: Any,
+) -> JobWorker:
+    kwargs.setdefault("process_pool_size", 1)
+    kwargs.setdefault("process_start_method", "fork")
+    return JobWorker(
+        handler,
+        WorkerConfig(
+            job_type="work", job_timeout_milliseconds=timeout_ms, max_concurrent_jobs=max_jobs
+        ),
+        client=client,
+        settings=CamundaSettings(),
+        execution_strategy="process",
+        **kwargs,
+    )
+
+
+def jobs(engine: Any) -> dict[str, Any]:
+    return {job.key: job for job in engine.jobs(job_type="work")}
+
+
+def completed(engine: Any) -> int:
+    return sum(job.state == "COMPLETED" for job in engine.jobs(job_type="work"))
+
+
+def runs(runs_dir: Path, key: str) -> list[str]:
+    path = runs_dir / key
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def our_children() -> list[Any]:
+    return [child for child in multiprocessing.active_children() if child.name == CHILD_NAME]
+
+
+def live_child_pids_in_proc() -> set[int]:
+    """Processes whose parent is this process and that are not zombies (from /proc)."""
+    me, found = os.getpid(), set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == me and fields[0] != "Z":
+            found.add(int(entry))
+    return found
+
+
+@contextlib.contextmanager
+def records(level: str = "DEBUG") -> Iterator[list[Any]]:
+    found: list[Any] = []
+    sink = logger.add(lambda message: found.append(message.record), level=level)
+    try:
+        yield found
+    finally:
+        logger.remove(sink)
+
+
+def asyncio_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "asyncio"]
+
+
+@pytest.fixture(autouse=True)
+def _asyncio_errors_are_captured(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        yield
+
+
+# -- what the pipe carries ----------------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_a_log_record_the_worker_cannot_unpickle_does_not_shift_results_onto_other_jobs(
+    engine: Any, client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A job logs with a StrEnum bound whose class only the child has (like a spawned child's
+    ``__mp_main__`` classes). ``_simple`` keeps str subclasses as they are, so the record pickles
+    in the child and fails to unpickle in the worker. That record is not the job's outcome: the
+    job must complete with its own result, and every job after it with its own."""
+    keys = {
+        engine.create_job("work", variables={"n": n, "child_only_log": n == 0}, retries=1): n
+        for n in range(6)
+    }
+    worker = build(client, max_jobs=8)
+    with worker:
+        wait_until(lambda: worker.stats.completed + worker.stats.failed >= 6, timeout=60)
+        time.sleep(0.5)  # let any wrong extra settlement show
+    found = jobs(engine)
+    # (A standalone job's variables take its completion's: compare with the n it was made with.)
+    mismatched = {
+        key: (n, found[key].state, (found[key].result_variables or {}).get("n"))
+        for key, n in keys.items()
+        if found[key].state != "COMPLETED" or (found[key].result_variables or {}).get("n") != n
+    }
+    states = {key: (found[key].state, found[key].error_message) for key in mismatched}
+    assert mismatched == {}, f"jobs completed with another job's result or failed: {states}"
+    assert worker.stats.failed == 0
+    assert asyncio_errors(caplog) == []
+
+
+@pytest.mark.timeout(120)
+def test_a_five_megabyte_log_record_and_many_small_ones_reach_the_worker(
+    engine: Any, client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    big = engine.create_job("work", variables={"n": 1, "big_log": 5_000_000})
+    many = engine.create_job("work", variables={"n": 2, "many_logs": 5_000})
+    plain = engine.create_job("work", variables={"n": 3})
+    worker = build(client)
+    with records("INFO") as seen, worker:
+        wait_until(lambda: worker.stats.completed == 3, timeout=60)
+        wait_until(lambda: sum(r["message"].startswith("record ") for r in seen) == 5_000, 30)
+    assert any(len(r["message"]) == 5_000_000 for r in seen)
+    found = jobs(engine)
+    assert [found[key].result_variables["n"] for key in (big, many, plain)] == [1, 2, 3]
+    assert asyncio_errors(caplog) == []
+    assert our_children() == []
+
+
+@pytest.mark.timeout(120)
+def test_three_megabyte_results_from_two_children_at_once(
+    engine: Any, client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """(5 MB is over the engine's 4 MiB request limit: the worker then fails the job, 413.)"""
+    keys = [
+        engine.create_job("work", variables={"n": n, "big_result": 3_000_000}) for n in range(4)
+    ]
+    worker = build(client, process_pool_size=2)
+    with worker:
+        wait_until(lambda: worker.stats.completed == 4, timeout=60)
+    found = jobs(engine)
+    for n, key in enumerate(keys):
+        assert found[key].result_variables["n"] == n
+        assert len(found[key].result_variables["big"]) == 3_000_000
+    assert asyncio_errors(caplog) == []
+
+
+def nested(depth: int) -> Any:
+    value: Any = "leaf"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.timeout(120)
+def test_jobs_nested_5000_deep_fail_and_normal_jobs_in_the_same_batch_complete(
+    fake: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No engine takes 5,000 levels; the fake client hands such jobs over as they are. Pickling
+    them for the child fails (RecursionError): those fail, the ones beside them complete."""
+    from conftest import make_job
+
+    for n in range(12):
+        if n % 3 == 0:
+            fake.add(make_job(n, retries=2, n=n, nested=nested(5_000)))
+        else:
+            fake.add(make_job(n, retries=2, n=n))
+    worker = build(fake, max_jobs=16)
+    with worker:
+        wait_until(lambda: fake.acknowledged() == 12, timeout=60)
+    assert sorted(fake.failed) == ["0", "3", "6", "9"]
+    for failure in fake.failed.values():
+        assert failure["retries"] == 1
+        assert "could not be run in a child process" in failure["error_message"], failure
+    assert {key: value["n"] for key, value in fake.completed.items()} == {
+        str(n): n for n in range(12) if n % 3
+    }
+    assert asyncio_errors(caplog) == []
+
+
+# -- children that misbehave ----------------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_a_handler_that_closes_its_pipe_and_runs_on_costs_one_retry_then_completes(
+    engine: Any, client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    marker = tmp_path / "closed"
+    victim = engine.create_job(
+        "work",
+        variables={"n": 1, "close_pipe_once": str(marker), "after_close": 30},
+        retries=3,
+    )
+    worker = build(client)
+    with records("WARNING") as seen, worker:
+        wait_until(lambda: jobs(engine)[victim].state == "COMPLETED", timeout=60)
+        others = [engine.create_job("work", variables={"n": n}) for n in range(5)]
+        wait_until(lambda: completed(engine) == 6, timeout=60)
+    assert jobs(engine)[victim].retries == 2
+    assert worker.stats.failed == 1
+    closer = int(marker.read_text())
+    assert any(str(closer) in r["message"] for r in seen)
+    assert all(jobs(engine)[key].state == "COMPLETED" for key in others)
+    assert asyncio_errors(caplog) == []
+    assert our_children() == []
+
+
+@pytest.mark.timeout(180)
+def test_children_killed_again_and_again_under_fast_jobs_lose_no_job(
+    engine: Any, client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SIGKILL the children while fast jobs of just under 8 KiB stream through them (16 in a
+    pipe at once: batches the socket does not take at once, buffered, flushed by add_writer).
+    Every job ends completed; a job that failed was the one its child ran."""
+    payload = "p" * 7_000
+    count = 400
+    keys = [
+        engine.create_job(
+            "work", variables={"n": n, "pad": payload, "runs_dir": str(tmp_path)}, retries=5
+        )
+        for n in range(count)
+    ]
+    worker = build(client, process_pool_size=2, max_jobs=64)
+    killed: list[int] = []
+    stop = threading.Event()
+
+    def killer() -> None:
+        while not stop.is_set() and len(killed) < 8:
+            time.sleep(0.15)
+            for child in our_children():
+                if child.pid and child.pid not in killed and completed(engine) > 20:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child.pid, signal.SIGKILL)
+                        killed.append(child.pid)
+                    break
+
+    thread = threading.Thread(target=killer, daemon=True)
+    with worker:
+        thread.start()
+        try:
+            wait_until(lambda: completed(engine) == count, timeout=150)
+        finally:
+            stop.set()
+            thread.join()
+    found = jobs(engine)
+    assert all(found[key].state == "COMPLETED" for key in keys)
+    failures = sum(job.retries < 5 for job in found.values())
+    assert failures == worker.stats.failed <= len(killed)
+    for key in keys:
+        lines = runs(tmp_path, key)
+        ended = [line for line in lines if line.endswith(" end")]
+        assert len(ended) >= 1, (key, lines)
+        # Ran again only after a death that cost it a retry.
+        assert len([line for line in lines if line.endswith(" start")]) <= 1 + (
+            5 - found[key].retries
+        ), (key, lines)
+    assert asyncio_errors(caplog) == []
+    assert our_children() == []
