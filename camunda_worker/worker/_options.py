@@ -4,7 +4,7 @@ Precedence for each option: the argument given to :class:`~camunda_worker.JobWor
 ``CAMUNDA_WORKER_*`` setting (environment, ``.env``, ``settings`` overrides) > the default. Every
 mistake that can be found before activating a job is found here (no job is burned by it): an
 unknown strategy, a handler that cannot be pickled for the process strategy, a start method this
-platform lacks, ``max_tasks_per_child`` on Python 3.10 or with ``fork``.
+platform lacks, a ``max_tasks_per_child`` below 1.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ __all__ = [
 T = TypeVar("T")
 
 # A variable, not an inline check: mypy must not treat the 3.11 branch as unreachable on 3.10.
-_HAS_MAX_TASKS_PER_CHILD: bool = sys.version_info >= (3, 11)
 
 DEFAULT_DRAIN_TIMEOUT = 30.0
 """Seconds in-flight jobs get to finish when a worker stops (``CAMUNDA_WORKER_DRAIN_TIMEOUT``)."""
@@ -70,7 +69,7 @@ class ProcessOptions:
         pool_size: how many child processes at most.
         initializer: called once in each child before its first job.
         initargs: the initializer's arguments.
-        max_tasks_per_child: a child is replaced after this many jobs (Python 3.11+).
+        max_tasks_per_child: a child is replaced after this many jobs.
     """
 
     start_method: str
@@ -304,24 +303,11 @@ def _process_options(
             variable="CAMUNDA_WORKER_PROCESS_START_METHOD",
         )
     tasks = _pick(max_tasks_per_child, settings.worker_max_tasks_per_child)
-    if tasks is not None:
-        if not _HAS_MAX_TASKS_PER_CHILD:
-            raise ConfigurationError(
-                "max_tasks_per_child needs Python 3.11 or newer (concurrent.futures added it "
-                "then); remove it or upgrade Python",
-                variable="CAMUNDA_WORKER_MAX_TASKS_PER_CHILD",
-            )
-        if method == "fork":
-            raise ConfigurationError(
-                "max_tasks_per_child cannot be used with the 'fork' start method; use 'spawn' "
-                "or 'forkserver'",
-                variable="CAMUNDA_WORKER_MAX_TASKS_PER_CHILD",
-            )
-        if tasks < 1:
-            raise ConfigurationError(
-                f"max_tasks_per_child must be >= 1, got {tasks}",
-                variable="CAMUNDA_WORKER_MAX_TASKS_PER_CHILD",
-            )
+    if tasks is not None and tasks < 1:
+        raise ConfigurationError(
+            f"max_tasks_per_child must be >= 1, got {tasks}",
+            variable="CAMUNDA_WORKER_MAX_TASKS_PER_CHILD",
+        )
     size = pool_size if pool_size is not None else min(max_concurrent_jobs, os.cpu_count() or 1)
     if size < 1:
         raise ConfigurationError(

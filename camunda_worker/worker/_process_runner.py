@@ -6,7 +6,7 @@ child has its own duplex pipe: the worker sends it jobs (:data:`PREFETCH` at onc
 :data:`PREFETCH_FAST` while its handler is fast, so that a child never waits for the worker's
 round trip between two jobs), the child runs them one
 at a time and in order, and sends back each outcome and its log records. The event loop itself
-watches every child's pipe and process sentinel (:class:`~._pipe.PipeEnd`: no reader thread):
+watches every child's pipe and its end (a pidfd on Linux; see :meth:`_Pool._watch_end`) (:class:`~._pipe.PipeEnd`: no reader thread):
 one read takes every answer that arrived meanwhile, and the jobs dispatched in one loop
 iteration reach a child in one write, which never blocks the loop. Everything (which child gets
 which job, starting and replacing children) happens on the event loop.
@@ -31,6 +31,7 @@ import functools
 import itertools
 import multiprocessing
 import multiprocessing.connection
+import os
 import pickle
 import signal
 import socket
@@ -88,12 +89,19 @@ is done, which may be never; a bigger job waits on the worker's side for an idle
 _MAX_BARREN_DEATHS = 3
 _EXIT_CODE_WAIT = 1.0
 _REAP_INTERVAL = 0.01
+EXIT_POLL = 0.5
+"""Seconds between two reads of the children's exit codes where no pidfd says when they end."""
+START_RETRY = (0.1, 5.0)
+"""The first and the longest wait (s) before starting a child again after a start failed."""
 _CLOSE_WAIT = 5.0
 TERMINATE_GRACE = 1.0
 """Seconds a child gets to end after SIGTERM (at the drain timeout) before it is killed."""
 READY_WARNING = 30.0
 """Seconds with no child ready (all still starting: a process initializer that hangs, a slow
 import) after which the worker warns, and again every as many seconds while it lasts."""
+
+
+_socket_pair = socket.socketpair  # (a name of its own: tests make it fail)
 
 
 def _dumps(value: object) -> bytes:
@@ -187,7 +195,9 @@ class _Child:
         self.sent = 0  # jobs sent in its life (max_tasks_per_child)
         self.outstanding: collections.deque[_Work] = collections.deque()  # sent, no answer yet
         self.ended = False  # the pool has settled its end
-        self.watching = False  # its sentinel is watched by the loop
+        self.watching = False  # its end (end_fd) is watched by the loop
+        self.end_fd: int = -1  # ready once its process has ended: a pidfd, or its sentinel
+        self.pidfd: int | None = None  # ours to close
         self.timer: asyncio.TimerHandle | None = None  # the one check of its end pending
         self.released = False  # its process is closed: nothing may read it any more
         self.pace: float | None = None  # seconds per job, lately (None: none answered yet)
@@ -218,6 +228,9 @@ class _Child:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
         with contextlib.suppress(ValueError):  # still running (a zombie unreaped): the GC will
             self.process.close()
 
@@ -260,6 +273,9 @@ class _Pool:
         self._dispatch_scheduled = False
         self.broken = False  # children cannot start: no job is sent any more
         self._loop = loop
+        self._polling_exits = False  # a read of exit codes is scheduled (children with no pidfd)
+        self._start_failures = 0  # starts that failed in a row
+        self._start_retry: asyncio.TimerHandle | None = None
         for _ in range(options.pool_size):
             self._start_child()
         self._loop.call_later(READY_WARNING, self._check_ready)
@@ -267,7 +283,37 @@ class _Pool:
     # -- children ------------------------------------------------------------------------------
 
     def _start_child(self) -> None:
-        ours, theirs_socket = socket.socketpair()  # what multiprocessing.Pipe() is on POSIX
+        """Start a child; if that fails (no descriptors, no processes left), try again later.
+
+        The failure is logged each time, and the next try waits twice as long, from
+        ``START_RETRY[0]`` up to ``START_RETRY[1]`` seconds: the jobs wait meanwhile (a start
+        failure is the machine's, not theirs), in the pool's other children if it has any.
+        """
+        try:
+            self._start_one_child()
+        except Exception as error:  # noqa: BLE001 - EMFILE, EAGAIN, ENOMEM: the machine's limits
+            self._start_failures += 1
+            first, longest = START_RETRY
+            wait = min(first * 2 ** (self._start_failures - 1), longest)
+            self._log.error(
+                "could not start a child process of the 'process' strategy "
+                f"({describe_exception(error)}); trying again in {wait:g} s "
+                f"({len(self._children)} child process(es) running, "
+                f"{len(self._pending)} job(s) waiting)"
+            )
+            self._start_retry = self._loop.call_later(wait, self._retry_start)
+        else:
+            self._start_failures = 0
+
+    def _retry_start(self) -> None:
+        self._start_retry = None
+        if self._closing or self.broken:
+            return
+        self._start_child()
+        self.dispatch()
+
+    def _start_one_child(self) -> None:
+        ours, theirs_socket = _socket_pair()  # what multiprocessing.Pipe() is on POSIX
         theirs = multiprocessing.connection.Connection(theirs_socket.detach())
         setup = _child.ChildSetup(
             events=theirs, events_lock=self._context.Lock(), **self._setup_args
@@ -280,6 +326,9 @@ class _Pool:
         )
         try:
             process.start()
+        except BaseException:
+            ours.close()
+            raise
         finally:
             theirs.close()  # the child's end lives in the child alone: its death is our EOF
         child = _Child(process, setup)
@@ -289,9 +338,46 @@ class _Pool:
             functools.partial(self._messages, child),
             functools.partial(self._pipe_closed, child),
         )
-        self._loop.add_reader(process.sentinel, self._sentinel_ready, child)
-        child.watching = True
+        self._watch_end(child)
         self._children.append(child)
+
+    def _watch_end(self, child: _Child) -> None:
+        """Have the loop call :meth:`_sentinel_ready` once ``child``'s process has ended.
+
+        Its sentinel and its pipe are not enough: a process the handler forked (``os.fork``, a
+        library's helper) inherits both, and keeps them open after the child's death, for as
+        long as it lives. A pidfd (Linux) is the process itself; elsewhere the exit codes are
+        read every :data:`EXIT_POLL` seconds besides.
+        """
+        process = child.process
+        pidfd_open = getattr(os, "pidfd_open", None)
+        if pidfd_open is not None:
+            with contextlib.suppress(OSError):  # a kernel before 5.3, a sandbox refusing it
+                child.pidfd = pidfd_open(process.pid)
+        child.end_fd = child.pidfd if child.pidfd is not None else process.sentinel
+        self._loop.add_reader(child.end_fd, self._sentinel_ready, child)
+        child.watching = True
+        if child.pidfd is None and not self._polling_exits:
+            self._polling_exits = True
+            self._loop.call_later(EXIT_POLL, self._poll_exits)
+
+    def _unwatch_end(self, child: _Child) -> None:
+        if child.watching:
+            child.watching = False
+            self._loop.remove_reader(child.end_fd)
+
+    def _poll_exits(self) -> None:
+        """On the loop: settle the end of children that exited with no pidfd to say so."""
+        self._polling_exits = False
+        if self._closing:
+            return
+        polled = [child for child in self._children if child.pidfd is None and child.watching]
+        for child in polled:
+            if not child.released and child.process.exitcode is not None:
+                self._sentinel_ready(child)
+        if polled:
+            self._polling_exits = True
+            self._loop.call_later(EXIT_POLL, self._poll_exits)
 
     def _check_ready(self) -> None:
         """On the loop, every :data:`READY_WARNING` s: warn while no child has become ready."""
@@ -326,9 +412,7 @@ class _Pool:
         """The child's process has ended: read what it sent before, then settle its end."""
         if child.timer is not None:
             child.timer.cancel()
-        if child.watching:
-            child.watching = False
-            self._loop.remove_reader(child.process.sentinel)
+        self._unwatch_end(child)
         if child.pipe is not None:
             child.pipe.read_ready()  # its last answers are in the socket: they count first
         self._reap(child, time.monotonic() + _EXIT_CODE_WAIT)
@@ -350,9 +434,7 @@ class _Pool:
         child.ended = True
         if child in self._children:
             self._children.remove(child)
-        if child.watching:
-            child.watching = False
-            self._loop.remove_reader(child.process.sentinel)
+        self._unwatch_end(child)
         child.close_pipe()
         code = child.process.exitcode
         pid = child.process.pid
@@ -600,10 +682,10 @@ class _Pool:
 
     def close(self) -> None:
         """Stop watching the children and close their pipes (on the loop, after the joins)."""
+        if self._start_retry is not None:
+            self._start_retry.cancel()
         for child in list(self._children):
-            if child.watching:
-                child.watching = False
-                self._loop.remove_reader(child.process.sentinel)
+            self._unwatch_end(child)
             if child.pipe is not None:
                 child.pipe.read_ready()  # their last log records
             child.close_pipe()

@@ -99,8 +99,8 @@ class JobWorker:
         process_pool_size: child processes at most; default ``min(max_concurrent_jobs, CPUs)``.
         process_initializer: called once in each child process (must be picklable).
         process_initargs: its arguments.
-        max_tasks_per_child: replace a child after this many jobs (Python 3.11+, not with
-            ``fork``); default ``CAMUNDA_WORKER_MAX_TASKS_PER_CHILD``.
+        max_tasks_per_child: replace a child after this many jobs (any start method);
+            default ``CAMUNDA_WORKER_MAX_TASKS_PER_CHILD``.
         observers: :class:`WorkerObserver` objects told of the worker's activations,
             back-offs, job outcomes, acknowledgements and event-loop blocks (metrics:
             :class:`camunda_worker.metrics.PrometheusObserver`).

@@ -11,7 +11,8 @@ so that a test can tell whose result a job was completed with:
 - ``close_pipe_once``: close the child's end of its pipe (once: a marker file says it did),
   then go on running for ``after_close`` seconds;
 - ``fork_grandchild``: fork a process that lives that many seconds (inheriting every
-  descriptor of the child, as ``os.fork``/a fork-started ``multiprocessing.Process`` does);
+  descriptor of the child, as ``os.fork``/a fork-started ``multiprocessing.Process`` does),
+  and write its pid to the file ``grandchild_file`` names, if any;
 - ``die``: ``os._exit(3)``; ``sleep``: sleep that long; ``hang``: wait until the file exists;
 - ``big_result``: return a variable of that many characters too; ``nested``: return it back.
 """
@@ -69,6 +70,8 @@ def act(job: Any) -> dict[str, Any]:
         if pid == 0:  # the grandchild: keeps every descriptor the child has
             time.sleep(lives)
             os._exit(0)
+        if variables.get("grandchild_file"):
+            Path(variables["grandchild_file"]).write_text(str(pid))
     if variables.get("die"):
         os._exit(3)
     if variables.get("sleep"):

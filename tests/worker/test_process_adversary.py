@@ -284,3 +284,129 @@ def test_children_killed_again_and_again_under_fast_jobs_lose_no_job(
         ), (key, lines)
     assert asyncio_errors(caplog) == []
     assert our_children() == []
+
+
+# -- how a child's end is noticed ---------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def grandchild_killed_at_the_end(path: Path) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if path.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(path.read_text()), signal.SIGKILL)
+
+
+@pytest.fixture(params=["pidfd", "polling"])
+def exit_watch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways the pool learns of a child's end: a pidfd (Linux), or polling its exit code."""
+    if request.param == "polling":
+        monkeypatch.delattr(os, "pidfd_open", raising=False)
+    elif not hasattr(os, "pidfd_open"):
+        pytest.skip("os.pidfd_open needs Linux 5.3 and Python 3.9")
+    return str(request.param)
+
+
+@pytest.mark.timeout(120)
+def test_a_child_that_dies_leaving_a_grandchild_behind_fails_its_job_and_is_replaced(
+    engine: Any, client: Any, tmp_path: Path, exit_watch: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The handler forks a helper (it inherits the child's pipe and sentinel) and then dies.
+    The grandchild lives on: the child's pipe never reaches its end. The job must still fail,
+    one retry fewer, and the next job run in a new child, long before the grandchild exits."""
+    grandchild = tmp_path / "grandchild"
+    victim = engine.create_job(
+        "work",
+        variables={"fork_grandchild": 90, "grandchild_file": str(grandchild), "die": True},
+        retries=1,
+    )
+    worker = build(client)
+    with grandchild_killed_at_the_end(grandchild), worker:
+        wait_until(lambda: jobs(engine)[victim].state == "FAILED", timeout=30)
+        after = engine.create_job("work", variables={"n": 1})
+        wait_until(lambda: jobs(engine)[after].state == "COMPLETED", timeout=30)
+    assert "exit code 3" in jobs(engine)[victim].error_message
+    assert worker.stats.failed == 1
+    assert asyncio_errors(caplog) == []
+    assert our_children() == []
+
+
+@pytest.mark.timeout(120)
+def test_a_child_that_ends_at_max_tasks_leaving_a_grandchild_behind_is_replaced(
+    engine: Any, client: Any, tmp_path: Path, exit_watch: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With ``max_tasks_per_child=1`` the child ends after a job that left a grandchild behind:
+    the next job must run in a new child, not wait for the grandchild."""
+    grandchild = tmp_path / "grandchild"
+    first = engine.create_job(
+        "work", variables={"n": 0, "fork_grandchild": 90, "grandchild_file": str(grandchild)}
+    )
+    worker = build(client, max_tasks_per_child=1)
+    with grandchild_killed_at_the_end(grandchild), worker:
+        wait_until(lambda: jobs(engine)[first].state == "COMPLETED", timeout=30)
+        after = engine.create_job("work", variables={"n": 1})
+        wait_until(lambda: jobs(engine)[after].state == "COMPLETED", timeout=30)
+    pids = {jobs(engine)[key].result_variables["pid"] for key in (first, after)}
+    assert len(pids) == 2
+    assert worker.stats.failed == 0
+    assert asyncio_errors(caplog) == []
+    assert our_children() == []
+
+
+def failing_socket_pairs(monkeypatch: pytest.MonkeyPatch, failures: int, after: int) -> list[int]:
+    """Make the pool's socketpair() fail with EMFILE ``failures`` times, after ``after`` calls."""
+    import errno
+    import socket
+
+    from camunda_worker.worker import _process_runner
+
+    calls: list[int] = []
+
+    def socket_pair() -> tuple[socket.socket, socket.socket]:
+        calls.append(1)
+        if after < len(calls) <= after + failures:
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+        return socket.socketpair()
+
+    monkeypatch.setattr(_process_runner, "_socket_pair", socket_pair)
+    return calls
+
+
+@pytest.mark.timeout(120)
+def test_a_child_that_cannot_be_replaced_at_once_is_started_again_later(
+    engine: Any, client: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The only child dies; starting its successor fails twice (no descriptors left). The
+    worker says so and tries again: the next job runs, and nothing escapes the loop."""
+    calls = failing_socket_pairs(monkeypatch, failures=2, after=1)
+    victim = engine.create_job("work", variables={"die": True}, retries=1)
+    worker = build(client)
+    with records("ERROR") as errors, worker:
+        wait_until(lambda: jobs(engine)[victim].state == "FAILED", timeout=30)
+        after = engine.create_job("work", variables={"n": 1})
+        wait_until(lambda: jobs(engine)[after].state == "COMPLETED", timeout=30)
+    said = [r["message"] for r in errors if "could not start a child process" in r["message"]]
+    assert len(said) == 2
+    assert "Too many open files" in said[0]
+    assert "trying again in 0.1 s" in said[0]
+    assert "trying again in 0.2 s" in said[1]
+    assert len(calls) == 4
+    assert asyncio_errors(caplog) == []
+    assert our_children() == []
+
+
+@pytest.mark.timeout(120)
+def test_a_pool_whose_first_start_fails_starts_later_and_runs_the_jobs(
+    engine: Any, client: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    failing_socket_pairs(monkeypatch, failures=1, after=0)
+    keys = [engine.create_job("work", variables={"n": n}) for n in range(3)]
+    worker = build(client)
+    with records("ERROR") as errors, worker:
+        wait_until(lambda: completed(engine) == 3, timeout=30)
+    assert all(jobs(engine)[key].state == "COMPLETED" for key in keys)
+    assert any("could not start a child process" in r["message"] for r in errors)
+    assert worker.stats.failed == 0
+    assert asyncio_errors(caplog) == []

@@ -296,11 +296,13 @@ def test_no_check_of_a_childs_end_runs_after_the_pool_closed_it() -> None:
         pool._children = []
         pool._ended_while_closing = []
         pool._closing = True
+        pool._start_retry = None
         process = _ExitingProcess()
         sentinel, other_end = os.pipe()
         process.sentinel = sentinel  # type: ignore[misc]
         child = _Child(process, None)  # type: ignore[arg-type]
-        child.watching = True  # as _start_child leaves it
+        child.watching = True  # as _start_child leaves it (watching its sentinel: no pidfd)
+        child.end_fd = sentinel
         pool._children.append(child)
         pool._sentinel_ready(child)  # exit code not there: checked again soon
         pool._pipe_closed(child)  # then the pipe's end arrives

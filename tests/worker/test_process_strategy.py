@@ -61,23 +61,10 @@ def test_the_process_strategy_is_refused_on_windows_with_what_to_use_instead(
     assert info.value.variable == "execution_strategy"
 
 
-needs_311 = pytest.mark.skipif(
-    sys.version_info < (3, 11), reason="max_tasks_per_child needs Python 3.11 (3.10: see below)"
-)
-
-
-@needs_311
-def test_max_tasks_per_child_cannot_be_used_with_fork(fake: FakeAsyncClient) -> None:
-    with pytest.raises(ConfigurationError, match="fork"):
-        build(handlers.pid, fake, process_start_method="fork", max_tasks_per_child=2)
-
-
-def test_max_tasks_per_child_on_python_3_10_is_a_clear_error(
-    fake: FakeAsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("camunda_worker.worker._options._HAS_MAX_TASKS_PER_CHILD", False)
-    with pytest.raises(ConfigurationError, match=r"Python 3\.11"):
-        build(handlers.pid, fake, max_tasks_per_child=2)
+def test_max_tasks_per_child_below_one_is_a_clear_error(fake: FakeAsyncClient) -> None:
+    with pytest.raises(ConfigurationError, match=">= 1, got 0") as info:
+        build(handlers.pid, fake, max_tasks_per_child=0)
+    assert info.value.variable == "CAMUNDA_WORKER_MAX_TASKS_PER_CHILD"
 
 
 def test_process_settings_come_from_the_environment_when_not_given(fake: FakeAsyncClient) -> None:
@@ -186,11 +173,14 @@ def test_an_async_handler_runs_in_the_child_on_its_own_loop(engine: Any, client:
     assert job.result_variables["pid"] != os.getpid()
 
 
-@needs_311
-def test_children_are_replaced_after_max_tasks_per_child(engine: Any, client: Any) -> None:
+@pytest.mark.parametrize("method", ["forkserver", "fork"])
+def test_children_are_replaced_after_max_tasks_per_child(
+    engine: Any, client: Any, method: str
+) -> None:
+    """Any start method, any Python: the pool is ours, not concurrent.futures'."""
     for _ in range(3):
         engine.create_job("work")
-    worker = build(handlers.pid, client, process_start_method="forkserver", max_tasks_per_child=1)
+    worker = build(handlers.pid, client, process_start_method=method, max_tasks_per_child=1)
     with worker:
         wait_until(lambda: worker.stats.completed == 3, timeout=90)
     pids = {job.result_variables["pid"] for job in engine.jobs(job_type="work")}
