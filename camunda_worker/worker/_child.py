@@ -8,7 +8,7 @@ own) to the worker through a pipe, then calls the user's initializer.
 :func:`serve` is a child's main function: after :func:`initialize` it says it is ready, then
 runs the jobs the worker sends through its own pipe, one at a time and in order (so at a crash
 the worker knows the job that was running: the oldest one without a result), and sends each
-outcome back. :func:`run_job` runs one job: it checks the job's deadline, builds a :class:`SyncJobContext` whose client is built
+outcome back (but for the jobs the worker took back: see :class:`Claims`). :func:`run_job` runs one job: it checks the job's deadline, builds a :class:`SyncJobContext` whose client is built
 from the settings on first use, calls the handler and returns the outcome. An outcome whose
 variables cannot be pickled back to the worker (JSON can encode them, pickle cannot: an
 instance of a class defined in a function, nesting deeper than pickle reaches) becomes a
@@ -83,11 +83,67 @@ if TYPE_CHECKING:
     from camunda_worker._config.settings import CamundaSettings
     from camunda_worker.worker._outcomes import Outcome
 
-__all__ = ["ChildSetup", "decode_outcome", "encode_outcome", "initialize", "run_job", "serve"]
+__all__ = [
+    "ChildSetup",
+    "Claims",
+    "decode_outcome",
+    "encode_outcome",
+    "initialize",
+    "run_job",
+    "serve",
+]
 
 _SIMPLE = (str, int, float, bool, type(None))
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _ORPHANED_EXIT_CODE = 1
+
+
+class Claims:
+    """Which of the jobs sent to a child it may still start: shared by the child and the worker.
+
+    The worker may take back the jobs queued in a child's pipe behind a job that runs long, and
+    send them to other children; the child, which reads them later, must then skip them. Each
+    job sent to a child has a number, counted by both sides from 0. Under the lock:
+
+    - the child, before it runs job ``n``, checks that ``n`` is not in the range the worker took
+      back, and records ``n + 1`` as the first job it has not reached (``passed``);
+    - the worker takes back jobs ``passed`` and up, never one the child has reached, and
+      records them as that range (the child has passed every range taken back before).
+
+    The worker only tries the lock (:meth:`take_back`): it never waits on the event loop, even
+    for a child that died holding it.
+    """
+
+    PASSED, FIRST, END = 0, 1, 2
+
+    def __init__(self, values: Any, lock: Lock) -> None:
+        self.values = values  # a shared array of three integers: passed, first, end
+        self.lock = lock
+
+    def reach(self, number: int) -> bool:
+        """In the child: whether to run job ``number`` (``False``: the worker took it back)."""
+        values = self.values
+        with self.lock:
+            values[0] = number + 1
+            return not values[1] <= number < values[2]
+
+    def take_back(self, end: int) -> int | None:
+        """In the worker: take back the jobs the child has not reached, below ``end``.
+
+        Returns the first job taken back (every one from it up to ``end`` is), or ``None``
+        when there is none, or the child holds the lock this moment (try again later).
+        """
+        if not self.lock.acquire(block=False):
+            return None
+        try:
+            values = self.values
+            first = values[0]
+            if first >= end:
+                return None
+            values[1], values[2] = first, end
+            return int(first)
+        finally:
+            self.lock.release()
 
 
 class ChildSetup:
@@ -105,6 +161,7 @@ class ChildSetup:
         events_lock: Lock,
         initializer: Callable[..., object] | None,
         initargs: tuple[Any, ...],
+        claims: Claims | None = None,
     ) -> None:
         self.callback = callback
         self.settings = settings
@@ -115,6 +172,7 @@ class ChildSetup:
         self.events_lock = events_lock
         self.initializer = initializer
         self.initargs = initargs
+        self.claims = claims
 
 
 class _Child:
@@ -178,7 +236,8 @@ def serve(setup: ChildSetup, jobs: Connection, max_tasks: int | None) -> None:
     if child is None:  # pragma: no cover - initialize() sets it
         return
     child.send(("ready",))
-    done = 0
+    claims = setup.claims
+    done = received = 0
     while max_tasks is None or done < max_tasks:
         try:
             message = jobs.recv()
@@ -186,6 +245,9 @@ def serve(setup: ChildSetup, jobs: Connection, max_tasks: int | None) -> None:
             return
         if message is None:
             return
+        received += 1
+        if claims is not None and not claims.reach(received - 1):
+            continue  # the worker took it back: another child runs it
         state, deadline_wall, trace = message
         job = ActivatedJob.__new__(ActivatedJob)
         job.__setstate__(state)  # as unpickling it would: the worker sent its pickle state

@@ -20,6 +20,11 @@ cannot import the main module) has no job; after three such deaths in a row the 
 While no child is ready for :data:`READY_WARNING` seconds (an initializer that hangs never dies),
 the worker says so, with the jobs waiting, every :data:`READY_WARNING` seconds.
 A child replaced after ``max_tasks_per_child`` jobs is sent no more than that many.
+
+A job that runs long holds up no other: its child is sent fewer jobs meanwhile, and once it
+has run :data:`STALL_TIME` the jobs queued behind it are taken back for other children (the
+child, which reads them later, skips them: :class:`._child.Claims`). Jobs waiting in the worker
+past their deadline are settled as expired (:meth:`_Pool._check_stalls`).
 """
 
 from __future__ import annotations
@@ -44,7 +49,13 @@ from camunda_worker.worker._blocking import run_blocking
 from camunda_worker.worker._child_logs import ChildLogs
 from camunda_worker.worker._outcomes import Failure, describe_exception
 from camunda_worker.worker._pipe import PipeEnd, frame
-from camunda_worker.worker._runners import ABANDONED, Abandoned, Expired, RunnerOptions
+from camunda_worker.worker._runners import (
+    ABANDONED,
+    EXPIRED,
+    Abandoned,
+    Expired,
+    RunnerOptions,
+)
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -79,6 +90,14 @@ for the worker's round trip, and a child is refilled once it is half empty, many
 write, instead of one write (and one wake-up of the child) per job.
 """
 _PACE_WEIGHT = 0.2  # of the newest job in a child's pace (an exponential moving average)
+STALL_TIME = 0.1
+"""Seconds a child's job may run (and :data:`STALL_PACES` times its pace) before the jobs
+queued behind it in its pipe are taken back for other children (see :class:`._child.Claims`);
+it is sent no more until it answers. A job taking longer as it runs lowers the depth before."""
+STALL_PACES = 4
+STALL_CHECK = 0.05
+"""Seconds between two checks for children stalled with jobs queued, and for jobs waiting in
+the worker whose deadline passed (settled as expired there: they hold no slot any longer)."""
 PREFETCH_BYTES = 8192
 """The largest job (pickled) sent to a child that is still running another one.
 
@@ -134,6 +153,7 @@ class _Work:
         "error",
         "job",
         "message",
+        "number",
         "on_settled",
         "result",
         "sent",
@@ -157,6 +177,7 @@ class _Work:
         self.slot: Slot | None = None  # its stage says whether a child runs it
         self.message: bytes | None = None  # pickled, until it is sent
         self.sent = False  # in a child's pipe: it runs, or will, unless that child dies
+        self.number = 0  # its number in its child's count of jobs sent (see _child.Claims)
         self.cancelled = False  # nobody waits for it any more (not sent: it never will be)
         self.settled = False
         self.result: Any = None
@@ -203,6 +224,8 @@ class _Child:
         self.pace: float | None = None  # seconds per job, lately (None: none answered yet)
         self.running_since = 0.0  # when its first outstanding job started
         self.depth = PREFETCH  # how many jobs it may hold, by its pace
+        self.room = PREFETCH  # how many it may hold now (wants_more): fewer while a job runs long
+        self.numbered = 0  # jobs numbered for it (sent, or on their way): see _child.Claims
 
     def answered(self, now: float) -> None:
         """Its first outstanding job was answered at ``now``: learn the pace, start the next."""
@@ -212,10 +235,31 @@ class _Child:
         self.depth = min(PREFETCH_FAST, max(PREFETCH, int(QUEUED_TIME / pace) if pace else 0))
         self.running_since = now
 
-    def wants_more(self) -> bool:
-        """Whether to send it jobs now: idle, or down to half of what it may hold."""
+    def stalled(self, now: float) -> bool:
+        """Whether the job it runs has run too long for more to wait behind it (STALL_TIME)."""
+        if not self.outstanding:
+            return False
+        pace = self.pace or 0.0
+        return now - self.running_since > max(STALL_TIME, STALL_PACES * pace)
+
+    def wants_more(self, now: float) -> bool:
+        """Whether to send it jobs now: idle, or down to half of what it may hold (``room``).
+
+        While its job runs longer than its pace says, it may hold fewer, as if that were its
+        pace; stalled, none behind the one it runs.
+        """
         held = len(self.outstanding)
-        return held == 0 or (held < self.depth and held <= self.depth // 2)
+        if held == 0:
+            self.room = self.depth
+            return True
+        elapsed = now - self.running_since
+        room = self.depth
+        if elapsed > (self.pace or 0.0) and room > PREFETCH:
+            room = max(PREFETCH, min(room, int(QUEUED_TIME / elapsed)))
+        if self.stalled(now):
+            room = 1
+        self.room = room
+        return held < room and held <= room // 2
 
     def close_pipe(self) -> None:
         """Close the worker's end of the pipe (once: later calls do nothing)."""
@@ -274,6 +318,7 @@ class _Pool:
         self.broken = False  # children cannot start: no job is sent any more
         self._loop = loop
         self._polling_exits = False  # a read of exit codes is scheduled (children with no pidfd)
+        self._stall_check: asyncio.TimerHandle | None = None
         self._start_failures = 0  # starts that failed in a row
         self._start_retry: asyncio.TimerHandle | None = None
         for _ in range(options.pool_size):
@@ -315,8 +360,10 @@ class _Pool:
     def _start_one_child(self) -> None:
         ours, theirs_socket = _socket_pair()  # what multiprocessing.Pipe() is on POSIX
         theirs = multiprocessing.connection.Connection(theirs_socket.detach())
+        context = self._context
+        claims = _child.Claims(context.RawArray("q", 3), context.Lock())
         setup = _child.ChildSetup(
-            events=theirs, events_lock=self._context.Lock(), **self._setup_args
+            events=theirs, events_lock=context.Lock(), claims=claims, **self._setup_args
         )
         process = self._context.Process(  # type: ignore[attr-defined]
             target=_child.serve,
@@ -511,20 +558,21 @@ class _Pool:
         limit = self._options.max_tasks_per_child
         children = self._children
         starting = any(not child.ready for child in children)
+        now = time.monotonic()
         takers = [
             child
             for child in children
             if child.ready
             and child.writable
             and (not starting or not child.outstanding)
-            and child.wants_more()
+            and child.wants_more(now)
         ]
         batches: dict[_Child, list[bytes]] = {}
         pending = self._pending
         while pending and takers:
             child = min(takers, key=_held)  # the idle ones first, then the least busy
             if (
-                len(child.outstanding) >= (1 if starting else child.depth)
+                len(child.outstanding) >= (1 if starting else child.room)
                 or (limit is not None and child.sent >= limit)
                 or (message := self._take_one(child)) is None  # too big to queue behind
             ):
@@ -533,13 +581,76 @@ class _Pool:
             batches.setdefault(child, []).append(message)
         for child, messages in batches.items():
             self._send(child, messages)
+        if self._stall_check is None and (pending or batches):
+            self._stall_check = self._loop.call_later(STALL_CHECK, self._check_stalls)
+
+    def _check_stalls(self) -> None:
+        """On the loop, every :data:`STALL_CHECK` s while jobs wait: free what waits in vain.
+
+        The jobs queued behind a stalled child's job go to other children; the jobs waiting in
+        the worker whose deadline passed are settled as expired (the engine activates them
+        again; a child would not run them either).
+        """
+        self._stall_check = None
+        if self._closing:
+            return
+        now = time.monotonic()
+        took_back = False
+        for child in self._children:
+            if len(child.outstanding) > 1 and child.stalled(now):
+                took_back = self._take_back(child, now) or took_back
+        pending = self._pending
+        if pending:
+            wall = time.time()
+            expired = [
+                work
+                for work in pending
+                if work.deadline_wall is not None and wall >= work.deadline_wall
+            ]
+            for work in expired:
+                pending.remove(work)
+                work.result = EXPIRED
+                work.settle()
+        if took_back:
+            self.dispatch()
+        if self._stall_check is None and (
+            self._pending or any(len(child.outstanding) > 1 for child in self._children)
+        ):
+            self._stall_check = self._loop.call_later(STALL_CHECK, self._check_stalls)
+
+    def _take_back(self, child: _Child, now: float) -> bool:
+        """Take the jobs queued behind ``child``'s long-running one back to the pending queue."""
+        claims = child.setup.claims
+        if claims is None:  # pragma: no cover - the pool gives every child its claims
+            return False
+        first = claims.take_back(child.numbered)
+        if first is None:  # nothing it has not reached, or it holds the lock right now
+            return False
+        outstanding = child.outstanding
+        taken: list[_Work] = []
+        while outstanding and outstanding[-1].number >= first:
+            taken.append(outstanding.pop())
+        child.sent -= len(taken)
+        for work in taken:  # newest first: the oldest ends first in line
+            work.sent = False
+            if work.slot is not None and work.slot.stage == "running":
+                work.slot.stage = "queued"  # the child was not running it after all
+            self._pending.appendleft(work)
+        running = outstanding[0].job.job_key if outstanding else None
+        self._log.debug(
+            f"the child process {child.process.pid} has run job {running} for "
+            f"{now - child.running_since:.1f} s: the {len(taken)} job(s) queued behind it go "
+            "to other children"
+        )
+        return bool(taken)
 
     def _take_one(self, child: _Child) -> bytes | None:
         """The first pending job still wanted, framed, if ``child`` may take it; in its line."""
         pending = self._pending
         while pending:
             work = pending.popleft()
-            if work.cancelled:
+            if work.cancelled:  # sent once, and back (its child died, or it was taken back)
+                work.settle()  # its slot, held for the child, is free
                 continue
             message = work.message
             if message is None:
@@ -558,6 +669,8 @@ class _Pool:
                 return None
             work.message = message  # until it is written
             work.sent = True
+            work.number = child.numbered
+            child.numbered += 1
             idle = not child.outstanding
             child.outstanding.append(work)
             child.sent += 1
@@ -579,6 +692,7 @@ class _Pool:
                 sent.pop()
                 work.sent = False
                 child.sent -= 1
+                child.numbered -= 1
                 self._pending.appendleft(work)
             first = batch[-1].slot if batch and not sent else None
             if first is not None and first.stage == "running":  # it never reached the child
@@ -684,6 +798,8 @@ class _Pool:
         """Stop watching the children and close their pipes (on the loop, after the joins)."""
         if self._start_retry is not None:
             self._start_retry.cancel()
+        if self._stall_check is not None:
+            self._stall_check.cancel()
         for child in list(self._children):
             self._unwatch_end(child)
             if child.pipe is not None:

@@ -410,3 +410,99 @@ def test_a_pool_whose_first_start_fails_starts_later_and_runs_the_jobs(
     assert any("could not start a child process" in r["message"] for r in errors)
     assert worker.stats.failed == 0
     assert asyncio_errors(caplog) == []
+
+
+# -- a handler that hangs after fast ones ---------------------------------------------------------
+
+
+def warm_up(engine: Any, worker: JobWorker, count: int = 100) -> None:
+    """Fast jobs first: each child learns a no-op pace, and holds up to 16 jobs at once."""
+    for n in range(count):
+        engine.create_job("work", variables={"n": n})
+    wait_until(lambda: worker.stats.completed == count, timeout=60)
+
+
+@pytest.mark.timeout(120)
+def test_jobs_queued_behind_a_handler_that_hangs_run_in_the_other_child_meanwhile(
+    engine: Any, client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by an adversary: after fast jobs a child holds 16; one of them hangs, and the 15
+    behind it waited in its pipe (with a long job timeout, for as long as the hang lasted).
+    They must be taken back and run by the other child, each once."""
+    hang = tmp_path / "hang"
+    worker = build(client, process_pool_size=2, max_jobs=64)
+    with worker:
+        warm_up(engine, worker)
+        hung = engine.create_job("work", variables={"hang": str(hang), "runs_dir": str(tmp_path)})
+        behind = [
+            engine.create_job("work", variables={"n": n, "runs_dir": str(tmp_path)})
+            for n in range(30)
+        ]
+        try:
+            wait_until(
+                lambda: all(jobs(engine)[key].state == "COMPLETED" for key in behind), timeout=30
+            )
+            assert jobs(engine)[hung].state == "CREATED"  # still activated, still running
+        finally:
+            hang.touch()
+        wait_until(lambda: jobs(engine)[hung].state == "COMPLETED", timeout=30)
+    for key in [hung, *behind]:
+        assert len(runs(tmp_path, key)) == 2, (key, runs(tmp_path, key))  # one start, one end
+    assert worker.stats.failed == 0
+    assert asyncio_errors(caplog) == []
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_jobs_taken_back_from_the_only_child_run_once_after_the_hang(
+    engine: Any, client: Any, tmp_path: Path, method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One child: the jobs taken back from behind its hung job have nowhere else to go. The
+    child reads them later from its pipe and must skip them: each runs exactly once."""
+    hang = tmp_path / "hang"
+    worker = build(client, max_jobs=32, process_start_method=method)
+    with records() as seen, worker:
+        warm_up(engine, worker, count=40)
+        hung = engine.create_job("work", variables={"hang": str(hang), "runs_dir": str(tmp_path)})
+        behind = [
+            engine.create_job("work", variables={"n": n, "runs_dir": str(tmp_path)})
+            for n in range(10)
+        ]
+        try:
+            wait_until(
+                lambda: any("queued behind it go to other children" in r["message"] for r in seen),
+                timeout=30,
+            )
+        finally:
+            hang.touch()
+        wait_until(lambda: completed(engine) == 40 + 11, timeout=30)
+    for key in [hung, *behind]:
+        assert len(runs(tmp_path, key)) == 2, (key, runs(tmp_path, key))
+    assert all(jobs(engine)[key].result_variables["n"] == n for n, key in enumerate(behind))
+    assert worker.stats.failed == 0
+    assert asyncio_errors(caplog) == []
+
+
+@pytest.mark.timeout(120)
+def test_jobs_waiting_for_a_hung_child_free_their_slots_at_their_deadline(
+    engine: Any, client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The only child hangs; the jobs waiting for it (in the worker, taken back or never sent)
+    must not hold the worker's capacity past their deadline: they are settled as expired, the
+    worker polls again, and the engine's later activations of them are not lost either."""
+    hang = tmp_path / "hang"
+    worker = build(client, timeout_ms=1_000, max_jobs=4)
+    with records("WARNING") as seen, worker:
+        hung = engine.create_job("work", variables={"hang": str(hang), "runs_dir": str(tmp_path)})
+        wait_until(lambda: len(runs(tmp_path, hung)) == 1, timeout=30)
+        behind = [engine.create_job("work", variables={"n": n}) for n in range(3)]
+        try:
+            wait_until(lambda: worker.stats.expired >= 6, timeout=30)  # each, twice at least
+        finally:
+            hang.touch()
+        wait_until(
+            lambda: all(jobs(engine)[key].state == "COMPLETED" for key in behind), timeout=30
+        )
+    assert any("its deadline passed before its handler could start" in r["message"] for r in seen)
+    assert worker.stats.failed == 0
+    assert asyncio_errors(caplog) == []

@@ -250,9 +250,38 @@ def test_how_many_jobs_a_child_holds_follows_its_handlers_pace() -> None:
         child.answered(now)
     assert child.depth == PREFETCH
     child.outstanding.extend([None] * 2)  # type: ignore[list-item]
-    assert not child.wants_more()  # running one, the next one waiting: full
+    assert not child.wants_more(now)  # running one, the next one waiting: full
     child.outstanding.pop()
-    assert child.wants_more()
+    assert child.wants_more(now)
+
+
+def test_a_child_whose_job_runs_long_is_sent_fewer_then_none_behind_it() -> None:
+    """A fast handler's child holds 16; while its job runs long it may hold fewer, as if that
+    were its pace, and once stalled none behind the one it runs."""
+    from camunda_worker.worker._process_runner import (
+        PREFETCH,
+        PREFETCH_FAST,
+        QUEUED_TIME,
+        STALL_TIME,
+        _Child,
+    )
+
+    child = _Child(None, None)  # type: ignore[arg-type]
+    now = child.running_since = 100.0
+    for _ in range(20):
+        now += 0.00005
+        child.answered(now)
+    child.outstanding.append(None)  # type: ignore[arg-type]  # one job, running
+    assert child.wants_more(now)
+    assert child.room == PREFETCH_FAST
+    assert child.wants_more(now + QUEUED_TIME / 4)
+    assert PREFETCH < child.room <= 4
+    assert child.wants_more(now + STALL_TIME / 2)
+    assert child.room == PREFETCH
+    assert not child.stalled(now + STALL_TIME / 2)
+    assert child.stalled(now + STALL_TIME * 2)
+    assert not child.wants_more(now + STALL_TIME * 2)
+    assert child.room == 1
 
 
 class _ExitingProcess:
@@ -296,7 +325,7 @@ def test_no_check_of_a_childs_end_runs_after_the_pool_closed_it() -> None:
         pool._children = []
         pool._ended_while_closing = []
         pool._closing = True
-        pool._start_retry = None
+        pool._start_retry = pool._stall_check = None
         process = _ExitingProcess()
         sentinel, other_end = os.pipe()
         process.sentinel = sentinel  # type: ignore[misc]
@@ -313,3 +342,42 @@ def test_no_check_of_a_childs_end_runs_after_the_pool_closed_it() -> None:
         return errors
 
     assert asyncio.run(main()) == []
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_job_is_either_run_by_its_child_or_taken_back_never_both_nor_neither(
+    method: str,
+) -> None:
+    """The race the claims settle: a child reaching its jobs one after another while the worker
+    takes back, again and again, whatever the child has not reached. Every job ends on exactly
+    one side."""
+    import multiprocessing
+    import random
+
+    from camunda_worker.worker._child import Claims
+
+    context = multiprocessing.get_context(method)
+    claims = Claims(context.RawArray("q", 3), context.Lock())
+    count = 200_000
+    ours, theirs = context.Pipe(duplex=False)
+    go = context.Event()
+    child = context.Process(target=handlers.reach_all, args=(claims, count, go, theirs))
+    child.start()
+    theirs.close()  # the child's alone: its death is our EOF
+    taken: set[int] = set()
+    end = 0
+    go.set()
+    while child.is_alive() and end < count:
+        # The jobs "sent" so far: a few more than the child has reached, as in a pool.
+        end = max(end, min(count, claims.values[Claims.PASSED] + random.randint(1, 20)))
+        first = claims.take_back(end)
+        if first is not None:
+            taken.update(range(first, end))
+    assert ours.poll(60), "the child sent nothing"
+    ran = set(ours.recv())
+    child.join(60)
+    assert child.exitcode == 0
+    assert not ran & taken
+    assert ran | taken == set(range(count))
+    assert taken  # both sides won some: the race was run
+    assert ran
