@@ -235,6 +235,11 @@ class _Child:
         self.depth = min(PREFETCH_FAST, max(PREFETCH, int(QUEUED_TIME / pace) if pace else 0))
         self.running_since = now
 
+    def reached(self) -> int | None:
+        """How many of the jobs sent the child has reached (run, or skipped); ``None``: unknown."""
+        claims = self.setup.claims if self.setup is not None else None
+        return None if claims is None else int(claims.values[_child.Claims.PASSED])
+
     def stalled(self, now: float) -> bool:
         """Whether the job it runs has run too long for more to wait behind it (STALL_TIME)."""
         if not self.outstanding:
@@ -493,9 +498,12 @@ class _Pool:
             self._barren.append(code)
         outstanding = list(child.outstanding)
         child.outstanding.clear()
-        # The first one was running: whatever the exit code (a handler may os._exit(0)), a child
-        # asked to stop only does so between jobs, when it has answered every one it was sent.
-        if outstanding and not self._closing:
+        # The first one was running if the child had reached it: whatever the exit code (a
+        # handler may os._exit(0)), a child asked to stop only does so between jobs, when it has
+        # answered every one it was sent. A child killed between two jobs had not.
+        reached = child.reached()
+        running = bool(outstanding) and (reached is None or outstanding[0].number < reached)
+        if running and not self._closing:
             culprit = outstanding.pop(0)
             how = _how_it_died(code)
             self._log.error(
@@ -514,6 +522,8 @@ class _Pool:
             )
         for work in reversed(outstanding):  # never started: first in line for another child
             work.sent = False
+            if work.slot is not None and work.slot.stage == "running":
+                work.slot.stage = "queued"
             self._pending.appendleft(work)
         if self._closing or self.broken:
             return

@@ -381,3 +381,59 @@ def test_a_job_is_either_run_by_its_child_or_taken_back_never_both_nor_neither(
     assert ran | taken == set(range(count))
     assert taken  # both sides won some: the race was run
     assert ran
+
+
+class _DeadProcess:
+    pid = 4242
+    exitcode = -9
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("reached", "failed"), [(5, False), (6, True)])
+def test_a_child_killed_between_two_jobs_costs_the_next_one_no_retry(
+    reached: int, failed: bool
+) -> None:
+    """The OOM killer ends a child after it answered a job and before it reached the next one
+    in its pipe (job number 5): that job never ran, and goes to another child with its
+    retries. Had the child reached it, it fails, one retry fewer."""
+    import asyncio
+    import collections
+    import multiprocessing
+    import types
+
+    from conftest import make_job
+
+    from camunda_worker.worker._child import Claims
+    from camunda_worker.worker._process_runner import _Child, _Pool, _Work
+
+    async def main() -> tuple[list[Any], list[str]]:
+        loop = asyncio.get_running_loop()
+        said: list[str] = []
+        pool = object.__new__(_Pool)  # the pool's state without children of its own
+        pool._loop = loop
+        pool._children, pool._pending, pool._barren = [], collections.deque(), []
+        pool._ended_while_closing, pool._closing = [], False
+        pool.broken = True  # starts no child in its place
+        pool._log = types.SimpleNamespace(error=said.append, warning=said.append)
+        claims = Claims(multiprocessing.RawArray("q", 3), multiprocessing.Lock())
+        claims.values[Claims.PASSED] = reached
+        child = _Child(_DeadProcess(), types.SimpleNamespace(claims=claims))  # type: ignore[arg-type]
+        child.ready = True
+        work = _Work(make_job(7, retries=3), None, loop.create_future())
+        work.number, work.sent = 5, True
+        child.outstanding.append(work)
+        pool._children.append(child)
+        pool._ended(child)
+        return [work.waiter.result() if work.waiter.done() else None, list(pool._pending)], said
+
+    (outcome, pending), said = asyncio.run(main())
+    if failed:
+        assert outcome.retries == 2
+        assert pending == []
+        assert "running job 7 died (killed by signal SIGKILL)" in said[0]
+    else:
+        assert outcome is None
+        assert len(pending) == 1  # back in line, its retries untouched
+        assert "died between jobs (killed by signal SIGKILL)" in said[0]
