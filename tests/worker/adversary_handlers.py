@@ -5,7 +5,7 @@ so that a test can tell whose result a job was completed with:
 
 - ``runs_dir``: append ``"<pid> start"`` to ``<runs_dir>/<job key>`` first and ``"<pid> end"``
   last (how often, and where, a job really ran);
-- ``child_only_log``: log a record bound to a ``StrEnum`` member of a module that exists in the
+- ``child_only_log``: log a record bound to a ``str`` enum member of a module that exists in the
   child only (as the classes of a spawned child's ``__mp_main__`` do);
 - ``big_log``: log one record of that many characters; ``many_logs``: log that many records;
 - ``close_pipe_once``: close the child's end of its pipe (once: a marker file says it did),
@@ -40,7 +40,7 @@ def _child_only_enum() -> Any:
         import enum
 
         module = types.ModuleType("child_only_module")
-        source = "import enum\nclass OrderState(enum.StrEnum):\n    PAID = 'paid'\n"
+        source = "import enum\nclass OrderState(str, enum.Enum):\n    PAID = 'paid'\n"
         exec(compile(source, "<child_only_module>", "exec"), module.__dict__)
         sys.modules["child_only_module"] = module
         del enum

@@ -112,7 +112,7 @@ def _asyncio_errors_are_captured(caplog: pytest.LogCaptureFixture) -> Iterator[N
 def test_a_log_record_the_worker_cannot_unpickle_does_not_shift_results_onto_other_jobs(
     engine: Any, client: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A job logs with a StrEnum bound whose class only the child has (like a spawned child's
+    """A job logs with a str enum member bound whose class only the child has (like a spawned child's
     ``__mp_main__`` classes). ``_simple`` keeps str subclasses as they are, so the record pickles
     in the child and fails to unpickle in the worker. That record is not the job's outcome: the
     job must complete with its own result, and every job after it with its own."""
