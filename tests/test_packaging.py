@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import tomllib
+import pytest
+
+# The metadata is the same on every Python; it is read where the standard library can (CI's).
+tomllib = pytest.importorskip("tomllib", reason="tomllib is Python 3.11's")
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from camunda_worker.engine import Engine, EngineApp, InProcessTransport, ManualClock
@@ -219,6 +219,9 @@ def test_with_multi_tenancy_on_exactly_the_known_tenants_are_accepted(
 
 @given(tenants=st.lists(_TENANT_IDS.filter(lambda t: "," not in t), min_size=1, max_size=5))
 def test_the_cli_reads_back_any_list_of_tenants(tenants: list[str]) -> None:
+    # Before Python 3.13 argparse drops an option value that is exactly "--" (found by
+    # hypothesis on 3.10; 3.11 does the same): the one list no CLI of ours can read back there.
+    assume(tenants != ["--"] or sys.version_info >= (3, 13))
     # The = form: a tenant may start with "-", which argparse reads as an option otherwise.
     parsed = build_parser().parse_args([f"--multi-tenancy={', '.join(tenants)}"])
     assert parsed.multi_tenancy == tenants
