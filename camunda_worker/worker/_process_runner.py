@@ -322,10 +322,10 @@ class _Pool:
         self._dispatch_scheduled = False
         self.broken = False  # children cannot start: no job is sent any more
         self._loop = loop
-        self._polling_exits = False  # a read of exit codes is scheduled (children with no pidfd)
+        self._exit_poll: asyncio.TimerHandle | None = None  # for children with no pidfd
         self._stall_check: asyncio.TimerHandle | None = None
         self._start_failures = 0  # starts that failed in a row
-        self._start_retry: asyncio.TimerHandle | None = None
+        self._start_retries: set[asyncio.TimerHandle] = set()
         for _ in range(options.pool_size):
             self._start_child()
         self._loop.call_later(READY_WARNING, self._check_ready)
@@ -351,12 +351,17 @@ class _Pool:
                 f"({len(self._children)} child process(es) running, "
                 f"{len(self._pending)} job(s) waiting)"
             )
-            self._start_retry = self._loop.call_later(wait, self._retry_start)
+
+            def start_again() -> None:
+                self._start_retries.discard(retry)  # it ran: close() has nothing to cancel
+                self._retry_start()
+
+            retry = self._loop.call_later(wait, start_again)
+            self._start_retries.add(retry)
         else:
             self._start_failures = 0
 
     def _retry_start(self) -> None:
-        self._start_retry = None
         if self._closing or self.broken:
             return
         self._start_child()
@@ -366,17 +371,17 @@ class _Pool:
         ours, theirs_socket = _socket_pair()  # what multiprocessing.Pipe() is on POSIX
         theirs = multiprocessing.connection.Connection(theirs_socket.detach())
         context = self._context
-        claims = _child.Claims(context.RawArray("q", 3), context.Lock())
-        setup = _child.ChildSetup(
-            events=theirs, events_lock=context.Lock(), claims=claims, **self._setup_args
-        )
-        process = self._context.Process(  # type: ignore[attr-defined]
-            target=_child.serve,
-            args=(setup, theirs, self._options.max_tasks_per_child),
-            name=f"{self._name} child",
-            daemon=True,
-        )
         try:
+            claims = _child.Claims(context.RawArray("q", 3), context.Lock())
+            setup = _child.ChildSetup(
+                events=theirs, events_lock=context.Lock(), claims=claims, **self._setup_args
+            )
+            process = context.Process(  # type: ignore[attr-defined]
+                target=_child.serve,
+                args=(setup, theirs, self._options.max_tasks_per_child),
+                name=f"{self._name} child",
+                daemon=True,
+            )
             process.start()
         except BaseException:
             ours.close()
@@ -409,9 +414,12 @@ class _Pool:
         child.end_fd = child.pidfd if child.pidfd is not None else process.sentinel
         self._loop.add_reader(child.end_fd, self._sentinel_ready, child)
         child.watching = True
-        if child.pidfd is None and not self._polling_exits:
-            self._polling_exits = True
-            self._loop.call_later(EXIT_POLL, self._poll_exits)
+        if child.pidfd is None:
+            self._schedule_exit_poll()
+
+    def _schedule_exit_poll(self) -> None:
+        if self._exit_poll is None:  # one read of the exit codes at a time, for every child
+            self._exit_poll = self._loop.call_later(EXIT_POLL, self._poll_exits)
 
     def _unwatch_end(self, child: _Child) -> None:
         if child.watching:
@@ -420,16 +428,15 @@ class _Pool:
 
     def _poll_exits(self) -> None:
         """On the loop: settle the end of children that exited with no pidfd to say so."""
-        self._polling_exits = False
+        self._exit_poll = None
         if self._closing:
             return
         polled = [child for child in self._children if child.pidfd is None and child.watching]
         for child in polled:
             if not child.released and child.process.exitcode is not None:
                 self._sentinel_ready(child)
-        if polled:
-            self._polling_exits = True
-            self._loop.call_later(EXIT_POLL, self._poll_exits)
+        if polled:  # a child replaced meanwhile (no pidfd for it either) scheduled it already
+            self._schedule_exit_poll()
 
     def _check_ready(self) -> None:
         """On the loop, every :data:`READY_WARNING` s: warn while no child has become ready."""
@@ -806,8 +813,12 @@ class _Pool:
 
     def close(self) -> None:
         """Stop watching the children and close their pipes (on the loop, after the joins)."""
-        if self._start_retry is not None:
-            self._start_retry.cancel()
+        for retry in self._start_retries:
+            retry.cancel()
+        self._start_retries.clear()
+        if self._exit_poll is not None:
+            self._exit_poll.cancel()
+            self._exit_poll = None
         if self._stall_check is not None:
             self._stall_check.cancel()
         for child in list(self._children):

@@ -325,7 +325,7 @@ def test_no_check_of_a_childs_end_runs_after_the_pool_closed_it() -> None:
         pool._children = []
         pool._ended_while_closing = []
         pool._closing = True
-        pool._start_retry = pool._stall_check = None
+        pool._start_retries, pool._exit_poll, pool._stall_check = set(), None, None
         process = _ExitingProcess()
         sentinel, other_end = os.pipe()
         process.sentinel = sentinel  # type: ignore[misc]
