@@ -69,6 +69,17 @@ def our_children() -> list[Any]:
     return [child for child in multiprocessing.active_children() if child.name == CHILD_NAME]
 
 
+def our_child_pids() -> list[int]:
+    """The pids of our children, from any thread: the pool closes a process object once it
+    has ended (its ``pid`` raises then), maybe between the listing and the read."""
+    pids = []
+    for child in our_children():
+        with contextlib.suppress(ValueError):
+            if child.pid:
+                pids.append(child.pid)
+    return pids
+
+
 def live_child_pids_in_proc() -> set[int]:
     """Processes whose parent is this process and that are not zombies (from /proc)."""
     me, found = os.getpid(), set()
@@ -255,11 +266,11 @@ def test_children_killed_again_and_again_under_fast_jobs_lose_no_job(
     def killer() -> None:
         while not stop.is_set() and len(killed) < 8:
             time.sleep(0.15)
-            for child in our_children():
-                if child.pid and child.pid not in killed and completed(engine) > 20:
+            for pid in our_child_pids():
+                if pid not in killed and completed(engine) > 20:
                     with contextlib.suppress(ProcessLookupError):
-                        os.kill(child.pid, signal.SIGKILL)
-                        killed.append(child.pid)
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
                     break
 
     thread = threading.Thread(target=killer, daemon=True)
@@ -422,6 +433,30 @@ def warm_up(engine: Any, worker: JobWorker, count: int = 100) -> None:
     wait_until(lambda: worker.stats.completed == count, timeout=60)
 
 
+def hung_and_behind(engine: Any, runs_dir: Path, hang: Path, count: int) -> tuple[str, list[str]]:
+    """A job that hangs until ``hang`` exists, then ``count`` fast ones queued after it."""
+    hung = engine.create_job("work", variables={"hang": str(hang), "runs_dir": str(runs_dir)})
+    behind = [
+        engine.create_job("work", variables={"n": n, "runs_dir": str(runs_dir)})
+        for n in range(count)
+    ]
+    return hung, behind
+
+
+def deaths_behind_grandchildren(engine: Any, grandchildren: list[Path]) -> None:
+    """One job per path: it forks a grandchild (its pid in that file), then its child dies;
+    each must fail before the next is created, and a job after them must complete."""
+    for path in grandchildren:
+        victim = engine.create_job(
+            "work",
+            variables={"fork_grandchild": 90, "grandchild_file": str(path), "die": True},
+            retries=1,
+        )
+        wait_until(lambda key=victim: jobs(engine)[key].state == "FAILED", timeout=30)
+    after = engine.create_job("work", variables={"n": 1})
+    wait_until(lambda: jobs(engine)[after].state == "COMPLETED", timeout=30)
+
+
 @pytest.mark.timeout(120)
 def test_jobs_queued_behind_a_handler_that_hangs_run_in_the_other_child_meanwhile(
     engine: Any, client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
@@ -433,11 +468,7 @@ def test_jobs_queued_behind_a_handler_that_hangs_run_in_the_other_child_meanwhil
     worker = build(client, process_pool_size=2, max_jobs=64)
     with worker:
         warm_up(engine, worker)
-        hung = engine.create_job("work", variables={"hang": str(hang), "runs_dir": str(tmp_path)})
-        behind = [
-            engine.create_job("work", variables={"n": n, "runs_dir": str(tmp_path)})
-            for n in range(30)
-        ]
+        hung, behind = hung_and_behind(engine, tmp_path, hang, 30)
         try:
             wait_until(
                 lambda: all(jobs(engine)[key].state == "COMPLETED" for key in behind), timeout=30
@@ -463,11 +494,7 @@ def test_jobs_taken_back_from_the_only_child_run_once_after_the_hang(
     worker = build(client, max_jobs=32, process_start_method=method)
     with records() as seen, worker:
         warm_up(engine, worker, count=40)
-        hung = engine.create_job("work", variables={"hang": str(hang), "runs_dir": str(tmp_path)})
-        behind = [
-            engine.create_job("work", variables={"n": n, "runs_dir": str(tmp_path)})
-            for n in range(10)
-        ]
+        hung, behind = hung_and_behind(engine, tmp_path, hang, 10)
         try:
             wait_until(
                 lambda: any("queued behind it go to other children" in r["message"] for r in seen),

@@ -23,10 +23,13 @@ from test_process_adversary import (
     asyncio_errors,
     build,
     completed,
+    deaths_behind_grandchildren,
     exit_watch,  # noqa: F401 - fixture
     failing_socket_pairs,
     grandchild_killed_at_the_end,
+    hung_and_behind,
     jobs,
+    our_child_pids,
     our_children,
     records,
     runs,
@@ -85,11 +88,11 @@ def test_children_killed_while_jobs_are_taken_back_lose_and_repeat_no_job(
 ) -> None:
     """Fast jobs with slow ones among them (take-backs all the time), children SIGKILLed every
     0.2 s, replaced after max_tasks jobs: every job completes, and runs again only after a
-    death that cost it a retry.
+    death that cost it a retry, and only the jobs the killed children ran failed.
 
-    (The helper saw, twice in about 60 runs of the fork variants on an earlier commit,
-    ``worker.stats.failed`` one above the SIGKILLs sent; not reproduced nor explained, so the
-    count is not asserted here: see the closing note of that session.)"""
+    (The helper saw, twice in about 60 runs, one failure more than the SIGKILLs counted: the
+    killer read ``child.pid`` again after the kill, when the pool may just have closed that
+    process object, and died on the ValueError with the kill uncounted. It reads pids once.)"""
     retries = 8
     keys = mixed_jobs(
         engine, tmp_path, 300 if method == "fork" else 120, retries=retries, pad="p" * pad
@@ -116,11 +119,11 @@ def test_children_killed_while_jobs_are_taken_back_lose_and_repeat_no_job(
                 for job in engine.jobs(job_type="work")
                 if job.state == "COMPLETED"
             }
-            for child in our_children():
-                if child.pid and child.pid not in killed and child.pid in worked:
+            for pid in our_child_pids():
+                if pid not in killed and pid in worked:
                     with contextlib.suppress(ProcessLookupError):
-                        os.kill(child.pid, signal.SIGKILL)
-                        killed.append(child.pid)
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
                     break
 
     thread = threading.Thread(target=killer, daemon=True)
@@ -141,7 +144,7 @@ def test_children_killed_while_jobs_are_taken_back_lose_and_repeat_no_job(
             thread.join()
     died = [r["message"] for r in seen if " died " in r["message"] or "kill" in r["message"]]
     check_each_ran_as_promised(engine, tmp_path, keys, retries)
-    assert all("SIGKILL" in message for message in died if " died " in message), died
+    assert worker.stats.failed <= len(killed), (killed, died)
     if method == "fork":  # (while a spawned child starts, no job is queued behind a busy one)
         assert any("queued behind it go to other children" in r["message"] for r in seen)
     assert asyncio_errors(caplog) == []
@@ -169,10 +172,10 @@ def test_children_stopped_for_a_second_again_and_again_run_every_job_exactly_onc
         index = 0
         while not stop.is_set() and len(stopped) < 8:
             time.sleep(0.1)
-            children = [child for child in our_children() if child.pid]
+            children = our_child_pids()
             if not children or completed(engine) < 5:
                 continue
-            pid = children[index % len(children)].pid
+            pid = children[index % len(children)]
             index += 1
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGSTOP)
@@ -233,11 +236,7 @@ def test_jobs_taken_back_with_auto_extend_timeout_run_once(
     )
     with worker:
         warm_up(engine, worker, count=60)
-        hung = engine.create_job("work", variables={"hang": str(hang), "runs_dir": str(tmp_path)})
-        behind = [
-            engine.create_job("work", variables={"n": n, "runs_dir": str(tmp_path)})
-            for n in range(30)
-        ]
+        hung, behind = hung_and_behind(engine, tmp_path, hang, 30)
         try:
             wait_until(
                 lambda: all(jobs(engine)[key].state == "COMPLETED" for key in behind), timeout=60
@@ -267,11 +266,7 @@ def test_closing_with_a_short_drain_while_jobs_are_taken_back(
     worker = build(client, max_jobs=32, drain_timeout=0.5)
     with records() as seen, worker:
         warm_up(engine, worker, count=40)
-        hung = engine.create_job("work", variables={"hang": str(hang), "runs_dir": str(tmp_path)})
-        behind = [
-            engine.create_job("work", variables={"n": n, "runs_dir": str(tmp_path)})
-            for n in range(10)
-        ]
+        hung, behind = hung_and_behind(engine, tmp_path, hang, 10)
         wait_until(
             lambda: any("queued behind it go to other children" in r["message"] for r in seen),
             timeout=30,
@@ -331,15 +326,7 @@ def test_pidfd_open_failing_falls_back_to_polling(
         for path in grandchildren:
             stack.enter_context(grandchild_killed_at_the_end(path))
         with worker:
-            for path in grandchildren:
-                victim = engine.create_job(
-                    "work",
-                    variables={"fork_grandchild": 90, "grandchild_file": str(path), "die": True},
-                    retries=1,
-                )
-                wait_until(lambda key=victim: jobs(engine)[key].state == "FAILED", timeout=30)
-            after = engine.create_job("work", variables={"n": 1})
-            wait_until(lambda: jobs(engine)[after].state == "COMPLETED", timeout=30)
+            deaths_behind_grandchildren(engine, grandchildren)
     assert worker.stats.failed == 3
     assert asyncio_errors(caplog) == []
     assert our_children() == []
@@ -376,15 +363,7 @@ def test_polling_for_exits_keeps_one_timer_however_many_children_die(
         for path in grandchildren:
             stack.enter_context(grandchild_killed_at_the_end(path))
         with worker:
-            for path in grandchildren:
-                victim = engine.create_job(
-                    "work",
-                    variables={"fork_grandchild": 90, "grandchild_file": str(path), "die": True},
-                    retries=1,
-                )
-                wait_until(lambda key=victim: jobs(engine)[key].state == "FAILED", timeout=30)
-            after = engine.create_job("work", variables={"n": 1})
-            wait_until(lambda: jobs(engine)[after].state == "COMPLETED", timeout=30)
+            deaths_behind_grandchildren(engine, grandchildren)
             start = time.monotonic()
             time.sleep(1.0)
             window = time.monotonic() - start
