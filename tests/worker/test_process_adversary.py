@@ -69,31 +69,45 @@ def our_children() -> list[Any]:
     return [child for child in multiprocessing.active_children() if child.name == CHILD_NAME]
 
 
-def our_child_pids() -> list[int]:
-    """The pids of our children, from any thread: the pool closes a process object once it
-    has ended (its ``pid`` raises then), maybe between the listing and the read."""
-    pids = []
-    for child in our_children():
-        with contextlib.suppress(ValueError):
-            if child.pid:
-                pids.append(child.pid)
-    return pids
-
-
-def live_child_pids_in_proc() -> set[int]:
-    """Processes whose parent is this process and that are not zombies (from /proc)."""
-    me, found = os.getpid(), set()
+def _processes() -> dict[int, tuple[int, str, str]]:
+    """Every live (not zombie) process: its parent, state and command line (from /proc)."""
+    found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == me and fields[0] != "Z":
-            found.add(int(entry))
+        if fields[0] != "Z":
+            found[int(entry)] = (int(fields[1]), fields[0], cmdline.decode(errors="replace"))
     return found
+
+
+def our_child_pids() -> list[int]:
+    """The pool's children, for a thread that kills or stops them while the worker runs.
+
+    Not ``multiprocessing.active_children()``: it polls every child's process object, and two
+    threads polling a forkserver child at once (this one and the pool's loop) may both see its
+    status ready and one of them then waits forever for the bytes the other read. /proc holds
+    the children whose parent is this process (fork, spawn) or its fork server, less the fork
+    server and the resource tracker themselves.
+    """
+    me, processes = os.getpid(), _processes()
+    helpers = {
+        pid
+        for pid, (parent, _state, cmdline) in processes.items()
+        if parent == me
+        and ("multiprocessing.forkserver" in cmdline or "resource_tracker" in cmdline)
+    }
+    servers = {pid for pid in helpers if "multiprocessing.forkserver" in processes[pid][2]}
+    return sorted(
+        pid
+        for pid, (parent, _state, _cmdline) in processes.items()
+        if (parent == me and pid not in helpers) or parent in servers
+    )
 
 
 @contextlib.contextmanager
