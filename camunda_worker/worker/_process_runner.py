@@ -399,7 +399,7 @@ class _Pool:
         self._children.append(child)
 
     def _watch_end(self, child: _Child) -> None:
-        """Have the loop call :meth:`_sentinel_ready` once ``child``'s process has ended.
+        """Have the loop call :meth:`_process_ended` once ``child``'s process has ended.
 
         Its sentinel and its pipe are not enough: a process the handler forked (``os.fork``, a
         library's helper) inherits both, and keeps them open after the child's death, for as
@@ -412,7 +412,7 @@ class _Pool:
             with contextlib.suppress(OSError):  # a kernel before 5.3, a sandbox refusing it
                 child.pidfd = pidfd_open(process.pid)
         child.end_fd = child.pidfd if child.pidfd is not None else process.sentinel
-        self._loop.add_reader(child.end_fd, self._sentinel_ready, child)
+        self._loop.add_reader(child.end_fd, self._process_ended, child)
         child.watching = True
         if child.pidfd is None:
             self._schedule_exit_poll()
@@ -434,7 +434,7 @@ class _Pool:
         polled = [child for child in self._children if child.pidfd is None and child.watching]
         for child in polled:
             if not child.released and child.process.exitcode is not None:
-                self._sentinel_ready(child)
+                self._process_ended(child)
         if polled:  # a child replaced meanwhile (no pidfd for it either) scheduled it already
             self._schedule_exit_poll()
 
@@ -467,7 +467,7 @@ class _Pool:
             with contextlib.suppress(Exception):
                 child.process.kill()
 
-    def _sentinel_ready(self, child: _Child) -> None:
+    def _process_ended(self, child: _Child) -> None:
         """The child's process has ended: read what it sent before, then settle its end."""
         if child.timer is not None:
             child.timer.cancel()

@@ -315,13 +315,15 @@ def test_children_killed_again_and_again_under_fast_jobs_lose_no_job(
 
 
 @contextlib.contextmanager
-def grandchild_killed_at_the_end(path: Path) -> Iterator[None]:
+def grandchild_killed_at_the_end(*paths: Path) -> Iterator[None]:
+    """Kill, at the end, the grandchildren whose pids these files hold."""
     try:
         yield
     finally:
-        if path.exists():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(path.read_text()), signal.SIGKILL)
+        for path in paths:
+            if path.exists():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(path.read_text()), signal.SIGKILL)
 
 
 @pytest.fixture(params=["pidfd", "polling"])

@@ -333,7 +333,7 @@ def test_no_check_of_a_childs_end_runs_after_the_pool_closed_it() -> None:
         child.watching = True  # as _start_child leaves it (watching its sentinel: no pidfd)
         child.end_fd = sentinel
         pool._children.append(child)
-        pool._sentinel_ready(child)  # exit code not there: checked again soon
+        pool._process_ended(child)  # exit code not there: checked again soon
         pool._pipe_closed(child)  # then the pipe's end arrives
         pool.close()  # the shutdown: the process is closed
         await asyncio.sleep(1.5)  # past every check the pool may have scheduled

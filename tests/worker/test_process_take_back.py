@@ -322,11 +322,8 @@ def test_pidfd_open_failing_falls_back_to_polling(
     monkeypatch.setattr(os, "pidfd_open", refuse, raising=False)
     grandchildren = [tmp_path / f"grandchild{i}" for i in range(3)]
     worker = build(client, process_pool_size=2)
-    with contextlib.ExitStack() as stack:
-        for path in grandchildren:
-            stack.enter_context(grandchild_killed_at_the_end(path))
-        with worker:
-            deaths_behind_grandchildren(engine, grandchildren)
+    with grandchild_killed_at_the_end(*grandchildren), worker:
+        deaths_behind_grandchildren(engine, grandchildren)
     assert worker.stats.failed == 3
     assert asyncio_errors(caplog) == []
     assert our_children() == []
@@ -359,14 +356,11 @@ def test_polling_for_exits_keeps_one_timer_however_many_children_die(
     monkeypatch.setattr(_process_runner._Pool, "_poll_exits", counting)
     grandchildren = [tmp_path / f"grandchild{i}" for i in range(4)]
     worker = build(client)
-    with contextlib.ExitStack() as stack:
-        for path in grandchildren:
-            stack.enter_context(grandchild_killed_at_the_end(path))
-        with worker:
-            deaths_behind_grandchildren(engine, grandchildren)
-            start = time.monotonic()
-            time.sleep(1.0)
-            window = time.monotonic() - start
+    with grandchild_killed_at_the_end(*grandchildren), worker:
+        deaths_behind_grandchildren(engine, grandchildren)
+        start = time.monotonic()
+        time.sleep(1.0)
+        window = time.monotonic() - start
     assert worker.stats.failed == 4
     in_window = [at for at in polls if start <= at <= start + window]
     assert len(in_window) <= window / 0.1 + 1, f"{len(in_window)} polls in {window:.2f} s"
