@@ -83,6 +83,13 @@ def test_a_handler_raising_a_base_exception_fails_its_job_and_the_worker_goes_on
             assert job.error_message is not None, name
             assert job.error_message.startswith(name), job.error_message
             assert job.incident_key is None, name
+        # The engine records a failure before its answer reaches the worker, which counts it
+        # then: the count follows within moments, never more than the raising jobs.
+        wait_for(
+            lambda: worker.stats.failed == len(BASE_EXCEPTIONS) and worker.stats.in_flight == 0,
+            worker,
+            "the worker counted every failure",
+        )
         assert worker.state is WorkerState.POLLING
         assert worker.error is None
         assert worker.stats.failed == len(BASE_EXCEPTIONS)
