@@ -325,39 +325,45 @@ class _Conn(asyncio.Protocol):
     async def receive(self, timeout: float | None) -> tuple[WireResponse, bool]:
         """Read one answer; returns it and whether the connection may carry another request."""
         answer = _Answer()
-        head: list[bytes] = []  # what was fed until the final head was read
-        fed = 0
-        while not answer.complete:
-            if self.buffer:
-                data = bytes(self.buffer)
-                self.buffer.clear()
-                if not answer.read_head:
-                    head.append(data)
-                    fed += len(data)
-                _feed(answer, data)
-                if not answer.read_head and fed > _MAX_HEAD:
-                    raise httpx.RemoteProtocolError("the answer's head is too large")
-                if head and answer.read_head:
-                    _check_protocol(b"".join(head), answer.interim + 1)
-                    head = []
-                continue
-            if self.closed:
-                if self.error is None and answer.to_close:
-                    answer.complete = True
-                    answer.keep_alive = False
-                    break
-                if not fed:
-                    raise _UnansweredError  # not one byte of an answer
-                raise self._ended()
-            await self._more(timeout)
-        headers = answer.headers
-        body = answer.body[0] if len(answer.body) == 1 else b"".join(answer.body)
-        encoding = headers.get("content-encoding", "identity").strip().lower()
-        if body and encoding not in ("", "identity"):  # an empty body stays empty, as in httpx
-            body = _decode(body, encoding)
-        # Bytes nobody asked for: this connection's framing cannot be trusted.
-        keep_alive = answer.keep_alive and not answer.surplus and not self.buffer
-        return WireResponse(answer.status, headers, body), keep_alive
+        # The parser holds the answer's callbacks and the answer holds the parser: a cycle that
+        # only the garbage collector frees. Broken here, every answer is freed as it goes out of
+        # use (at 512 jobs in flight the collector's passes took a fifth of the worker's CPU).
+        try:
+            head: list[bytes] = []  # what was fed until the final head was read
+            fed = 0
+            while not answer.complete:
+                if self.buffer:
+                    data = bytes(self.buffer)
+                    self.buffer.clear()
+                    if not answer.read_head:
+                        head.append(data)
+                        fed += len(data)
+                    _feed(answer, data)
+                    if not answer.read_head and fed > _MAX_HEAD:
+                        raise httpx.RemoteProtocolError("the answer's head is too large")
+                    if head and answer.read_head:
+                        _check_protocol(b"".join(head), answer.interim + 1)
+                        head = []
+                    continue
+                if self.closed:
+                    if self.error is None and answer.to_close:
+                        answer.complete = True
+                        answer.keep_alive = False
+                        break
+                    if not fed:
+                        raise _UnansweredError  # not one byte of an answer
+                    raise self._ended()
+                await self._more(timeout)
+            headers = answer.headers
+            body = answer.body[0] if len(answer.body) == 1 else b"".join(answer.body)
+            encoding = headers.get("content-encoding", "identity").strip().lower()
+            if body and encoding not in ("", "identity"):  # an empty body stays empty (httpx)
+                body = _decode(body, encoding)
+            # Bytes nobody asked for: this connection's framing cannot be trusted.
+            keep_alive = answer.keep_alive and not answer.surplus and not self.buffer
+            return WireResponse(answer.status, headers, body), keep_alive
+        finally:
+            del answer.parser
 
 
 class _Surplus(Exception):  # noqa: N818 - a signal to stop parsing, not an error
