@@ -17,6 +17,7 @@ counted (``stats.abandoned``) and left to time out, and the call returns (see
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import threading
 from collections.abc import Callable, Coroutine, Sequence
@@ -24,6 +25,8 @@ from typing import Any
 
 import anyio
 import attrs
+
+from camunda_worker.worker._gc import larger_young_generation
 
 __all__ = ["GroupMember", "run_group", "serve_group"]
 
@@ -71,6 +74,7 @@ async def serve_group(members: Sequence[GroupMember], *, handle_signals: bool = 
     loop = asyncio.get_running_loop()
     signals = 0
     installed: list[signal.Signals] = []
+    tuning = contextlib.ExitStack()
     try:
         async with anyio.create_task_group() as group:
 
@@ -86,9 +90,12 @@ async def serve_group(members: Sequence[GroupMember], *, handle_signals: bool = 
 
             if handle_signals:
                 installed = _install(loop, on_signal)
+            if installed:  # the group owns the process: its collector too (see _gc)
+                tuning.enter_context(larger_young_generation())
             for member in members:
                 group.start_soon(member.serve)
     finally:
+        tuning.close()
         for sig in installed:
             loop.remove_signal_handler(sig)
     errors = [error for member in members if (error := member.error()) is not None]
