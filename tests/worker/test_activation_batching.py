@@ -1,4 +1,4 @@
-"""Activations come in batches under load: a quarter of the capacity, or a short linger."""
+"""Activations come in batches under load: a quarter of the capacity (32 at most), or a linger."""
 
 from __future__ import annotations
 
@@ -80,3 +80,37 @@ async def test_under_load_every_activation_asks_for_a_quarter_of_the_capacity(
     assert asked[0] == 8
     assert min(asked) >= 2
     assert len(asked) < 60 / 2  # far fewer activations than jobs
+
+
+@pytest.mark.asyncio
+async def test_a_large_capacity_activates_once_32_slots_are_free(
+    fake: FakeAsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At 512 in flight a quarter is 128 slots: freed slots stood idle for the whole linger.
+    monkeypatch.setattr(_poller, "ACTIVATION_LINGER", 60.0)  # only the batch size decides
+    ends = {str(key): anyio.Event() for key in range(1024)}
+
+    async def handler(job: Any) -> None:
+        await ends[job.job_key].wait()
+
+    fake.add(*(make_job(key) for key in range(1024)))
+    worker = JobWorker(
+        handler,
+        WorkerConfig("work", job_timeout_milliseconds=30_000, max_concurrent_jobs=512),
+        client=fake,  # type: ignore[arg-type]
+        settings=CamundaSettings(),
+        execution_strategy="async",
+    )
+    async with worker:
+        await await_until(lambda: worker.stats.in_flight == 512)
+        for key in range(31):
+            ends[str(key)].set()
+        await await_until(lambda: fake.acknowledged() == 31)
+        await settle()
+        assert len(fake.activations) == 1  # 31 free slots are not a batch yet
+        ends["31"].set()
+        await await_until(lambda: len(fake.activations) == 2)
+        assert fake.activations[1]["max_jobs_to_activate"] == 32
+        for end in ends.values():
+            end.set()
+        await await_until(lambda: fake.acknowledged() == 1024)
