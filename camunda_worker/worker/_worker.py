@@ -454,6 +454,10 @@ class JobWorker:
     def run(self) -> None:
         """Run the worker in this thread until SIGINT/SIGTERM (or :meth:`stop`), then drain.
 
+        Run from the main thread, it owns the process while it runs: it handles the signals and
+        raises the garbage collector's young generation from CPython's default 700 to 10,000
+        objects (unless the process chose its own thresholds), putting it back when it returns.
+
         Raises:
             Exception: the error that stopped the worker (e.g. :class:`UnauthorizedError`), so
                 a process that runs only this worker exits non-zero.
@@ -489,6 +493,9 @@ class JobWorker:
 def run_workers(*workers: JobWorker) -> None:
     """Run ``workers`` in this thread until SIGINT/SIGTERM or until all stop, then drain.
 
+    From the main thread it owns the process, as :meth:`JobWorker.run` does (signals, and the
+    garbage collector's young generation while it runs).
+
     Args:
         *workers: workers that were not started yet (each for its own job type).
 
@@ -505,7 +512,9 @@ async def serve_workers(*workers: JobWorker, handle_signals: bool = False) -> No
     Args:
         *workers: workers that were not started yet.
         handle_signals: drain on SIGINT/SIGTERM (only possible in the main thread); a second
-            signal abandons the drain: jobs still in flight are abandoned at once.
+            signal abandons the drain: jobs still in flight are abandoned at once. Handling
+            them, the call owns the process as :meth:`JobWorker.run` does (the garbage
+            collector's young generation is raised while it runs).
 
     Raises:
         RuntimeError: a worker was already started or is closed.
