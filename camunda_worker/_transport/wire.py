@@ -255,7 +255,10 @@ class _Conn(asyncio.Protocol):
         moves to it if not, and ends if nothing waits.
         """
         if timeout is None:
-            await future
+            try:
+                await future
+            finally:
+                del future  # see below
             return
         loop = asyncio.get_running_loop()
         limit = loop.time() + timeout
@@ -271,6 +274,10 @@ class _Conn(asyncio.Protocol):
             await future
         finally:
             self._limited = None
+            # A timeout or an error raised here holds this frame in its traceback, and the
+            # future holds the error: without this the two (and the answer being read, up the
+            # traceback) would wait for the cyclic collector.
+            del future
 
     def _fire(self) -> None:
         self._timer = None
@@ -297,6 +304,7 @@ class _Conn(asyncio.Protocol):
             await self._wait(waiter, timeout, httpx.ReadTimeout)
         finally:
             self.waiter = None
+            del waiter  # as in _wait: no cycle through a timeout's traceback
 
     def _ended(self) -> Exception:
         if self.error is not None:
@@ -470,13 +478,18 @@ def _feed(answer: _Answer, data: bytes) -> None:
     try:
         answer.parser.feed_data(data)
     except httptools.HttpParserCallbackError as error:
+        # The callback's error holds, through its traceback, the callback's frame (the answer)
+        # and this one: kept in a local, it would make a cycle only the collector frees.
         reason = error.__context__
-        if isinstance(reason, _Surplus):
-            answer.surplus = True
-            return
-        if isinstance(reason, httpx.RemoteProtocolError):
-            raise reason from None
-        raise  # pragma: no cover - the callbacks raise nothing else
+        try:
+            if isinstance(reason, _Surplus):
+                answer.surplus = True
+                return
+            if isinstance(reason, httpx.RemoteProtocolError):
+                raise reason from None
+            raise  # pragma: no cover - the callbacks raise nothing else
+        finally:
+            del reason
     except httptools.HttpParserError as error:
         if answer.complete:  # garbage after a whole answer: the answer stands, not the connection
             answer.surplus = True
