@@ -39,6 +39,7 @@ class GroupMember:
 
     Attributes:
         claim: marks the worker started (raises if it was started or is closed).
+        unclaim: undoes ``claim`` when the group cannot start (another member refused).
         serve: serves until the worker stops.
         stop: asks for a drain.
         abandon: ends the drain at once, with the reason to report.
@@ -46,6 +47,7 @@ class GroupMember:
     """
 
     claim: Callable[[], None]
+    unclaim: Callable[[], None]
     serve: Callable[[], Coroutine[Any, Any, None]]
     stop: Callable[[], None]
     abandon: Callable[[str], None]
@@ -69,8 +71,17 @@ async def serve_group(members: Sequence[GroupMember], *, handle_signals: bool = 
         RuntimeError: a worker was already started or is closed.
         Exception: the error that stopped the first failed worker, after all have stopped.
     """
-    for member in members:
-        member.claim()  # the group is part of the life cycle
+    claimed: list[GroupMember] = []
+    try:
+        for member in members:
+            member.claim()  # the group is part of the life cycle
+            claimed.append(member)
+    except BaseException:
+        # One refused (started already, closed, or given twice): the group never runs, and
+        # the others are left as they were, to be run, started or closed later.
+        for member in claimed:
+            member.unclaim()
+        raise
     loop = asyncio.get_running_loop()
     signals = 0
     installed: list[signal.Signals] = []

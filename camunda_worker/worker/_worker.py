@@ -284,6 +284,7 @@ class JobWorker:
     def _as_member(self) -> GroupMember:
         return GroupMember(
             claim=self._claim,
+            unclaim=self._unclaim,
             serve=self._serve,
             stop=self.stop,
             abandon=self._abandon,
@@ -301,6 +302,12 @@ class JobWorker:
                 raise RuntimeError(f"this JobWorker ({self.job_type!r}) was already started")
             self._started = True
             self._status.state = WorkerState.STARTING
+
+    def _unclaim(self) -> None:
+        """Undo :meth:`_claim` of a run that never began (another worker of its group refused)."""
+        with self._lock:
+            self._started = False
+            self._status.state = WorkerState.CREATED
 
     async def _serve(self) -> None:
         try:

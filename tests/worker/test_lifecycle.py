@@ -359,3 +359,25 @@ def test_thread_handlers_get_the_injected_sync_client_which_the_worker_does_not_
 def test_repr_names_job_type_strategy_and_state(fake: FakeAsyncClient) -> None:
     worker = build(fake, lambda job: None)
     assert repr(worker) == "<JobWorker job_type='work' strategy=thread state=created>"
+
+
+def test_a_group_that_cannot_start_leaves_its_other_workers_as_they_were(
+    fake: FakeAsyncClient,
+) -> None:
+    # run_workers(fresh, started): ``started`` refuses, so the group never runs. ``fresh`` had
+    # been marked started already: it stayed STARTING, could never be run, and close() waited
+    # a minute for a run that never began.
+    other = FakeAsyncClient()
+    started = build(other, lambda job: None, job_type="started")
+    fresh = build(fake, lambda job: {"ran": True})
+    with started:
+        with pytest.raises(RuntimeError, match="already started"):
+            run_workers(fresh, started)
+        with pytest.raises(RuntimeError, match="already started"):
+            run_workers(fresh, fresh)  # the same worker twice: refused the same way
+    assert fresh.state is WorkerState.CREATED
+    fake.add(make_job(1))
+    with fresh:  # it can still be started
+        wait_until(lambda: fake.acknowledged() == 1)
+    assert fake.completed == {"1": {"ran": True}}
+    assert fresh.state is WorkerState.STOPPED
