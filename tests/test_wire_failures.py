@@ -425,3 +425,23 @@ async def test_concurrent_requests_never_open_more_than_max_connections() -> Non
     assert [body.content for body in bodies] == [f"/{n}".encode() for n in range(20)]
     assert server.most_open == 2
     assert server.opened == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("pieces", [1, 7], ids=["in-one-write", "in-pieces"])
+async def test_a_whole_head_over_64_kib_is_refused_however_it_arrives(pieces: int) -> None:
+    # The size was checked only while the head was incomplete: a whole head that arrived in
+    # one read went through, the same head in pieces was refused.
+    reply = answer(200, b"{}", headers={"X-Big": "b" * (70 * 1024)})
+
+    async def script(peer: Peer) -> None:
+        while await peer.read_request() is not None:
+            size = -(-len(reply) // pieces)
+            for start in range(0, len(reply), size):
+                await peer.write(reply[start : start + size])
+
+    async with WireServer(script) as server:
+        pool = make_pool(server.url)
+        with pytest.raises(httpx.RemoteProtocolError, match="head is too large"):
+            await fetch(server, pool)
+        await pool.aclose()

@@ -498,9 +498,9 @@ def _feed(answer: _Answer, data: bytes) -> None:
 
 
 def _check_protocol(head: bytes, count: int) -> None:
-    """Each of the ``count`` heads at the start of ``head`` begins ``HTTP/`` (h11's rule).
+    """Check the ``count`` heads at the start of ``head``: each begins ``HTTP/`` (h11's rule).
 
-    llhttp also takes ``RTSP/`` and ``ICE/`` answers, and skips blank lines before one.
+    Together they are at most ``_MAX_HEAD`` bytes, however the network split them. llhttp also takes ``RTSP/`` and ``ICE/`` answers, and skips blank lines before one.
     """
     start = 0
     for _ in range(count):
@@ -508,6 +508,8 @@ def _check_protocol(head: bytes, count: int) -> None:
             line = head[start : head.find(b"\r\n", start)]
             raise httpx.RemoteProtocolError(f"not an HTTP/1.1 answer: {line[:80]!r}")
         start = head.find(b"\r\n\r\n", start) + 4
+    if start > _MAX_HEAD:
+        raise httpx.RemoteProtocolError("the answer's head is too large")
 
 
 def _unanswered(conn: _Conn) -> httpx.TransportError:
