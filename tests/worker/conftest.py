@@ -139,6 +139,26 @@ class FakeSyncClient:
         self.closed = True
 
 
+def fake_worker(
+    fake: FakeAsyncClient,
+    handler: Callable[..., Any],
+    *,
+    job_type: str = "work",
+    **options: Any,
+) -> Any:
+    """A ``JobWorker`` of ``handler`` on ``fake`` (job timeout one minute), with ``options``."""
+    from camunda_worker._config.worker_config import WorkerConfig
+    from camunda_worker.worker import JobWorker
+
+    return JobWorker(
+        handler,
+        WorkerConfig(job_type, job_timeout_milliseconds=60_000),
+        client=fake,  # type: ignore[arg-type]
+        settings=CamundaSettings(),
+        **options,
+    )
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():

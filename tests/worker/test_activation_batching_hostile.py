@@ -5,7 +5,6 @@ stall, never more than the free slots asked for, never 0 (``worker/_poller.py``)
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -17,22 +16,6 @@ from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.worker import JobWorker, _poller
 
 LIMIT = 30.0  # seconds: every wait is bounded by this
-
-
-def _worker(
-    fake: FakeAsyncClient,
-    handler: Callable[..., Any],
-    *,
-    job_type: str = "work",
-    **options: Any,
-) -> JobWorker:
-    return JobWorker(
-        handler,
-        WorkerConfig(job_type, job_timeout_milliseconds=60_000),
-        client=fake,  # type: ignore[arg-type]
-        settings=CamundaSettings(),
-        **options,
-    )
 
 
 class _RecordingClient(FakeAsyncClient):

@@ -14,11 +14,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import FakeAsyncClient, make_job, wait_until
+from conftest import FakeAsyncClient, fake_worker, make_job, wait_until
 
 from camunda_worker._base.errors import UnauthorizedError
-from camunda_worker._config.settings import CamundaSettings
-from camunda_worker._config.worker_config import WorkerConfig
 from camunda_worker.worker import JobWorker, run_workers, serve_workers
 from camunda_worker.worker._gc import DEFAULT_THRESHOLDS, WORKER_YOUNG_THRESHOLD
 
@@ -36,22 +34,6 @@ def default_thresholds() -> Iterator[None]:
     gc.set_threshold(*before)
     if not enabled:  # pragma: no cover - pytest runs with the collector on
         gc.disable()
-
-
-def _worker(
-    fake: FakeAsyncClient,
-    handler: Callable[..., Any],
-    *,
-    job_type: str = "work",
-    **options: Any,
-) -> JobWorker:
-    return JobWorker(
-        handler,
-        WorkerConfig(job_type, job_timeout_milliseconds=60_000),
-        client=fake,  # type: ignore[arg-type]
-        settings=CamundaSettings(),
-        **options,
-    )
 
 
 class _Watchdog:
@@ -96,7 +78,7 @@ def test_a_fatal_activation_error_puts_the_thresholds_back(fake: FakeAsyncClient
         fake.activation_errors.append(UnauthorizedError(401, "UNAUTHORIZED", "token refused"))
 
     fake.add(make_job(1))
-    worker = _worker(fake, handler)
+    worker = fake_worker(fake, handler)
     with _Watchdog(worker), pytest.raises(UnauthorizedError):
         worker.run()
     assert seen == [RAISED]  # it did own the process while running
@@ -117,7 +99,7 @@ def test_a_second_signal_abandoning_the_drain_puts_the_thresholds_back(
         release.wait(LIMIT)
 
     fake.add(make_job(1))
-    worker = _worker(fake, handler, execution_strategy="thread", drain_timeout=60.0)
+    worker = fake_worker(fake, handler, execution_strategy="thread", drain_timeout=60.0)
     try:
         with _Watchdog(worker):
             helper = _sigterm_when(started.is_set, times=2)
@@ -145,7 +127,7 @@ def test_a_keyboard_interrupt_out_of_a_handler_puts_the_thresholds_back(
         asyncio.get_running_loop().call_soon(interrupt)
 
     fake.add(make_job(1))
-    worker = _worker(fake, handler, execution_strategy="async")
+    worker = fake_worker(fake, handler, execution_strategy="async")
     with _Watchdog(worker), pytest.raises(KeyboardInterrupt):
         worker.run()
     assert seen == [RAISED]
@@ -157,7 +139,7 @@ def test_serve_workers_handling_signals_off_the_main_thread_leaves_the_threshold
 ) -> None:
     seen: list[tuple[int, ...]] = []
     errors: list[BaseException] = []
-    worker = _worker(fake, lambda job: seen.append(gc.get_threshold()))
+    worker = fake_worker(fake, lambda job: seen.append(gc.get_threshold()))
 
     def serve() -> None:
         try:
@@ -184,7 +166,7 @@ def test_two_runs_one_after_another_each_raise_and_put_back(fake: FakeAsyncClien
     for round_ in (1, 2):
         seen: list[tuple[int, ...]] = []
         fake.add(make_job(round_))
-        worker = _worker(fake, lambda job, seen=seen: seen.append(gc.get_threshold()))
+        worker = fake_worker(fake, lambda job, seen=seen: seen.append(gc.get_threshold()))
         with _Watchdog(worker):
             helper = _sigterm_when(lambda round_=round_: fake.acknowledged() == round_)
             worker.run()
@@ -197,7 +179,7 @@ def test_run_workers_twice_with_the_same_workers_changes_nothing_the_second_time
     fake: FakeAsyncClient,
 ) -> None:
     fake.add(make_job(1))
-    worker = _worker(fake, lambda job: None)
+    worker = fake_worker(fake, lambda job: None)
     with _Watchdog(worker):
         helper = _sigterm_when(lambda: fake.acknowledged() == 1)
         run_workers(worker)
@@ -210,8 +192,8 @@ def test_run_workers_twice_with_the_same_workers_changes_nothing_the_second_time
 
 def test_a_worker_that_cannot_start_leaves_the_thresholds(fake: FakeAsyncClient) -> None:
     other = FakeAsyncClient()
-    started = _worker(other, lambda job: None, job_type="started")
-    fresh = _worker(fake, lambda job: None)
+    started = fake_worker(other, lambda job: None, job_type="started")
+    fresh = fake_worker(fake, lambda job: None)
     with started:
         with pytest.raises(RuntimeError):
             run_workers(started)
@@ -228,7 +210,7 @@ def test_a_handler_that_disables_the_collector_keeps_it_disabled(fake: FakeAsync
         gc.disable()
 
     fake.add(make_job(1))
-    worker = _worker(fake, handler)
+    worker = fake_worker(fake, handler)
     try:
         with _Watchdog(worker):
             helper = _sigterm_when(lambda: fake.acknowledged() == 1)
