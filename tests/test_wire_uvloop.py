@@ -2,7 +2,7 @@
 
 uvicorn runs on uvloop whenever it is installed, and so does a worker started in a FastAPI
 lifespan. uvloop's transports derive from none of asyncio's classes and differ in details
-(write buffering, resets, TLS), so every test of ``test_wire.py``, ``test_wire_failures.py`` and
+(write buffering, resets, TLS), so every test of ``test_wire.py``, ``test_wire_failures.py``, ``test_wire_garbage.py`` and
 ``test_wire_parser.py`` that needs no fixture runs here again, with each of its parameters, on a
 uvloop event loop. (Their own run is on the default loop.)
 """
@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import test_wire
 import test_wire_failures
+import test_wire_garbage
 import test_wire_parser
 from wire_servers import clear_proxies
 
@@ -62,7 +63,7 @@ def _cases(*modules: ModuleType) -> Iterator[Any]:
                 yield pytest.param(function, arguments, id=case_id)
 
 
-CASES = list(_cases(test_wire, test_wire_failures, test_wire_parser))
+CASES = list(_cases(test_wire, test_wire_failures, test_wire_garbage, test_wire_parser))
 
 
 def test_most_of_the_network_tests_run_here() -> None:
