@@ -60,6 +60,7 @@ __all__ = ["WirePool", "WireResponse"]
 
 # An answer's head larger than this is not an answer from the REST API.
 _MAX_HEAD = 64 * 1024
+_HEAD_TOO_LARGE = "the answer's head is too large"
 _NO_BODY_STATUSES = frozenset({204, 304})
 # RFC 9110, 9.2.2: sending one of these twice has the effect of sending it once.
 _IDEMPOTENT = frozenset({b"GET", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"TRACE"})
@@ -348,7 +349,7 @@ class _Conn(asyncio.Protocol):
                         fed += len(data)
                     _feed(answer, data)
                     if not answer.read_head and fed > _MAX_HEAD:
-                        raise httpx.RemoteProtocolError("the answer's head is too large")
+                        raise httpx.RemoteProtocolError(_HEAD_TOO_LARGE)
                     if head and answer.read_head:
                         _check_protocol(b"".join(head), answer.interim + 1)
                         head = []
@@ -500,7 +501,8 @@ def _feed(answer: _Answer, data: bytes) -> None:
 def _check_protocol(head: bytes, count: int) -> None:
     """Check the ``count`` heads at the start of ``head``: each begins ``HTTP/`` (h11's rule).
 
-    Together they are at most ``_MAX_HEAD`` bytes, however the network split them. llhttp also takes ``RTSP/`` and ``ICE/`` answers, and skips blank lines before one.
+    Together they are at most ``_MAX_HEAD`` bytes, however the network split them. llhttp
+    also takes ``RTSP/`` and ``ICE/`` answers, and skips blank lines before one.
     """
     start = 0
     for _ in range(count):
@@ -509,7 +511,7 @@ def _check_protocol(head: bytes, count: int) -> None:
             raise httpx.RemoteProtocolError(f"not an HTTP/1.1 answer: {line[:80]!r}")
         start = head.find(b"\r\n\r\n", start) + 4
     if start > _MAX_HEAD:
-        raise httpx.RemoteProtocolError("the answer's head is too large")
+        raise httpx.RemoteProtocolError(_HEAD_TOO_LARGE)
 
 
 def _unanswered(conn: _Conn) -> httpx.TransportError:

@@ -36,21 +36,19 @@ WORKER_YOUNG_THRESHOLD = 10_000
 
 
 @contextlib.contextmanager
-def larger_young_generation() -> Iterator[bool]:
+def larger_young_generation() -> Iterator[None]:
     """Raise the young generation's threshold for the block, if it is still the default.
 
-    Yields:
-        Whether the thresholds were changed (they are put back on exit unless someone else
-        changed them in the meantime).
+    The thresholds are put back on exit unless someone changed them in the meantime.
     """
     before = gc.get_threshold()
     if before != DEFAULT_THRESHOLDS or not gc.isenabled():
-        yield False
+        yield
         return
     during = (WORKER_YOUNG_THRESHOLD, *before[1:])
     gc.set_threshold(*during)
     try:
-        yield True
+        yield
     finally:
         if gc.get_threshold() == during:  # a handler that set its own keeps it
             gc.set_threshold(*before)
