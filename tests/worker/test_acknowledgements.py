@@ -168,14 +168,21 @@ def test_an_acknowledgement_without_an_answer_is_given_up_at_the_jobs_deadline(
     assert "deadline passed" in gave_up[0]
 
 
+# Long enough for the handler to start on a loaded machine (a job whose deadline passes before its
+# handler starts is not run at all: counted as expired), short enough to outlive in the handler.
+_SHORT_MS = 1000
+
+
+def _past_the_deadline(job: Any) -> dict[str, Any]:
+    # The worker's deadline is at most the job timeout after the handler started.
+    time.sleep(_SHORT_MS / 1000 + 0.2)
+    return {"v": 1}
+
+
 def test_a_completion_whose_deadline_passed_while_its_handler_ran_is_still_sent_once(
     fake: FakeAsyncClient,
 ) -> None:
-    def slow(job: Any) -> dict[str, Any]:
-        time.sleep(0.3)
-        return {"v": 1}
-
-    worker = run_one(fake, slow, timeout_ms=100)  # Camunda takes it unless activated again
+    worker = run_one(fake, _past_the_deadline, timeout_ms=_SHORT_MS)  # taken unless activated again
     assert fake.completed == {"1": {"v": 1}}
     assert worker.stats.completed == 1
 
@@ -184,11 +191,7 @@ def test_a_late_completion_without_an_answer_is_given_up_soon() -> None:
     silent = BlackHoleClient("complete")
     log = RecordingLogger()
 
-    def slow(job: Any) -> dict[str, Any]:
-        time.sleep(0.3)
-        return {"v": 1}
-
-    worker = run_one(silent, slow, timeout_ms=100, logger=log, drain_timeout=1)
+    worker = run_one(silent, _past_the_deadline, timeout_ms=_SHORT_MS, logger=log, drain_timeout=1)
     assert worker.stats.acknowledgement_failures == 1
     assert silent.ack_attempts == [("complete", "1")]
     assert any("gave up sending the completion" in line for line in log.lines)
@@ -313,12 +316,12 @@ def test_the_timeout_is_extended_again_and_again_while_a_long_handler_runs(
     fake: FakeAsyncClient,
 ) -> None:
     def handler(job: Any) -> dict[str, Any]:
-        time.sleep(1.2)
+        time.sleep(2.0)  # extensions at about 0.6 s and 1.2 s (a third of the timeout left)
         return {"done": True}
 
-    run_one(fake, handler, timeout_ms=500, auto_extend_timeout=True)
+    run_one(fake, handler, timeout_ms=900, auto_extend_timeout=True)
     assert len(fake.updates) >= 2
-    assert all(update == ("1", {"timeout": 500}) for update in fake.updates)
+    assert all(update == ("1", {"timeout": 900}) for update in fake.updates)
     assert fake.completed == {"1": {"done": True}}
 
 
@@ -326,7 +329,7 @@ def test_extension_stops_when_the_job_is_no_longer_ours(fake: FakeAsyncClient) -
     fake.ack_errors["update"].append(NotFoundError(404))
 
     def handler(job: Any) -> None:
-        time.sleep(0.6)
+        time.sleep(1.0)  # the extension is sent at about 0.67 s
 
-    run_one(fake, handler, timeout_ms=300, auto_extend_timeout=True)
+    run_one(fake, handler, timeout_ms=_SHORT_MS, auto_extend_timeout=True)
     assert [kind for kind, _ in fake.ack_attempts].count("update") == 1
