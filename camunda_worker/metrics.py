@@ -22,6 +22,7 @@ you give it (the default registry otherwise)::
     camunda_worker_free_capacity                     gauge: free slots (what the next poll asks)
     camunda_worker_last_successful_poll_timestamp_seconds  gauge: Unix time of the last success
     camunda_worker_event_loop_blocked_seconds        gauge: how long the event loop is blocked now
+    camunda_worker_handlers_overdue                  gauge: handlers running past their deadline
 
 The gauges are read from the workers when the registry is scraped: they cost nothing between
 scrapes. ``prometheus_client`` is imported only when an observer or a server is created.
@@ -260,26 +261,28 @@ class _CapacityCollector:
         return list(self._families())
 
     def collect(self) -> Iterator[Any]:
-        in_flight, free, last_poll, blocked = self._families()
+        in_flight, free, last_poll, blocked, overdue = self._families()
         totals: dict[str, list[float]] = {}
         for worker in self._observer.workers():
             stats = worker.stats
             poll = worker.last_successful_poll
             block = worker.event_loop_block
-            entry = totals.setdefault(worker.job_type, [0.0, 0.0, 0.0, 0.0])
+            entry = totals.setdefault(worker.job_type, [0.0, 0.0, 0.0, 0.0, 0.0])
             entry[0] += stats.in_flight
             entry[1] += max(stats.free_capacity, 0)
             entry[2] = max(entry[2], poll.timestamp() if poll else 0)
             entry[3] = max(entry[3], block.seconds if block is not None else 0.0)
-        for job_type, (jobs, slots, polled, stalled) in totals.items():
+            entry[4] += stats.overdue_handlers
+        for job_type, (jobs, slots, polled, stalled, late) in totals.items():
             in_flight.add_metric([job_type], jobs)
             free.add_metric([job_type], slots)
             if polled:
                 last_poll.add_metric([job_type], polled)
             blocked.add_metric([job_type], stalled)
-        yield from (in_flight, free, last_poll, blocked)
+            overdue.add_metric([job_type], late)
+        yield from (in_flight, free, last_poll, blocked, overdue)
 
-    def _families(self) -> tuple[Any, Any, Any, Any]:
+    def _families(self) -> tuple[Any, Any, Any, Any, Any]:
         from prometheus_client.core import GaugeMetricFamily  # noqa: PLC0415 - optional
 
         def gauge(name: str, documentation: str) -> Any:
@@ -297,6 +300,10 @@ class _CapacityCollector:
             gauge(
                 "event_loop_blocked_seconds",
                 "How long the worker's event loop has been blocked now (0: responsive).",
+            ),
+            gauge(
+                "handlers_overdue",
+                "Handlers running past their job's deadline: their slots stay taken.",
             ),
         )
 

@@ -136,6 +136,35 @@ async def test_in_flight_and_free_capacity_are_read_at_scrape_time(
 
 
 @pytest.mark.asyncio
+async def test_handlers_past_their_deadline_are_a_gauge(
+    engine: Engine,
+    client: CamundaAsyncClient,
+    metrics: PrometheusObserver,
+    registry: CollectorRegistry,
+) -> None:
+    release = anyio.Event()
+
+    async def hold(job: Any) -> None:
+        await release.wait()
+
+    engine.create_job("pick")
+    running = JobWorker(
+        hold,
+        WorkerConfig("pick", job_timeout_milliseconds=1000, request_timeout_milliseconds=100),
+        client=client,
+        settings=CamundaSettings(),
+        observers=[metrics],
+    )
+    async with running:
+        assert value(registry, "camunda_worker_handlers_overdue") == 0
+        await until(lambda: running.stats.overdue_handlers == 1)
+        assert value(registry, "camunda_worker_handlers_overdue") == 1
+        release.set()
+        await until(lambda: running.stats.in_flight == 0)
+        assert value(registry, "camunda_worker_handlers_overdue") == 0
+
+
+@pytest.mark.asyncio
 async def test_back_offs_and_acknowledgement_retries_are_counted(
     engine: Engine,
     client: CamundaAsyncClient,

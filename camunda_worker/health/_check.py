@@ -22,6 +22,11 @@ flight for longer than that plus :data:`~camunda_worker._transport.http.LONG_POL
 overdue (a connection that went silent, an event loop that cannot run), and the worker is not
 ready until an activation succeeds again.
 
+**Overdue handlers**: a worker whose every slot is taken by a handler running past its job's
+deadline (``stats.overdue_handlers``) can activate nothing until one returns, while the engine
+hands those jobs to other workers: it is not ready (but stays live: a restart would end handlers
+whose completion the engine may still accept).
+
 **A blocked event loop** (a synchronous call in an ``async`` handler; see
 :attr:`JobWorker.event_loop_block`): a worker whose loop has not run for longer than its
 threshold (``CAMUNDA_WORKER_LOOP_BLOCK_THRESHOLD``, 1 s by default) is not ready until the loop
@@ -69,6 +74,7 @@ class WorkerHealth:
         max_concurrent_jobs: its capacity.
         event_loop_blocked_seconds: how long its event loop has been blocked, once that is
             longer than its threshold; 0 while the loop is responsive.
+        overdue_handlers: its handlers running past their job's deadline.
     """
 
     job_type: str
@@ -80,6 +86,7 @@ class WorkerHealth:
     in_flight: int
     max_concurrent_jobs: int
     event_loop_blocked_seconds: float = 0.0
+    overdue_handlers: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (what the health endpoints answer with)."""
@@ -94,6 +101,7 @@ class WorkerHealth:
             "in_flight": self.in_flight,
             "max_concurrent_jobs": self.max_concurrent_jobs,
             "event_loop_blocked_seconds": round(self.event_loop_blocked_seconds, 3),
+            "overdue_handlers": self.overdue_handlers,
         }
 
 
@@ -186,9 +194,15 @@ def _poll_bound(worker: JobWorker) -> float:
     return request_timeout / 1000 + LONG_POLL_MARGIN
 
 
-def _readiness(worker: JobWorker, state: WorkerState) -> str | None:
+def _readiness(worker: JobWorker, state: WorkerState, *, overdue: int) -> str | None:
     """``None`` when the worker is ready, else why not."""
     if state is WorkerState.POLLING:
+        slots = worker.config.max_concurrent_jobs or 1
+        if overdue >= slots:
+            return (
+                f"all {slots} slot(s) are taken by handlers running past their job's deadline: "
+                "no job can be activated until one returns"
+            )
         waiting = worker.poll_in_flight_seconds
         bound = _poll_bound(worker)
         if waiting is not None and waiting > bound:
@@ -241,7 +255,8 @@ def check(
     entries = []
     for worker in workers:
         state = worker.state
-        in_flight = worker.stats.in_flight
+        stats = worker.stats
+        in_flight = stats.in_flight
         bound = liveness_bound_seconds
         if bound is None:
             bound = liveness_bound(worker)
@@ -250,7 +265,9 @@ def check(
         )
         blocked, block_not_live, block_not_ready = _loop_block(worker, bound=bound)
         not_live = not_live or block_not_live
-        not_ready = not_live or block_not_ready or _readiness(worker, state)
+        not_ready = (
+            not_live or block_not_ready or _readiness(worker, state, overdue=stats.overdue_handlers)
+        )
         entries.append(
             WorkerHealth(
                 job_type=worker.job_type,
@@ -262,6 +279,7 @@ def check(
                 in_flight=in_flight,
                 max_concurrent_jobs=worker.config.max_concurrent_jobs or 0,
                 event_loop_blocked_seconds=blocked,
+                overdue_handlers=stats.overdue_handlers,
             )
         )
     return HealthReport(tuple(entries))

@@ -11,6 +11,11 @@ So that a slow or failing engine never lets these pile up, at most ``maximum`` o
 exempt; beyond that they count again. A worker therefore holds at most ``2 x maximum`` jobs, and
 runs at most ``maximum`` handlers, at once.
 
+A handler still running after its job's deadline is **overdue** (:meth:`Capacity.mark_overdue`,
+called once a second by the worker): the engine may give the job to another worker meanwhile,
+and the slot stays taken until the handler returns. The worker warns once per job, counts them
+(``stats.overdue_handlers``), and is not ready while every slot is taken by one.
+
 Everything here runs on the worker's event loop; another thread gives a slot back through
 :meth:`Slot.release_threadsafe`.
 """
@@ -26,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from camunda_worker._api.models import ActivatedJob
+    from camunda_worker.worker._deadline import JobDeadline
 
 __all__ = ["Capacity", "Slot"]
 
@@ -33,7 +39,16 @@ __all__ = ["Capacity", "Slot"]
 class Slot:
     """One job's hold on the worker's capacity; :meth:`release` is idempotent."""
 
-    __slots__ = ("_capacity", "held_by_thread", "job", "on_release", "stage", "started")
+    __slots__ = (
+        "_capacity",
+        "deadline",
+        "held_by_thread",
+        "job",
+        "on_release",
+        "overdue",
+        "stage",
+        "started",
+    )
 
     def __init__(self, capacity: Capacity, job: ActivatedJob) -> None:
         self._capacity = capacity
@@ -41,6 +56,9 @@ class Slot:
         self.started = time.monotonic()
         self.stage = "queued"
         self.held_by_thread = False
+        # The job's deadline as its handler sees it (moved by extensions); None: not known yet.
+        self.deadline: JobDeadline | None = None
+        self.overdue = False  # its handler runs past the deadline (see Capacity.mark_overdue)
         # Called once the slot is given back (the job's tracing span ends there); None: nothing.
         self.on_release: Callable[[Slot], None] | None = None
 
@@ -48,6 +66,8 @@ class Slot:
         """The handler has ended and the acknowledgement is queued (see the module's rule)."""
         if self.stage != "acknowledging" and self in self._capacity._slots:
             self.stage = "acknowledging"
+            if self.overdue:
+                self._returned()
             self._capacity._acknowledging += 1
             self._capacity._wake()
 
@@ -55,11 +75,18 @@ class Slot:
         """Give the slot back (a no-op the second time)."""
         capacity = self._capacity
         if capacity._slots.pop(self, False):
+            if self.overdue:
+                self._returned()
             if self.stage == "acknowledging":
                 capacity._acknowledging -= 1
             capacity._wake()
             if self.on_release is not None:
                 self.on_release(self)
+
+    def _returned(self) -> None:
+        """The overdue handler has returned: it no longer counts as overdue."""
+        self.overdue = False
+        self._capacity.overdue -= 1
 
     def release_threadsafe(self, loop: asyncio.AbstractEventLoop) -> None:
         """Give the slot back from another thread (a no-op once ``loop`` is closed)."""
@@ -77,6 +104,7 @@ class Capacity:
         # deadline) while its first handler still runs, and each run holds its own slot.
         self._slots: dict[Slot, bool] = {}
         self._acknowledging = 0  # slots whose handler ended and whose acknowledgement is pending
+        self.overdue = 0  # slots whose handler runs past the job's deadline (as last marked)
         # Who waits for which condition on the slots (see _wait_until).
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
 
@@ -109,6 +137,27 @@ class Capacity:
     def slots(self) -> list[Slot]:
         """The slots held now, oldest first."""
         return list(self._slots)
+
+    def mark_overdue(self, now: float) -> list[Slot]:
+        """Mark the handlers running past their job's deadline at ``now`` (monotonic).
+
+        Returns:
+            The slots marked by this call (each slot is marked once; it stops counting in
+            :attr:`overdue` when its handler returns).
+        """
+        marked = []
+        for slot in self._slots:
+            deadline = slot.deadline
+            if (
+                not slot.overdue
+                and slot.stage == "running"
+                and deadline is not None
+                and deadline.monotonic <= now
+            ):
+                slot.overdue = True
+                marked.append(slot)
+        self.overdue += len(marked)
+        return marked
 
     async def wait_free(self, batch: int = 1, linger: float = 0.0) -> None:
         """Return once a slot is free and, while jobs are in flight, ``batch`` slots are.

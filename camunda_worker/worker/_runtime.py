@@ -28,6 +28,7 @@ from camunda_worker.worker._deadline import extend_while_running
 from camunda_worker.worker._job_tasks import PLAIN_TASKS, JobTasks
 from camunda_worker.worker._loop_watch import LoopWatch
 from camunda_worker.worker._outcomes import Acknowledged, BpmnError, Failure
+from camunda_worker.worker._overdue import watch_overdue
 from camunda_worker.worker._poller import Poller, PollStatus
 from camunda_worker.worker._runners import Abandoned, AsyncRunner, Expired, Runner, RunnerOptions
 from camunda_worker.worker._state import Counters, WorkerState
@@ -254,6 +255,9 @@ class WorkerRuntime:
         )
         async with anyio.create_task_group() as polling:
             polling.start_soon(self._poll, poller, stop)
+            polling.start_soon(
+                lambda: watch_overdue(self.capacity, self._log, job_timeout_ms=options.job_timeout)
+            )
             await stop.wait()
             polling.cancel_scope.cancel()
         abandoned = await self._drain()
@@ -358,6 +362,7 @@ class WorkerRuntime:
         try:
             extending = self._options.auto_extend_timeout
             deadline = deadline.copy() if extending else deadline  # its own: extensions move it
+            slot.deadline = deadline
             if self._options.tracing is not None:
                 outcome = await self._run_traced(runner, client, slot, deadline)
             elif extending:

@@ -58,6 +58,9 @@ class WorkerStats:
         abandoned: jobs still in flight when the worker stopped waiting for them at shutdown
             (drain timeout, or a second signal): nothing was sent for them, they are activated
             again after their deadline.
+        overdue_handlers: handlers running now although their job's deadline has passed
+            (noticed within a second; see "Overdue handlers" in the worker docs): each holds its
+            slot until it returns, while the engine may give its job to another worker.
     """
 
     activated: int = 0
@@ -71,6 +74,7 @@ class WorkerStats:
     in_flight: int = 0
     free_capacity: int = 0
     abandoned: int = 0
+    overdue_handlers: int = 0
 
 
 @attrs.define
@@ -87,6 +91,11 @@ class Counters:
     acknowledgement_failures: int = 0
     abandoned: int = 0
 
-    def snapshot(self, in_flight: int, free_capacity: int) -> WorkerStats:
-        """An immutable copy, with the jobs in flight and the free capacity now."""
-        return WorkerStats(**attrs.asdict(self), in_flight=in_flight, free_capacity=free_capacity)
+    def snapshot(self, in_flight: int, free_capacity: int, overdue: int = 0) -> WorkerStats:
+        """An immutable copy, with the jobs in flight, the free capacity and overdue handlers now."""
+        return WorkerStats(
+            **attrs.asdict(self),
+            in_flight=in_flight,
+            free_capacity=free_capacity,
+            overdue_handlers=overdue,
+        )

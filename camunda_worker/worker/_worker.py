@@ -271,7 +271,8 @@ class JobWorker:
         runtime = self._runtime
         if runtime is None:
             return self._counters.snapshot(0, self.config.max_concurrent_jobs or 0)
-        return self._counters.snapshot(runtime.capacity.in_flight, runtime.capacity.free)
+        capacity = runtime.capacity
+        return self._counters.snapshot(capacity.in_flight, capacity.free, capacity.overdue)
 
     def __repr__(self) -> str:
         return (
