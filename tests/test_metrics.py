@@ -62,15 +62,24 @@ async def decide(job: Any) -> dict[str, Any]:
 def worker(
     client: CamundaAsyncClient, metrics: PrometheusObserver, handler: Any = decide, **config: Any
 ) -> JobWorker:
+    options = {"job_timeout_milliseconds": 30_000, "request_timeout_milliseconds": 100, **config}
     return JobWorker(
         handler,
-        WorkerConfig(
-            "pick", job_timeout_milliseconds=30_000, request_timeout_milliseconds=100, **config
-        ),
+        WorkerConfig("pick", **options),
         client=client,
         settings=CamundaSettings(),
         observers=[metrics],
     )
+
+
+def holding() -> tuple[anyio.Event, Any]:
+    """A handler that holds its job until the event is set."""
+    release = anyio.Event()
+
+    async def hold(job: Any) -> None:
+        await release.wait()
+
+    return release, hold
 
 
 def value(registry: CollectorRegistry, name: str, **labels: str) -> float:
@@ -119,11 +128,7 @@ async def test_in_flight_and_free_capacity_are_read_at_scrape_time(
     metrics: PrometheusObserver,
     registry: CollectorRegistry,
 ) -> None:
-    release = anyio.Event()
-
-    async def hold(job: Any) -> None:
-        await release.wait()
-
+    release, hold = holding()
     engine.create_job("pick")
     async with worker(client, metrics, hold, max_concurrent_jobs=4) as running:
         await until(lambda: running.stats.in_flight == 1)
@@ -142,19 +147,10 @@ async def test_handlers_past_their_deadline_are_a_gauge(
     metrics: PrometheusObserver,
     registry: CollectorRegistry,
 ) -> None:
-    release = anyio.Event()
-
-    async def hold(job: Any) -> None:
-        await release.wait()
-
+    release, hold = holding()
     engine.create_job("pick")
-    running = JobWorker(
-        hold,
-        WorkerConfig("pick", job_timeout_milliseconds=1000, request_timeout_milliseconds=100),
-        client=client,
-        settings=CamundaSettings(),
-        observers=[metrics],
-    )
+    # One slot: the job, given back after its deadline, is not taken again by this worker.
+    running = worker(client, metrics, hold, job_timeout_milliseconds=1000, max_concurrent_jobs=1)
     async with running:
         assert value(registry, "camunda_worker_handlers_overdue") == 0
         await until(lambda: running.stats.overdue_handlers == 1)

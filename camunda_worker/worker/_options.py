@@ -46,8 +46,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-# A variable, not an inline check: mypy must not treat the 3.11 branch as unreachable on 3.10.
-
 DEFAULT_DRAIN_TIMEOUT = 30.0
 """Seconds in-flight jobs get to finish when a worker stops (``CAMUNDA_WORKER_DRAIN_TIMEOUT``)."""
 
