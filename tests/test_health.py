@@ -227,7 +227,8 @@ def test_a_failed_worker_reports_its_error() -> None:
 
 class FullWorker:
     """What check() reads of a polling worker whose 4 slots are all taken, ``overdue`` of them
-    by handlers running past their job's deadline."""
+    by handlers running past their job's deadline; ``running`` handlers can run at once (fewer
+    than the slots: the process strategy's pool)."""
 
     job_type = "work"
     state = WorkerState.POLLING
@@ -236,23 +237,27 @@ class FullWorker:
     config = WorkerConfig("work", max_concurrent_jobs=4, request_timeout_milliseconds=10_000)
     event_loop_block = None
 
-    def __init__(self, overdue: int) -> None:
+    def __init__(self, overdue: int, running: int = 4) -> None:
         self.stats = WorkerStats(in_flight=4, free_capacity=0, overdue_handlers=overdue)
+        self.handler_capacity = running
         self.last_successful_poll = datetime.now(timezone.utc) - timedelta(hours=1)
 
 
-@pytest.mark.parametrize(("overdue", "ready"), [(0, True), (3, True), (4, False)])
-def test_a_worker_whose_every_slot_holds_an_overdue_handler_is_not_ready(
-    overdue: int, ready: bool
+@pytest.mark.parametrize(
+    ("overdue", "running", "ready"),
+    [(0, 4, True), (3, 4, True), (4, 4, False), (1, 2, True), (2, 2, False)],
+)
+def test_a_worker_whose_every_running_handler_is_overdue_is_not_ready(
+    overdue: int, running: int, ready: bool
 ) -> None:
-    (entry,) = check([FullWorker(overdue)]).workers  # type: ignore[list-item]
+    (entry,) = check([FullWorker(overdue, running)]).workers  # type: ignore[list-item]
     assert entry.live  # a restart would end handlers whose completion may still be accepted
     assert entry.ready is ready
     assert entry.to_dict()["overdue_handlers"] == overdue
     if not ready:
         assert entry.reason == (
-            "all 4 slot(s) are taken by handlers running past their job's deadline: "
-            "no job can be activated until one returns"
+            f"all {running} handler(s) that can run at once are running past their job's "
+            "deadline: no other job can run until one returns"
         )
 
 

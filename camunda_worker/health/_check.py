@@ -2,6 +2,7 @@
 
 A probe reads only :attr:`JobWorker.state`, :attr:`JobWorker.last_successful_poll`,
 :attr:`JobWorker.error`, :attr:`JobWorker.stats`, :attr:`JobWorker.config`,
+:attr:`JobWorker.handler_capacity`,
 :attr:`JobWorker.poll_in_flight_seconds` and :attr:`JobWorker.event_loop_block`, all safe to
 read from any thread, so a check costs the worker nothing and works while the worker's event
 loop is blocked.
@@ -22,10 +23,11 @@ flight for longer than that plus :data:`~camunda_worker._transport.http.LONG_POL
 overdue (a connection that went silent, an event loop that cannot run), and the worker is not
 ready until an activation succeeds again.
 
-**Overdue handlers**: a worker whose every slot is taken by a handler running past its job's
-deadline (``stats.overdue_handlers``) can activate nothing until one returns, while the engine
-hands those jobs to other workers: it is not ready (but stays live: a restart would end handlers
-whose completion the engine may still accept).
+**Overdue handlers**: a worker all of whose handlers that can run at once
+(:attr:`JobWorker.handler_capacity`) run past their job's deadline (``stats.overdue_handlers``)
+can run no other job until one returns, while the engine hands those jobs to other workers: it
+is not ready (but stays live: a restart would end handlers whose completion the engine may still
+accept).
 
 **A blocked event loop** (a synchronous call in an ``async`` handler; see
 :attr:`JobWorker.event_loop_block`): a worker whose loop has not run for longer than its
@@ -197,11 +199,11 @@ def _poll_bound(worker: JobWorker) -> float:
 def _readiness(worker: JobWorker, state: WorkerState, *, overdue: int) -> str | None:
     """``None`` when the worker is ready, else why not."""
     if state is WorkerState.POLLING:
-        slots = worker.config.max_concurrent_jobs or 1
-        if overdue >= slots:
+        running = worker.handler_capacity
+        if overdue >= running:
             return (
-                f"all {slots} slot(s) are taken by handlers running past their job's deadline: "
-                "no job can be activated until one returns"
+                f"all {running} handler(s) that can run at once are running past their job's "
+                "deadline: no other job can run until one returns"
             )
         waiting = worker.poll_in_flight_seconds
         bound = _poll_bound(worker)

@@ -167,21 +167,33 @@ class AckSender:
         for _ in range(self._senders):
             task_group.start_soon(self._run, self._queue)
 
-    def submit(self, slot: Slot, outcome: Outcome, deadline: JobDeadline) -> None:
+    def submit(self, slot: Slot, outcome: Outcome, deadline: JobDeadline) -> bool:
         """Queue the acknowledgement of ``slot.job`` (never blocks).
 
+        Returns:
+            Whether it was queued: not once :meth:`close` was called (the worker stopped
+            waiting for the job, which it has counted as abandoned: a handler that swallowed
+            the cancel at the drain's end returns too late). That is logged; the slot is the
+            caller's to give back.
+
         Raises:
-            RuntimeError: :meth:`start` was not called first, or :meth:`close` was.
+            RuntimeError: :meth:`start` was not called first.
             TypeError: ``outcome`` is not a completion, a failure or a BPMN error.
         """
         if self._queue is None:
             raise RuntimeError("AckSender.submit() before start()")
-        if self._closed:
-            raise RuntimeError("AckSender.submit() after close()")
         if not isinstance(outcome, _ACKNOWLEDGEMENTS):
             raise TypeError(f"not an acknowledgement: {outcome!r}")
+        if self._closed:
+            self._log.warning(
+                f"the handler of job {slot.job.job_key} returned after the worker stopped "
+                f"waiting for it: its {_describe(outcome)} is not sent (the job will be activated "
+                "again after its deadline)"
+            )
+            return False
         slot.acknowledging()
         self._queue.put_nowait((slot, outcome, deadline))
+        return True
 
     def close(self) -> None:
         """No more submissions: the senders end once the queue is empty."""

@@ -13,8 +13,9 @@ runs at most ``maximum`` handlers, at once.
 
 A handler still running after its job's deadline is **overdue** (:meth:`Capacity.mark_overdue`,
 called once a second by the worker): the engine may give the job to another worker meanwhile,
-and the slot stays taken until the handler returns. The worker warns once per job, counts them
-(``stats.overdue_handlers``), and is not ready while every slot is taken by one.
+and the slot stays taken until the handler returns (or an extension moves the deadline ahead
+again). The worker warns when a handler becomes overdue, counts them
+(``stats.overdue_handlers``), and is not ready while every handler that can run is one.
 
 Everything here runs on the worker's event loop; another thread gives a slot back through
 :meth:`Slot.release_threadsafe`.
@@ -67,7 +68,7 @@ class Slot:
         if self.stage != "acknowledging" and self in self._capacity._slots:
             self.stage = "acknowledging"
             if self.overdue:
-                self._returned()
+                self._no_longer_overdue()
             self._capacity._acknowledging += 1
             self._capacity._wake()
 
@@ -76,15 +77,15 @@ class Slot:
         capacity = self._capacity
         if capacity._slots.pop(self, False):
             if self.overdue:
-                self._returned()
+                self._no_longer_overdue()
             if self.stage == "acknowledging":
                 capacity._acknowledging -= 1
             capacity._wake()
             if self.on_release is not None:
                 self.on_release(self)
 
-    def _returned(self) -> None:
-        """The overdue handler has returned: it no longer counts as overdue."""
+    def _no_longer_overdue(self) -> None:
+        """The handler returned, or its deadline moved ahead: it stops counting as overdue."""
         self.overdue = False
         self._capacity.overdue -= 1
 
@@ -141,22 +142,22 @@ class Capacity:
     def mark_overdue(self, now: float) -> list[Slot]:
         """Mark the handlers running past their job's deadline at ``now`` (monotonic).
 
+        A slot stops counting in :attr:`overdue` when its handler returns, and when its deadline
+        is ahead again (an extension landed late): it is marked again if it passes that one.
+
         Returns:
-            The slots marked by this call (each slot is marked once; it stops counting in
-            :attr:`overdue` when its handler returns).
+            The slots that became overdue since the last call.
         """
         marked = []
         for slot in self._slots:
             deadline = slot.deadline
-            if (
-                not slot.overdue
-                and slot.stage == "running"
-                and deadline is not None
-                and deadline.monotonic <= now
-            ):
+            late = slot.stage == "running" and deadline is not None and deadline.monotonic <= now
+            if late and not slot.overdue:
                 slot.overdue = True
+                self.overdue += 1
                 marked.append(slot)
-        self.overdue += len(marked)
+            elif slot.overdue and not late:
+                slot._no_longer_overdue()
         return marked
 
     async def wait_free(self, batch: int = 1, linger: float = 0.0) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import threading
 from typing import Protocol
 
@@ -47,16 +46,24 @@ class ResultHandback:
         """The loop the results go to."""
         return self._loop
 
-    def put(self, call: Settles) -> None:
-        """Queue ``call`` (finished) for the loop; any thread."""
+    def put(self, call: Settles) -> bool:
+        """Queue ``call`` (finished) for the loop; any thread.
+
+        Returns:
+            ``False`` when the loop is closed: the worker is gone, nobody settles ``call``.
+        """
+        if self._loop.is_closed():
+            return False
         self._ready.append(call)
         with self._lock:
             if self._scheduled:
-                return
+                return True
             self._scheduled = True
-        # A closed loop means the worker is gone: nobody waits for the result any more.
-        with contextlib.suppress(RuntimeError):
+        try:
             self._loop.call_soon_threadsafe(self._deliver)
+        except RuntimeError:  # closed meanwhile
+            return False
+        return True
 
     def _deliver(self) -> None:
         with self._lock:

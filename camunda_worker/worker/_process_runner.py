@@ -144,6 +144,13 @@ def _how_it_died(exitcode: int | None) -> str:
     return f"exit code {exitcode}"
 
 
+def _waited_past_its_deadline(work: _Work, wall: float) -> bool:
+    """Whether ``work``, waiting for a child, is no longer the worker's (``wall``: now)."""
+    if work.deadline_wall is not None:
+        return wall >= work.deadline_wall
+    return work.extended is not None and work.extended.expired()
+
+
 class _Work:
     """One job on its way through a child: its waiter on the loop and, later, its result."""
 
@@ -151,6 +158,7 @@ class _Work:
         "cancelled",
         "deadline_wall",
         "error",
+        "extended",
         "job",
         "message",
         "number",
@@ -175,6 +183,8 @@ class _Work:
         self.waiter = waiter
         self.trace = trace  # the job span's trace context, made current in the child
         self.slot: Slot | None = None  # its stage says whether a child runs it
+        # The deadline the worker's extensions move (deadline_wall is None then), else None.
+        self.extended: JobDeadline | None = None
         self.message: bytes | None = None  # pickled, until it is sent
         self.sent = False  # in a child's pipe: it runs, or will, unless that child dies
         self.number = 0  # its number in its child's count of jobs sent (see _child.Claims)
@@ -619,11 +629,7 @@ class _Pool:
         pending = self._pending
         if pending:
             wall = time.time()
-            expired = [
-                work
-                for work in pending
-                if work.deadline_wall is not None and wall >= work.deadline_wall
-            ]
+            expired = [work for work in pending if _waited_past_its_deadline(work, wall)]
             for work in expired:
                 pending.remove(work)
                 work.result = EXPIRED
@@ -899,6 +905,8 @@ class ProcessRunner:
         tracing = self._options.tracing
         work = _Work(job, deadline_wall, waiter, None if tracing is None else tracing.carrier())
         work.slot = slot  # "queued" until a child runs it (see _Work.started)
+        if self._extends:  # refused extensions leave it behind: it expires as any other
+            work.extended = deadline
         pool.submit(work)
         try:
             return await waiter

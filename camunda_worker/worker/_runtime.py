@@ -255,9 +255,7 @@ class WorkerRuntime:
         )
         async with anyio.create_task_group() as polling:
             polling.start_soon(self._poll, poller, stop)
-            polling.start_soon(
-                lambda: watch_overdue(self.capacity, self._log, job_timeout_ms=options.job_timeout)
-            )
+            polling.start_soon(self._watch_overdue)
             await stop.wait()
             polling.cancel_scope.cancel()
         abandoned = await self._drain()
@@ -284,6 +282,9 @@ class WorkerRuntime:
         if self._stop is not None:
             self._stop.set()
 
+    async def _watch_overdue(self) -> None:
+        await watch_overdue(self.capacity, self._log, job_timeout_ms=self._options.job_timeout)
+
     async def _poll(self, poller: Poller, stop: anyio.Event) -> None:
         try:
             await poller.run()
@@ -308,6 +309,7 @@ class WorkerRuntime:
                     waiting.cancel_scope.cancel()
 
                 waiting.start_soon(abandoned)
+                waiting.start_soon(self._watch_overdue)  # a drain may last minutes
                 await capacity.wait_empty()
                 waiting.cancel_scope.cancel()
         if not capacity.in_flight:
@@ -387,8 +389,7 @@ class WorkerRuntime:
                 pass  # the worker is stopping because of it; the job times out
             else:
                 self._note(slot, outcome)
-                acks.submit(slot, outcome, deadline)
-                handed_over = True
+                handed_over = acks.submit(slot, outcome, deadline)
         except Exception:  # noqa: BLE001 - a bug here must not stop the other jobs
             self._log.exception(f"internal error while handling job {slot.job.job_key}")
         finally:
@@ -475,7 +476,9 @@ class WorkerRuntime:
             "fail again, so it is failed with no retries left: fix the cause and resolve the "
             "incident",
         )
-        acks.submit(self.capacity.take(held), failure, deadline)
+        slot = self.capacity.take(held)
+        if not acks.submit(slot, failure, deadline):  # pragma: no cover - only while polling
+            slot.release()
 
     def _note(self, slot: Slot, outcome: Outcome) -> None:
         if isinstance(outcome, Failure):

@@ -15,6 +15,7 @@ threads are daemon threads: once the worker has given up on them, nothing waits 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -132,7 +133,21 @@ class LoopCall:
         except BaseException as error:  # noqa: BLE001 - handed to the awaiting task
             self._error = error
         del fn, args
-        self._handback.put(self)
+        if not self._handback.put(self):
+            self._settled_after_the_loop()
+
+    def _settled_after_the_loop(self) -> None:
+        """In the pool thread, once the worker's loop is closed: give back what it held.
+
+        A handler that outlived its worker's shutdown (a thread cannot be stopped) still holds
+        its slot; nothing runs on the closed loop any more, so the slot is given back here, and
+        the worker's stats stop counting the job in flight.
+        """
+        self.settled = True
+        on_settled, self.on_settled = self.on_settled, None
+        if on_settled is not None:
+            with contextlib.suppress(RuntimeError):  # a waiter of the closed loop
+                on_settled()
 
     def cancel(self) -> bool:
         """Cancel it if no thread has started it (any thread); ``True`` then: it never runs."""
@@ -247,9 +262,11 @@ def _run_in_thread(
     tracker: SyncTrackingClient,
     deadline: JobDeadline,
     retry_back_off: int,
+    slot: Slot,
 ) -> Outcome | PendingAwaitable | Expired:
     if deadline.expired():
         return EXPIRED
+    slot.stage = "running"  # a thread runs it now (before, it waited for one)
     mark_handler_thread(owner)
     try:
         return invoke_sync(
@@ -324,10 +341,17 @@ class ThreadRunner:
             handback,
             waiter,
             run,
-            (self._owner, options.callback, context, tracker, deadline, options.retry_back_off),
+            (
+                self._owner,
+                options.callback,
+                context,
+                tracker,
+                deadline,
+                options.retry_back_off,
+                slot,
+            ),
         )
         self._pool().put(call)
-        slot.stage = "running"
         try:
             outcome = await waiter
         except asyncio.CancelledError:

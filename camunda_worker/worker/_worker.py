@@ -227,6 +227,19 @@ class JobWorker:
         return self._options.strategy
 
     @property
+    def handler_capacity(self) -> int:
+        """How many handlers can run at once: ``max_concurrent_jobs``, or fewer processes.
+
+        The ``process`` strategy runs at most ``process_pool_size`` handlers at once (jobs
+        beyond that wait for a free child); the others run one per slot.
+        """
+        slots = self._options.config.max_concurrent_jobs or 1
+        process = self._options.process
+        if self._options.strategy == "process" and process is not None:
+            return min(slots, process.pool_size)
+        return slots
+
+    @property
     def state(self) -> WorkerState:
         """What the worker is doing now."""
         return self._status.state

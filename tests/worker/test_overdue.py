@@ -49,7 +49,7 @@ def test_a_handler_hung_past_its_deadline_is_reported_while_another_worker_does_
         wait_until(lambda: hung.stats.overdue_handlers == 1, timeout=30)
         (entry,) = check([hung]).workers
         assert (entry.live, entry.ready, entry.overdue_handlers) == (True, False, 1)
-        assert "all 1 slot(s) are taken by handlers running past their job's deadline" in str(
+        assert "all 1 handler(s) that can run at once are running past their job's" in str(
             entry.reason
         )
         (warning,) = _warnings(log)
