@@ -1,12 +1,13 @@
-"""Handlers still running after their job's deadline: noticed, logged once, counted.
+"""Handlers still running after their job's deadline: noticed, logged, counted.
 
 Camunda gives a job back to the activatable ones once its deadline passes: another worker (or
 this one) may then activate it again, and this handler's completion is accepted only if nobody
 did. Meanwhile the slot stays taken (no strategy can end a handler safely from outside), so a
 handler that hangs shrinks the worker for good, and one hanging in every slot stops it from
 activating anything. Nothing in the job's path would say so: :func:`watch_overdue` looks once a
-second, warns once per job with what to do about it, and keeps ``stats.overdue_handlers`` (which
-the health check's readiness reads) up to date.
+second (while the worker polls, and while it drains), warns when a handler becomes overdue with
+what to do about it, and keeps ``stats.overdue_handlers`` (which the health check's readiness
+reads) up to date.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ async def watch_overdue(
 
     Args:
         capacity: the worker's slots.
-        log: the worker's logger (one warning per overdue job).
+        log: the worker's logger (a warning each time a handler becomes overdue).
         job_timeout_ms: the job timeout the worker activates with, for the warning.
         interval: seconds between two looks.
     """
