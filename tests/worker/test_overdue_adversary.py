@@ -76,10 +76,27 @@ class _Gate:
 
     def __init__(self) -> None:
         self.event = threading.Event()
+        self.started = threading.Event()  # a handler of :meth:`holder` runs
 
     async def wait_async(self) -> None:
         while not self.event.is_set():  # noqa: ASYNC110 - set by the test thread
             await asyncio.sleep(0.01)
+
+    def holder(self, strategy: str) -> Any:
+        """A handler for ``strategy`` that says it started, holds until the gate opens, and
+        returns ``{"late": True}``."""
+
+        async def hold_async(job: Any) -> dict[str, Any]:
+            self.started.set()
+            await self.wait_async()
+            return {"late": True}
+
+        def hold_thread(job: Any) -> dict[str, Any]:
+            self.started.set()
+            self.event.wait(30)
+            return {"late": True}
+
+        return hold_async if strategy == "async" else hold_thread
 
 
 # -- 1. auto_extend_timeout: an extension that answers late -----------------------------------
@@ -142,19 +159,10 @@ def test_a_refused_extension_lets_the_deadline_pass_and_the_handler_is_counted(
     fake: FakeAsyncClient, strategy: str
 ) -> None:
     gate = _Gate()
-
-    async def hold_async(job: Any) -> dict[str, Any]:
-        await gate.wait_async()
-        return {"late": True}
-
-    def hold_thread(job: Any) -> dict[str, Any]:
-        gate.event.wait(30)
-        return {"late": True}
-
     fake.ack_errors["update"].append(NotFoundError(404, "NOT_FOUND"))
     log = RecordingLogger()
     worker = _worker(
-        hold_async if strategy == "async" else hold_thread,
+        gate.holder(strategy),
         fake,
         timeout_ms=900,
         log=log,
@@ -575,22 +583,10 @@ def test_a_handler_that_goes_overdue_while_the_worker_drains_is_reported(
     (SIGTERM, a 30 s drain timeout) nothing was noticed, though the worker waited for the
     handler for the whole drain.
     """
-    started = threading.Event()
     gate = _Gate()
-
-    async def hold_async(job: Any) -> dict[str, Any]:
-        started.set()
-        await gate.wait_async()
-        return {"late": True}
-
-    def hold_thread(job: Any) -> dict[str, Any]:
-        started.set()
-        gate.event.wait(30)
-        return {"late": True}
-
     log = RecordingLogger()
     worker = _worker(
-        hold_async if strategy == "async" else hold_thread,
+        gate.holder(strategy),
         fake,
         timeout_ms=1000,
         log=log,
@@ -600,7 +596,7 @@ def test_a_handler_that_goes_overdue_while_the_worker_drains_is_reported(
     fake.add(make_job(1))
     worker.start()
     try:
-        wait_until(started.is_set, timeout=30)
+        wait_until(gate.started.is_set, timeout=30)
         worker.stop()  # drain: up to 4 s, of which 3 past the job's deadline
         seen: list[int] = []
         wait_until(
